@@ -1,0 +1,133 @@
+import { DEFAULT_SERVER, EnvhubModel, NOT_ENVHUB } from '../model';
+import { EnvhubStatus, IHubContext } from '../tokens';
+import { SERVER, fakeFetch } from './fakeService';
+
+const ALICE_X = '/services/envhub/api/servers/alice/x';
+
+function context(overrides: Partial<IHubContext> = {}): IHubContext {
+  return {
+    user: 'alice',
+    serverUser: 'alice',
+    serverName: 'x',
+    serviceUrl: '/services/envhub/',
+    token: 'page-token',
+    ...overrides
+  };
+}
+
+function statuses(model: EnvhubModel): EnvhubStatus[] {
+  const seen: EnvhubStatus[] = [];
+  model.changed.connect((_, state) => seen.push(state.status));
+  return seen;
+}
+
+describe('EnvhubModel', () => {
+  it('loads the server and emits loading then ready', async () => {
+    const { fetch, requests } = fakeFetch({
+      [ALICE_X]: { status: 200, body: SERVER }
+    });
+    const model = new EnvhubModel({ context: context(), fetch });
+    const seen = statuses(model);
+
+    await model.refresh();
+
+    expect(seen).toEqual(['loading', 'ready']);
+    expect(model.state.status).toBe('ready');
+    expect(model.state.server?.commit).toBe(SERVER.commit);
+    expect(model.state.server?.repoUrl).toBe('http://127.0.0.1:9999/demo.git');
+    expect(model.state.error).toBeNull();
+    expect(requests.map(r => r.headers.get('Authorization'))).toEqual([
+      'token page-token'
+    ]);
+  });
+
+  it('asks for the server owner, not the viewer, on a shared server', async () => {
+    const { fetch, requests } = fakeFetch({
+      [ALICE_X]: { status: 200, body: SERVER }
+    });
+    const model = new EnvhubModel({
+      context: context({ user: 'bob', serverUser: 'alice' }),
+      fetch
+    });
+
+    await model.refresh();
+
+    expect(requests.map(r => r.url)).toEqual([ALICE_X]);
+    expect(model.state.status).toBe('ready');
+  });
+
+  it('goes to error with the service message on a 4xx', async () => {
+    const message = 'No server alice/x is recorded by envhub.';
+    const { fetch } = fakeFetch({
+      [ALICE_X]: { status: 404, body: { status: 404, code: 'not_found', message } }
+    });
+    const model = new EnvhubModel({ context: context(), fetch });
+    const seen = statuses(model);
+
+    await model.refresh();
+
+    expect(seen).toEqual(['loading', 'error']);
+    expect(model.state.error).toEqual({ status: 404, code: 'not_found', message });
+    expect(model.state.server).toBeNull();
+  });
+
+  it('keeps the last server when a reload fails, and clears the error on success', async () => {
+    const table: Parameters<typeof fakeFetch>[0] = {
+      [ALICE_X]: { status: 200, body: SERVER }
+    };
+    const { fetch } = fakeFetch(table);
+    const model = new EnvhubModel({ context: context(), fetch });
+    await model.refresh();
+
+    table[ALICE_X] = new TypeError('Failed to fetch');
+    await model.refresh();
+    expect(model.state.status).toBe('error');
+    expect(model.state.error?.status).toBe(0);
+    expect(model.state.server?.name).toBe('x');
+
+    table[ALICE_X] = { status: 200, body: { ...SERVER, ref: 'v2' } };
+    await model.refresh();
+    expect(model.state.status).toBe('ready');
+    expect(model.state.error).toBeNull();
+    expect(model.state.server?.ref).toBe('v2');
+  });
+
+  it('ignores an older answer that arrives after a newer one', async () => {
+    const pending: Array<(response: Response) => void> = [];
+    const fetch = (): Promise<Response> =>
+      new Promise<Response>(resolve => pending.push(resolve));
+    const answer = (ref: string): Response =>
+      new Response(JSON.stringify({ ...SERVER, ref }), { status: 200 });
+    const model = new EnvhubModel({ context: context(), fetch });
+
+    const first = model.refresh();
+    const second = model.refresh();
+    expect(pending).toHaveLength(2);
+    pending[1](answer('second'));
+    await second;
+    pending[0](answer('first'));
+    await first;
+
+    expect(model.state.status).toBe('ready');
+    expect(model.state.server?.ref).toBe('second');
+  });
+
+  it.each([
+    ['not under JupyterHub', { user: '', serverUser: '' }, NOT_ENVHUB],
+    ['the default server', { serverName: '' }, DEFAULT_SERVER]
+  ])('makes no request on %s', async (_, overrides, reason) => {
+    const { fetch, requests } = fakeFetch({});
+    const model = new EnvhubModel({ context: context(overrides), fetch });
+    const seen = statuses(model);
+
+    await model.refresh();
+
+    expect(requests).toHaveLength(0);
+    expect(seen).toEqual([]);
+    expect(model.state.status).toBe('unavailable');
+    expect(model.state.reason).toBe(reason);
+    expect(model.state.reason.startsWith('This server was not started by envhub')).toBe(
+      true
+    );
+  });
+});
