@@ -1,0 +1,28 @@
+# JupyterHub configuration for envhub, driven by ENVHUB_* environment variables (see README).
+# Site choices (sign-in, limits) live here; envhub's own requirements come from envhub.hub.configure.
+import os
+from pathlib import Path
+
+from envhub.hub import configure
+
+c = get_config()  # noqa: F821 (provided by JupyterHub)
+root = Path(__file__).resolve().parent.parent
+
+configure(
+    c,
+    port=int(os.environ.get("ENVHUB_PORT", "8000")),
+    hub_ip=os.environ["ENVHUB_HUB_IP"],
+    data_dir=os.environ["ENVHUB_DATA_DIR"],
+    service_command=["node", str(root / "hub-service" / "dist" / "server.js")],
+    proxy_command=[str(root / "node_modules" / ".bin" / "configurable-http-proxy")],
+    base_image=os.environ.get("ENVHUB_BASE_IMAGE", "envhub-base:latest"),
+    name_prefix=os.environ.get("ENVHUB_NAME_PREFIX", "envhub"),
+    allowed_repo_hosts=os.environ.get("ENVHUB_ALLOWED_REPO_HOSTS", ""),
+)
+
+# Local demo sign-in: any user name with the shared password. `admin` is a Hub admin.
+# For an institution's single sign-on use GenericOAuthenticator instead (README, "Sign-in").
+c.JupyterHub.authenticator_class = "dummy"
+c.DummyAuthenticator.password = os.environ["ENVHUB_DEMO_PASSWORD"]
+c.Authenticator.allow_all = True
+c.Authenticator.admin_users = {"admin"}

@@ -1,0 +1,140 @@
+"""The Hub side of envhub: what JupyterHub only accepts in Python.
+
+``configure(c, ...)`` applies the settings envhub needs to a ``jupyterhub_config.py``: the managed
+service and its roles, named servers, DockerSpawner, and an ``apply_user_options`` hook that trades
+the launch ticket in ``user_options`` for the spawn configuration the envhub service resolved.
+A user who calls the Hub API directly therefore never picks an image or a mount.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from tornado import web
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+
+SERVICE_NAME = "envhub"
+HOME = "/home/jovyan"
+
+
+def make_apply_user_options(service_url, secret):
+    """An ``apply_user_options`` hook asking the envhub service at ``service_url`` what to spawn."""
+
+    async def apply_user_options(spawner, user_options):
+        body = {
+            "user": spawner.user.name,
+            "server": spawner.name,
+            "user_options": user_options or {},
+        }
+        request = HTTPRequest(
+            service_url.rstrip("/") + "/api/internal/spawn-config",
+            method="POST",
+            headers={"Authorization": f"token {secret}", "Content-Type": "application/json"},
+            body=json.dumps(body),
+            request_timeout=30,
+        )
+        try:
+            response = await AsyncHTTPClient().fetch(request)
+        except HTTPClientError as e:
+            message = f"envhub refused the spawn ({e.code})"
+            if e.response is not None:
+                try:
+                    message = json.loads(e.response.body)["message"]
+                except (ValueError, KeyError):
+                    pass
+            raise web.HTTPError(e.code if 400 <= e.code < 500 else 502, message)
+        except OSError as e:
+            raise web.HTTPError(502, f"the envhub service cannot be reached: {e}")
+        config = json.loads(response.body)
+        spawner.image = config["image"]
+        spawner.volumes = config["volumes"]
+        spawner.environment = {**spawner.environment, **config["environment"]}
+
+    return apply_user_options
+
+
+def _secret(path):
+    """A random secret kept in ``path``, created on first use (mode 0600)."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(os.urandom(32).hex())
+    return path.read_text().strip()
+
+
+def configure(
+    c,
+    *,
+    port,
+    hub_ip,
+    data_dir,
+    service_command,
+    proxy_command,
+    base_image,
+    name_prefix="envhub",
+    allowed_repo_hosts="",
+    service_environment=None,
+):
+    """Apply envhub's settings to the JupyterHub config object ``c``.
+
+    Ports: the proxy listens on 127.0.0.1:``port``, its API on ``port + 1``, the Hub on
+    ``hub_ip:port + 2`` (an address containers reach), the envhub service on 127.0.0.1:``port + 3``.
+    """
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    service_url = f"http://127.0.0.1:{port + 3}"
+    service_prefix = f"/services/{SERVICE_NAME}/"
+    internal_secret = _secret(data_dir / "envhub-internal-secret")
+
+    c.JupyterHub.bind_url = f"http://127.0.0.1:{port}"
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{port + 1}"
+    c.ConfigurableHTTPProxy.command = list(proxy_command)
+    c.ConfigurableHTTPProxy.pid_file = str(data_dir / "proxy.pid")
+    c.JupyterHub.hub_bind_url = f"http://{hub_ip}:{port + 2}"
+    c.JupyterHub.hub_connect_url = f"http://{hub_ip}:{port + 2}"
+    c.JupyterHub.db_url = f"sqlite:///{data_dir / 'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(data_dir / "jupyterhub_cookie_secret")
+    c.JupyterHub.pid_file = str(data_dir / "jupyterhub.pid")
+    c.JupyterHub.allow_named_servers = True
+
+    c.JupyterHub.services = [
+        {
+            "name": SERVICE_NAME,
+            "url": service_url,
+            "command": list(service_command),
+            "oauth_no_confirm": True,
+            "environment": {
+                "ENVHUB_INTERNAL_SECRET": internal_secret,
+                "ENVHUB_DATA_DIR": str(data_dir),
+                "ENVHUB_NAME_PREFIX": name_prefix,
+                "ENVHUB_BASE_IMAGE": base_image,
+                "ENVHUB_ALLOWED_REPO_HOSTS": allowed_repo_hosts,
+                **(service_environment or {}),
+            },
+        }
+    ]
+    c.JupyterHub.load_roles = [
+        # Start, follow and describe users' servers; nothing else.
+        {"name": "envhub-service", "scopes": ["servers"], "services": [SERVICE_NAME]},
+        # Every user may use envhub (its pages, and its API from a server with the page token).
+        {"name": "user", "scopes": ["self", f"access:services!service={SERVICE_NAME}"]},
+    ]
+
+    c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
+    c.DockerSpawner.image = base_image
+    c.DockerSpawner.pull_policy = "never"
+    c.DockerSpawner.remove = True
+    c.DockerSpawner.prefix = name_prefix
+    c.DockerSpawner.host_ip = "127.0.0.1"
+    c.DockerSpawner.use_internal_ip = False
+    c.DockerSpawner.notebook_dir = HOME
+    c.DockerSpawner.cmd = ["jupyterhub-singleuser"]
+    c.DockerSpawner.extra_host_config = {"security_opt": ["no-new-privileges"], "pids_limit": 2048}
+    c.Spawner.default_url = "/lab"
+    c.Spawner.http_timeout = 120
+    c.Spawner.oauth_client_allowed_scopes = [f"access:services!service={SERVICE_NAME}"]
+    c.Spawner.apply_user_options = make_apply_user_options(service_url + service_prefix, internal_secret)
+    # After sign-in, land on envhub's page rather than spawning a default server.
+    c.JupyterHub.default_url = service_prefix
+    c.JupyterHub.redirect_to_server = False

@@ -1,0 +1,138 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Router, type Request } from 'express';
+import { parseProviderSpec, validateSpec } from '@envhub/schema';
+import type Docker from 'dockerode';
+import type { HubAuth } from '../auth/hubAuth.js';
+import { sendEventStream } from '../builds/eventStream.js';
+import { EnvhubError } from '../errors.js';
+import type { HubClient, HubUser } from '../hub/hubClient.js';
+import type { Launcher } from '../launches/launcher.js';
+import { serverNameFromRepo } from '../naming.js';
+import type { ServerRecord, Store } from '../store/store.js';
+
+export interface ApiDeps {
+  prefix: string;
+  internalSecret: string;
+  publicUrl?: string;
+  hub: HubClient;
+  auth: HubAuth;
+  launcher: Launcher;
+  store: Store;
+  docker: Docker;
+}
+
+/** Where browsers reach this hub: configured, or the origin the request came in on. */
+export function publicOrigin(req: Request, configured?: string): string {
+  if (configured) return new URL(configured).origin;
+  const proto = req.get('X-Forwarded-Proto')?.split(',')[0].trim() ?? req.protocol;
+  return `${proto}://${req.get('X-Forwarded-Host') ?? req.get('host')}`;
+}
+
+function serverView(record: ServerRecord, url: string | null, state: string) {
+  return {
+    owner: record.owner,
+    name: record.name,
+    displayName: record.name,
+    repoUrl: record.repo,
+    ref: record.ref,
+    commit: record.commit,
+    image: record.image,
+    createdAt: record.createdAt,
+    state,
+    url
+  };
+}
+
+/** The REST API, the BinderHub-compatible build stream and the Hub-facing internal API. */
+export function apiRoutes(deps: ApiDeps): Router {
+  const { auth, hub, launcher, store } = deps;
+  const router = Router();
+
+  router.get('/api/health', async (_req, res) => {
+    const checks = await Promise.allSettled([hub.version(), deps.docker.ping()]);
+    const [hubCheck, dockerCheck] = checks;
+    const body = {
+      hub: hubCheck.status === 'fulfilled' ? { ok: true, version: hubCheck.value } : { ok: false, message: (hubCheck.reason as Error).message },
+      docker: dockerCheck.status === 'fulfilled' ? { ok: true } : { ok: false, message: (dockerCheck.reason as Error).message }
+    };
+    res.status(body.hub.ok && body.docker.ok ? 200 : 503).json(body);
+  });
+
+  const describe = async (record: ServerRecord) => {
+    const server = await hub.getServer(record.owner, record.name);
+    const state = !server ? 'missing' : server.ready ? 'running' : server.pending ? `pending ${server.pending}` : 'stopped';
+    return serverView(record, server?.url ?? null, state);
+  };
+
+  router.get('/api/servers', auth.require('api'), async (_req, res) => {
+    const user = res.locals.user as HubUser;
+    res.json({ servers: await Promise.all(store.listServers(user.name).map(describe)) });
+  });
+
+  router.get('/api/servers/:owner/:name', auth.require('api'), async (req: Request<{ owner: string; name: string }>, res) => {
+    const user = res.locals.user as HubUser;
+    const record = store.getServer(req.params.owner, req.params.name);
+    if (!record || (record.owner !== user.name && !user.admin)) {
+      throw new EnvhubError(404, 'not_found', `envhub has no server ${req.params.owner}/${req.params.name} that you can see`);
+    }
+    res.json(await describe(record));
+  });
+
+  // BinderHub's event stream: GET /build/<provider>/<spec>?name=&urlpath=
+  router.get('/build/*spec', auth.require('api', { xsrf: true }), async (req, res) => {
+    if (!req.accepts('text/event-stream') || !String(req.get('Accept')).includes('text/event-stream')) {
+      throw new EnvhubError(400, 'accept', 'this is an event stream: send "Accept: text/event-stream"');
+    }
+    const path = req.originalUrl.split('?')[0].slice(`${deps.prefix}build/`.length);
+    let parsed;
+    try {
+      parsed = parseProviderSpec(path);
+    } catch (err) {
+      throw new EnvhubError(400, 'bad_spec', (err as Error).message);
+    }
+    const query = (key: string) => (typeof req.query[key] === 'string' ? (req.query[key] as string) : undefined);
+    let name = query('name');
+    if (name === undefined) {
+      try {
+        name = serverNameFromRepo(parsed.repo);
+      } catch {
+        name = undefined;
+      }
+    }
+    const candidate = Object.fromEntries(
+      Object.entries({ repo: parsed.repo, ref: parsed.ref, name, urlpath: query('urlpath') }).filter(([, v]) => v !== undefined)
+    );
+    const validation = validateSpec(candidate);
+    if (!validation.ok) {
+      throw new EnvhubError(400, 'invalid_spec', validation.errors.map(e => e.message).join('; '));
+    }
+    const spec = validation.spec;
+    const user = res.locals.user as HubUser;
+    const events = launcher.launch({
+      owner: user.name,
+      spec: { ...spec, ref: spec.ref ?? 'HEAD', name: spec.name ?? serverNameFromRepo(spec.repo) },
+      publicOrigin: publicOrigin(req, deps.publicUrl)
+    });
+    await sendEventStream(res, events);
+  });
+
+  // Called by the Hub's apply_user_options hook: the spawn config for a ticket. Not for users.
+  router.post('/api/internal/spawn-config', (req, res) => {
+    const given = Buffer.from(req.get('Authorization')?.replace(/^token\s+/i, '') ?? '');
+    const secret = Buffer.from(deps.internalSecret);
+    if (given.length !== secret.length || !timingSafeEqual(given, secret)) {
+      throw new EnvhubError(403, 'forbidden', 'only the Hub may ask for spawn configurations');
+    }
+    const { user, server, user_options: options } = (req.body ?? {}) as { user?: string; server?: string; user_options?: Record<string, unknown> };
+    if (typeof user !== 'string' || typeof server !== 'string') {
+      throw new EnvhubError(400, 'bad_request', 'user and server are required');
+    }
+    const extra = Object.keys(options ?? {}).filter(key => key !== 'ticket');
+    if (extra.length > 0 || (options?.ticket !== undefined && typeof options.ticket !== 'string')) {
+      throw new EnvhubError(400, 'user_options', `user_options may carry only an envhub launch ticket (got: ${extra.join(', ') || 'a non-string ticket'}); launch servers through envhub`);
+    }
+    res.json(launcher.spawnConfig(user, server, options?.ticket as string | undefined));
+  });
+
+  return router;
+}

@@ -1,0 +1,72 @@
+import { fileURLToPath } from 'node:url';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type Docker from 'dockerode';
+import { apiRoutes } from './api/routes.js';
+import type { HubAuth } from './auth/hubAuth.js';
+import { asEnvhubError } from './errors.js';
+import type { HubClient, HubUser } from './hub/hubClient.js';
+import type { Launcher } from './launches/launcher.js';
+import { log } from './log.js';
+import { homePage } from './pages/homePage.js';
+import { html, layout } from './pages/html.js';
+import type { Store } from './store/store.js';
+
+export interface AppDeps {
+  prefix: string;
+  internalSecret: string;
+  publicUrl?: string;
+  hub: HubClient;
+  auth: HubAuth;
+  launcher: Launcher;
+  store: Store;
+  docker: Docker;
+}
+
+const clientScripts = fileURLToPath(new URL('./pages/client/', import.meta.url));
+const stylesheets = fileURLToPath(new URL('../static/', import.meta.url));
+
+/** Builds the express app; every route is mounted under the service prefix. */
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  const router = express.Router();
+  router.use(express.json({ limit: '1mb' }));
+  router.use('/static', express.static(clientScripts, { index: false }), express.static(stylesheets, { index: false }));
+  router.get('/oauth_callback', deps.auth.callback);
+
+  router.get('/', deps.auth.require('page'), async (req, res) => {
+    const user = res.locals.user as HubUser;
+    const servers = await Promise.all(
+      deps.store.listServers(user.name).map(async record => {
+        const server = await deps.hub.getServer(record.owner, record.name);
+        const state = !server ? 'missing' : server.ready ? 'running' : server.pending ? `pending ${server.pending}` : 'stopped';
+        return { ...record, state, url: server?.url ?? null };
+      })
+    );
+    res.type('html').send(homePage({ prefix: deps.prefix, xsrf: deps.auth.xsrfToken(req, res), user: user.name, servers }));
+  });
+
+  router.use(apiRoutes(deps));
+  app.use(deps.prefix, router);
+
+  app.use((req, res) => {
+    res.status(404).json({ status: 404, code: 'not_found', message: `envhub has nothing at ${req.path}` });
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const error = asEnvhubError(err);
+    if (error.status >= 500) log.error('request.failed', { path: req.path, error: (err as Error).message });
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const wantsHtml = req.accepts(['json', 'html']) === 'html' && !req.path.startsWith(`${deps.prefix}api/`);
+    if (wantsHtml) {
+      const body = html`<div class="envhub-error"><h1>${error.message}</h1><p><a href="${deps.prefix}">Back to envhub</a></p></div>`;
+      res.status(error.status).type('html').send(layout({ title: 'Error', prefix: deps.prefix, body }));
+      return;
+    }
+    res.status(error.status).json(error);
+  });
+  return app;
+}

@@ -1,0 +1,64 @@
+/**
+ * The service's configuration, read once from the environment the Hub gives a managed service
+ * (JUPYTERHUB_*) plus envhub's own settings (ENVHUB_*).
+ */
+export interface Config {
+  /** Where this service listens (the `url` of its entry in c.JupyterHub.services). */
+  listenHost: string;
+  listenPort: number;
+  /** Mount point of every route, with a trailing slash, e.g. `/services/envhub/`. */
+  prefix: string;
+  /** The Hub's public base URL path, e.g. `/`. */
+  hubBaseUrl: string;
+  /** The Hub REST API, e.g. `http://172.17.0.1:8002/hub/api`. */
+  hubApiUrl: string;
+  /** The service's own Hub API token (also its OAuth client secret). */
+  apiToken: string;
+  oauthClientId: string;
+  oauthCallbackUrl: string;
+  /** Scopes, any of which lets a token use this service. */
+  accessScopes: string[];
+  /** Shared with the Hub's apply_user_options hook to redeem launch tickets. */
+  internalSecret: string;
+  dataDir: string;
+  /** Prefix of every image, volume and container envhub creates. */
+  namePrefix: string;
+  baseImage: string;
+  /** Host names or addresses that repo URLs may use even though they are private or loopback. */
+  allowedRepoHosts: string[];
+  /** Where browsers reach the hub, when requests can't tell (e.g. behind another proxy). */
+  publicUrl?: string;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) {
+    throw new Error(`${name} is not set: envhub runs as a JupyterHub managed service, which sets it`);
+  }
+  return value;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
+  const serviceUrl = new URL(required(env, 'JUPYTERHUB_SERVICE_URL'));
+  const prefix = required(env, 'JUPYTERHUB_SERVICE_PREFIX');
+  return {
+    listenHost: serviceUrl.hostname,
+    listenPort: Number(serviceUrl.port || 80),
+    prefix: prefix.endsWith('/') ? prefix : prefix + '/',
+    hubBaseUrl: env.JUPYTERHUB_BASE_URL ?? '/',
+    hubApiUrl: required(env, 'JUPYTERHUB_API_URL').replace(/\/$/, ''),
+    apiToken: required(env, 'JUPYTERHUB_API_TOKEN'),
+    oauthClientId: required(env, 'JUPYTERHUB_CLIENT_ID'),
+    oauthCallbackUrl: required(env, 'JUPYTERHUB_OAUTH_CALLBACK_URL'),
+    accessScopes: JSON.parse(env.JUPYTERHUB_OAUTH_ACCESS_SCOPES ?? '[]') as string[],
+    internalSecret: required(env, 'ENVHUB_INTERNAL_SECRET'),
+    dataDir: env.ENVHUB_DATA_DIR ?? 'var',
+    namePrefix: env.ENVHUB_NAME_PREFIX ?? 'envhub',
+    baseImage: env.ENVHUB_BASE_IMAGE ?? 'envhub-base:latest',
+    allowedRepoHosts: (env.ENVHUB_ALLOWED_REPO_HOSTS ?? '')
+      .split(',')
+      .map(h => h.trim().toLowerCase())
+      .filter(Boolean),
+    publicUrl: env.ENVHUB_PUBLIC_URL || env.JUPYTERHUB_PUBLIC_URL || undefined
+  };
+}

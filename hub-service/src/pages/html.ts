@@ -1,0 +1,35 @@
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, ch => `&#${ch.charCodeAt(0)};`);
+}
+
+/** A tagged template that escapes every interpolated value unless it is already `Html`. */
+export class Html {
+  constructor(readonly value: string) {}
+  toString(): string {
+    return this.value;
+  }
+}
+
+export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
+  const render = (v: unknown): string =>
+    v instanceof Html ? v.value : Array.isArray(v) ? v.map(render).join('') : v === undefined || v === null ? '' : escapeHtml(String(v));
+  return new Html(strings.reduce((out, s, i) => out + s + (i < values.length ? render(values[i]) : ''), ''));
+}
+
+/** The frame every envhub page shares. */
+export function layout(options: { title: string; prefix: string; body: Html; xsrf?: string }): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${options.title} · envhub</title>
+<link rel="stylesheet" href="${options.prefix}static/envhub.css">
+</head>
+<body data-prefix="${options.prefix}" data-xsrf="${options.xsrf ?? ''}">
+<header class="envhub-header"><a href="${options.prefix}">envhub</a><a href="/hub/home">Hub home</a></header>
+<main>${options.body}</main>
+</body>
+</html>`.value;
+}

@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { createApp } from './app.js';
+import { HubAuth } from './auth/hubAuth.js';
+import { configFromEnv } from './config.js';
+import { HubClient } from './hub/hubClient.js';
+import { ImageBuilder } from './images/imageBuilder.js';
+import { Launcher } from './launches/launcher.js';
+import { log } from './log.js';
+import { Store } from './store/store.js';
+
+const config = configFromEnv();
+const hub = new HubClient(config.hubApiUrl, config.apiToken);
+const docker = new Docker();
+const store = new Store(join(config.dataDir, 'envhub.sqlite'));
+const auth = new HubAuth(hub, {
+  prefix: config.prefix,
+  hubBaseUrl: config.hubBaseUrl,
+  clientId: config.oauthClientId,
+  clientSecret: config.apiToken,
+  callbackUrl: config.oauthCallbackUrl,
+  accessScopes: config.accessScopes
+});
+const launcher = new Launcher(hub, store, new ImageBuilder(docker, config.baseImage), {
+  namePrefix: config.namePrefix,
+  baseImage: config.baseImage,
+  allowedRepoHosts: config.allowedRepoHosts,
+  prefix: config.prefix
+});
+
+const version = await hub.version();
+const server = createApp({ prefix: config.prefix, internalSecret: config.internalSecret, publicUrl: config.publicUrl, hub, auth, launcher, store, docker }).listen(
+  config.listenPort,
+  config.listenHost,
+  () => log.info('service.listening', { host: config.listenHost, port: config.listenPort, prefix: config.prefix, hub: version })
+);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    log.info('service.stopping', { signal });
+    server.close();
+    store.close();
+    process.exit(0);
+  });
+}
