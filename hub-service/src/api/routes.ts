@@ -108,7 +108,7 @@ export function apiRoutes(deps: ApiDeps): Router {
     }
     const spec = validation.spec;
     const user = res.locals.user as HubUser;
-    const events = launcher.launch({
+    const events = await launcher.launch({
       owner: user.name,
       spec: { ...spec, ref: spec.ref ?? 'HEAD', name: spec.name ?? serverNameFromRepo(spec.repo) },
       publicOrigin: publicOrigin(req, deps.publicUrl)

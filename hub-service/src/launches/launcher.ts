@@ -50,8 +50,12 @@ export class Launcher {
     private readonly settings: LauncherSettings
   ) {}
 
-  /** The event stream of launching `request`, joining a launch of the same server already running. */
-  launch(request: LaunchRequest): Channel<BuildEvent> {
+  /**
+   * The event stream of launching `request`, joining a launch of the same server already running.
+   * A request that policy refuses throws before any stream exists.
+   */
+  async launch(request: LaunchRequest): Promise<Channel<BuildEvent>> {
+    await checkRepoUrl(request.spec.repo, this.settings.allowedRepoHosts);
     const key = `${request.owner}/${request.spec.name}`;
     const running = this.inflight.get(key);
     if (running && running.repo === request.spec.repo && running.ref === request.spec.ref) return running.events;
@@ -82,7 +86,6 @@ export class Launcher {
   private async run(request: LaunchRequest, events: Channel<BuildEvent>): Promise<void> {
     const { owner, spec } = request;
     events.push({ phase: 'waiting', message: `Launching ${spec.repo} (${spec.ref}) as server "${spec.name}"\n` });
-    await checkRepoUrl(spec.repo, this.settings.allowedRepoHosts);
     const existing = this.store.getServer(owner, spec.name);
     const hubServer = await this.hub.getServer(owner, spec.name);
     let record: ServerRecord;

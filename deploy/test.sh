@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests, then integration and browser tests against a real JupyterHub +
+# envhub + Docker engine started here (on ENVHUB_TEST_PORT, default 8300, with its own data
+# directory and name prefix) and stopped afterwards, leaving no container, volume or image behind.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source deploy/lib.sh
+
+results=var/test-results
+rm -rf "$results" && mkdir -p "$results"
+started_dockerd=0
+[ -f var/dockerd.pid ] || { docker info >/dev/null 2>&1 || started_dockerd=1; }
+ensure_dockerd
+
+export ENVHUB_PORT="${ENVHUB_TEST_PORT:-8300}"
+export ENVHUB_NAME_PREFIX=envhubtest
+export ENVHUB_DATA_DIR="$(mktemp -d /tmp/envhub-test.XXXXXX)"
+export ENVHUB_DEMO_PASSWORD="test-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export ENVHUB_ALLOWED_REPO_HOSTS=127.0.0.1,localhost
+export ENVHUB_TEST_URL="http://127.0.0.1:$ENVHUB_PORT"
+export ENVHUB_TEST_PASSWORD="$ENVHUB_DEMO_PASSWORD"
+hub_pid=
+
+cleanup() {
+  if [ -n "$hub_pid" ] && kill -0 "$hub_pid" 2>/dev/null; then
+    kill -INT "$hub_pid"
+    for _ in $(seq 1 60); do kill -0 "$hub_pid" 2>/dev/null || break; sleep 1; done
+    kill -KILL "$hub_pid" 2>/dev/null || true
+  fi
+  local containers volumes images
+  containers=$(docker ps -aq --filter "name=^$ENVHUB_NAME_PREFIX-")
+  [ -z "$containers" ] || docker rm -f $containers >/dev/null
+  volumes=$(docker volume ls -q --filter "name=^$ENVHUB_NAME_PREFIX-")
+  [ -z "$volumes" ] || docker volume rm $volumes >/dev/null
+  images=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$ENVHUB_NAME_PREFIX-" || true)
+  [ -z "$images" ] || docker rmi -f $images >/dev/null
+  rm -rf "$ENVHUB_DATA_DIR"
+  [ "$started_dockerd" = 1 ] && stop_dockerd
+}
+trap cleanup EXIT
+
+status=0
+log "unit tests"
+for ws in schema hub-service lab-extension; do
+  (cd "$ws" && npm test --silent -- --json --outputFile="../$results/unit-$ws.json" 2>&1) || status=1
+done
+
+log "starting a test hub on $ENVHUB_TEST_URL"
+deploy/serve.sh >"$results/hub.log" 2>&1 &
+hub_pid=$!
+for _ in $(seq 1 90); do
+  curl -fs "$ENVHUB_TEST_URL/services/envhub/api/health" >/dev/null 2>&1 && break
+  kill -0 "$hub_pid" 2>/dev/null || break
+  sleep 1
+done
+if ! curl -fs "$ENVHUB_TEST_URL/services/envhub/api/health" >/dev/null; then
+  tail -n 50 "$results/hub.log"
+  die "the test hub did not become healthy"
+fi
+
+log "integration tests"
+(cd hub-service && NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects integration --runInBand \
+  --json --outputFile="../$results/integration.json" 2>&1) || status=1
+
+log "browser tests (chromium)"
+(cd ui-tests && PLAYWRIGHT_JSON_OUTPUT_NAME="../$results/ui.json" npx playwright test --reporter=list,json 2>&1) || status=1
+
+node deploy/test-summary.mjs "$results" || status=1
+[ $status = 0 ] || { log "hub log: $results/hub.log"; }
+exit $status

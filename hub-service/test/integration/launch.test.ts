@@ -1,0 +1,163 @@
+import Docker from 'dockerode';
+import { GitServer } from '../support/gitServer.js';
+import { buildUrl, hubApi, hubUrl, namePrefix, readEventStream, tokenFor } from '../support/hubSession.js';
+
+// Runs against the real JupyterHub + envhub + Docker engine that deploy/test.sh starts.
+jest.setTimeout(240_000);
+
+const docker = new Docker();
+const user = `it-${Date.now().toString(36)}`;
+let token: string;
+let git: GitServer;
+let repo: string;
+let commit: string;
+
+const phases = (events: Array<{ phase: string }>) => [...new Set(events.map(e => e.phase))];
+const containerName = (server: string) => `${namePrefix}-${user}--${server}`;
+
+async function exec(container: string, command: string[]): Promise<string> {
+  const run = await docker.getContainer(container).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+  const stream = await run.start({});
+  const chunks: Buffer[] = [];
+  await new Promise(resolve => {
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', resolve);
+  });
+  // Strip Docker's 8-byte multiplexing headers.
+  const out: Buffer[] = [];
+  const all = Buffer.concat(chunks);
+  for (let i = 0; i + 8 <= all.length; ) {
+    const size = all.readUInt32BE(i + 4);
+    out.push(all.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(out).toString('utf8');
+}
+
+beforeAll(async () => {
+  token = await tokenFor(user);
+  git = await GitServer.start();
+  repo = git.url('demo');
+  commit = await git.commit('demo', { 'README.md': '# demo\n', 'analysis.ipynb': '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}' });
+});
+
+afterAll(async () => {
+  await git.stop();
+});
+
+test('the health check sees the Hub and the Docker engine', async () => {
+  const response = await fetch(`${hubUrl}/services/envhub/api/health`);
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { hub: { version: string }; docker: { ok: boolean } };
+  expect(body.hub.version).toMatch(/^6\./);
+  expect(body.docker.ok).toBe(true);
+});
+
+describe('launching a git repository', () => {
+  let readyUrl: string;
+  let containerId: string;
+
+  test('streams BinderHub phases and ends ready at a server that answers', async () => {
+    const { status, events } = await readEventStream(buildUrl(repo, 'main', { name: 'demo' }), token);
+    expect(status).toBe(200);
+    expect(phases(events)).toEqual(['waiting', 'fetching', 'building', 'built', 'launching', 'ready']);
+    const ready = events[events.length - 1];
+    expect(ready.url).toBe(`${hubUrl}/user/${user}/demo/`);
+    expect(ready.image).toMatch(new RegExp(`^${namePrefix}-.*:${commit}$`));
+    expect(ready.binder_persistent_request).toBe(`v2/git/${encodeURIComponent(repo)}/${commit}`);
+    readyUrl = ready.url as string;
+
+    const api = await fetch(`${readyUrl}api/status`, { headers: { Authorization: `token ${token}` } });
+    expect(api.status).toBe(200);
+    const container = await docker.getContainer(containerName('demo')).inspect();
+    containerId = container.Id;
+    expect(container.Config.Image).toBe(ready.image);
+    expect(container.HostConfig.PortBindings['8888/tcp'][0].HostIp).toBe('127.0.0.1');
+    expect(await exec(containerName('demo'), ['ls', '/home/jovyan'])).toContain('analysis.ipynb');
+    expect(await exec(containerName('demo'), ['sh', '-c', 'echo "$ENVHUB_COMMIT"'])).toBe(`${commit}\n`);
+  });
+
+  test('the same request again reconnects to the same container without building', async () => {
+    const { events } = await readEventStream(buildUrl(repo, 'main', { name: 'demo' }), token);
+    expect(phases(events)).toEqual(['waiting', 'ready']);
+    expect(events[events.length - 1].url).toBe(readyUrl);
+    expect((await docker.getContainer(containerName('demo')).inspect()).Id).toBe(containerId);
+    const running = await docker.listContainers({ filters: { name: [containerName('demo')] } });
+    expect(running).toHaveLength(1);
+  });
+
+  test('the service describes the server to its owner only', async () => {
+    const own = await fetch(`${hubUrl}/services/envhub/api/servers/${user}/demo`, { headers: { Authorization: `token ${token}` } });
+    expect(own.status).toBe(200);
+    expect(await own.json()).toMatchObject({ owner: user, name: 'demo', repoUrl: repo, ref: 'main', commit, state: 'running' });
+    const other = await tokenFor(`${user}-b`);
+    const theirs = await fetch(`${hubUrl}/services/envhub/api/servers/${user}/demo`, { headers: { Authorization: `token ${other}` } });
+    expect(theirs.status).toBe(404);
+  });
+
+  test('a stopped server is started again from its kept home', async () => {
+    await exec(containerName('demo'), ['sh', '-c', 'echo kept > /home/jovyan/notes.txt']);
+    const stop = await hubApi(token, `/users/${user}/servers/demo`, { method: 'DELETE' });
+    expect([202, 204]).toContain(stop.status);
+    for (let i = 0; i < 60; i++) {
+      const server = (await (await hubApi(token, `/users/${user}/servers/demo`)).json()) as { stopped: boolean; pending: string | null };
+      if (server.stopped && !server.pending) break;
+      await new Promise(resolve => setTimeout(resolve, 500));
+    }
+    const { events } = await readEventStream(buildUrl(repo, 'main', { name: 'demo' }), token);
+    expect(phases(events)).toEqual(['waiting', 'fetching', 'built', 'launching', 'ready']);
+    expect(await exec(containerName('demo'), ['cat', '/home/jovyan/notes.txt'])).toBe('kept\n');
+  });
+
+  test('the same name with another ref is refused, naming what differs', async () => {
+    const { events } = await readEventStream(buildUrl(repo, commit, { name: 'demo' }), token);
+    const last = events[events.length - 1];
+    expect(last.phase).toBe('failed');
+    expect(last.message).toContain(`ref: main → ${commit}`);
+  });
+});
+
+describe('refusals', () => {
+  test('a ref that does not exist fails with a message naming it', async () => {
+    const { events } = await readEventStream(buildUrl(repo, 'no-such-branch', { name: 'nobranch' }), token);
+    expect(events[events.length - 1]).toMatchObject({ phase: 'failed', message: `the repository ${repo} has no branch or tag "no-such-branch"` });
+    const server = await hubApi(token, `/users/${user}/servers/nobranch`);
+    expect(server.status).toBe(404);
+  });
+
+  test.each([
+    ['http://10.1.2.3/x.git', 403, 'ENVHUB_ALLOWED_REPO_HOSTS'],
+    ['http://169.254.169.254/latest.git', 403, 'link-local'],
+    ['ftp://127.0.0.1/x.git', 400, 'http or https'],
+    ['file:///etc/passwd', 400, 'http or https']
+  ])('the repository URL %s is refused before anything starts', async (url, status, reason) => {
+    const { status: got, body } = await readEventStream(buildUrl(url, 'main', { name: 'refused' }), token);
+    expect(got).toBe(status);
+    expect(JSON.parse(body).message).toContain(reason);
+  });
+
+  test('an invalid server name is refused, saying what a valid one looks like', async () => {
+    const { status, body } = await readEventStream(buildUrl(repo, 'main', { name: 'Bad--Name' }), token);
+    expect(status).toBe(400);
+    expect(JSON.parse(body).message).toContain('starting with a letter');
+  });
+
+  test('the stream needs Accept: text/event-stream and a signed-in user', async () => {
+    const noAccept = await fetch(buildUrl(repo, 'main'), { headers: { Authorization: `token ${token}` } });
+    expect(noAccept.status).toBe(400);
+    const anonymous = await fetch(buildUrl(repo, 'main'), { headers: { Accept: 'text/event-stream' } });
+    expect(anonymous.status).toBe(401);
+  });
+
+  test('user_options posted to the Hub directly cannot choose the image or a mount', async () => {
+    const chosen = await hubApi(token, `/users/${user}/servers/evil`, {
+      method: 'POST',
+      body: JSON.stringify({ user_options: { image: 'envhub-rootfs:bookworm', volumes: { '/': '/host' } } })
+    });
+    expect(chosen.status).toBe(400);
+    expect(((await chosen.json()) as { message: string }).message).toContain('may carry only an envhub launch ticket');
+    const forged = await hubApi(token, `/users/${user}/servers/evil`, { method: 'POST', body: JSON.stringify({ user_options: { ticket: 'forged' } }) });
+    expect(forged.status).toBe(403);
+    expect(await docker.listContainers({ all: true, filters: { name: [containerName('evil')] } })).toHaveLength(0);
+  });
+});
