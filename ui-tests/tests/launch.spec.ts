@@ -1,0 +1,45 @@
+import { expect, test } from '@playwright/test';
+import { GitServer } from '../../hub-service/test/support/gitServer.js';
+import { hubUrl, password } from '../../hub-service/test/support/hubSession.js';
+
+// A real browser against the real Hub + envhub + Docker that deploy/test.sh starts.
+let git: GitServer;
+test.beforeAll(async () => {
+  git = await GitServer.start();
+});
+test.afterAll(async () => {
+  await git.stop();
+});
+
+test('a signed-in user launches a repository from the envhub page and sees it in JupyterLab', async ({ page }) => {
+  const commit = await git.commit('ui-demo', {
+    'README.md': '# launched from the envhub page\n',
+    'hello.ipynb': '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+  });
+  const repo = git.url('ui-demo');
+  const user = `ui-${Date.now().toString(36)}`;
+
+  await page.goto(`${hubUrl}/hub/login`);
+  await page.fill('#username_input', user);
+  await page.fill('#password_input', password);
+  await page.click('#login_submit');
+  // After sign-in the Hub lands on envhub, which signs the browser in through the Hub's OAuth.
+  await page.waitForURL(`${hubUrl}/services/envhub/`);
+  await expect(page.locator('h1')).toHaveText(`Hello, ${user}`);
+
+  await page.fill('#envhub-repo', repo);
+  await page.fill('#envhub-ref', 'main');
+  await page.fill('#envhub-name', 'ui-demo');
+  await page.click('#envhub-launch');
+  await expect(page.locator('#envhub-log')).toContainText('Launching');
+  await page.waitForURL(new RegExp(`/user/${user}/ui-demo/lab`), { timeout: 240_000 });
+
+  // The home holds the repository's files.
+  await expect(page.locator('.jp-DirListing-item[title^="Name: hello.ipynb"]')).toBeVisible({ timeout: 60_000 });
+
+  // The envhub panel in the left sidebar shows where this environment comes from.
+  await page.locator('.jp-SideBar .lm-TabBar-tab[data-id="envhub-environment-panel"]').click();
+  const panel = page.locator('#envhub-environment-panel');
+  await expect(panel.locator('.jp-envhub-repo')).toHaveText(repo);
+  await expect(panel.locator('.jp-envhub-commit')).toHaveText(commit);
+});
