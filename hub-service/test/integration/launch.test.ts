@@ -1,4 +1,6 @@
+import { jest } from '@jest/globals';
 import Docker from 'dockerode';
+import { escapeName } from '../../src/naming.js';
 import { GitServer } from '../support/gitServer.js';
 import { buildUrl, hubApi, hubUrl, namePrefix, readEventStream, tokenFor } from '../support/hubSession.js';
 
@@ -13,7 +15,8 @@ let repo: string;
 let commit: string;
 
 const phases = (events: Array<{ phase: string }>) => [...new Set(events.map(e => e.phase))];
-const containerName = (server: string) => `${namePrefix}-${user}--${server}`;
+// DockerSpawner's default template, `{prefix}-{username}--{servername}`, with the name escaped.
+const containerName = (server: string) => `${namePrefix}-${escapeName(user)}--${server}`;
 
 async function exec(container: string, command: string[]): Promise<string> {
   const run = await docker.getContainer(container).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });

@@ -1,3 +1,5 @@
+import { request } from 'node:http';
+
 /**
  * Signing in to the real Hub the tests run against, as a browser or a script would:
  * the login form (with its _xsrf cookie), then a Hub API token for the user.
@@ -6,17 +8,30 @@ export const hubUrl = process.env.ENVHUB_TEST_URL ?? 'http://127.0.0.1:8300';
 export const password = process.env.ENVHUB_TEST_PASSWORD ?? '';
 export const namePrefix = process.env.ENVHUB_NAME_PREFIX ?? 'envhubtest';
 
+/** A plain HTTP request. (fetch always sends Sec-Fetch-Mode: cors, and the Hub then sets no _xsrf cookie.) */
+function send(method: string, url: string, headers: Record<string, string>, body = ''): Promise<{ status: number; cookies: string[]; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } }, res => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, cookies: res.headers['set-cookie'] ?? [], body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 class CookieJar {
   private readonly cookies = new Map<string, string>();
-  take(response: Response): void {
-    for (const header of response.headers.getSetCookie()) {
+  take(response: { cookies: string[] }): void {
+    for (const header of response.cookies) {
       const [pair] = header.split(';');
       const eq = pair.indexOf('=');
       this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
     }
   }
-  get(name: string): string | undefined {
-    return this.cookies.get(name);
+  get(name: string): string {
+    return this.cookies.get(name) ?? '';
   }
   header(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -26,27 +41,23 @@ class CookieJar {
 /** Signs `user` in through the Hub's login form and returns a new API token of theirs. */
 export async function tokenFor(user: string): Promise<string> {
   const jar = new CookieJar();
-  jar.take(await fetch(`${hubUrl}/hub/login`));
-  const login = await fetch(`${hubUrl}/hub/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { Cookie: jar.header(), 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username: user, password, _xsrf: jar.get('_xsrf') ?? '' })
-  });
+  jar.take(await send('GET', `${hubUrl}/hub/login`, {}));
+  const login = await send(
+    'POST',
+    `${hubUrl}/hub/login`,
+    { Cookie: jar.header(), 'Content-Type': 'application/x-www-form-urlencoded' },
+    new URLSearchParams({ username: user, password, _xsrf: jar.get('_xsrf') }).toString()
+  );
   if (login.status !== 302) throw new Error(`signing in as ${user} failed: ${login.status}`);
   jar.take(login);
-  const response = await fetch(`${hubUrl}/hub/api/users/${user}/tokens`, {
-    method: 'POST',
-    headers: {
-      Cookie: jar.header(),
-      'Content-Type': 'application/json',
-      'X-XSRFToken': jar.get('_xsrf') ?? '',
-      Referer: `${hubUrl}/hub/token`
-    },
-    body: JSON.stringify({ note: 'envhub tests', expires_in: 3600 })
-  });
-  if (!response.ok) throw new Error(`creating a token for ${user} failed: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { token: string }).token;
+  const response = await send(
+    'POST',
+    `${hubUrl}/hub/api/users/${user}/tokens`,
+    { Cookie: jar.header(), 'Content-Type': 'application/json', 'X-XSRFToken': jar.get('_xsrf'), Referer: `${hubUrl}/hub/token` },
+    JSON.stringify({ note: 'envhub tests', expires_in: 3600 })
+  );
+  if (response.status !== 201 && response.status !== 200) throw new Error(`creating a token for ${user} failed: ${response.status} ${response.body}`);
+  return (JSON.parse(response.body) as { token: string }).token;
 }
 
 /** One event of the build stream. */
