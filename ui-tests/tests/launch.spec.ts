@@ -27,6 +27,13 @@ test('a signed-in user launches a repository from the envhub page and sees it in
   await page.waitForURL(`${hubUrl}/services/envhub/`);
   await expect(page.locator('h1')).toHaveText(`Hello, ${user}`);
 
+  // Cookie-authenticated launches must carry the page's XSRF value.
+  const noXsrf = await page.request.get(`${hubUrl}/services/envhub/build/git/${encodeURIComponent(repo)}/main`, {
+    headers: { Accept: 'text/event-stream' }
+  });
+  expect(noXsrf.status()).toBe(403);
+  expect((await noXsrf.json()).message).toContain('XSRF');
+
   await page.fill('#envhub-repo', repo);
   await page.fill('#envhub-ref', 'main');
   await page.fill('#envhub-name', 'ui-demo');
@@ -37,9 +44,17 @@ test('a signed-in user launches a repository from the envhub page and sees it in
   // The home holds the repository's files.
   await expect(page.locator('.jp-DirListing-item[title^="Name: hello.ipynb"]')).toBeVisible({ timeout: 60_000 });
 
+  // The extension is among the page's federated extensions.
+  const pageConfig = JSON.parse((await page.locator('#jupyter-config-data').textContent()) ?? '{}');
+  expect(pageConfig.federated_extensions.map((e: { name: string }) => e.name)).toContain('@envhub/lab-extension');
+
   // The envhub panel in the left sidebar shows where this environment comes from.
   await page.locator('.jp-SideBar .lm-TabBar-tab[data-id="envhub-environment-panel"]').click();
   const panel = page.locator('#envhub-environment-panel');
   await expect(panel.locator('.jp-envhub-repo')).toHaveText(repo);
   await expect(panel.locator('.jp-envhub-commit')).toHaveText(commit);
+
+  // Back on the envhub page, the server is listed as running.
+  await page.goto(`${hubUrl}/services/envhub/`);
+  await expect(page.locator('#envhub-servers tr[data-server="ui-demo"] .state')).toHaveText('running');
 });
