@@ -15,6 +15,20 @@ export interface ServerRecord {
   updatedAt: string;
 }
 
+/** One image build: who asked, what for, how it ended, and its whole log. */
+export interface BuildRecord {
+  id: string;
+  image: string;
+  repo: string;
+  ref: string;
+  commit: string;
+  requestedBy: string;
+  status: 'running' | 'built' | 'failed';
+  startedAt: string;
+  finishedAt: string | null;
+  log: string;
+}
+
 const MIGRATIONS = [
   `CREATE TABLE servers (
      owner TEXT NOT NULL,
@@ -27,10 +41,29 @@ const MIGRATIONS = [
      created_at TEXT NOT NULL,
      updated_at TEXT NOT NULL,
      PRIMARY KEY (owner, name)
+   )`,
+  `CREATE TABLE builds (
+     id TEXT PRIMARY KEY,
+     image TEXT NOT NULL,
+     repo TEXT NOT NULL,
+     ref TEXT NOT NULL,
+     commit_sha TEXT NOT NULL,
+     requested_by TEXT NOT NULL,
+     status TEXT NOT NULL,
+     started_at TEXT NOT NULL,
+     finished_at TEXT,
+     log TEXT NOT NULL DEFAULT ''
+   );
+   CREATE INDEX builds_by_image ON builds (image, started_at);
+   CREATE TABLE image_launches (
+     image TEXT PRIMARY KEY,
+     last_launched_at TEXT NOT NULL
    )`
 ];
 
 const COLUMNS = `owner, name, repo, ref, commit_sha AS "commit", image, ticket, created_at AS createdAt, updated_at AS updatedAt`;
+
+const BUILD_COLUMNS = `id, image, repo, ref, commit_sha AS "commit", requested_by AS requestedBy, status, started_at AS startedAt, finished_at AS finishedAt, log`;
 
 /** envhub's state, embedded in SQLite (one file in the data directory). */
 export class Store {
@@ -73,6 +106,45 @@ export class Store {
            image = @image, ticket = @ticket, updated_at = @updatedAt`
       )
       .run(record);
+  }
+
+  startBuild(build: Omit<BuildRecord, 'status' | 'finishedAt' | 'log'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO builds (id, image, repo, ref, commit_sha, requested_by, status, started_at)
+         VALUES (@id, @image, @repo, @ref, @commit, @requestedBy, 'running', @startedAt)`
+      )
+      .run(build);
+  }
+
+  finishBuild(id: string, status: 'built' | 'failed', log: string): void {
+    this.db.prepare(`UPDATE builds SET status = ?, log = ?, finished_at = ? WHERE id = ?`).run(status, log, new Date().toISOString(), id);
+  }
+
+  getBuild(id: string): BuildRecord | undefined {
+    return this.db.prepare(`SELECT ${BUILD_COLUMNS} FROM builds WHERE id = ?`).get(id) as BuildRecord | undefined;
+  }
+
+  /** The most recent build of `image`, if envhub built it. */
+  latestBuild(image: string): BuildRecord | undefined {
+    return this.db.prepare(`SELECT ${BUILD_COLUMNS} FROM builds WHERE image = ? ORDER BY started_at DESC LIMIT 1`).get(image) as BuildRecord | undefined;
+  }
+
+  /** Builds a service restart interrupted: they never finished, so they failed. */
+  failInterruptedBuilds(): number {
+    return this.db.prepare(`UPDATE builds SET status = 'failed', finished_at = ?, log = log || ? WHERE status = 'running'`).run(new Date().toISOString(), '\n[envhub] build interrupted by a service restart\n').changes;
+  }
+
+  recordLaunch(image: string): void {
+    this.db
+      .prepare(`INSERT INTO image_launches (image, last_launched_at) VALUES (?, ?) ON CONFLICT (image) DO UPDATE SET last_launched_at = excluded.last_launched_at`)
+      .run(image, new Date().toISOString());
+  }
+
+  /** When each image was last launched (images never launched are absent). */
+  imageLaunchTimes(): Map<string, string> {
+    const rows = this.db.prepare(`SELECT image, last_launched_at AS at FROM image_launches`).all() as Array<{ image: string; at: string }>;
+    return new Map(rows.map(r => [r.image, r.at]));
   }
 
   close(): void {
