@@ -1,12 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type Docker from 'dockerode';
-import { apiRoutes } from './api/routes.js';
+import { apiRoutes, findReadableBuild } from './api/routes.js';
 import type { HubAuth } from './auth/hubAuth.js';
 import { asEnvhubError } from './errors.js';
 import type { HubClient, HubUser } from './hub/hubClient.js';
 import type { Launcher } from './launches/launcher.js';
+import { describeServer } from './launches/serverView.js';
 import { log } from './log.js';
+import { buildPage } from './pages/buildPage.js';
 import { homePage } from './pages/homePage.js';
 import { html, layout } from './pages/html.js';
 import type { Store } from './store/store.js';
@@ -37,14 +39,12 @@ export function createApp(deps: AppDeps): express.Express {
 
   router.get('/', deps.auth.require('page'), async (req, res) => {
     const user = res.locals.user as HubUser;
-    const servers = await Promise.all(
-      deps.store.listServers(user.name).map(async record => {
-        const server = await deps.hub.getServer(record.owner, record.name);
-        const state = !server ? 'missing' : server.ready ? 'running' : server.pending ? `pending ${server.pending}` : 'stopped';
-        return { ...record, state, url: server?.url ?? null };
-      })
-    );
+    const servers = await Promise.all(deps.store.listServers(user.name).map(record => describeServer(deps.hub, deps.store, record)));
     res.type('html').send(homePage({ prefix: deps.prefix, xsrf: deps.auth.xsrfToken(req, res), user: user.name, servers }));
+  });
+
+  router.get('/builds/:id', deps.auth.require('page'), (req: Request<{ id: string }>, res) => {
+    res.type('html').send(buildPage(deps.prefix, findReadableBuild(res.locals.user as HubUser, req.params.id, deps.store)));
   });
 
   router.use(apiRoutes(deps));

@@ -1,3 +1,5 @@
+import { parseSize } from './images/imageCache.js';
+
 /**
  * The service's configuration, read once from the environment the Hub gives a managed service
  * (JUPYTERHUB_*) plus envhub's own settings (ENVHUB_*).
@@ -28,6 +30,14 @@ export interface Config {
   allowedRepoHosts: string[];
   /** Where browsers reach the hub, when requests can't tell (e.g. behind another proxy). */
   publicUrl?: string;
+  /** Disk the Docker engine's images may use before envhub evicts its own (null: no limit). */
+  imageCacheBudget: number | null;
+  /** Python package index for builds (default: the public PyPI, or what the base image says). */
+  pipIndexUrl?: string;
+  /** Debian mirror for apt.txt installs in builds. */
+  aptMirror?: string;
+  /** Fail builds whose runtime.txt asks for a Python the hub can't provide, instead of warning. */
+  strictRuntime: boolean;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -59,6 +69,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
       .split(',')
       .map(h => h.trim().toLowerCase())
       .filter(Boolean),
-    publicUrl: env.ENVHUB_PUBLIC_URL || env.JUPYTERHUB_PUBLIC_URL || undefined
+    publicUrl: env.ENVHUB_PUBLIC_URL || env.JUPYTERHUB_PUBLIC_URL || undefined,
+    imageCacheBudget: env.ENVHUB_IMAGE_CACHE_BUDGET ? parseSize(env.ENVHUB_IMAGE_CACHE_BUDGET) : null,
+    pipIndexUrl: env.ENVHUB_PIP_INDEX_URL || undefined,
+    aptMirror: env.ENVHUB_APT_MIRROR || undefined,
+    strictRuntime: env.ENVHUB_STRICT_RUNTIME === '1' || env.ENVHUB_STRICT_RUNTIME === 'true'
   };
 }

@@ -4,7 +4,8 @@ import { createApp } from './app.js';
 import { HubAuth } from './auth/hubAuth.js';
 import { configFromEnv } from './config.js';
 import { HubClient } from './hub/hubClient.js';
-import { ImageBuilder } from './images/imageBuilder.js';
+import { ImageCache } from './images/imageCache.js';
+import { basePython, ImageBuilder } from './images/imageBuilder.js';
 import { Launcher } from './launches/launcher.js';
 import { log } from './log.js';
 import { Store } from './store/store.js';
@@ -21,7 +22,18 @@ const auth = new HubAuth(hub, {
   callbackUrl: config.oauthCallbackUrl,
   accessScopes: config.accessScopes
 });
-const launcher = new Launcher(hub, store, new ImageBuilder(docker, config.baseImage), {
+const cache = new ImageCache(docker, store, { namePrefix: config.namePrefix, budgetBytes: config.imageCacheBudget, baseImage: config.baseImage });
+const builder = new ImageBuilder(docker, store, cache, {
+  baseImage: config.baseImage,
+  namePrefix: config.namePrefix,
+  pipIndexUrl: config.pipIndexUrl,
+  aptMirror: config.aptMirror,
+  strictRuntime: config.strictRuntime,
+  availablePython: await basePython(docker, config.baseImage)
+});
+const interrupted = store.failInterruptedBuilds();
+if (interrupted > 0) log.warn('builds.interrupted', { count: interrupted });
+const launcher = new Launcher(hub, store, builder, {
   namePrefix: config.namePrefix,
   baseImage: config.baseImage,
   allowedRepoHosts: config.allowedRepoHosts,

@@ -7,8 +7,9 @@ import { sendEventStream } from '../builds/eventStream.js';
 import { EnvhubError } from '../errors.js';
 import type { HubClient, HubUser } from '../hub/hubClient.js';
 import type { Launcher } from '../launches/launcher.js';
+import { describeServer } from '../launches/serverView.js';
 import { serverNameFromRepo } from '../naming.js';
-import type { ServerRecord, Store } from '../store/store.js';
+import type { BuildRecord, ServerRecord, Store } from '../store/store.js';
 
 export interface ApiDeps {
   prefix: string;
@@ -28,19 +29,15 @@ export function publicOrigin(req: Request, configured?: string): string {
   return `${proto}://${req.get('X-Forwarded-Host') ?? req.get('host')}`;
 }
 
-function serverView(record: ServerRecord, url: string | null, state: string) {
-  return {
-    owner: record.owner,
-    name: record.name,
-    displayName: record.name,
-    repoUrl: record.repo,
-    ref: record.ref,
-    commit: record.commit,
-    image: record.image,
-    createdAt: record.createdAt,
-    state,
-    url
-  };
+/** Who may read a build's log: whoever asked for it, owners of servers running its image, admins. */
+function canReadBuild(user: HubUser, build: BuildRecord, store: Store): boolean {
+  return Boolean(user.admin) || build.requestedBy === user.name || store.listServers(user.name).some(s => s.image === build.image);
+}
+
+export function findReadableBuild(user: HubUser, id: string, store: Store): BuildRecord {
+  const build = store.getBuild(id);
+  if (!build || !canReadBuild(user, build, store)) throw new EnvhubError(404, 'not_found', `envhub has no build ${id} that you can see`);
+  return build;
 }
 
 /** The REST API, the BinderHub-compatible build stream and the Hub-facing internal API. */
@@ -58,11 +55,7 @@ export function apiRoutes(deps: ApiDeps): Router {
     res.status(body.hub.ok && body.docker.ok ? 200 : 503).json(body);
   });
 
-  const describe = async (record: ServerRecord) => {
-    const server = await hub.getServer(record.owner, record.name);
-    const state = !server ? 'missing' : server.ready ? 'running' : server.pending ? `pending ${server.pending}` : 'stopped';
-    return serverView(record, server?.url ?? null, state);
-  };
+  const describe = (record: ServerRecord) => describeServer(hub, store, record);
 
   router.get('/api/servers', auth.require('api'), async (_req, res) => {
     const user = res.locals.user as HubUser;
@@ -76,6 +69,10 @@ export function apiRoutes(deps: ApiDeps): Router {
       throw new EnvhubError(404, 'not_found', `envhub has no server ${req.params.owner}/${req.params.name} that you can see`);
     }
     res.json(await describe(record));
+  });
+
+  router.get('/api/builds/:id', auth.require('api'), (req: Request<{ id: string }>, res) => {
+    res.json(findReadableBuild(res.locals.user as HubUser, req.params.id, store));
   });
 
   // BinderHub's event stream: GET /build/<provider>/<spec>?name=&urlpath=

@@ -1,38 +1,51 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type Docker from 'dockerode';
 import tar from 'tar-fs';
 import { Channel } from '../builds/channel.js';
 import { EnvhubError } from '../errors.js';
 import { log } from '../log.js';
 import { checkout } from '../repos/git.js';
+import type { Store } from '../store/store.js';
+import { planBuild, type BuildPlan, type BuildPlanOptions } from './buildPlan.js';
+import { LABELS, type ImageCache } from './imageCache.js';
 
-/** What to build: one repository at one resolved commit, into one image name. */
+/** What to build: one repository at one resolved commit, into one image name, for one user. */
 export interface BuildRequest {
   repo: string;
   ref: string;
   commit: string;
   image: string;
+  requestedBy: string;
 }
 
-/** Bumped whenever the generated Dockerfile changes meaning, so old images are not reused. */
-export const BUILDER_VERSION = '0.1.0';
+/** Bumped whenever generated Dockerfiles change meaning, so old environments are not reused. */
+export const BUILDER_VERSION = '1';
 
 /** A build's log lines, then its end: `error` is set when it failed. */
-export type BuildLog = { line: string } | { done: true; error?: string };
+export type BuildLog = { line: string } | { done: true; buildId: string; error?: string };
+
+export type BuilderSettings = Omit<BuildPlanOptions, 'baseImage'> & { baseImage: string; namePrefix: string };
+
+const LOG_TAIL_LINES = 4;
 
 /**
- * Builds launchable images with the Docker engine and joins concurrent requests for the same
- * image into one build. Until the repo2docker-compatible builder lands, an image is the base
- * image with the repository's content in /home/jovyan.
+ * Builds launchable images from repositories with the Docker engine, repo2docker-style, in two
+ * stages: an environment image keyed by the environment fingerprint (environment files, base
+ * image, builder version), reused by every commit that leaves those files alone, and the
+ * repository's content on top. Concurrent requests for one image, or one environment, join.
  */
 export class ImageBuilder {
   private readonly running = new Map<string, Channel<BuildLog>>();
+  private readonly environments = new Map<string, Promise<void>>();
 
   constructor(
     private readonly docker: Docker,
-    private readonly baseImage: string
+    private readonly store: Store,
+    private readonly cache: ImageCache,
+    private readonly settings: BuilderSettings
   ) {}
 
   async exists(image: string): Promise<boolean> {
@@ -45,60 +58,164 @@ export class ImageBuilder {
     }
   }
 
-  /** The log of the build of `image`, starting that build unless one is already running. */
+  /** The log of the build of `request.image`, starting that build unless one is already running. */
   build(request: BuildRequest): Channel<BuildLog> {
-    let channel = this.running.get(request.image);
-    if (!channel) {
-      const started = new Channel<BuildLog>();
-      channel = started;
-      this.running.set(request.image, started);
-      this.run(request, started)
-        .then(() => started.push({ done: true }))
-        .catch((err: Error) => {
-          log.error('build.failed', { image: request.image, error: err.message });
-          started.push({ done: true, error: err.message });
-        })
-        .finally(() => {
-          started.end();
-          this.running.delete(request.image);
-        });
-    }
+    const running = this.running.get(request.image);
+    if (running) return running;
+    const channel = new Channel<BuildLog>();
+    this.running.set(request.image, channel);
+    const buildId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    const lines: string[] = [];
+    const emit = (line: string) => {
+      lines.push(line);
+      channel.push({ line });
+    };
+    this.store.startBuild({ id: buildId, image: request.image, repo: request.repo, ref: request.ref, commit: request.commit, requestedBy: request.requestedBy, startedAt: new Date().toISOString() });
+    log.info('build.start', { buildId, image: request.image, repo: request.repo, commit: request.commit });
+    this.run(request, emit)
+      .then(async () => {
+        this.store.finishBuild(buildId, 'built', lines.join(''));
+        log.info('build.done', { buildId, image: request.image });
+        channel.push({ done: true, buildId });
+        await this.cache.evict().catch(err => log.warn('images.evict_failed', { error: (err as Error).message }));
+      })
+      .catch((err: Error) => {
+        const tail = lines.join('').trim().split('\n').filter(l => l.trim()).slice(-LOG_TAIL_LINES);
+        const message = err instanceof EnvhubError || tail.length === 0 ? err.message : `${err.message}\nThe build log ends with:\n${tail.join('\n')}`;
+        emit(`[envhub] build failed: ${err.message}\n`);
+        this.store.finishBuild(buildId, 'failed', lines.join(''));
+        log.error('build.failed', { buildId, image: request.image, error: err.message });
+        channel.push({ done: true, buildId, error: message });
+      })
+      .finally(() => {
+        channel.end();
+        this.running.delete(request.image);
+      });
     return channel;
   }
 
-  private async run(request: BuildRequest, channel: Channel<BuildLog>): Promise<void> {
-    log.info('build.start', { image: request.image, repo: request.repo, commit: request.commit });
+  private async run(request: BuildRequest, emit: (line: string) => void): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), 'envhub-build-'));
     try {
-      channel.push({ line: `Fetching ${request.repo} at ${request.commit}\n` });
-      await checkout(request.repo, request.commit, join(dir, 'repo'));
-      await writeFile(
-        join(dir, 'Dockerfile'),
-        [`FROM ${this.baseImage}`, 'COPY --chown=1000:100 repo/ /home/jovyan/', ''].join('\n')
-      );
-      const labels = {
-        'org.envhub.repo': request.repo,
-        'org.envhub.ref': request.ref,
-        'org.envhub.commit': request.commit,
-        'org.envhub.builder-version': BUILDER_VERSION
+      emit(`[envhub] fetching ${request.repo} at ${request.commit}\n`);
+      const repoDir = join(dir, 'repo');
+      await checkout(request.repo, request.commit, repoDir);
+      const plan = await planBuild(repoDir, this.settings);
+      emit(`[envhub] build pack: ${plan.buildPack}${plan.configDir ? ` (configuration in ${plan.configDir}/)` : ''}\n`);
+      plan.warnings.forEach(warning => emit(`[envhub] warning: ${warning}\n`));
+      const labels: Record<string, string> = {
+        [LABELS.repo]: request.repo,
+        [LABELS.ref]: request.ref,
+        [LABELS.commit]: request.commit,
+        [LABELS.builderVersion]: BUILDER_VERSION,
+        // Set explicitly: images inherit the labels of what they are built FROM.
+        [LABELS.role]: 'launchable'
       };
-      const stream = await this.docker.buildImage(tar.pack(dir) as unknown as NodeJS.ReadableStream, { t: request.image, labels, rm: true, forcerm: true });
-      await new Promise<void>((resolve, reject) => {
-        this.docker.modem.followProgress(
-          stream,
-          (err: Error | null, output: Array<{ error?: string }>) => {
-            const failure = err?.message ?? output.find(o => o.error)?.error;
-            if (failure) reject(new EnvhubError(500, 'build_failed', `building ${request.image} failed: ${failure}`));
-            else resolve();
-          },
-          (event: { stream?: string }) => {
-            if (event.stream) channel.push({ line: event.stream });
-          }
-        );
-      });
-      log.info('build.done', { image: request.image });
+      if (plan.dockerfile) return await this.buildDockerfileRepo(plan, repoDir, request.image, labels, emit);
+
+      const { image: environmentImage, fingerprint } = await this.environment(plan, repoDir, emit);
+      const contentDockerfile = plan.contentDockerfile(environmentImage);
+      if (contentDockerfile === null) throw new Error('the build plan has no content stage');
+      await writeFile(join(dir, 'Dockerfile'), contentDockerfile);
+      emit(`[envhub] adding the repository's content to ${environmentImage}\n`);
+      await this.dockerBuild(dir, { t: request.image, labels: { ...labels, [LABELS.fingerprint]: fingerprint, [LABELS.environmentImage]: environmentImage } }, emit);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
+
+  private async buildDockerfileRepo(plan: BuildPlan, repoDir: string, image: string, labels: Record<string, string>, emit: (line: string) => void): Promise<void> {
+    const dockerfile = plan.dockerfile!;
+    for (const base of dockerfile.fromImages) {
+      if (!(await this.exists(base))) {
+        throw new EnvhubError(
+          422,
+          'base_image_unavailable',
+          `${dockerfile.path}: the base image "${base}" is not available on this hub, and no registry can be reached to pull it; build FROM an image the hub has (e.g. ${this.settings.baseImage})`
+        );
+      }
+    }
+    await this.dockerBuild(repoDir, { t: image, dockerfile: dockerfile.path, buildargs: dockerfile.buildArgs, labels, pull: undefined }, emit);
+  }
+
+  /** The environment image for `plan`: reused when its fingerprint exists, else built once. */
+  private async environment(plan: BuildPlan, repoDir: string, emit: (line: string) => void): Promise<{ image: string; fingerprint: string }> {
+    const baseId = (await this.docker.getImage(this.settings.baseImage).inspect()).Id;
+    const files = await Promise.all(
+      plan.environmentFiles.map(async path => ({ path, content: await readFile(join(repoDir, path)) }))
+    );
+    const generated = Object.entries(plan.generatedFiles ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    const hash = createHash('sha256').update(JSON.stringify({ builder: BUILDER_VERSION, base: baseId, dockerfile: plan.environmentDockerfile }));
+    for (const file of [...files].sort((a, b) => a.path.localeCompare(b.path))) hash.update(`\0${file.path}\0`).update(file.content);
+    for (const [path, content] of generated) hash.update(`\0generated:${path}\0`).update(content);
+    const fingerprint = hash.digest('hex');
+    const image = `${this.settings.namePrefix}-environment:${fingerprint.slice(0, 24)}`;
+    if (await this.exists(image)) {
+      emit(`[envhub] reusing environment ${image}: the environment files are unchanged, nothing to reinstall\n`);
+      return { image, fingerprint };
+    }
+    let pending = this.environments.get(image);
+    if (pending) {
+      emit(`[envhub] waiting for environment ${image}, which another build is making\n`);
+    } else {
+      pending = this.buildEnvironment(plan, files, generated, image, fingerprint, emit).finally(() => this.environments.delete(image));
+      this.environments.set(image, pending);
+    }
+    await pending;
+    return { image, fingerprint };
+  }
+
+  private async buildEnvironment(
+    plan: BuildPlan,
+    files: Array<{ path: string; content: Buffer }>,
+    generated: Array<[string, string]>,
+    image: string,
+    fingerprint: string,
+    emit: (line: string) => void
+  ): Promise<void> {
+    emit(`[envhub] building environment ${image} from ${files.map(f => f.path).join(', ') || 'the base image'}\n`);
+    const dir = await mkdtemp(join(tmpdir(), 'envhub-env-'));
+    try {
+      for (const { path, content } of [...files, ...generated.map(([path, content]) => ({ path, content: Buffer.from(content) }))]) {
+        await mkdir(dirname(join(dir, path)), { recursive: true });
+        await writeFile(join(dir, path), content);
+      }
+      await writeFile(join(dir, 'Dockerfile'), plan.environmentDockerfile ?? `FROM ${this.settings.baseImage}\n`);
+      const labels = { [LABELS.role]: 'environment', [LABELS.fingerprint]: fingerprint, [LABELS.builderVersion]: BUILDER_VERSION };
+      await this.dockerBuild(dir, { t: image, labels }, emit);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Runs one `docker build` (host network, intermediate containers removed), streaming its output. */
+  private async dockerBuild(context: string, options: Record<string, unknown>, emit: (line: string) => void): Promise<void> {
+    const stream = await this.docker.buildImage(tar.pack(context) as unknown as NodeJS.ReadableStream, {
+      ...options,
+      networkmode: 'host',
+      rm: true,
+      forcerm: true
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(
+        stream,
+        (err: Error | null, output: Array<{ error?: string }>) => {
+          const failure = err?.message ?? output.find(o => o.error)?.error;
+          if (failure) reject(new Error(failure.trim()));
+          else resolve();
+        },
+        (event: { stream?: string }) => {
+          if (event.stream) emit(event.stream);
+        }
+      );
+    });
+  }
+}
+
+/** The Python version (`x.y`) the base image provides, as its label says. */
+export async function basePython(docker: Docker, baseImage: string): Promise<string> {
+  const labels = (await docker.getImage(baseImage).inspect()).Config.Labels ?? {};
+  const version = labels['org.envhub.python-version'];
+  if (!version) throw new Error(`the base image ${baseImage} has no org.envhub.python-version label; rebuild it with deploy/base-image/build.sh`);
+  return version.split('.').slice(0, 2).join('.');
 }

@@ -129,7 +129,7 @@ export class Launcher {
 
   private async ensureImage(record: ServerRecord, events: Channel<BuildEvent>): Promise<void> {
     if (!(await this.builder.exists(record.image))) {
-      for await (const entry of this.builder.build(record).subscribe()) {
+      for await (const entry of this.builder.build({ ...record, requestedBy: record.owner }).subscribe()) {
         if ('line' in entry) events.push({ phase: 'building', message: entry.line });
         else if (entry.error) throw new EnvhubError(500, 'build_failed', entry.error);
       }
@@ -162,6 +162,7 @@ export class Launcher {
   }
 
   private ready(request: LaunchRequest, record: ServerRecord, server: HubServer, events: Channel<BuildEvent>): void {
+    this.store.recordLaunch(record.image);
     const url = new URL(server.url, request.publicOrigin);
     if (request.spec.urlpath) url.pathname += request.spec.urlpath.replace(/^\//, '');
     events.push({

@@ -1,5 +1,5 @@
 import { environmentSchema } from '@envhub/schema';
-import type { ServerRecord } from '../store/store.js';
+import type { ServerView } from '../launches/serverView.js';
 import { html, layout } from './html.js';
 
 type Field = { title: string; description: string; default?: string };
@@ -17,16 +17,17 @@ export interface HomePageData {
   prefix: string;
   xsrf: string;
   user: string;
-  servers: Array<ServerRecord & { state: string; url: string | null }>;
+  servers: ServerView[];
 }
 
 /** The signed-in user's start page: a launch form and their servers. */
 export function homePage(data: HomePageData): string {
   const rows = data.servers.map(
     s => html`<tr data-server="${s.name}">
-  <td>${s.name}</td><td><code>${s.repo}</code></td><td>${s.ref}</td><td><code>${s.commit.slice(0, 10)}</code></td>
+  <td>${s.name}</td><td><code>${s.repoUrl}</code></td><td>${s.ref}</td><td><code>${s.commit.slice(0, 10)}</code></td>
   <td class="state">${s.state}</td>
-  <td>${s.state === 'running' && s.url ? html`<a href="${s.url}">open</a>` : html`<button type="button" class="relaunch" data-repo="${s.repo}" data-ref="${s.ref}" data-name="${s.name}">start</button>`}</td>
+  <td>${s.buildId ? html`<a class="build-log" href="${data.prefix}builds/${s.buildId}">build log</a>` : ''}</td>
+  <td>${s.state === 'running' && s.url ? html`<a href="${s.url}">open</a>` : html`<button type="button" class="relaunch" data-repo="${s.repoUrl}" data-ref="${s.ref}" data-name="${s.name}">start</button>`}</td>
 </tr>`
   );
   const body = html`<h1>Hello, ${data.user}</h1>
@@ -45,7 +46,7 @@ export function homePage(data: HomePageData): string {
 ${
   data.servers.length === 0
     ? html`<p id="envhub-no-servers">No servers yet.</p>`
-    : html`<table id="envhub-servers"><thead><tr><th>Name</th><th>Repository</th><th>Ref</th><th>Commit</th><th>State</th><th></th></tr></thead>
+    : html`<table id="envhub-servers"><thead><tr><th>Name</th><th>Repository</th><th>Ref</th><th>Commit</th><th>State</th><th>Build</th><th></th></tr></thead>
 <tbody>${rows}</tbody></table>`
 }
 <script type="module" src="${data.prefix}static/launch.js"></script>`;

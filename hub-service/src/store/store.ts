@@ -125,6 +125,11 @@ export class Store {
     return this.db.prepare(`SELECT ${BUILD_COLUMNS} FROM builds WHERE id = ?`).get(id) as BuildRecord | undefined;
   }
 
+  /** Every build of `image`, oldest first. */
+  buildsOf(image: string): BuildRecord[] {
+    return this.db.prepare(`SELECT ${BUILD_COLUMNS} FROM builds WHERE image = ? ORDER BY started_at`).all(image) as BuildRecord[];
+  }
+
   /** The most recent build of `image`, if envhub built it. */
   latestBuild(image: string): BuildRecord | undefined {
     return this.db.prepare(`SELECT ${BUILD_COLUMNS} FROM builds WHERE image = ? ORDER BY started_at DESC LIMIT 1`).get(image) as BuildRecord | undefined;

@@ -120,6 +120,42 @@ describe('launching a git repository', () => {
   });
 });
 
+test('another server of an already built commit launches without building', async () => {
+  const { events } = await readEventStream(buildUrl(repo, commit, { name: 'again' }), token);
+  expect(phases(events)).toEqual(['waiting', 'fetching', 'built', 'launching', 'ready']);
+});
+
+test('a Binder repository with requirements, apt.txt, postBuild and start runs in its server', async () => {
+  await git.commit('binder-demo', {
+    'binder/requirements.txt': 'toolz==0.12.1\n',
+    'binder/apt.txt': 'figlet\n',
+    'binder/postBuild': '#!/bin/bash\necho built > ~/.postbuild-marker\n',
+    'binder/start': '#!/bin/bash\necho started > /tmp/start-marker\nexec "$@"\n',
+    'index.ipynb': '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+  });
+  await git.chmodExecutable('binder-demo', ['binder/postBuild', 'binder/start']);
+  const { events } = await readEventStream(buildUrl(git.url('binder-demo'), 'main', { name: 'binder-demo' }), token);
+  expect(events[events.length - 1].phase).toBe('ready');
+  const container = containerName('binder-demo');
+  expect(await exec(container, ['python', '-c', 'import toolz; print(toolz.__version__)'])).toBe('0.12.1\n');
+  expect(await exec(container, ['sh', '-c', 'command -v figlet'])).toBe('/usr/bin/figlet\n');
+  expect(await exec(container, ['cat', '/home/jovyan/.postbuild-marker', '/tmp/start-marker'])).toBe('built\nstarted\n');
+  // The build log is kept, and readable by the server's owner.
+  const view = (await (await fetch(`${hubUrl}/services/envhub/api/servers/${user}/binder-demo`, { headers: { Authorization: `token ${token}` } })).json()) as { buildId: string };
+  const build = (await (await fetch(`${hubUrl}/services/envhub/api/builds/${view.buildId}`, { headers: { Authorization: `token ${token}` } })).json()) as { status: string; log: string };
+  expect(build.status).toBe('built');
+  expect(build.log).toContain('build pack: requirements.txt');
+});
+
+test('a broken requirement ends in a failed event that names it, and no server', async () => {
+  await git.commit('broken', { 'requirements.txt': 'envhub-no-such-package-4711==1.0\n' });
+  const { events } = await readEventStream(buildUrl(git.url('broken'), 'main', { name: 'broken' }), token);
+  const last = events[events.length - 1];
+  expect(last.phase).toBe('failed');
+  expect(last.message).toContain('envhub-no-such-package-4711');
+  expect((await hubApi(token, `/users/${user}/servers/broken`)).status).toBe(404);
+});
+
 describe('refusals', () => {
   test('a ref that does not exist fails with a message naming it', async () => {
     const { events } = await readEventStream(buildUrl(repo, 'no-such-branch', { name: 'nobranch' }), token);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -61,6 +61,17 @@ export class GitServer {
     git(work, 'commit', '-q', '--allow-empty', '-m', message);
     git(work, 'push', '-q', 'origin', 'main');
     git(bare, 'update-server-info');
+    return git(work, 'rev-parse', 'HEAD');
+  }
+
+  /** Makes files of `name` executable and commits that. */
+  async chmodExecutable(name: string, paths: string[]): Promise<string> {
+    const work = join(this.root, 'work', name);
+    for (const path of paths) await chmod(join(work, path), 0o755);
+    git(work, 'add', '-A');
+    git(work, 'commit', '-q', '-m', 'make scripts executable');
+    git(work, 'push', '-q', 'origin', 'main');
+    git(join(this.root, 'srv', `${name}.git`), 'update-server-info');
     return git(work, 'rev-parse', 'HEAD');
   }
 
