@@ -18,3 +18,7 @@ provision:
 
 down:
 	deploy/down.sh
+
+# Builder benchmarks (ratios against baselines measured in the same run); see README.
+bench: build
+	source deploy/lib.sh && ensure_dockerd && npx tsx bench/builder.bench.ts

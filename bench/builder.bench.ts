@@ -20,8 +20,8 @@ const baseImage = process.env.ENVHUB_BASE_IMAGE ?? 'envhub-base:latest';
 const docker = new Docker();
 const store = new Store(':memory:');
 const nonce = Date.now().toString(36);
-// A small but real scientific-Python environment; the nonce makes every run's environment new.
-const requirements = `# benchmark run ${nonce}\nrequests==2.32.3\npyyaml==6.0.2\njinja2==3.1.4\ntoolz==0.12.1\ntabulate==0.9.0\n`;
+// A typical scientific-Python Binder environment; the nonce makes every run's environment new.
+const requirements = `# benchmark run ${nonce}\nnumpy==2.1.3\npandas==2.2.3\nmatplotlib==3.9.2\nrequests==2.32.3\npyyaml==6.0.2\n`;
 const notebook = (text: string) => JSON.stringify({ cells: [{ cell_type: 'markdown', metadata: {}, source: [text] }], metadata: {}, nbformat: 4, nbformat_minor: 5 });
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

@@ -18,6 +18,17 @@ configure(
     base_image=os.environ.get("ENVHUB_BASE_IMAGE", "envhub-base:latest"),
     name_prefix=os.environ.get("ENVHUB_NAME_PREFIX", "envhub"),
     allowed_repo_hosts=os.environ.get("ENVHUB_ALLOWED_REPO_HOSTS", ""),
+    service_environment={
+        name: os.environ[name]
+        for name in (
+            "ENVHUB_PUBLIC_URL",
+            "ENVHUB_IMAGE_CACHE_BUDGET",
+            "ENVHUB_STRICT_RUNTIME",
+            "ENVHUB_PIP_INDEX_URL",
+            "ENVHUB_APT_MIRROR",
+        )
+        if os.environ.get(name)
+    },
 )
 
 # Local demo sign-in: any user name with the shared password. `admin` is a Hub admin.
