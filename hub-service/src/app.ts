@@ -1,28 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type Docker from 'dockerode';
-import { apiRoutes, findReadableBuild } from './api/routes.js';
-import type { HubAuth } from './auth/hubAuth.js';
+import { apiRoutes, findReadableBuild, type ApiDeps } from './api/routes.js';
 import { asEnvhubError } from './errors.js';
-import type { HubClient, HubUser } from './hub/hubClient.js';
-import type { Launcher } from './launches/launcher.js';
+import type { HubUser } from './hub/hubClient.js';
 import { describeServer } from './launches/serverView.js';
 import { log } from './log.js';
 import { buildPage } from './pages/buildPage.js';
 import { homePage } from './pages/homePage.js';
 import { html, layout } from './pages/html.js';
-import type { Store } from './store/store.js';
 
-export interface AppDeps {
-  prefix: string;
-  internalSecret: string;
-  publicUrl?: string;
-  hub: HubClient;
-  auth: HubAuth;
-  launcher: Launcher;
-  store: Store;
-  docker: Docker;
-}
+export type AppDeps = ApiDeps;
 
 const clientScripts = fileURLToPath(new URL('./pages/client/', import.meta.url));
 const stylesheets = fileURLToPath(new URL('../static/', import.meta.url));

@@ -75,6 +75,8 @@ export class ImageBuilder {
     this.run(request, emit)
       .then(async () => {
         this.store.finishBuild(buildId, 'built', lines.join(''));
+        // Built for a launch about to happen: the newest image, last in line for eviction.
+        this.store.recordLaunch(request.image);
         log.info('build.done', { buildId, image: request.image });
         channel.push({ done: true, buildId });
         await this.cache.evict().catch(err => log.warn('images.evict_failed', { error: (err as Error).message }));

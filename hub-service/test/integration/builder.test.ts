@@ -5,6 +5,7 @@ import { basePython, ImageBuilder } from '../../src/images/imageBuilder.js';
 import { ImageCache, LABELS } from '../../src/images/imageCache.js';
 import { imageName } from '../../src/naming.js';
 import { Store } from '../../src/store/store.js';
+import { demultiplex } from '../support/docker.js';
 import { GitServer } from '../support/gitServer.js';
 import { namePrefix } from '../support/hubSession.js';
 
@@ -37,11 +38,7 @@ async function run(image: string, command: string[]): Promise<string> {
   try {
     await container.start();
     await container.wait();
-    const out = (await container.logs({ stdout: true, stderr: true })) as Buffer;
-    // Strip Docker's 8-byte multiplexing headers.
-    const parts: Buffer[] = [];
-    for (let i = 0; i + 8 <= out.length; i += 8 + out.readUInt32BE(i + 4)) parts.push(out.subarray(i + 8, i + 8 + out.readUInt32BE(i + 4)));
-    return Buffer.concat(parts).toString('utf8');
+    return demultiplex((await container.logs({ stdout: true, stderr: true })) as Buffer);
   } finally {
     await container.remove({ force: true });
   }
@@ -166,4 +163,35 @@ test('environment.yml: its pip section and PyPI-available conda packages are ins
   expect(result.error).toBeUndefined();
   expect(result.log).toContain('build pack: environment.yml');
   expect(await run(result.image, ['python', '-c', 'import six, toolz; print(six.__version__)'])).toBe('1.16.0\n');
+});
+
+test('Pipfile.lock: the locked packages are installed', async () => {
+  const lock = {
+    _meta: { hash: { sha256: 'x' }, 'pipfile-spec': 6, requires: {}, sources: [{ name: 'pypi', url: 'https://pypi.org/simple', verify_ssl: true }] },
+    default: { toolz: { version: '==0.12.1' } },
+    develop: {}
+  };
+  const commit = await git.commit('pipfile', { Pipfile: '[packages]\ntoolz = "*"\n', 'Pipfile.lock': JSON.stringify(lock) });
+  const result = await build('pipfile', commit);
+  expect(result.error).toBeUndefined();
+  expect(result.log).toContain('build pack: pipfile');
+  expect(await run(result.image, ['python', '-c', 'import toolz; print(toolz.__version__)'])).toBe('0.12.1\n');
+});
+
+test('setup.py at the root: the repository itself is installed', async () => {
+  const commit = await git.commit('setuppy', {
+    'setup.py': 'from setuptools import setup\nsetup(name="envhubdemo", version="1.0", py_modules=["envhubdemo"])\n',
+    'envhubdemo.py': 'ANSWER = 42\n'
+  });
+  const result = await build('setuppy', commit);
+  expect(result.error).toBeUndefined();
+  expect(result.log).toContain('build pack: setup.py');
+  expect(await run(result.image, ['sh', '-c', 'cd / && python -c "import envhubdemo; print(envhubdemo.ANSWER)"'])).toBe('42\n');
+});
+
+test('runtime.txt asking for a Python the hub lacks: a warning in the log, and the closest version', async () => {
+  const commit = await git.commit('runtime', { 'runtime.txt': 'python-3.8\n', 'requirements.txt': 'toolz==0.12.1\n' });
+  const result = await build('runtime', commit);
+  expect(result.error).toBeUndefined();
+  expect(result.log).toMatch(/warning: .*runtime\.txt.*3\.8.*3\.11/);
 });

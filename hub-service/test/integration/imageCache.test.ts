@@ -14,7 +14,9 @@ jest.setTimeout(300_000);
 const docker = new Docker();
 const store = new Store(':memory:');
 const MB = 1024 * 1024;
-const tag = (name: string) => `${namePrefix}-evict-${name}:1`;
+// A prefix of its own, so that images other tests left behind are not candidates.
+const prefix = `${namePrefix}-evict`;
+const tag = (name: string) => `${prefix}-${name}:1`;
 
 async function makeImage(name: string, labels: Record<string, string>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'envhub-evict-'));
@@ -48,7 +50,7 @@ test('evicts least recently launched first, never an image a container uses', as
   store.recordLaunch(tag('newer'));
   const container = await docker.createContainer({ Image: tag('in-use'), Cmd: ['true'] });
   try {
-    const cache = new ImageCache(docker, store, { namePrefix, budgetBytes: (await layersSize()) - 3 * MB, baseImage: 'envhub-base:latest' });
+    const cache = new ImageCache(docker, store, { namePrefix: prefix, budgetBytes: (await layersSize()) - 3 * MB, baseImage: 'envhub-base:latest' });
     expect(await cache.evict()).toEqual([tag('older')]);
     expect(await exists(tag('in-use'))).toBe(true);
     expect(await exists(tag('older'))).toBe(false);

@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import Docker from 'dockerode';
 import { escapeName } from '../../src/naming.js';
+import { demultiplex } from '../support/docker.js';
 import { GitServer } from '../support/gitServer.js';
 import { buildUrl, hubApi, hubUrl, namePrefix, readEventStream, tokenFor } from '../support/hubSession.js';
 
@@ -16,7 +17,7 @@ let commit: string;
 
 const phases = (events: Array<{ phase: string }>) => [...new Set(events.map(e => e.phase))];
 // DockerSpawner's default template, `{prefix}-{username}--{servername}`, with the name escaped.
-const containerName = (server: string) => `${namePrefix}-${escapeName(user)}--${server}`;
+const containerName = (server: string) => `${namePrefix}-${escapeName(user)}--${escapeName(server)}`;
 
 async function exec(container: string, command: string[]): Promise<string> {
   const run = await docker.getContainer(container).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
@@ -26,15 +27,7 @@ async function exec(container: string, command: string[]): Promise<string> {
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('end', resolve);
   });
-  // Strip Docker's 8-byte multiplexing headers.
-  const out: Buffer[] = [];
-  const all = Buffer.concat(chunks);
-  for (let i = 0; i + 8 <= all.length; ) {
-    const size = all.readUInt32BE(i + 4);
-    out.push(all.subarray(i + 8, i + 8 + size));
-    i += 8 + size;
-  }
-  return Buffer.concat(out).toString('utf8');
+  return demultiplex(Buffer.concat(chunks));
 }
 
 beforeAll(async () => {
