@@ -57,4 +57,9 @@ test('a signed-in user launches a repository from the envhub page and sees it in
   // Back on the envhub page, the server is listed as running.
   await page.goto(`${hubUrl}/services/envhub/`);
   await expect(page.locator('#envhub-servers tr[data-server="ui-demo"] .state')).toHaveText('running');
+
+  // Its build log is kept and readable from there.
+  await page.locator('#envhub-servers tr[data-server="ui-demo"] a.build-log').click();
+  await expect(page.locator('h1')).toContainText('built');
+  await expect(page.locator('#envhub-log')).toContainText('build pack: python');
 });
