@@ -40,6 +40,7 @@ const parsers: Record<string, (spec: string) => { repo: string; ref: string } | 
   }
 };
 
+/** The providers envhub reads in `/v2/<provider>/<spec>` and `/build/<provider>/<spec>` URLs. */
 export const providers = Object.keys(parsers);
 
 /**

@@ -1,46 +1,103 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type AnySchemaObject, type ErrorObject } from 'ajv';
 import schema from '../environment.schema.json' with { type: 'json' };
 import type { EnvironmentSpec } from './generated/environment.js';
+import type { ValidEnvironmentSpec } from './generated/validEnvironment.js';
 
 /** The environment spec's JSON Schema, the single source of truth for its fields. */
 export const environmentSchema = schema;
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true });
-const check = ajv.compile<EnvironmentSpec>(schema);
+// verbose: each error carries the schema it failed against, whose description is the hint.
+// multipleOfPrecision: 0.29 is a multiple of 0.01 although 0.29 / 0.01 is not an integer in floating point.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true, multipleOfPrecision: 9 });
+const check = ajv.compile<ValidEnvironmentSpec>(schema);
 
 /** One problem with one field, said so that a person can fix it. */
 export interface FieldError {
+  /** The field in dotted form, e.g. `name`, `resources.memory`, `mounts.0.target`. */
   field: string;
   message: string;
 }
 
-export type Validation =
-  | { ok: true; spec: EnvironmentSpec }
-  | { ok: false; errors: FieldError[] };
+/** The outcome of validating a candidate spec: the spec with its defaults filled in, or what is wrong. */
+export type Validation = { ok: true; spec: ValidEnvironmentSpec } | { ok: false; errors: FieldError[] };
 
-type FieldSchema = { title?: string; description?: string };
-const fields = schema.properties as Record<string, FieldSchema>;
+/** Joins a path into the dotted field name used in errors and diffs. */
+export const fieldName = (path: ReadonlyArray<string | number>): string => path.join('.');
+
+function pathOf(instancePath: string): string[] {
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map(part => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+const withHint = (text: string, node: AnySchemaObject | undefined): string =>
+  node?.description ? `${text} (${node.description})` : text;
 
 function describe(error: ErrorObject): FieldError {
+  const path = pathOf(error.instancePath);
+  const node = error.parentSchema;
   if (error.keyword === 'additionalProperties') {
-    const field = String(error.params.additionalProperty);
-    return { field, message: `unknown field "${field}"; known fields: ${Object.keys(fields).join(', ')}` };
+    const field = fieldName([...path, String(error.params.additionalProperty)]);
+    const known = Object.keys(node?.properties ?? {}).join(', ');
+    return { field, message: `unknown field "${field}"; known fields: ${known}` };
   }
   if (error.keyword === 'required') {
-    const field = String(error.params.missingProperty);
-    return { field, message: `${field} is required: ${fields[field]?.description ?? ''}`.trim() };
+    const field = fieldName([...path, String(error.params.missingProperty)]);
+    const hint = node?.properties?.[error.params.missingProperty]?.description;
+    return { field, message: hint ? `${field} is required: ${hint}` : `${field} is required` };
   }
-  const field = error.instancePath.replace(/^\//, '') || '(spec)';
-  const hint = fields[field]?.description;
-  return { field, message: `${field} ${error.message ?? 'is invalid'}${hint ? ` (${hint})` : ''}` };
+  const field = fieldName(path) || '(spec)';
+  // ajv's pattern message shows the regular expression; the description says the same for people.
+  const what =
+    error.keyword === 'pattern'
+      ? 'does not have the expected form'
+      : error.keyword === 'uniqueItems'
+        ? `must list each entry once (${field}.${error.params.j} and ${field}.${error.params.i} are the same)`
+        : (error.message ?? 'is invalid');
+  return { field, message: withHint(`${field} ${what}`, node) };
+}
+
+// ajv cannot require an array's objects to differ in one property only.
+function duplicateTargets(spec: unknown): FieldError[] {
+  const mounts = (spec as { mounts?: unknown } | null)?.mounts;
+  if (!Array.isArray(mounts)) return [];
+  const seen = new Map<string, number>();
+  const errors: FieldError[] = [];
+  mounts.forEach((mount: unknown, index) => {
+    const target = (mount as { target?: unknown } | null)?.target;
+    if (typeof target !== 'string') return;
+    const first = seen.get(target);
+    if (first === undefined) return void seen.set(target, index);
+    const field = fieldName(['mounts', index, 'target']);
+    errors.push({
+      field,
+      message: withHint(
+        `${field} "${target}" is already the target of mounts.${first}; give each mount a path of its own`,
+        schema.properties.mounts.items.properties.target
+      )
+    });
+  });
+  return errors;
 }
 
 /**
- * Validates (and fills defaults into a copy of) a candidate spec.
- * Every error names its field and says what a valid value looks like.
+ * Validates a candidate spec and returns a copy with every default filled in.
+ * Every error names its field (dotted for nested fields) and says what a valid value looks like.
  */
 export function validateSpec(candidate: unknown): Validation {
   const copy = structuredClone(candidate);
-  if (check(copy)) return { ok: true, spec: copy };
-  return { ok: false, errors: (check.errors ?? []).map(describe) };
+  const valid = check(copy);
+  const errors = [...(valid ? [] : (check.errors ?? []).map(describe)), ...duplicateTargets(copy)].filter(
+    // One message per field: a value that is both too short and malformed needs only the hint once.
+    (error, index, all) => all.findIndex(other => other.field === error.field) === index
+  );
+  return errors.length === 0 ? { ok: true, spec: copy as ValidEnvironmentSpec } : { ok: false, errors };
+}
+
+/** A copy of `spec` with the schema's defaults filled in, valid or not (for comparing specs). */
+export function withDefaults(spec: EnvironmentSpec): ValidEnvironmentSpec {
+  const copy = structuredClone(spec);
+  check(copy);
+  return copy as ValidEnvironmentSpec;
 }

@@ -1,43 +1,118 @@
-import { gitProviderPath, parseProviderSpec, validateSpec } from '../src/index.js';
+import { environmentSchema, gitProviderPath, parseProviderSpec, validateSpec } from '../src/index.js';
+
+const repo = 'https://example.org/a.git';
 
 describe('validateSpec', () => {
-  it('accepts a minimal spec and fills the default ref', () => {
-    const result = validateSpec({ repo: 'https://example.org/a.git' });
-    expect(result).toEqual({ ok: true, spec: { repo: 'https://example.org/a.git', ref: 'HEAD' } });
-  });
-
-  it.each([
-    ['UPPER', 'must match pattern'],
-    ['1abc', 'must match pattern'],
-    ['a--b', 'must match pattern'],
-    ['abc-', 'must match pattern'],
-    ['a'.repeat(31), 'must NOT have more than 30 characters']
-  ])('refuses the server name %j and says why', (name, why) => {
-    const result = validateSpec({ repo: 'https://example.org/a.git', name });
-    expect(result.ok).toBe(false);
-    if (result.ok) return;
-    expect(result.errors[0].field).toBe('name');
-    expect(result.errors[0].message).toContain(why);
-    expect(result.errors[0].message).toContain('starting with a letter');
-  });
-
-  it('names unknown fields and lists the known ones', () => {
-    const result = validateSpec({ repo: 'https://example.org/a.git', image: 'evil:latest' });
-    expect(result).toEqual({
-      ok: false,
-      errors: [{ field: 'image', message: 'unknown field "image"; known fields: repo, ref, name, urlpath' }]
+  it('accepts a minimal spec and fills in every default', () => {
+    expect(validateSpec({ repo })).toEqual({
+      ok: true,
+      spec: {
+        repo,
+        ref: 'HEAD',
+        mounts: [],
+        collaborators: { users: [], groups: [] },
+        public: false,
+        credentials: false,
+        resources: {}
+      }
     });
   });
 
-  it('refuses refs that could be read as git options', () => {
-    const result = validateSpec({ repo: 'https://example.org/a.git', ref: '--upload-pack=touch /tmp/x' });
-    expect(result.ok).toBe(false);
+  it('does not change the candidate it was given', () => {
+    const candidate = { repo, mounts: [{ source: 'data', target: '/mnt/data' }] };
+    validateSpec(candidate);
+    expect(candidate).toEqual({ repo, mounts: [{ source: 'data', target: '/mnt/data' }] });
   });
 
-  it('reports a missing repo', () => {
-    const result = validateSpec({});
+  it('names unknown fields and lists the known ones', () => {
+    const result = validateSpec({ repo, image: 'evil:latest' });
+    expect(result).toEqual({
+      ok: false,
+      errors: [
+        {
+          field: 'image',
+          message:
+            'unknown field "image"; known fields: repo, ref, name, displayName, urlpath, mounts, collaborators, public, credentials, resources'
+        }
+      ]
+    });
+  });
+
+  it.each([
+    ['resources', { gpu: 1 }, 'unknown field "resources.gpu"; known fields: memory, cpus, idleTimeout, maxAge'],
+    ['collaborators', { roles: [] }, 'unknown field "collaborators.roles"; known fields: users, groups'],
+    [
+      'mounts',
+      [{ source: 'a', target: '/mnt/a', mode: 'ro' }],
+      'unknown field "mounts.0.mode"; known fields: target, source, readOnly'
+    ]
+  ])('names unknown fields inside %s with their dotted name', (key, value, message) => {
+    const result = validateSpec({ repo, [key]: value });
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.errors[0].message).toMatch(/^repo is required/);
+    if (!result.ok) expect(result.errors).toEqual([{ field: message.split('"')[1], message }]);
+  });
+
+  it('reports a missing repo, and a missing mount source with its dotted name', () => {
+    const missingRepo = validateSpec({});
+    expect(missingRepo.ok).toBe(false);
+    if (!missingRepo.ok) expect(missingRepo.errors[0].message).toMatch(/^repo is required: The git repository to launch/);
+    const missingSource = validateSpec({ repo, mounts: [{ target: '/mnt/a' }] });
+    expect(missingSource.ok).toBe(false);
+    if (!missingSource.ok) {
+      expect(missingSource.errors).toEqual([
+        { field: 'mounts.0.source', message: expect.stringMatching(/^mounts\.0\.source is required: The name of a volume/) }
+      ]);
+    }
+  });
+
+  it('refuses a spec that is not an object', () => {
+    const result = validateSpec('https://example.org/a.git');
+    expect(result).toEqual({ ok: false, errors: [{ field: '(spec)', message: expect.stringContaining('must be object') }] });
+  });
+
+  it('refuses two mounts at the same target, naming the second and the first', () => {
+    const result = validateSpec({
+      repo,
+      mounts: [
+        { source: 'a', target: '/mnt/data' },
+        { source: 'b', target: '/mnt/other' },
+        { source: 'c', target: '/mnt/data', readOnly: true }
+      ]
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0].field).toBe('mounts.2.target');
+    expect(result.errors[0].message).toContain('"/mnt/data" is already the target of mounts.0');
+    expect(result.errors[0].message).toContain('below /home/jovyan/ or /mnt/');
+  });
+
+  it('reports duplicate targets together with the schema errors', () => {
+    const result = validateSpec({
+      repo,
+      name: 'UPPER',
+      mounts: [
+        { source: 'a', target: '/mnt/x' },
+        { source: 'b', target: '/mnt/x' }
+      ]
+    });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors.map(e => e.field)).toEqual(['name', 'mounts.1.target']);
+  });
+
+  it('gives every field a title and a description, and closes every object', () => {
+    const problems: string[] = [];
+    const visit = (node: Record<string, unknown>, at: string) => {
+      if (node.type === 'object' && node.additionalProperties !== false) problems.push(`${at} allows unknown fields`);
+      for (const [key, child] of Object.entries((node.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+        if (typeof child.title !== 'string' || typeof child.description !== 'string')
+          problems.push(`${at}.${key} lacks a title or description`);
+        visit(child, `${at}.${key}`);
+      }
+      if (node.items) visit(node.items as Record<string, unknown>, `${at}[]`);
+    };
+    visit(environmentSchema as unknown as Record<string, unknown>, 'spec');
+    expect(problems).toEqual([]);
   });
 });
 

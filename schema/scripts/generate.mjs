@@ -1,0 +1,26 @@
+// Generates the TypeScript types from environment.schema.json (npm run generate).
+// EnvironmentSpec is what a client may send; ValidEnvironmentSpec is what validateSpec returns,
+// where every field with a default is filled in and therefore required.
+import { readFile, writeFile } from 'node:fs/promises';
+import { compile } from 'json-schema-to-typescript';
+
+const schema = JSON.parse(await readFile(new URL('../environment.schema.json', import.meta.url), 'utf8'));
+
+function requireDefaults(node) {
+  if (node.properties) {
+    const defaulted = Object.keys(node.properties).filter(key => node.properties[key].default !== undefined);
+    node.required = [...new Set([...(node.required ?? []), ...defaulted])];
+    Object.values(node.properties).forEach(requireDefaults);
+  }
+  if (node.items) requireDefaults(node.items);
+  return node;
+}
+
+const outputs = {
+  'environment.ts': schema,
+  'validEnvironment.ts': requireDefaults({ ...structuredClone(schema), title: 'ValidEnvironmentSpec' })
+};
+for (const [file, source] of Object.entries(outputs)) {
+  const ts = await compile(source, source.title, { additionalProperties: false, ignoreMinAndMaxItems: true });
+  await writeFile(new URL(`../src/generated/${file}`, import.meta.url), ts);
+}
