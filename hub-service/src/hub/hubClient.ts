@@ -17,6 +17,21 @@ export interface HubServer {
   stopped: boolean;
   url: string;
   user_options: Record<string, unknown> | null;
+  /** When the current run started (ISO 8601); null while stopped. */
+  started?: string | null;
+  /** Last activity the Hub saw (ISO 8601); only about 5 minutes fresh. */
+  last_activity?: string | null;
+}
+
+/** Who a server is shared with: one user or one group. */
+export type ShareTarget = { user: string } | { group: string };
+
+/** The parts of the Hub's share model envhub reads. */
+export interface HubShare {
+  kind: 'user' | 'group';
+  user: { name: string } | null;
+  group: { name: string } | null;
+  scopes: string[];
 }
 
 /** One message of the Hub's spawn progress stream. */
@@ -134,4 +149,64 @@ export class HubClient {
       }
     }
   }
+
+  private sharePath(owner: string, server: string): string {
+    return `/shares/${encodeURIComponent(owner)}/${encodeURIComponent(server)}`;
+  }
+
+  /** Stops a named server (keeping it, unlike remove); false when the Hub is still stopping it. */
+  async stopServer(user: string, server: string): Promise<boolean> {
+    const response = await this.request(this.serverPath(user, server), { method: 'DELETE' });
+    if (response.status !== 202 && response.status !== 204) await this.fail(response, `stop server ${user}/${server}`);
+    return response.status === 204;
+  }
+
+  /** Every share of `owner/server`, following the Hub's pages (at most 200 a page, the Hub's default cap). */
+  async listShares(owner: string, server: string, pageSize = 200): Promise<HubShare[]> {
+    const shares: HubShare[] = [];
+    let page: { offset: number; limit: number } | null = { offset: 0, limit: pageSize };
+    while (page) {
+      const response = await this.request(`${this.sharePath(owner, server)}?offset=${page.offset}&limit=${page.limit}`, {
+        headers: { Accept: 'application/jupyterhub-pagination+json' }
+      });
+      if (!response.ok) await this.fail(response, `list the shares of ${owner}/${server}`);
+      const body = (await response.json()) as { items: HubShare[]; _pagination: { next: { offset: number; limit: number } | null } };
+      shares.push(...body.items);
+      page = body._pagination.next;
+    }
+    return shares;
+  }
+
+  /** Shares `owner/server` with a user or group (the Hub's default scope: access to that server). */
+  async share(owner: string, server: string, target: ShareTarget): Promise<void> {
+    const response = await this.request(this.sharePath(owner, server), { method: 'POST', body: JSON.stringify(target) });
+    if (!response.ok) await this.fail(response, `share ${owner}/${server} with ${describeTarget(target)}`);
+  }
+
+  /** Revokes a user's or group's share of `owner/server`, whatever its scopes. */
+  async revokeShare(owner: string, server: string, target: ShareTarget): Promise<void> {
+    const response = await this.request(this.sharePath(owner, server), { method: 'PATCH', body: JSON.stringify(target) });
+    if (!response.ok) await this.fail(response, `revoke the share of ${owner}/${server} with ${describeTarget(target)}`);
+  }
+
+  /** Whether the Hub knows user `name` (users exist once they have signed in). */
+  async userExists(name: string): Promise<boolean> {
+    return this.exists(`/users/${encodeURIComponent(name)}`, `look up user ${name}`);
+  }
+
+  /** Whether the Hub has a group called `name`. */
+  async groupExists(name: string): Promise<boolean> {
+    return this.exists(`/groups/${encodeURIComponent(name)}`, `look up group ${name}`);
+  }
+
+  private async exists(path: string, doing: string): Promise<boolean> {
+    const response = await this.request(path);
+    if (response.status === 404) return false;
+    if (!response.ok) await this.fail(response, doing);
+    return true;
+  }
+}
+
+function describeTarget(target: ShareTarget): string {
+  return 'user' in target ? `user ${target.user}` : `group ${target.group}`;
 }
