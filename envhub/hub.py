@@ -115,8 +115,14 @@ def configure(
         }
     ]
     c.JupyterHub.load_roles = [
-        # Start, follow and describe users' servers; nothing else.
-        {"name": "envhub-service", "scopes": ["servers"], "services": [SERVICE_NAME]},
+        # Start, stop, follow and describe users' servers (the model includes started and
+        # last_activity, which the reaper reads); share them with collaborators, checking their
+        # names first. `shares` implies `access:servers`: the Hub only lets a token grant what it holds.
+        {
+            "name": "envhub-service",
+            "scopes": ["servers", "shares", "read:users:name", "read:groups:name"],
+            "services": [SERVICE_NAME],
+        },
         # Every user may use envhub (its pages, and its API from a server with the page token).
         {"name": "user", "scopes": ["self", f"access:services!service={SERVICE_NAME}"]},
     ]
