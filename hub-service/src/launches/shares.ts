@@ -2,10 +2,10 @@ import { EnvhubError } from '../errors.js';
 import type { HubClient, ShareTarget } from '../hub/hubClient.js';
 import { log } from '../log.js';
 
-/** Who a server's owner wants to share it with. */
+/** Who a server's owner wants to share it with (the spec's `collaborators`; missing lists are empty). */
 export interface Collaborators {
-  users: string[];
-  groups: string[];
+  users?: string[];
+  groups?: string[];
 }
 
 /** What a sync changed, as `user:<name>` and `group:<name>` entries. */
@@ -18,33 +18,42 @@ type SharesHub = Pick<HubClient, 'listShares' | 'share' | 'revokeShare' | 'userE
 
 const label = (target: ShareTarget) => ('user' in target ? `user:${target.user}` : `group:${target.group}`);
 
-/**
- * Makes the Hub's shares of `owner/server` exactly `collaborators`: new ones get the Hub's default
- * share (access to that server), missing ones are revoked. Every name is checked before anything
- * changes, so an unknown user or group refuses the whole sync.
- */
-export async function syncCollaborators(hub: SharesHub, owner: string, server: string, collaborators: Collaborators): Promise<ShareChanges> {
-  // The owner reaches their own server anyway; a share with themselves would only show up as noise.
-  const users = [...new Set(collaborators.users)].filter(name => name !== owner);
-  const groups = [...new Set(collaborators.groups)];
+/** The collaborators without duplicates, and without the owner (who reaches their server anyway). */
+function wantedCollaborators(owner: string, collaborators: Collaborators): { users: string[]; groups: string[] } {
+  return { users: [...new Set(collaborators.users ?? [])].filter(name => name !== owner), groups: [...new Set(collaborators.groups ?? [])] };
+}
 
+/**
+ * Refuses collaborators the Hub does not know, naming every one of them. A launch calls this before
+ * it builds or starts anything, since shares can only be granted once the Hub has the server.
+ */
+export async function checkCollaborators(hub: Pick<HubClient, 'userExists' | 'groupExists'>, owner: string, collaborators: Collaborators): Promise<void> {
+  const { users, groups } = wantedCollaborators(owner, collaborators);
   const [userFound, groupFound] = await Promise.all([
     Promise.all(users.map(name => hub.userExists(name))),
     Promise.all(groups.map(name => hub.groupExists(name)))
   ]);
   const unknownUsers = users.filter((_, i) => !userFound[i]);
   const unknownGroups = groups.filter((_, i) => !groupFound[i]);
-  if (unknownUsers.length > 0 || unknownGroups.length > 0) {
-    const quoted = (names: string[]) => names.map(name => `"${name}"`).join(', ');
-    const problems = [
-      ...(unknownUsers.length > 0
-        ? [`no user named ${quoted(unknownUsers)} on this hub (a user must have signed in to the hub once before a server can be shared with them)`]
-        : []),
-      ...(unknownGroups.length > 0 ? [`no group named ${quoted(unknownGroups)} on this hub (the group must exist; a hub admin creates it)`] : [])
-    ];
-    throw new EnvhubError(400, 'unknown_collaborator', `cannot share server "${server}": ${problems.join('; ')}`);
-  }
+  if (unknownUsers.length === 0 && unknownGroups.length === 0) return;
+  const quoted = (names: string[]) => names.map(name => `"${name}"`).join(', ');
+  const problems = [
+    ...(unknownUsers.length > 0
+      ? [`no user named ${quoted(unknownUsers)} on this hub (a user must have signed in to the hub once before a server can be shared with them)`]
+      : []),
+    ...(unknownGroups.length > 0 ? [`no group named ${quoted(unknownGroups)} on this hub (the group must exist; a hub admin creates it)`] : [])
+  ];
+  throw new EnvhubError(400, 'unknown_collaborator', `cannot share with collaborators: ${problems.join('; ')}`);
+}
 
+/**
+ * Makes the Hub's shares of `owner/server` exactly `collaborators`: new ones get the Hub's default
+ * share (access to that server), missing ones are revoked. Every name is checked before anything
+ * changes, so an unknown user or group refuses the whole sync.
+ */
+export async function syncCollaborators(hub: SharesHub, owner: string, server: string, collaborators: Collaborators = {}): Promise<ShareChanges> {
+  await checkCollaborators(hub, owner, collaborators);
+  const { users, groups } = wantedCollaborators(owner, collaborators);
   const wanted: ShareTarget[] = [...users.map(user => ({ user })), ...groups.map(group => ({ group }))];
   const current = (await hub.listShares(owner, server)).flatMap((share): ShareTarget[] =>
     share.user ? [{ user: share.user.name }] : share.group ? [{ group: share.group.name }] : []

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import type { HubClient } from '../../src/hub/hubClient.js';
-import { syncCollaborators } from '../../src/launches/shares.js';
+import { checkCollaborators, syncCollaborators } from '../../src/launches/shares.js';
 import { GitServer } from '../support/gitServer.js';
 import { buildUrl, hubApi, hubUrl, readEventStream, tokenFor } from '../support/hubSession.js';
 import { serviceHubClient } from '../support/serviceHub.js';
@@ -74,6 +74,9 @@ test('an unknown user or group refuses the whole sync, naming them, and changes 
   });
   expect(await sharedWith()).toEqual([`user:${bob}`]);
   expect(await statusFor(cy)).not.toBe(200);
+  // The same check alone, for a launch to refuse before it builds or starts anything.
+  await expect(checkCollaborators(hub, owner, { users: [ghost] })).rejects.toMatchObject({ code: 'unknown_collaborator' });
+  await expect(checkCollaborators(hub, owner, { users: [bob, cy] })).resolves.toBeUndefined();
 });
 
 test('a group share is granted with the default scope; shares not asked for are revoked', async () => {
