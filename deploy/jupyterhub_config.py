@@ -26,6 +26,7 @@ configure(
             "ENVHUB_STRICT_RUNTIME",
             "ENVHUB_PIP_INDEX_URL",
             "ENVHUB_APT_MIRROR",
+            "ENVHUB_CONFIG",
         )
         if os.environ.get(name)
     },

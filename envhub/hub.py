@@ -49,6 +49,8 @@ def make_apply_user_options(service_url, secret):
         spawner.image = config["image"]
         spawner.volumes = config["volumes"]
         spawner.environment = {**spawner.environment, **config["environment"]}
+        spawner.mem_limit = config["mem_limit"]
+        spawner.cpu_limit = config["cpu_limit"]
 
     return apply_user_options
 

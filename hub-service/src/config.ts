@@ -1,4 +1,4 @@
-import { parseSize } from './images/imageCache.js';
+import { parseSize } from './units.js';
 
 /**
  * The service's configuration, read once from the environment the Hub gives a managed service
@@ -38,6 +38,8 @@ export interface Config {
   aptMirror?: string;
   /** Fail builds whose runtime.txt asks for a Python the hub can't provide, instead of warning. */
   strictRuntime: boolean;
+  /** The admin's site configuration file (JSON): resource policy, featured environments, credits. */
+  siteConfigPath?: string;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -73,6 +75,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     imageCacheBudget: env.ENVHUB_IMAGE_CACHE_BUDGET ? parseSize(env.ENVHUB_IMAGE_CACHE_BUDGET) : null,
     pipIndexUrl: env.ENVHUB_PIP_INDEX_URL || undefined,
     aptMirror: env.ENVHUB_APT_MIRROR || undefined,
-    strictRuntime: env.ENVHUB_STRICT_RUNTIME === '1' || env.ENVHUB_STRICT_RUNTIME === 'true'
+    strictRuntime: env.ENVHUB_STRICT_RUNTIME === '1' || env.ENVHUB_STRICT_RUNTIME === 'true',
+    siteConfigPath: env.ENVHUB_CONFIG || undefined
   };
 }

@@ -7,6 +7,8 @@ import { HubClient } from './hub/hubClient.js';
 import { ImageCache } from './images/imageCache.js';
 import { basePython, ImageBuilder } from './images/imageBuilder.js';
 import { Launcher } from './launches/launcher.js';
+import { Reaper } from './launches/reaper.js';
+import { loadSiteConfig } from './policy/siteConfig.js';
 import { log } from './log.js';
 import { Store } from './store/store.js';
 
@@ -33,15 +35,31 @@ const builder = new ImageBuilder(docker, store, cache, {
 });
 const interrupted = store.failInterruptedBuilds();
 if (interrupted > 0) log.warn('builds.interrupted', { count: interrupted });
+const site = loadSiteConfig(config.siteConfigPath);
 const launcher = new Launcher(hub, store, builder, {
+  site,
   namePrefix: config.namePrefix,
   baseImage: config.baseImage,
   allowedRepoHosts: config.allowedRepoHosts,
   prefix: config.prefix
 });
 
+// Stops servers past their idle timeout or maximum age (the spec's, within the site's caps).
+const reaper = new Reaper(
+  hub,
+  () =>
+    store.allServers().map(record => ({
+      owner: record.owner,
+      name: record.name,
+      idleTimeout: record.spec.resources?.idleTimeout ?? site.resources.defaults.idleTimeout,
+      maxAge: record.spec.resources?.maxAge ?? site.resources.defaults.maxAge
+    })),
+  { intervalMs: 60_000 }
+);
+
 const version = await hub.version();
-const server = createApp({ prefix: config.prefix, internalSecret: config.internalSecret, publicUrl: config.publicUrl, hub, auth, launcher, store, docker }).listen(
+reaper.start();
+const server = createApp({ site, prefix: config.prefix, internalSecret: config.internalSecret, publicUrl: config.publicUrl, hub, auth, launcher, store, docker }).listen(
   config.listenPort,
   config.listenHost,
   () => log.info('service.listening', { host: config.listenHost, port: config.listenPort, prefix: config.prefix, hub: version })
@@ -50,6 +68,7 @@ const server = createApp({ prefix: config.prefix, internalSecret: config.interna
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     log.info('service.stopping', { signal });
+    reaper.stop();
     server.close();
     store.close();
     process.exit(0);

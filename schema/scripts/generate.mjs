@@ -1,7 +1,7 @@
 // Generates the TypeScript types from environment.schema.json (npm run generate).
 // EnvironmentSpec is what a client may send; ValidEnvironmentSpec is what validateSpec returns,
 // where every field with a default is filled in and therefore required.
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { compile } from 'json-schema-to-typescript';
 
 const schema = JSON.parse(await readFile(new URL('../environment.schema.json', import.meta.url), 'utf8'));
@@ -20,6 +20,7 @@ const outputs = {
   'environment.ts': schema,
   'validEnvironment.ts': requireDefaults({ ...structuredClone(schema), title: 'ValidEnvironmentSpec' })
 };
+await mkdir(new URL('../src/generated/', import.meta.url), { recursive: true });
 for (const [file, source] of Object.entries(outputs)) {
   const ts = await compile(source, source.title, { additionalProperties: false, ignoreMinAndMaxItems: true });
   await writeFile(new URL(`../src/generated/${file}`, import.meta.url), ts);

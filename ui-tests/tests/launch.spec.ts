@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { GitServer } from '../../hub-service/test/support/gitServer.js';
-import { hubUrl, password } from '../../hub-service/test/support/hubSession.js';
+import { hubUrl } from '../../hub-service/test/support/hubSession.js';
+import { signIn } from './signIn.js';
 
 // A real browser against the real Hub + envhub + Docker that deploy/test.sh starts.
 let git: GitServer;
@@ -19,10 +20,7 @@ test('a signed-in user launches a repository from the envhub page and sees it in
   const repo = git.url('ui-demo');
   const user = `ui-${Date.now().toString(36)}`;
 
-  await page.goto(`${hubUrl}/hub/login`);
-  await page.fill('#username_input', user);
-  await page.fill('#password_input', password);
-  await page.click('#login_submit');
+  await signIn(page, user);
   // After sign-in the Hub lands on envhub, which signs the browser in through the Hub's OAuth.
   await page.waitForURL(`${hubUrl}/services/envhub/`);
   await expect(page.locator('h1')).toHaveText(`Hello, ${user}`);

@@ -1,6 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type Request } from 'express';
-import { parseProviderSpec, validateSpec } from '@envhub/schema';
 import type Docker from 'dockerode';
 import type { HubAuth } from '../auth/hubAuth.js';
 import { sendEventStream } from '../builds/eventStream.js';
@@ -8,10 +7,14 @@ import { EnvhubError } from '../errors.js';
 import type { HubClient, HubUser } from '../hub/hubClient.js';
 import type { Launcher } from '../launches/launcher.js';
 import { describeServer } from '../launches/serverView.js';
-import { serverNameFromRepo } from '../naming.js';
+import { launchRequestFrom } from '../launches/launchRequest.js';
+import { BADGE_SVG } from '../pages/badge.js';
+import { openApiDocument } from './openapi.js';
+import type { SiteConfig } from '../policy/siteConfig.js';
 import type { BuildRecord, ServerRecord, Store } from '../store/store.js';
 
 export interface ApiDeps {
+  site: SiteConfig;
   prefix: string;
   internalSecret: string;
   publicUrl?: string;
@@ -71,45 +74,49 @@ export function apiRoutes(deps: ApiDeps): Router {
     res.json(await describe(record));
   });
 
+  const ownServer = (req: Request<{ owner: string; name: string }>, user: HubUser) => {
+    if (req.params.owner !== user.name && !user.admin) {
+      throw new EnvhubError(404, 'not_found', `envhub has no server ${req.params.owner}/${req.params.name} that you can see`);
+    }
+    return req.params;
+  };
+
+  router.post('/api/servers/:owner/:name/stop', auth.require('api'), async (req: Request<{ owner: string; name: string }>, res) => {
+    const { owner, name } = ownServer(req, res.locals.user as HubUser);
+    await launcher.stop(owner, name);
+    res.status(202).json({ status: 202, message: `server ${owner}/${name} is stopping; its home is kept` });
+  });
+
+  router.delete('/api/servers/:owner/:name', auth.require('api'), async (req: Request<{ owner: string; name: string }>, res) => {
+    const { owner, name } = ownServer(req, res.locals.user as HubUser);
+    await launcher.delete(owner, name, async volume => {
+      await deps.docker.getVolume(volume).remove().catch((err: { statusCode?: number }) => {
+        if (err.statusCode !== 404) throw err;
+      });
+    });
+    res.status(204).end();
+  });
+
+  router.get('/badge.svg', (_req, res) => {
+    res.type('image/svg+xml').set('Cache-Control', 'public, max-age=86400').send(BADGE_SVG);
+  });
+
+  router.get('/api/openapi.json', (_req, res) => {
+    res.json(openApiDocument(deps.prefix));
+  });
+
   router.get('/api/builds/:id', auth.require('api'), (req: Request<{ id: string }>, res) => {
     res.json(findReadableBuild(res.locals.user as HubUser, req.params.id, store));
   });
 
-  // BinderHub's event stream: GET /build/<provider>/<spec>?name=&urlpath=
+  // BinderHub's event stream: GET /build/<provider>/<spec>?<launch parameters>[&update=1|&relaunch=1]
   router.get('/build/*spec', auth.require('api', { xsrf: true }), async (req, res) => {
     if (!req.accepts('text/event-stream') || !String(req.get('Accept')).includes('text/event-stream')) {
       throw new EnvhubError(400, 'accept', 'this is an event stream: send "Accept: text/event-stream"');
     }
     const path = req.originalUrl.split('?')[0].slice(`${deps.prefix}build/`.length);
-    let parsed;
-    try {
-      parsed = parseProviderSpec(path);
-    } catch (err) {
-      throw new EnvhubError(400, 'bad_spec', (err as Error).message);
-    }
-    const query = (key: string) => (typeof req.query[key] === 'string' ? (req.query[key] as string) : undefined);
-    let name = query('name');
-    if (name === undefined) {
-      try {
-        name = serverNameFromRepo(parsed.repo);
-      } catch {
-        name = undefined;
-      }
-    }
-    const candidate = Object.fromEntries(
-      Object.entries({ repo: parsed.repo, ref: parsed.ref, name, urlpath: query('urlpath') }).filter(([, v]) => v !== undefined)
-    );
-    const validation = validateSpec(candidate);
-    if (!validation.ok) {
-      throw new EnvhubError(400, 'invalid_spec', validation.errors.map(e => e.message).join('; '));
-    }
-    const spec = validation.spec;
     const user = res.locals.user as HubUser;
-    const events = await launcher.launch({
-      owner: user.name,
-      spec: { ...spec, ref: spec.ref ?? 'HEAD', name: spec.name ?? serverNameFromRepo(spec.repo) },
-      publicOrigin: publicOrigin(req, deps.publicUrl)
-    });
+    const events = await launcher.launch(launchRequestFrom(path, req.query, user.name, publicOrigin(req, deps.publicUrl)));
     await sendEventStream(res, events);
   });
 

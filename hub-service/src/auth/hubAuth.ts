@@ -96,7 +96,9 @@ export class HubAuth {
         const xsrfCheck = options.xsrf ?? !['GET', 'HEAD', 'OPTIONS'].includes(req.method);
         if (found.viaCookie && xsrfCheck) {
           const expected = readCookie(req, XSRF_COOKIE);
-          const given = req.get('X-XSRFToken') ?? (typeof req.query._xsrf === 'string' ? req.query._xsrf : undefined);
+          // A header from scripts, a field from forms.
+          const field = (req.body as Record<string, unknown> | undefined)?._xsrf;
+          const given = req.get('X-XSRFToken') ?? (typeof field === 'string' ? field : undefined);
           if (!expected || !given || !sameSecret(expected, given)) {
             throw new EnvhubError(403, 'xsrf', "XSRF check failed: send the page's _xsrf value in an X-XSRFToken header");
           }

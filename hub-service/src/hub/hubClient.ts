@@ -117,13 +117,19 @@ export class HubClient {
   }
 
   /** Starts a named server; true when it is already up, false when the spawn is pending. */
-  async startServer(user: string, server: string, userOptions: Record<string, unknown>): Promise<boolean> {
+  async startServer(user: string, server: string, userOptions: Record<string, unknown>, displayName?: string): Promise<boolean> {
     const response = await this.request(this.serverPath(user, server), {
       method: 'POST',
-      body: JSON.stringify({ display_name: server, user_options: userOptions })
+      body: JSON.stringify({ display_name: displayName || server, user_options: userOptions })
     });
     if (response.status !== 201 && response.status !== 202) await this.fail(response, `start server ${user}/${server}`);
     return response.status === 201;
+  }
+
+  /** Removes a stopped server from the Hub altogether. */
+  async removeServer(user: string, server: string): Promise<void> {
+    const response = await this.request(this.serverPath(user, server), { method: 'DELETE', body: JSON.stringify({ remove: true }) });
+    if (response.status !== 202 && response.status !== 204 && response.status !== 404) await this.fail(response, `remove server ${user}/${server}`);
   }
 
   /** Follows a spawn's progress stream until it ends. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { gitProviderPath, type EnvironmentSpec } from '@envhub/schema';
+import { gitProviderPath, specDiff, type SpecDifference, type ValidEnvironmentSpec } from '@envhub/schema';
 import { Channel } from '../builds/channel.js';
 import type { BuildEvent } from '../builds/events.js';
 import { asEnvhubError, EnvhubError } from '../errors.js';
@@ -7,16 +7,24 @@ import type { HubClient, HubServer } from '../hub/hubClient.js';
 import type { ImageBuilder } from '../images/imageBuilder.js';
 import { log } from '../log.js';
 import { homeVolumeName, imageName } from '../naming.js';
+import { applyLaunchPolicy } from '../policy/launchPolicy.js';
+import type { SiteConfig } from '../policy/siteConfig.js';
 import { resolveRef } from '../repos/git.js';
 import { checkRepoUrl } from '../repos/repoPolicy.js';
+import { checkCollaborators, syncCollaborators } from './shares.js';
 import type { ServerRecord, Store } from '../store/store.js';
+import { parseSize } from '../units.js';
 
-/** A validated launch: whose server, which environment (with `name` and `ref` filled in). */
+/** A launch of a validated spec (its `name` filled in) into one of `owner`'s servers. */
 export interface LaunchRequest {
   owner: string;
-  spec: Required<Pick<EnvironmentSpec, 'repo' | 'ref' | 'name'>> & EnvironmentSpec;
+  spec: ValidEnvironmentSpec & { name: string };
   /** Where browsers reach this hub, e.g. `http://127.0.0.1:8000`; makes the `ready` URL absolute. */
   publicOrigin: string;
+  /** Apply a changed spec to the existing server of that name (restarting it). */
+  update?: boolean;
+  /** Resolve the ref again, rebuild if it moved, and restart the server. */
+  relaunch?: boolean;
 }
 
 /** What the Hub's apply_user_options hook applies to the spawner: nothing else is taken from users. */
@@ -24,6 +32,10 @@ export interface SpawnConfig {
   image: string;
   volumes: Record<string, { bind: string; mode: 'rw' | 'ro' }>;
   environment: Record<string, string>;
+  /** Bytes and cores, from the spec within the site's caps. */
+  mem_limit: number;
+  cpu_limit: number;
+  display_name?: string;
 }
 
 export interface LauncherSettings {
@@ -32,16 +44,32 @@ export interface LauncherSettings {
   allowedRepoHosts: string[];
   /** The service's public path, e.g. `/services/envhub/`. */
   prefix: string;
+  site: SiteConfig;
 }
 
 const HOME = '/home/jovyan';
 
 /**
+ * Fields that say how to open or share a server, not what it runs: a change to them still
+ * connects, and is applied then (collaborators are synced, the display name updated).
+ */
+const NOT_ENVIRONMENT = new Set(['urlpath', 'displayName', 'collaborators.users', 'collaborators.groups']);
+
+/** The differences between a server's spec and a requested one that matter for reconnecting. */
+export function environmentChanges(current: ValidEnvironmentSpec, requested: ValidEnvironmentSpec): SpecDifference[] {
+  return specDiff(current, requested).filter(d => !NOT_ENVIRONMENT.has(d.field));
+}
+
+const describeChanges = (changes: SpecDifference[]) =>
+  changes.map(c => `${c.field}: ${JSON.stringify(c.from ?? null)} → ${JSON.stringify(c.to ?? null)}`).join('; ');
+
+/**
  * Launches environments into persistent named servers: same name and spec reconnects (starting
- * the server if stopped), a new name creates, concurrent launches of one server join.
+ * the server if stopped), a changed spec is refused unless the request asks to update, a new
+ * name creates. Concurrent launches of one server join.
  */
 export class Launcher {
-  private readonly inflight = new Map<string, { repo: string; ref: string; events: Channel<BuildEvent> }>();
+  private readonly inflight = new Map<string, { spec: ValidEnvironmentSpec; events: Channel<BuildEvent> }>();
 
   constructor(
     private readonly hub: HubClient,
@@ -51,21 +79,47 @@ export class Launcher {
   ) {}
 
   /**
+   * Refusals that need no build: policy, repository URL, caps and a changed spec. Throws the
+   * EnvhubError an API client gets as a 4xx before any event stream starts.
+   */
+  async admit(request: LaunchRequest): Promise<void> {
+    const { owner, spec } = request;
+    applyLaunchPolicy(spec, this.settings.site);
+    await checkRepoUrl(spec.repo, this.settings.allowedRepoHosts);
+    await checkCollaborators(this.hub, owner, spec.collaborators);
+    const existing = this.store.getServer(owner, spec.name);
+    if (!existing) {
+      const count = this.store.listServers(owner).length;
+      if (count >= this.settings.site.serversPerUser) {
+        throw new EnvhubError(409, 'too_many_servers', `you have ${count} servers and this hub allows ${this.settings.site.serversPerUser}; delete one first`);
+      }
+      return;
+    }
+    const changes = environmentChanges(existing.spec as ValidEnvironmentSpec, spec);
+    if (changes.length > 0 && !request.update) {
+      throw new EnvhubError(
+        409,
+        'spec_differs',
+        `server "${spec.name}" runs another environment (${describeChanges(changes)}); ` +
+          'update and restart it (update=1), or launch under a new name'
+      );
+    }
+  }
+
+  /**
    * The event stream of launching `request`, joining a launch of the same server already running.
-   * A request that policy refuses throws before any stream exists.
+   * A request that `admit` refuses throws before any stream exists.
    */
   async launch(request: LaunchRequest): Promise<Channel<BuildEvent>> {
-    await checkRepoUrl(request.spec.repo, this.settings.allowedRepoHosts);
+    await this.admit(request);
     const key = `${request.owner}/${request.spec.name}`;
     const running = this.inflight.get(key);
-    if (running && running.repo === request.spec.repo && running.ref === request.spec.ref) return running.events;
-    const events = new Channel<BuildEvent>();
+    if (running && environmentChanges(running.spec, request.spec).length === 0 && !request.relaunch) return running.events;
     if (running) {
-      events.push({ phase: 'failed', message: `server "${request.spec.name}" is being launched with another environment right now; try again when it is up, or choose another name` });
-      events.end();
-      return events;
+      throw new EnvhubError(409, 'launch_in_progress', `server "${request.spec.name}" is being launched right now; try again when it is up`);
     }
-    this.inflight.set(key, { repo: request.spec.repo, ref: request.spec.ref, events });
+    const events = new Channel<BuildEvent>();
+    this.inflight.set(key, { spec: request.spec, events });
     const launchId = randomBytes(4).toString('hex');
     log.info('launch.start', { launchId, owner: request.owner, server: request.spec.name, repo: request.spec.repo, ref: request.spec.ref });
     this.run(request, events)
@@ -87,42 +141,41 @@ export class Launcher {
     const { owner, spec } = request;
     events.push({ phase: 'waiting', message: `Launching ${spec.repo} (${spec.ref}) as server "${spec.name}"\n` });
     const existing = this.store.getServer(owner, spec.name);
-    const hubServer = await this.hub.getServer(owner, spec.name);
-    let record: ServerRecord;
-    if (existing) {
-      const differs = (['repo', 'ref'] as const).filter(field => existing[field] !== spec[field]);
-      if (differs.length > 0) {
-        throw new EnvhubError(
-          409,
-          'spec_differs',
-          `server "${spec.name}" already runs another environment (${differs
-            .map(f => `${f}: ${existing[f]} → ${spec[f]}`)
-            .join('; ')}); launch under a new name instead`
-        );
-      }
-      record = existing;
-      if (hubServer?.ready) return this.ready(request, record, hubServer, events);
-      events.push({ phase: 'fetching', message: `Reconnecting to server "${spec.name}" (${record.commit})\n` });
-    } else {
-      if (hubServer) {
-        throw new EnvhubError(409, 'name_taken', `you already have a server named "${spec.name}" that envhub did not launch; choose another name`);
-      }
-      events.push({ phase: 'fetching', message: `Resolving ${spec.ref} in ${spec.repo}\n` });
-      const commit = await resolveRef(spec.repo, spec.ref);
-      const now = new Date().toISOString();
-      record = {
-        owner,
-        name: spec.name,
-        repo: spec.repo,
-        ref: spec.ref,
-        commit,
-        image: imageName(`${this.settings.namePrefix}-`, spec.repo, commit),
-        ticket: randomBytes(24).toString('base64url'),
-        createdAt: now,
-        updatedAt: now
-      };
+    let hubServer = await this.hub.getServer(owner, spec.name);
+    if (!existing && hubServer) {
+      throw new EnvhubError(409, 'name_taken', `you already have a server named "${spec.name}" that envhub did not launch; choose another name`);
     }
+    const changed = existing ? environmentChanges(existing.spec as ValidEnvironmentSpec, spec).length > 0 : false;
+    if (existing && !changed && !request.relaunch) {
+      this.store.saveServer({ ...existing, spec, updatedAt: new Date().toISOString() });
+      if (hubServer?.ready) return this.ready(request, existing, hubServer, events);
+      events.push({ phase: 'fetching', message: `Reconnecting to server "${spec.name}" (${existing.commit})\n` });
+      await this.ensureImage(existing, events);
+      return this.start(request, existing, hubServer, events);
+    }
+
+    events.push({ phase: 'fetching', message: `Resolving ${spec.ref} in ${spec.repo}\n` });
+    const commit = await resolveRef(spec.repo, spec.ref);
+    const now = new Date().toISOString();
+    const record: ServerRecord = {
+      owner,
+      name: spec.name,
+      repo: spec.repo,
+      ref: spec.ref,
+      commit,
+      image: imageName(`${this.settings.namePrefix}-`, spec.repo, commit),
+      ticket: existing?.ticket ?? randomBytes(24).toString('base64url'),
+      spec,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now
+    };
     await this.ensureImage(record, events);
+    if (existing && hubServer && !hubServer.stopped) {
+      events.push({ phase: 'launching', message: `Stopping server "${spec.name}" to apply the update (its home is kept)\n` });
+      await this.hub.stopServer(owner, spec.name);
+      await this.waitUntilStopped(owner, spec.name);
+      hubServer = await this.hub.getServer(owner, spec.name);
+    }
     this.store.saveServer(record);
     await this.start(request, record, hubServer, events);
   }
@@ -141,7 +194,7 @@ export class Launcher {
     const { owner, name } = record;
     if (hubServer?.pending === 'stop') await this.waitUntilStopped(owner, name);
     events.push({ phase: 'launching', message: `Starting server "${name}"\n` });
-    if (hubServer?.pending !== 'spawn') await this.hub.startServer(owner, name, { ticket: record.ticket });
+    if (hubServer?.pending !== 'spawn') await this.hub.startServer(owner, name, { ticket: record.ticket }, record.spec.displayName);
     for await (const progress of this.hub.progress(owner, name)) {
       if (progress.failed) throw new EnvhubError(500, 'spawn_failed', `server "${name}" failed to start: ${progress.message ?? 'no reason given'}`);
       if (progress.ready) break;
@@ -155,14 +208,18 @@ export class Launcher {
   private async waitUntilStopped(owner: string, name: string): Promise<void> {
     for (let i = 0; i < 120; i++) {
       const server = await this.hub.getServer(owner, name);
-      if (!server?.pending) return;
+      if (!server?.pending && !server?.ready) return;
       await new Promise(resolve => setTimeout(resolve, 500));
     }
     throw new EnvhubError(503, 'stop_pending', `server "${name}" is still stopping; try again in a minute`);
   }
 
-  private ready(request: LaunchRequest, record: ServerRecord, server: HubServer, events: Channel<BuildEvent>): void {
+  private async ready(request: LaunchRequest, record: ServerRecord, server: HubServer, events: Channel<BuildEvent>): Promise<void> {
     this.store.recordLaunch(record.image);
+    const shares = await syncCollaborators(this.hub, record.owner, record.name, request.spec.collaborators);
+    if (shares.added.length + shares.removed.length > 0) {
+      events.push({ phase: 'launching', message: `Collaborators: ${[...shares.added.map(a => `+${a}`), ...shares.removed.map(r => `-${r}`)].join(' ')}\n` });
+    }
     const url = new URL(server.url, request.publicOrigin);
     if (request.spec.urlpath) url.pathname += request.spec.urlpath.replace(/^\//, '');
     events.push({
@@ -178,13 +235,43 @@ export class Launcher {
     });
   }
 
+  /** Stops a server (its home is kept). */
+  async stop(owner: string, name: string): Promise<void> {
+    this.requireRecord(owner, name);
+    await this.hub.stopServer(owner, name);
+  }
+
+  /** Deletes a server for good: stops it, removes it from the Hub and envhub, and drops its home. */
+  async delete(owner: string, name: string, removeVolume: (volume: string) => Promise<void>): Promise<void> {
+    this.requireRecord(owner, name);
+    if (await this.hub.getServer(owner, name)) {
+      await this.hub.stopServer(owner, name);
+      await this.waitUntilStopped(owner, name);
+      await this.hub.removeServer(owner, name);
+    }
+    this.store.deleteServer(owner, name);
+    await removeVolume(homeVolumeName(this.settings.namePrefix, owner, name));
+    log.info('server.deleted', { owner, server: name });
+  }
+
+  private requireRecord(owner: string, name: string): ServerRecord {
+    const record = this.store.getServer(owner, name);
+    if (!record) throw new EnvhubError(404, 'not_found', `envhub has no server ${owner}/${name}`);
+    return record;
+  }
+
   /**
    * The spawn configuration for a server the Hub is about to start. A launch ticket binds it to
    * the environment envhub recorded; without one the user gets the plain base image.
    */
   spawnConfig(user: string, server: string, ticket: string | undefined): SpawnConfig {
     const home = { [homeVolumeName(this.settings.namePrefix, user, server)]: { bind: HOME, mode: 'rw' as const } };
-    if (ticket === undefined) return { image: this.settings.baseImage, volumes: home, environment: {} };
+    const defaults = this.settings.site.resources.defaults;
+    const limits = (resources: { memory?: string; cpus?: number } = {}) => ({
+      mem_limit: parseSize(resources.memory ?? defaults.memory),
+      cpu_limit: resources.cpus ?? defaults.cpus
+    });
+    if (ticket === undefined) return { image: this.settings.baseImage, volumes: home, environment: {}, ...limits() };
     const record = this.store.serverByTicket(ticket);
     if (!record || record.owner !== user || record.name !== server) {
       throw new EnvhubError(403, 'bad_ticket', `this launch ticket is not valid for ${user}/${server}; launch the server through envhub`);
@@ -192,6 +279,8 @@ export class Launcher {
     return {
       image: record.image,
       volumes: home,
+      ...limits(record.spec.resources),
+      display_name: record.spec.displayName,
       environment: {
         ENVHUB_REPO_URL: record.repo,
         ENVHUB_REF: record.ref,

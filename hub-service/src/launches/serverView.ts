@@ -1,3 +1,4 @@
+import type { EnvironmentSpec } from '@envhub/schema';
 import type { HubClient } from '../hub/hubClient.js';
 import type { ServerRecord, Store } from '../store/store.js';
 
@@ -16,6 +17,7 @@ export interface ServerView {
   url: string | null;
   /** The latest build of this server's image, for its log. */
   buildId: string | null;
+  spec: EnvironmentSpec;
 }
 
 export async function describeServer(hub: HubClient, store: Store, record: ServerRecord): Promise<ServerView> {
@@ -24,7 +26,7 @@ export async function describeServer(hub: HubClient, store: Store, record: Serve
   return {
     owner: record.owner,
     name: record.name,
-    displayName: record.name,
+    displayName: record.spec.displayName ?? record.name,
     repoUrl: record.repo,
     ref: record.ref,
     commit: record.commit,
@@ -32,6 +34,7 @@ export async function describeServer(hub: HubClient, store: Store, record: Serve
     createdAt: record.createdAt,
     state,
     url: server?.url ?? null,
-    buildId: store.latestBuild(record.image)?.id ?? null
+    buildId: store.latestBuild(record.image)?.id ?? null,
+    spec: record.spec
   };
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { EnvironmentSpec } from '@envhub/schema';
 
 /** A named server envhub launched: whose, which environment, and the ticket its spawns redeem. */
 export interface ServerRecord {
@@ -11,6 +12,8 @@ export interface ServerRecord {
   commit: string;
   image: string;
   ticket: string;
+  /** The whole spec the server was launched with (validated, defaults filled). */
+  spec: EnvironmentSpec;
   createdAt: string;
   updatedAt: string;
 }
@@ -58,10 +61,20 @@ const MIGRATIONS = [
    CREATE TABLE image_launches (
      image TEXT PRIMARY KEY,
      last_launched_at TEXT NOT NULL
+   )`,
+  `ALTER TABLE servers ADD COLUMN spec TEXT NOT NULL DEFAULT '{}';
+   UPDATE servers SET spec = json_object('repo', repo, 'ref', ref, 'name', name);
+   CREATE TABLE trusted_launches (
+     user TEXT NOT NULL,
+     launch TEXT NOT NULL,
+     PRIMARY KEY (user, launch)
    )`
 ];
 
-const COLUMNS = `owner, name, repo, ref, commit_sha AS "commit", image, ticket, created_at AS createdAt, updated_at AS updatedAt`;
+const COLUMNS = `owner, name, repo, ref, commit_sha AS "commit", image, ticket, spec, created_at AS createdAt, updated_at AS updatedAt`;
+
+type ServerRow = Omit<ServerRecord, 'spec'> & { spec: string };
+const toServer = (row: ServerRow | undefined): ServerRecord | undefined => row && { ...row, spec: JSON.parse(row.spec) as EnvironmentSpec };
 
 const BUILD_COLUMNS = `id, image, repo, ref, commit_sha AS "commit", requested_by AS requestedBy, status, started_at AS startedAt, finished_at AS finishedAt, log`;
 
@@ -85,27 +98,45 @@ export class Store {
   }
 
   getServer(owner: string, name: string): ServerRecord | undefined {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM servers WHERE owner = ? AND name = ?`).get(owner, name) as ServerRecord | undefined;
+    return toServer(this.db.prepare(`SELECT ${COLUMNS} FROM servers WHERE owner = ? AND name = ?`).get(owner, name) as ServerRow | undefined);
   }
 
   listServers(owner: string): ServerRecord[] {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM servers WHERE owner = ? ORDER BY name`).all(owner) as ServerRecord[];
+    return (this.db.prepare(`SELECT ${COLUMNS} FROM servers WHERE owner = ? ORDER BY name`).all(owner) as ServerRow[]).map(row => toServer(row)!);
+  }
+
+  /** Every server envhub launched, of every user. */
+  allServers(): ServerRecord[] {
+    return (this.db.prepare(`SELECT ${COLUMNS} FROM servers ORDER BY owner, name`).all() as ServerRow[]).map(row => toServer(row)!);
   }
 
   serverByTicket(ticket: string): ServerRecord | undefined {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM servers WHERE ticket = ?`).get(ticket) as ServerRecord | undefined;
+    return toServer(this.db.prepare(`SELECT ${COLUMNS} FROM servers WHERE ticket = ?`).get(ticket) as ServerRow | undefined);
   }
 
   /** Inserts or replaces the record of (owner, name). */
   saveServer(record: ServerRecord): void {
     this.db
       .prepare(
-        `INSERT INTO servers (owner, name, repo, ref, commit_sha, image, ticket, created_at, updated_at)
-         VALUES (@owner, @name, @repo, @ref, @commit, @image, @ticket, @createdAt, @updatedAt)
+        `INSERT INTO servers (owner, name, repo, ref, commit_sha, image, ticket, spec, created_at, updated_at)
+         VALUES (@owner, @name, @repo, @ref, @commit, @image, @ticket, @spec, @createdAt, @updatedAt)
          ON CONFLICT (owner, name) DO UPDATE SET repo = @repo, ref = @ref, commit_sha = @commit,
-           image = @image, ticket = @ticket, updated_at = @updatedAt`
+           image = @image, ticket = @ticket, spec = @spec, updated_at = @updatedAt`
       )
-      .run(record);
+      .run({ ...record, spec: JSON.stringify(record.spec) });
+  }
+
+  deleteServer(owner: string, name: string): void {
+    this.db.prepare(`DELETE FROM servers WHERE owner = ? AND name = ?`).run(owner, name);
+  }
+
+  /** Remembers that `user` need not confirm `launch` (a canonical launch path) again. */
+  trustLaunch(user: string, launch: string): void {
+    this.db.prepare(`INSERT OR IGNORE INTO trusted_launches (user, launch) VALUES (?, ?)`).run(user, launch);
+  }
+
+  isTrustedLaunch(user: string, launch: string): boolean {
+    return this.db.prepare(`SELECT 1 FROM trusted_launches WHERE user = ? AND launch = ?`).get(user, launch) !== undefined;
   }
 
   startBuild(build: Omit<BuildRecord, 'status' | 'finishedAt' | 'log'>): void {

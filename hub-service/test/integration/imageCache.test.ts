@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import tar from 'tar-fs';
-import { ImageCache, LABELS, parseSize } from '../../src/images/imageCache.js';
+import { ImageCache, LABELS } from '../../src/images/imageCache.js';
+import { parseSize } from '../../src/units.js';
 import { Store } from '../../src/store/store.js';
 import { namePrefix } from '../support/hubSession.js';
 

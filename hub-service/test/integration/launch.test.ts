@@ -105,11 +105,24 @@ describe('launching a git repository', () => {
     expect(await exec(containerName('demo'), ['cat', '/home/jovyan/notes.txt'])).toBe('kept\n');
   });
 
-  test('the same name with another ref is refused, naming what differs', async () => {
-    const { events } = await readEventStream(buildUrl(repo, commit, { name: 'demo' }), token);
-    const last = events[events.length - 1];
-    expect(last.phase).toBe('failed');
-    expect(last.message).toContain(`ref: main → ${commit}`);
+  test('the same name with another ref is refused with 409, naming what differs', async () => {
+    const { status, body } = await readEventStream(buildUrl(repo, commit, { name: 'demo' }), token);
+    expect(status).toBe(409);
+    expect(JSON.parse(body).message).toContain(`ref: "main" → "${commit}"`);
+  });
+
+  test('another urlpath still connects to the same server, opening that path', async () => {
+    const { events } = await readEventStream(buildUrl(repo, 'main', { name: 'demo', urlpath: 'lab/tree/analysis.ipynb' }), token);
+    expect(phases(events)).toEqual(['waiting', 'ready']);
+    expect(events[events.length - 1].url).toBe(`${readyUrl}lab/tree/analysis.ipynb`);
+  });
+
+  test('update=1 applies a changed spec, restarting the server with its home kept', async () => {
+    const { events } = await readEventStream(buildUrl(repo, 'main', { name: 'demo', memory: '1G', update: '1' }), token);
+    expect(events[events.length - 1].phase).toBe('ready');
+    expect(await exec(containerName('demo'), ['cat', '/home/jovyan/notes.txt'])).toBe('kept\n');
+    const limits = (await docker.getContainer(containerName('demo')).inspect()).HostConfig.Memory;
+    expect(limits).toBe(1024 ** 3);
   });
 });
 
@@ -160,8 +173,8 @@ describe('refusals', () => {
   test.each([
     ['http://10.1.2.3/x.git', 403, 'ENVHUB_ALLOWED_REPO_HOSTS'],
     ['http://169.254.169.254/latest.git', 403, 'link-local'],
-    ['ftp://127.0.0.1/x.git', 400, 'http or https'],
-    ['file:///etc/passwd', 400, 'http or https']
+    ['ftp://127.0.0.1/x.git', 400, 'http(s) URL'],
+    ['file:///etc/passwd', 400, 'http(s) URL']
   ])('the repository URL %s is refused before anything starts', async (url, status, reason) => {
     const { status: got, body } = await readEventStream(buildUrl(url, 'main', { name: 'refused' }), token);
     expect(got).toBe(status);
@@ -172,6 +185,21 @@ describe('refusals', () => {
     const { status, body } = await readEventStream(buildUrl(repo, 'main', { name: 'Bad--Name' }), token);
     expect(status).toBe(400);
     expect(JSON.parse(body).message).toContain('starting with a letter');
+  });
+
+  test('unknown parameters and requests over the caps are refused, saying what to change', async () => {
+    const unknown = await readEventStream(buildUrl(repo, 'main', { name: 'x', image: 'evil' }), token);
+    expect(unknown.status).toBe(400);
+    expect(JSON.parse(unknown.body).message).toContain('unknown launch parameter "image"');
+    const greedy = await readEventStream(buildUrl(repo, 'main', { name: 'greedy', memory: '64G' }), token);
+    expect(greedy.status).toBe(422);
+    expect(JSON.parse(greedy.body).message).toContain("resources.memory 64G is over this hub's cap of 8G");
+  });
+
+  test('fields a later release delivers are refused as not supported yet', async () => {
+    const { status, body } = await readEventStream(buildUrl(repo, 'main', { name: 'later', public: '1' }), token);
+    expect(status).toBe(422);
+    expect(JSON.parse(body).message).toContain('not supported yet');
   });
 
   test('the stream needs Accept: text/event-stream and a signed-in user', async () => {

@@ -1,6 +1,7 @@
 import type { HubClient } from '../../src/hub/hubClient.js';
 import type { ImageBuilder } from '../../src/images/imageBuilder.js';
 import { Launcher } from '../../src/launches/launcher.js';
+import { DEFAULT_SITE_CONFIG } from '../../src/policy/siteConfig.js';
 import { Store } from '../../src/store/store.js';
 
 // The Hub and the builder are not reached by spawnConfig; the store is the real SQLite one.
@@ -9,7 +10,8 @@ const launcher = new Launcher({} as HubClient, store, {} as ImageBuilder, {
   namePrefix: 'envhub',
   baseImage: 'envhub-base:latest',
   allowedRepoHosts: [],
-  prefix: '/services/envhub/'
+  prefix: '/services/envhub/',
+  site: DEFAULT_SITE_CONFIG
 });
 const commit = 'c'.repeat(40);
 store.saveServer({
@@ -20,6 +22,7 @@ store.saveServer({
   commit,
   image: `envhub-a:${commit}`,
   ticket: 'ticket-of-alice-x',
+  spec: { repo: 'https://forge.example.org/a.git', ref: 'main', name: 'x', resources: { memory: '1G', cpus: 0.5 } },
   createdAt: '2026-01-01T00:00:00Z',
   updatedAt: '2026-01-01T00:00:00Z'
 });
@@ -28,7 +31,9 @@ test('a ticket yields the recorded image, the server home volume and the environ
   expect(launcher.spawnConfig('alice', 'x', 'ticket-of-alice-x')).toEqual({
     image: `envhub-a:${commit}`,
     volumes: { 'envhub-home-alice--x': { bind: '/home/jovyan', mode: 'rw' } },
-    environment: expect.objectContaining({ ENVHUB_COMMIT: commit, BINDER_REPO_URL: 'https://forge.example.org/a.git' })
+    environment: expect.objectContaining({ ENVHUB_COMMIT: commit, BINDER_REPO_URL: 'https://forge.example.org/a.git' }),
+    mem_limit: 1024 ** 3,
+    cpu_limit: 0.5
   });
 });
 
@@ -36,7 +41,9 @@ test('without a ticket a server gets the base image and its own home, nothing el
   expect(launcher.spawnConfig('bob', 'y', undefined)).toEqual({
     image: 'envhub-base:latest',
     volumes: { 'envhub-home-bob--y': { bind: '/home/jovyan', mode: 'rw' } },
-    environment: {}
+    environment: {},
+    mem_limit: 2 * 1024 ** 3,
+    cpu_limit: 1
   });
 });
 

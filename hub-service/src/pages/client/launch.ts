@@ -1,7 +1,7 @@
 // Browser script of the home page: starts a launch and shows its event stream until `ready`.
 const prefix = document.body.dataset.prefix ?? '/';
 const xsrf = document.body.dataset.xsrf ?? '';
-const form = document.getElementById('envhub-launch-form') as HTMLFormElement;
+const form = document.getElementById('envhub-launch-form') as HTMLFormElement | null;
 const progress = document.getElementById('envhub-progress') as HTMLElement;
 const phase = document.getElementById('envhub-phase') as HTMLElement;
 const logView = document.getElementById('envhub-log') as HTMLElement;
@@ -12,17 +12,18 @@ interface LaunchEvent {
   url?: string;
 }
 
-function buildUrl(repo: string, ref: string, name: string): string {
-  const path = `git/${encodeURIComponent(repo)}/${ref.split('/').map(encodeURIComponent).join('/')}`;
-  const query = name ? `?${new URLSearchParams({ name })}` : '';
-  return `${prefix}build/${path}${query}`;
+/** The build-stream URL for a repository, a ref and launch parameters (the schema's names). */
+function buildUrl(repo: string, ref: string, params: URLSearchParams): string {
+  const path = `git/${encodeURIComponent(repo)}/${(ref || 'HEAD').split('/').map(encodeURIComponent).join('/')}`;
+  const query = params.toString();
+  return `${prefix}build/${path}${query ? `?${query}` : ''}`;
 }
 
-async function launch(repo: string, ref: string, name: string): Promise<void> {
+async function launch(url: string): Promise<void> {
   progress.hidden = false;
   logView.textContent = '';
   phase.textContent = 'starting';
-  const response = await fetch(buildUrl(repo, ref || 'HEAD', name), {
+  const response = await fetch(url, {
     headers: { Accept: 'text/event-stream', 'X-XSRFToken': xsrf },
     credentials: 'same-origin'
   });
@@ -56,12 +57,43 @@ async function launch(repo: string, ref: string, name: string): Promise<void> {
   }
 }
 
-form.addEventListener('submit', event => {
+form?.addEventListener('submit', event => {
   event.preventDefault();
-  const data = new FormData(form);
-  void launch(String(data.get('repo')).trim(), String(data.get('ref')).trim(), String(data.get('name')).trim());
+  const params = new URLSearchParams();
+  let repo = '';
+  let ref = '';
+  for (const [key, value] of new FormData(form)) {
+    const text = String(value).trim();
+    if (key === 'repo') repo = text;
+    else if (key === 'ref') ref = text;
+    else if (key === 'user' || key === 'group') text.split(/[\s,]+/).filter(Boolean).forEach(v => params.append(key, v));
+    else if (text) params.append(key, text);
+  }
+  void launch(buildUrl(repo, ref, params));
 });
 
-document.querySelectorAll<HTMLButtonElement>('button.relaunch').forEach(button =>
-  button.addEventListener('click', () => void launch(button.dataset.repo!, button.dataset.ref!, button.dataset.name!))
+// Server actions on the home page: start/relaunch stream a launch; stop and delete call the API.
+document.querySelectorAll<HTMLButtonElement>('button[data-action]').forEach(button =>
+  button.addEventListener('click', async () => {
+    const { action, repo, ref, name, owner } = button.dataset;
+    if (action === 'start' || action === 'relaunch') {
+      const params = new URLSearchParams({ name: name! });
+      if (action === 'relaunch') params.set('relaunch', '1');
+      return launch(buildUrl(repo!, ref!, params));
+    }
+    if (action === 'delete' && !window.confirm(`Delete server "${name}" and its home? This cannot be undone.`)) return;
+    const response = await fetch(`${prefix}api/servers/${owner}/${name}${action === 'stop' ? '/stop' : ''}`, {
+      method: action === 'stop' ? 'POST' : 'DELETE',
+      headers: { 'X-XSRFToken': xsrf },
+      credentials: 'same-origin'
+    });
+    if (!response.ok) {
+      const body = (await response.json().catch(() => ({}))) as { message?: string };
+      window.alert(body.message ?? `${response.status} ${response.statusText}`);
+    }
+    window.location.reload();
+  })
 );
+
+// A launch page starts its launch at once.
+if (progress.dataset.buildUrl) void launch(progress.dataset.buildUrl);

@@ -1,0 +1,66 @@
+import { environmentSchema, launchParameterNames } from '@envhub/schema';
+
+const error = { $ref: '#/components/schemas/Error' };
+const json = (schema: object) => ({ 'application/json': { schema } });
+const errors = {
+  '400': { description: 'Invalid input; the message names every field', content: json(error) },
+  '401': { description: 'Not signed in', content: json(error) },
+  '404': { description: 'No such thing that you can see', content: json(error) },
+  '409': { description: 'Conflicts with an existing server; the message says what differs', content: json(error) },
+  '422': { description: 'Refused by this hub\'s policy; the message says what to change', content: json(error) }
+};
+const serverPath = [
+  { name: 'owner', in: 'path', required: true, schema: { type: 'string' } },
+  { name: 'name', in: 'path', required: true, schema: { type: 'string' } }
+];
+
+/** The OpenAPI description of envhub's REST API, with the environment schema as its spec type. */
+export function openApiDocument(prefix: string): object {
+  const { $schema: _draft, $id: _id, ...specSchema } = environmentSchema as Record<string, unknown>;
+  return {
+    openapi: '3.1.0',
+    info: { title: 'envhub', version: '0.1.0', description: 'Launch Binder repositories as persistent named JupyterHub servers.' },
+    servers: [{ url: prefix.replace(/\/$/, '') }],
+    components: {
+      securitySchemes: { hubToken: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`token <JupyterHub API token>` or `Bearer <token>`' } },
+      schemas: {
+        EnvironmentSpec: specSchema,
+        Error: {
+          type: 'object',
+          required: ['status', 'code', 'message'],
+          properties: { status: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' } }
+        },
+        Server: {
+          type: 'object',
+          properties: Object.fromEntries(
+            ['owner', 'name', 'displayName', 'repoUrl', 'ref', 'commit', 'image', 'createdAt', 'state', 'url', 'buildId'].map(k => [k, { type: ['string', 'null'] }])
+          )
+        }
+      }
+    },
+    security: [{ hubToken: [] }],
+    paths: {
+      '/build/{provider}/{spec}': {
+        get: {
+          summary: 'Launch (BinderHub-compatible event stream of build and launch phases)',
+          parameters: [
+            { name: 'provider', in: 'path', required: true, schema: { enum: ['git', 'gh', 'gl', 'gist'] } },
+            { name: 'spec', in: 'path', required: true, schema: { type: 'string' }, description: 'e.g. `<url-escaped repository URL>/<ref>` for git' },
+            ...launchParameterNames.map(name => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+            { name: 'update', in: 'query', schema: { enum: ['1'] }, description: 'apply a changed spec to the existing server and restart it' },
+            { name: 'relaunch', in: 'query', schema: { enum: ['1'] }, description: 'resolve the ref again, rebuild if needed, restart' }
+          ],
+          responses: { '200': { description: '`data: {"phase", "message", …}` events ending in `ready` (with `url`) or `failed`', content: { 'text/event-stream': {} } }, ...errors }
+        }
+      },
+      '/api/servers': { get: { summary: "The signed-in user's servers", responses: { '200': { description: 'servers', content: json({ type: 'object', properties: { servers: { type: 'array', items: { $ref: '#/components/schemas/Server' } } } }) } } } },
+      '/api/servers/{owner}/{name}': {
+        get: { summary: 'One server', parameters: serverPath, responses: { '200': { description: 'the server', content: json({ $ref: '#/components/schemas/Server' }) }, ...errors } },
+        delete: { summary: 'Delete a server and its home volume', parameters: serverPath, responses: { '204': { description: 'deleted' }, ...errors } }
+      },
+      '/api/servers/{owner}/{name}/stop': { post: { summary: 'Stop a server (its home is kept)', parameters: serverPath, responses: { '202': { description: 'stopping' }, ...errors } } },
+      '/api/builds/{id}': { get: { summary: 'A build and its kept log', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'the build' }, ...errors } } },
+      '/api/health': { get: { summary: 'Whether the service reaches the Hub and the Docker engine', security: [], responses: { '200': { description: 'healthy' }, '503': { description: 'not healthy' } } } }
+    }
+  };
+}

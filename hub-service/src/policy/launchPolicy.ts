@@ -1,0 +1,39 @@
+import type { EnvironmentSpec } from '@envhub/schema';
+import { EnvhubError } from '../errors.js';
+import { parseSize } from '../units.js';
+import type { Resources, SiteConfig } from './siteConfig.js';
+
+const LIMITS: Array<{ key: keyof Resources; measure: (v: Resources[keyof Resources]) => number }> = [
+  { key: 'memory', measure: v => parseSize(String(v)) },
+  { key: 'cpus', measure: v => Number(v) },
+  { key: 'idleTimeout', measure: v => Number(v) },
+  { key: 'maxAge', measure: v => Number(v) }
+];
+
+/**
+ * The hub's rules for a spec: fields whose behaviour isn't delivered yet are refused rather than
+ * ignored, and resources get the admin's defaults and must stay within the maxima.
+ * Returns the resources the server will get.
+ */
+export function applyLaunchPolicy(spec: EnvironmentSpec, site: SiteConfig): Resources {
+  const notYet: string[] = [];
+  if (spec.mounts && spec.mounts.length > 0) notYet.push('mounts (shared volumes)');
+  if (spec.public) notYet.push('public (temporary read-only access)');
+  if (spec.credentials) notYet.push('credentials');
+  if (notYet.length > 0) {
+    throw new EnvhubError(422, 'not_supported_yet', `${notYet.join(', ')}: not supported yet on this hub; launch without ${notYet.length > 1 ? 'them' : 'it'}`);
+  }
+  const asked = { ...site.resources.defaults, ...(spec.resources ?? {}) } as Resources;
+  const over = LIMITS.filter(({ key, measure }) => {
+    const cap = site.resources.maxima[key];
+    return measure(cap) > 0 && (measure(asked[key]) > measure(cap) || measure(asked[key]) === 0);
+  });
+  if (over.length > 0) {
+    throw new EnvhubError(
+      422,
+      'over_cap',
+      over.map(({ key }) => `resources.${key} ${asked[key]} is over this hub's cap of ${site.resources.maxima[key]}`).join('; ') + '; ask for less'
+    );
+  }
+  return asked;
+}

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+
+/** Resource values as the environment spec writes them. */
+export interface Resources {
+  memory: string;
+  cpus: number;
+  /** Seconds without activity before envhub stops the server; 0: never. */
+  idleTimeout: number;
+  /** Seconds after start before envhub stops the server; 0: never. */
+  maxAge: number;
+}
+
+/** What an admin sets for this hub (the file named by ENVHUB_CONFIG, JSON). */
+export interface SiteConfig {
+  resources: { defaults: Resources; maxima: Resources };
+  serversPerUser: number;
+  /** Environments offered under "Choose a preconfigured server". */
+  featured: Array<{ title: string; description?: string; repo: string; ref?: string }>;
+  credits?: { text: string; logoUrl?: string; url?: string };
+  docsUrl: string;
+  /** Other hubs a spec can be launched on ("launch on another hub"), by their envhub URL. */
+  otherHubs: Array<{ name: string; url: string }>;
+}
+
+export const DEFAULT_SITE_CONFIG: SiteConfig = {
+  resources: {
+    defaults: { memory: '2G', cpus: 1, idleTimeout: 3600, maxAge: 8 * 3600 },
+    maxima: { memory: '8G', cpus: 2, idleTimeout: 24 * 3600, maxAge: 7 * 24 * 3600 }
+  },
+  serversPerUser: 10,
+  featured: [],
+  docsUrl: 'https://mybinder.readthedocs.io/en/latest/using/config_files.html',
+  otherHubs: []
+};
+
+const resources = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    memory: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?[MG]$' },
+    cpus: { type: 'number', exclusiveMinimum: 0 },
+    idleTimeout: { type: 'integer', minimum: 0 },
+    maxAge: { type: 'integer', minimum: 0 }
+  }
+};
+const siteConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    resources: { type: 'object', additionalProperties: false, properties: { defaults: resources, maxima: resources } },
+    serversPerUser: { type: 'integer', minimum: 1 },
+    featured: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['title', 'repo'],
+        properties: { title: { type: 'string' }, description: { type: 'string' }, repo: { type: 'string' }, ref: { type: 'string' } }
+      }
+    },
+    credits: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['text'],
+      properties: { text: { type: 'string' }, logoUrl: { type: 'string' }, url: { type: 'string' } }
+    },
+    docsUrl: { type: 'string' },
+    otherHubs: {
+      type: 'array',
+      items: { type: 'object', additionalProperties: false, required: ['name', 'url'], properties: { name: { type: 'string' }, url: { type: 'string' } } }
+    }
+  }
+};
+const check = new Ajv({ allErrors: true }).compile(siteConfigSchema);
+
+/** Reads and checks the admin's site configuration; absent values keep their defaults. */
+export function loadSiteConfig(path: string | undefined): SiteConfig {
+  if (!path) return DEFAULT_SITE_CONFIG;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read the envhub site configuration ${path}: ${(err as Error).message}`);
+  }
+  if (!check(parsed)) {
+    const problems = (check.errors ?? []).map(e => `${e.instancePath || '(top)'} ${e.message}`).join('; ');
+    throw new Error(`the envhub site configuration ${path} is invalid: ${problems}`);
+  }
+  const given = parsed as Partial<SiteConfig> & { resources?: { defaults?: Partial<Resources>; maxima?: Partial<Resources> } };
+  return {
+    ...DEFAULT_SITE_CONFIG,
+    ...given,
+    resources: {
+      defaults: { ...DEFAULT_SITE_CONFIG.resources.defaults, ...given.resources?.defaults },
+      maxima: { ...DEFAULT_SITE_CONFIG.resources.maxima, ...given.resources?.maxima }
+    }
+  };
+}
