@@ -17,8 +17,8 @@ export interface HomePageData {
 
 type Param = (typeof launchParameters)[number];
 
-/** One form input for one launch parameter, from its schema node. */
-function input(param: Param, value: string | undefined): Html {
+/** One form input for one launch parameter, from its schema node; `hint` fills an empty field's placeholder. */
+function input(param: Param, value: string | undefined, hint?: string): Html {
   const { name, node } = param;
   const id = `envhub-${name}`;
   if (node.type === 'boolean') {
@@ -27,7 +27,7 @@ function input(param: Param, value: string | undefined): Html {
   }
   const list = node.type === 'array';
   return html`<label>${node.title}${list ? ' (comma-separated)' : ''}
-  <input name="${name}" id="${id}" value="${value ?? ''}" ${node.type === 'number' || node.type === 'integer' ? html`inputmode="decimal"` : ''}>
+  <input name="${name}" id="${id}" value="${value ?? ''}" placeholder="${hint ?? ''}" ${node.type === 'number' || node.type === 'integer' ? html`inputmode="decimal"` : ''}>
   <small>${node.description}</small></label>`;
 }
 
@@ -37,13 +37,21 @@ const basic = new Set(['name', 'displayName', 'urlpath']);
 function launchForm(data: HomePageData): Html {
   const params = launchParameters.filter(p => !['labpath', 'filepath'].includes(p.name));
   const prefill = data.prefill;
+  const { defaults, maxima } = data.site.resources;
+  const placeholders: Record<string, string> = {
+    mount: 'volume:/mnt/data or volume:/mnt/data:ro',
+    memory: `${defaults.memory} (this hub's default; at most ${maxima.memory})`,
+    cpus: `${defaults.cpus} (default; at most ${maxima.cpus})`,
+    idleTimeout: `${defaults.idleTimeout} (default; at most ${maxima.idleTimeout})`,
+    maxAge: `${defaults.maxAge} (default; at most ${maxima.maxAge})`
+  };
   return html`<form id="envhub-launch-form">
   <label>Repository URL <input name="repo" id="envhub-repo" required value="${prefill.repo ?? ''}" placeholder="https://forge.example.org/group/project.git">
     <small>A git repository in the Binder format (requirements.txt, environment.yml, apt.txt, postBuild, …)</small></label>
   <label>Git ref <input name="ref" id="envhub-ref" value="${prefill.ref ?? 'HEAD'}"><small>A branch, tag or commit; HEAD means the default branch</small></label>
   ${params.filter(p => basic.has(p.name)).map(p => input(p, prefill[p.name]))}
   <details><summary>Resources, collaborators and access</summary>
-  ${params.filter(p => !basic.has(p.name)).map(p => input(p, prefill[p.name]))}
+  ${params.filter(p => !basic.has(p.name)).map(p => input(p, prefill[p.name], placeholders[p.name]))}
   <ul class="envhub-security">
     <li>Collaborators get full access to the server, as you have: they can run code and read and change its files.</li>
     <li>Mounts, public access and credentials are not supported on this hub yet; launches asking for them are refused.</li>

@@ -162,6 +162,51 @@ test('a broken requirement ends in a failed event that names it, and no server',
   expect((await hubApi(token, `/users/${user}/servers/broken`)).status).toBe(404);
 });
 
+describe('sharing and managing a server', () => {
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${hubUrl}/services/envhub/api${path}`, { ...init, headers: { Authorization: `token ${token}`, ...init.headers } });
+
+  test('collaborators given at launch can open the server; dropping them revokes it', async () => {
+    const colleague = `${user}-c`;
+    await tokenFor(colleague);
+    const statusFor = async () => (await fetch(`${hubUrl}/user/${user}/demo/api/status`, { headers: { Authorization: `token ${await tokenFor(colleague)}` } })).status;
+    expect([403, 404]).toContain(await statusFor());
+    const shared = await readEventStream(buildUrl(repo, 'main', { name: 'demo', memory: '1G', user: colleague }), token);
+    expect(phases(shared.events)).toEqual(['waiting', 'launching', 'ready']);
+    expect(await statusFor()).toBe(200);
+    const unshared = await readEventStream(buildUrl(repo, 'main', { name: 'demo', memory: '1G' }), token);
+    expect(unshared.events[unshared.events.length - 1].phase).toBe('ready');
+    expect([403, 404]).toContain(await statusFor());
+  });
+
+  test('stop keeps the server and its home; delete removes both', async () => {
+    const stop = await api(`/servers/${user}/demo/stop`, { method: 'POST' });
+    expect(stop.status).toBe(202);
+    const removed = await api(`/servers/${user}/demo`, { method: 'DELETE' });
+    expect(removed.status).toBe(204);
+    expect((await api(`/servers/${user}/demo`)).status).toBe(404);
+    expect((await hubApi(token, `/users/${user}/servers/demo`)).status).toBe(404);
+    expect(await docker.getVolume(`${namePrefix}-home-${escapeName(user)}--demo`).inspect().then(() => 'exists', () => 'gone')).toBe('gone');
+  });
+
+  test('the OpenAPI document describes the API with the environment schema', async () => {
+    const doc = (await (await fetch(`${hubUrl}/services/envhub/api/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { schemas: { EnvironmentSpec: { properties: Record<string, unknown> } } };
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/build/{provider}/{spec}', '/api/servers/{owner}/{name}', '/api/builds/{id}']));
+    expect(Object.keys(doc.components.schemas.EnvironmentSpec.properties)).toEqual(expect.arrayContaining(['repo', 'ref', 'name', 'resources', 'collaborators']));
+  });
+
+  test('the badge is an SVG image', async () => {
+    const badge = await fetch(`${hubUrl}/services/envhub/badge.svg`);
+    expect(badge.headers.get('content-type')).toContain('image/svg+xml');
+    expect(await badge.text()).toContain('<svg');
+  });
+});
+
 describe('refusals', () => {
   test('a ref that does not exist fails with a message naming it', async () => {
     const { events } = await readEventStream(buildUrl(repo, 'no-such-branch', { name: 'nobranch' }), token);
