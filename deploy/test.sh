@@ -17,6 +17,7 @@ export ENVHUB_NAME_PREFIX=envhubtest
 export ENVHUB_DATA_DIR="$(mktemp -d /tmp/envhub-test.XXXXXX)"
 export ENVHUB_DEMO_PASSWORD="test-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export ENVHUB_ALLOWED_REPO_HOSTS=127.0.0.1,localhost
+export ENVHUB_CONFIG="$PWD/ui-tests/fixtures/site-config.json"
 export ENVHUB_TEST_URL="http://127.0.0.1:$ENVHUB_PORT"
 export ENVHUB_TEST_PASSWORD="$ENVHUB_DEMO_PASSWORD"
 hub_pid=

@@ -24,6 +24,9 @@ test('a signed-in user launches a repository from the envhub page and sees it in
   // After sign-in the Hub lands on envhub, which signs the browser in through the Hub's OAuth.
   await page.waitForURL(`${hubUrl}/services/envhub/`);
   await expect(page.locator('h1')).toHaveText(`Hello, ${user}`);
+  // What the admin configured: a featured environment and the institution's credits.
+  await expect(page.locator('#envhub-featured')).toContainText('Featured demo');
+  await expect(page.locator('#envhub-credits')).toHaveText('Provided by the envhub test institute');
 
   // Cookie-authenticated launches must carry the page's XSRF value.
   const noXsrf = await page.request.get(`${hubUrl}/services/envhub/build/git/${encodeURIComponent(repo)}/main`, {
@@ -55,6 +58,13 @@ test('a signed-in user launches a repository from the envhub page and sees it in
   // Back on the envhub page, the server is listed as running.
   await page.goto(`${hubUrl}/services/envhub/`);
   await expect(page.locator('#envhub-servers tr[data-server="ui-demo"] .state')).toHaveText('running');
+
+  // Its share menu offers the canonical link, badge snippets and other hubs.
+  const row = page.locator('#envhub-servers tr[data-server="ui-demo"]');
+  await row.locator('details.share summary').click();
+  const link = `${hubUrl}/services/envhub/v2/git/${encodeURIComponent(repo)}/main?name=ui-demo`;
+  await expect(row.locator('input.launch-link')).toHaveValue(link);
+  await expect(row.locator('details.share')).toContainText('launch on Partner hub');
 
   // Its build log is kept and readable from there.
   await page.locator('#envhub-servers tr[data-server="ui-demo"] a.build-log').click();
