@@ -38,6 +38,15 @@ test('a signed-in user launches a repository from the envhub page and sees it in
   await page.fill('#envhub-repo', repo);
   await page.fill('#envhub-ref', 'main');
   await page.fill('#envhub-name', 'ui-demo');
+
+  // "Launch on another hub" turns the form into that hub's launch link (the partner is simulated).
+  await page.route('https://hub.partner.example/**', route => route.fulfill({ contentType: 'text/html', body: 'partner hub' }));
+  await page.click('button[data-other-hub^="https://hub.partner.example"]');
+  await page.waitForURL(`https://hub.partner.example/services/envhub/v2/git/${encodeURIComponent(repo)}/main?name=ui-demo`);
+  await page.goBack();
+  await page.fill('#envhub-repo', repo);
+  await page.fill('#envhub-ref', 'main');
+  await page.fill('#envhub-name', 'ui-demo');
   await page.click('#envhub-launch');
   await expect(page.locator('#envhub-log')).toContainText('Launching');
   await page.waitForURL(new RegExp(`/user/${user}/ui-demo/lab`), { timeout: 240_000 });

@@ -54,6 +54,15 @@ test('a badge on another site leads, after one confirmation, to the notebook in 
     return response.status;
   }, [new URL('.', page.url().replace(/lab\/.*$/, '')).toString()]);
   expect(written).toBe(201);
+
+  // Stopped (through envhub's API, as the page's stop button does) and launched again from the
+  // badge: the same server, no second confirmation, the file still there.
+  const xsrf = (await page.context().cookies(`${hubUrl}/services/envhub/`)).find(c => c.name === '_xsrf')?.value ?? '';
+  const stopped = await page.request.post(`${hubUrl}/services/envhub/api/servers/${user}/course/stop`, { headers: { 'X-XSRFToken': xsrf } });
+  expect(stopped.status()).toBe(202);
+  await expect
+    .poll(async () => ((await (await page.request.get(`${hubUrl}/services/envhub/api/servers/${user}/course`)).json()) as { state: string }).state, { timeout: 60_000 })
+    .toBe('stopped');
   await page.goto(otherOrigin);
   await page.click('#badge');
   await page.waitForURL(new RegExp(`/user/${user}/course/lab`), { timeout: 120_000 });

@@ -57,7 +57,11 @@ function launchForm(data: HomePageData): Html {
     <li>Mounts, public access and credentials are not supported on this hub yet; launches asking for them are refused.</li>
   </ul>
   </details>
-  <button type="submit" id="envhub-launch">Launch</button>
+  <div class="actions">
+    <button type="submit" id="envhub-launch">Launch</button>
+    ${data.site.otherHubs.map(hub => html`<button type="button" class="secondary" data-other-hub="${hub.url}">Launch on ${hub.name}</button>`)}
+    <button type="button" class="secondary" data-other-hub="https://mybinder.org/" data-binder-only="1">Launch on mybinder.org</button>
+  </div>
 </form>`;
 }
 
@@ -66,6 +70,12 @@ function featured(data: HomePageData): Html {
   return html`<section id="envhub-featured"><h2>Choose a preconfigured server</h2><ul>${data.site.featured.map(
     f => html`<li><a href="${data.prefix}${launchPath({ repo: f.repo, ref: f.ref ?? 'HEAD' } as EnvironmentSpec)}">${f.title}</a>${f.description ? html` — ${f.description}` : ''}</li>`
   )}</ul></section>`;
+}
+
+/** A spec mybinder.org can launch as it is: only a repository, a ref and a path to open. */
+function binderCompatible(spec: EnvironmentSpec): boolean {
+  const envhubOnly = launchPath({ ...spec, urlpath: undefined, name: undefined, displayName: undefined });
+  return !envhubOnly.includes('?');
 }
 
 function serverRow(data: HomePageData, s: ServerView): Html {
@@ -84,7 +94,7 @@ function serverRow(data: HomePageData, s: ServerView): Html {
     <label>reStructuredText <textarea readonly rows="3">${snippets.rst}</textarea></label>
     <label>HTML <input readonly value="${snippets.html}"></label>
     ${data.site.otherHubs.map(hub => html`<a href="${hub.url.replace(/\/?$/, '/')}${launchPath(s.spec)}">launch on ${hub.name}</a> `)}
-    <a href="https://mybinder.org/${launchPath({ repo: s.repoUrl, ref: s.ref } as EnvironmentSpec)}">launch on mybinder.org</a>
+    ${binderCompatible(s.spec) ? html`<a href="https://mybinder.org/${launchPath({ repo: s.repoUrl, ref: s.ref, urlpath: s.spec.urlpath } as EnvironmentSpec)}">launch on mybinder.org</a>` : ''}
   </details></td>
 </tr>`;
 }

@@ -57,8 +57,8 @@ async function launch(url: string): Promise<void> {
   }
 }
 
-form?.addEventListener('submit', event => {
-  event.preventDefault();
+/** The form's repository, ref and launch parameters. */
+function formSpec(form: HTMLFormElement): { repo: string; ref: string; params: URLSearchParams } {
   const params = new URLSearchParams();
   let repo = '';
   let ref = '';
@@ -69,8 +69,25 @@ form?.addEventListener('submit', event => {
     else if (key === 'user' || key === 'group') text.split(/[\s,]+/).filter(Boolean).forEach(v => params.append(key, v));
     else if (text) params.append(key, text);
   }
+  return { repo, ref, params };
+}
+
+form?.addEventListener('submit', event => {
+  event.preventDefault();
+  const { repo, ref, params } = formSpec(form);
   void launch(buildUrl(repo, ref, params));
 });
+
+// "Launch on another hub": the same spec as that hub's launch link (mybinder.org takes only a path to open).
+form?.querySelectorAll<HTMLButtonElement>('button[data-other-hub]').forEach(button =>
+  button.addEventListener('click', () => {
+    if (!form.reportValidity()) return;
+    const { repo, ref, params } = formSpec(form);
+    const query = button.dataset.binderOnly ? new URLSearchParams([...params].filter(([key]) => key === 'urlpath')) : params;
+    const path = buildUrl(repo, ref, query).slice(`${prefix}build/`.length);
+    window.location.assign(`${button.dataset.otherHub!.replace(/\/?$/, '/')}v2/${path}`);
+  })
+);
 
 // Server actions on the home page: start/relaunch stream a launch; stop and delete call the API.
 document.querySelectorAll<HTMLButtonElement>('button[data-action]').forEach(button =>
