@@ -38,10 +38,11 @@ export function createApp(deps: AppDeps): express.Express {
 
   router.get('/', deps.auth.require('page'), async (req, res) => {
     const user = res.locals.user as HubUser;
-    const servers = await Promise.all(deps.store.listServers(user.name).map(record => describeServer(deps.hub, deps.store, record)));
+    const context = { origin: publicOrigin(req, deps.publicUrl), prefix: deps.prefix, site: deps.site, viewer: user };
+    const servers = await Promise.all(deps.store.listServers(user.name).map(record => describeServer(deps.hub, deps.store, record, context)));
     const prefill = Object.fromEntries(Object.entries(req.query).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
     res.type('html').send(
-      homePage({ prefix: deps.prefix, xsrf: deps.auth.xsrfToken(req, res), user: user.name, origin: publicOrigin(req, deps.publicUrl), site: deps.site, servers, prefill })
+      homePage({ prefix: deps.prefix, xsrf: deps.auth.xsrfToken(req, res), user: user.name, site: deps.site, servers, prefill })
     );
   });
 

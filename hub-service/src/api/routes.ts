@@ -6,7 +6,7 @@ import { sendEventStream } from '../builds/eventStream.js';
 import { EnvhubError } from '../errors.js';
 import type { HubClient, HubUser } from '../hub/hubClient.js';
 import type { Launcher } from '../launches/launcher.js';
-import { describeServer } from '../launches/serverView.js';
+import { canSee, describeServer } from '../launches/serverView.js';
 import { launchRequestFrom } from '../launches/launchRequest.js';
 import { BADGE_SVG } from '../pages/badge.js';
 import { openApiDocument } from './openapi.js';
@@ -58,20 +58,12 @@ export function apiRoutes(deps: ApiDeps): Router {
     res.status(body.hub.ok && body.docker.ok ? 200 : 503).json(body);
   });
 
-  const describe = (record: ServerRecord) => describeServer(hub, store, record);
+  const describe = (req: Request, user: HubUser, record: ServerRecord) =>
+    describeServer(hub, store, record, { origin: publicOrigin(req, deps.publicUrl), prefix: deps.prefix, site: deps.site, viewer: user });
 
   router.get('/api/servers', auth.require('api'), async (_req, res) => {
     const user = res.locals.user as HubUser;
-    res.json({ servers: await Promise.all(store.listServers(user.name).map(describe)) });
-  });
-
-  router.get('/api/servers/:owner/:name', auth.require('api'), async (req: Request<{ owner: string; name: string }>, res) => {
-    const user = res.locals.user as HubUser;
-    const record = store.getServer(req.params.owner, req.params.name);
-    if (!record || (record.owner !== user.name && !user.admin)) {
-      throw new EnvhubError(404, 'not_found', `envhub has no server ${req.params.owner}/${req.params.name} that you can see`);
-    }
-    res.json(await describe(record));
+    res.json({ servers: await Promise.all(store.listServers(user.name).map(record => describe(_req, user, record))) });
   });
 
   const ownServer = (req: Request<{ owner: string; name: string }>, user: HubUser) => {
@@ -80,6 +72,28 @@ export function apiRoutes(deps: ApiDeps): Router {
     }
     return req.params;
   };
+
+  /** The record of a server `user` may see (owner, admin, collaborator); 404 otherwise. */
+  const visible = (req: Request<{ owner: string; name: string }>, user: HubUser) => {
+    const record = store.getServer(req.params.owner, req.params.name);
+    if (!record || !canSee(user, record)) {
+      throw new EnvhubError(404, 'not_found', `envhub has no server ${req.params.owner}/${req.params.name} that you can see`);
+    }
+    return record;
+  };
+
+  router.get('/api/servers/:owner/:name', auth.require('api'), async (req: Request<{ owner: string; name: string }>, res) => {
+    const user = res.locals.user as HubUser;
+    res.json(await describe(req, user, visible(req, user)));
+  });
+
+  router.put('/api/servers/:owner/:name/collaborators', auth.require('api'), async (req: Request<{ owner: string; name: string }>, res) => {
+    const user = res.locals.user as HubUser;
+    visible(req, user);
+    const { owner, name } = ownServer(req, user);
+    const record = await launcher.setCollaborators(owner, name, req.body);
+    res.json(await describe(req, user, record));
+  });
 
   router.post('/api/servers/:owner/:name/stop', auth.require('api'), async (req: Request<{ owner: string; name: string }>, res) => {
     const { owner, name } = ownServer(req, res.locals.user as HubUser);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { gitProviderPath, specDiff, type SpecDifference, type ValidEnvironmentSpec } from '@envhub/schema';
+import { gitProviderPath, specDiff, validateSpec, type SpecDifference, type ValidEnvironmentSpec } from '@envhub/schema';
 import { Channel } from '../builds/channel.js';
 import type { BuildEvent } from '../builds/events.js';
 import { asEnvhubError, EnvhubError } from '../errors.js';
@@ -233,6 +233,22 @@ export class Launcher {
       binder_request: `v2/${gitProviderPath(record.repo, record.ref)}`,
       binder_persistent_request: `v2/${gitProviderPath(record.repo, record.commit)}`
     });
+  }
+
+  /**
+   * Replaces a server's collaborators and applies them at once as Hub shares (no restart).
+   * `given` is checked against the schema's `collaborators` field and the Hub's users and groups.
+   */
+  async setCollaborators(owner: string, name: string, given: unknown): Promise<ServerRecord> {
+    const record = this.requireRecord(owner, name);
+    const validation = validateSpec({ ...record.spec, collaborators: given });
+    if (!validation.ok) throw new EnvhubError(400, 'invalid_spec', validation.errors.map(e => e.message).join('; '));
+    const collaborators = validation.spec.collaborators;
+    await checkCollaborators(this.hub, owner, collaborators);
+    const updated = { ...record, spec: { ...record.spec, collaborators }, updatedAt: new Date().toISOString() };
+    this.store.saveServer(updated);
+    if (await this.hub.getServer(owner, name)) await syncCollaborators(this.hub, owner, name, collaborators);
+    return updated;
   }
 
   /** Stops a server (its home is kept). */

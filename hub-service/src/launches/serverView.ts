@@ -1,5 +1,7 @@
-import type { EnvironmentSpec } from '@envhub/schema';
-import type { HubClient } from '../hub/hubClient.js';
+import { launchPath, type EnvironmentSpec } from '@envhub/schema';
+import type { HubClient, HubUser } from '../hub/hubClient.js';
+import { badgeSnippets } from '../pages/badge.js';
+import type { Resources, SiteConfig } from '../policy/siteConfig.js';
 import type { ServerRecord, Store } from '../store/store.js';
 
 /** A server as the API and pages show it: envhub's record joined with the Hub's state. */
@@ -18,11 +20,42 @@ export interface ServerView {
   /** The latest build of this server's image, for its log. */
   buildId: string | null;
   spec: EnvironmentSpec;
+  /** The canonical launch link of this spec, its badge and README snippets. */
+  launchUrl: string;
+  badgeUrl: string;
+  snippets: { markdown: string; rst: string; html: string };
+  /** The resources the server runs with: its spec's within the site's defaults. */
+  resources: Resources;
+  /** When envhub will stop the running server for idleness or age, if nothing changes. */
+  stopsAt: { idle: string | null; maxAge: string | null };
+  /** Whether the viewer may change the server (owner or admin), rather than only use it. */
+  canManage: boolean;
 }
 
-export async function describeServer(hub: HubClient, store: Store, record: ServerRecord): Promise<ServerView> {
+/** Where links point and whose view it is. */
+export interface ViewContext {
+  origin: string;
+  prefix: string;
+  site: SiteConfig;
+  viewer: HubUser;
+}
+
+/** Whether `user` may see `record`: its owner, an admin, or one of its collaborators. */
+export function canSee(user: HubUser, record: ServerRecord): boolean {
+  const { users = [], groups = [] } = record.spec.collaborators ?? {};
+  return record.owner === user.name || Boolean(user.admin) || users.includes(user.name) || (user.groups ?? []).some(g => groups.includes(g));
+}
+
+const plus = (iso: string | null | undefined, seconds: number) =>
+  iso && seconds > 0 ? new Date(Date.parse(iso) + seconds * 1000).toISOString() : null;
+
+export async function describeServer(hub: HubClient, store: Store, record: ServerRecord, context: ViewContext): Promise<ServerView> {
   const server = await hub.getServer(record.owner, record.name);
   const state = !server ? 'missing' : server.ready ? 'running' : server.pending ? `pending ${server.pending}` : 'stopped';
+  const resources = { ...context.site.resources.defaults, ...(record.spec.resources ?? {}) } as Resources;
+  const launchUrl = `${context.origin}${context.prefix}${launchPath(record.spec)}`;
+  const badgeUrl = `${context.origin}${context.prefix}badge.svg`;
+  const running = server?.ready ? server : null;
   return {
     owner: record.owner,
     name: record.name,
@@ -35,6 +68,12 @@ export async function describeServer(hub: HubClient, store: Store, record: Serve
     state,
     url: server?.url ?? null,
     buildId: store.latestBuild(record.image)?.id ?? null,
-    spec: record.spec
+    spec: record.spec,
+    launchUrl,
+    badgeUrl,
+    snippets: badgeSnippets(launchUrl, badgeUrl),
+    resources,
+    stopsAt: { idle: plus(running?.last_activity ?? running?.started, resources.idleTimeout), maxAge: plus(running?.started, resources.maxAge) },
+    canManage: record.owner === context.viewer.name || Boolean(context.viewer.admin)
   };
 }

@@ -1,14 +1,12 @@
 import { launchParameters, launchPath, type EnvironmentSpec } from '@envhub/schema';
 import type { ServerView } from '../launches/serverView.js';
 import type { SiteConfig } from '../policy/siteConfig.js';
-import { badgeSnippets } from './badge.js';
 import { html, layout, type Html } from './html.js';
 
 export interface HomePageData {
   prefix: string;
   xsrf: string;
   user: string;
-  origin: string;
   site: SiteConfig;
   servers: ServerView[];
   /** Values to prefill the form with (launch parameter names, plus repo and ref). */
@@ -81,8 +79,7 @@ function binderCompatible(spec: EnvironmentSpec): boolean {
 function serverRow(data: HomePageData, s: ServerView): Html {
   const action = (name: string, label: string) =>
     html`<button type="button" data-action="${name}" data-owner="${s.owner}" data-name="${s.name}" data-repo="${s.repoUrl}" data-ref="${s.ref}">${label}</button>`;
-  const launchUrl = `${data.origin}${data.prefix}${launchPath(s.spec)}`;
-  const snippets = badgeSnippets(launchUrl, `${data.origin}${data.prefix}badge.svg`);
+  const { launchUrl, snippets } = s;
   return html`<tr data-server="${s.name}">
   <td>${s.displayName}</td><td><code>${s.repoUrl}</code></td><td>${s.ref}</td><td><code>${s.commit.slice(0, 10)}</code></td>
   <td class="state">${s.state}</td>

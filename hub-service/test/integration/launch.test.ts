@@ -179,6 +179,37 @@ describe('sharing and managing a server', () => {
     expect([403, 404]).toContain(await statusFor());
   });
 
+  test('collaborators set through the API apply at once; collaborators can see the server but not manage it', async () => {
+    const colleague = `${user}-d`;
+    const theirs = await tokenFor(colleague);
+    const asColleague = (path: string, init: RequestInit = {}) =>
+      fetch(`${hubUrl}/services/envhub/api${path}`, { ...init, headers: { Authorization: `token ${theirs}`, 'Content-Type': 'application/json', ...init.headers } });
+    expect((await asColleague(`/servers/${user}/demo`)).status).toBe(404);
+    const set = await api(`/servers/${user}/demo/collaborators`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ users: [colleague], groups: [] })
+    });
+    expect(set.status).toBe(200);
+    expect(((await set.json()) as { spec: { collaborators: { users: string[] } } }).spec.collaborators.users).toEqual([colleague]);
+    const view = (await (await asColleague(`/servers/${user}/demo`)).json()) as { canManage: boolean; launchUrl: string; snippets: { markdown: string }; stopsAt: { idle: string | null } };
+    expect(view.canManage).toBe(false);
+    expect(view.launchUrl).toBe(`${hubUrl}/services/envhub/v2/git/${encodeURIComponent(repo)}/main?name=demo&user=${colleague}&memory=1G`);
+    expect(view.snippets.markdown).toContain('badge.svg');
+    expect(view.stopsAt.idle).toMatch(/^\d{4}-/);
+    const status = await fetch(`${hubUrl}/user/${user}/demo/api/status`, { headers: { Authorization: `token ${await tokenFor(colleague)}` } });
+    expect(status.status).toBe(200);
+    const notTheirs = await asColleague(`/servers/${user}/demo/collaborators`, { method: 'PUT', body: JSON.stringify({ users: [], groups: [] }) });
+    expect(notTheirs.status).toBe(404);
+    const unknown = await api(`/servers/${user}/demo/collaborators`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ users: ['nobody-here-4711'], groups: [] })
+    });
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { message: string }).message).toContain('nobody-here-4711');
+  });
+
   test('stop keeps the server and its home; delete removes both', async () => {
     const stop = await api(`/servers/${user}/demo/stop`, { method: 'POST' });
     expect(stop.status).toBe(202);
