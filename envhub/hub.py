@@ -119,10 +119,11 @@ def configure(
     c.JupyterHub.load_roles = [
         # Start, stop, follow and describe users' servers (the model includes started and
         # last_activity, which the reaper reads); share them with collaborators, checking their
-        # names first. `shares` implies `access:servers`: the Hub only lets a token grant what it holds.
+        # names first and listing group members (shared with one by one: JupyterHub 6.1 ignores group
+        # shares in tokens). `shares` implies `access:servers`: a token only grants what it holds.
         {
             "name": "envhub-service",
-            "scopes": ["servers", "shares", "read:users:name", "read:groups:name"],
+            "scopes": ["servers", "shares", "read:users:name", "read:groups"],
             "services": [SERVICE_NAME],
         },
         # Every user may use envhub (its pages, and its API from a server with the page token).

@@ -205,6 +205,13 @@ export class HubClient {
     return this.exists(`/groups/${encodeURIComponent(name)}`, `look up group ${name}`);
   }
 
+  /** The members of a group, by name. */
+  async groupMembers(name: string): Promise<string[]> {
+    const response = await this.request(`/groups/${encodeURIComponent(name)}`);
+    if (!response.ok) await this.fail(response, `list the members of group ${name}`);
+    return ((await response.json()) as { users?: string[] }).users ?? [];
+  }
+
   private async exists(path: string, doing: string): Promise<boolean> {
     const response = await this.request(path);
     if (response.status === 404) return false;

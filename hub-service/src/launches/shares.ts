@@ -14,7 +14,7 @@ export interface ShareChanges {
   removed: string[];
 }
 
-type SharesHub = Pick<HubClient, 'listShares' | 'share' | 'revokeShare' | 'userExists' | 'groupExists'>;
+type SharesHub = Pick<HubClient, 'listShares' | 'share' | 'revokeShare' | 'userExists' | 'groupExists' | 'groupMembers'>;
 
 const label = (target: ShareTarget) => ('user' in target ? `user:${target.user}` : `group:${target.group}`);
 
@@ -53,7 +53,12 @@ export async function checkCollaborators(hub: Pick<HubClient, 'userExists' | 'gr
  */
 export async function syncCollaborators(hub: SharesHub, owner: string, server: string, collaborators: Collaborators = {}): Promise<ShareChanges> {
   await checkCollaborators(hub, owner, collaborators);
-  const { users, groups } = wantedCollaborators(owner, collaborators);
+  const { users: named, groups } = wantedCollaborators(owner, collaborators);
+  // JupyterHub 6.1 leaves group shares out of a token's permissions (scopes.get_scopes_for adds only
+  // a user's own shares), so members would be refused; each current member gets a share of their
+  // own too. Members who join the group later get theirs at the next launch or sync.
+  const members = (await Promise.all(groups.map(group => hub.groupMembers(group)))).flat();
+  const users = [...new Set([...named, ...members])].filter(name => name !== owner);
   const wanted: ShareTarget[] = [...users.map(user => ({ user })), ...groups.map(group => ({ group }))];
   const current = (await hub.listShares(owner, server)).flatMap((share): ShareTarget[] =>
     share.user ? [{ user: share.user.name }] : share.group ? [{ group: share.group.name }] : []
