@@ -13,7 +13,7 @@ started_dockerd=0
 ensure_dockerd
 
 export ENVHUB_PORT="${ENVHUB_TEST_PORT:-8300}"
-export ENVHUB_NAME_PREFIX=envhubtest
+export ENVHUB_NAME_PREFIX="${ENVHUB_TEST_PREFIX:-envhubtest}"
 export ENVHUB_DATA_DIR="$(mktemp -d /tmp/envhub-test.XXXXXX)"
 export ENVHUB_DEMO_PASSWORD="test-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export ENVHUB_ALLOWED_REPO_HOSTS=127.0.0.1,localhost

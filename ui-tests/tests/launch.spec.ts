@@ -39,6 +39,15 @@ test('a signed-in user launches a repository from the envhub page and sees it in
   await page.fill('#envhub-ref', 'main');
   await page.fill('#envhub-name', 'ui-demo');
 
+  // Security notes follow the options chosen.
+  const collaboratorNote = page.locator('#envhub-security-notes li[data-when="user group"]');
+  await expect(collaboratorNote).toBeHidden();
+  await page.locator('details summary').first().click();
+  await page.fill('#envhub-user', 'someone');
+  await expect(collaboratorNote).toBeVisible();
+  await page.fill('#envhub-user', '');
+  await expect(collaboratorNote).toBeHidden();
+
   // "Launch on another hub" turns the form into that hub's launch link (the partner is simulated).
   await page.route('https://hub.partner.example/**', route => route.fulfill({ contentType: 'text/html', body: 'partner hub' }));
   await page.click('button[data-other-hub^="https://hub.partner.example"]');

@@ -50,9 +50,11 @@ function launchForm(data: HomePageData): Html {
   ${params.filter(p => basic.has(p.name)).map(p => input(p, prefill[p.name]))}
   <details><summary>Resources, collaborators and access</summary>
   ${params.filter(p => !basic.has(p.name)).map(p => input(p, prefill[p.name], placeholders[p.name]))}
-  <ul class="envhub-security">
-    <li>Collaborators get full access to the server, as you have: they can run code and read and change its files.</li>
-    <li>Mounts, public access and credentials are not supported on this hub yet; launches asking for them are refused.</li>
+  <ul class="envhub-security" id="envhub-security-notes">
+    <li data-when="user group" hidden>Collaborators get full access to the server, as you have: they can run code, and read and change its files.</li>
+    <li data-when="mount public credentials" hidden>Mounts, public access and credentials are not supported on this hub yet: a launch asking for them is refused.</li>
+    <li data-when="memory cpus idleTimeout maxAge" hidden>Resources above this hub's maxima are refused; envhub stops the server after the idle timeout or maximum age, keeping its home.</li>
+    <li>Everything in the repository runs with your permissions inside your server; launch only repositories you trust.</li>
   </ul>
   </details>
   <div class="actions">

@@ -78,6 +78,17 @@ form?.addEventListener('submit', event => {
   void launch(buildUrl(repo, ref, params));
 });
 
+// Security notes for the options chosen: each shows while one of its fields has a value.
+function showSecurityNotes(): void {
+  if (!form) return;
+  const filled = new Set([...new FormData(form)].filter(([, value]) => String(value).trim() !== '').map(([key]) => key));
+  document.querySelectorAll<HTMLElement>('#envhub-security-notes [data-when]').forEach(note => {
+    note.hidden = !note.dataset.when!.split(' ').some(field => filled.has(field));
+  });
+}
+form?.addEventListener('input', showSecurityNotes);
+showSecurityNotes();
+
 // "Launch on another hub": the same spec as that hub's launch link (mybinder.org takes only a path to open).
 form?.querySelectorAll<HTMLButtonElement>('button[data-other-hub]').forEach(button =>
   button.addEventListener('click', () => {
