@@ -3,8 +3,12 @@ const jestJupyterLab = require('@jupyterlab/testing/lib/jest-config');
 // ES-module-only packages that babel must transform for jest (as in jupyterlab/extension-template).
 const esModules = [
   '@codemirror',
+  '@jupyter/react-components',
+  '@jupyter/web-components',
   '@jupyter/ydoc',
   '@jupyterlab/',
+  '@microsoft/',
+  'exenv-es6',
   'lib0',
   'nanoid',
   'vscode-ws-jsonrpc',
@@ -21,6 +25,7 @@ module.exports = {
   collectCoverageFrom: ['src/**/*.{ts,tsx}', '!src/**/*.d.ts'],
   coverageReporters: ['lcov', 'text'],
   reporters: ['default'],
+  setupFiles: [...(baseConfig.setupFiles ?? []), '<rootDir>/jest.setup.js'],
   testRegex: 'src/.*/.*.spec.ts[x]?$',
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`]
 };

@@ -1,6 +1,12 @@
 import { PageConfig } from '@jupyterlab/coreutils';
 
-import { IEnvhubErrorBody, IEnvhubServer, IHubContext } from './tokens';
+import {
+  IEnvhubBuild,
+  IEnvhubErrorBody,
+  IEnvhubServer,
+  IHubContext,
+  ILaunchEvent
+} from './tokens';
 
 /**
  * A request to the envhub service that did not give the expected answer.
@@ -87,24 +93,27 @@ export function readHubContext(): IHubContext {
 }
 
 /**
- * Call the envhub REST API and return its JSON answer.
+ * Send one request to the envhub service; the only place that calls `fetch`.
  *
  * @param connection where the service is and which token to send.
  * @param endPoint path below the service URL, e.g. `api/servers/alice/x`.
- * @param init fetch options; `Authorization` and `Accept` are added.
- * @throws {EnvhubRequestError} on a network failure, a non-2xx answer
- *   (with the service's `message` when it sent one) or a body that is not JSON.
+ * @param init fetch options; `Authorization` is added, and `Accept` unless given.
+ * @returns the response, when its status is 2xx.
+ * @throws {EnvhubRequestError} on a network failure or a non-2xx answer
+ *   (with the service's `message` when it sent one).
  */
-export async function requestAPI<T>(
+export async function request(
   connection: IEnvhubConnection,
   endPoint: string,
   init: RequestInit = {}
-): Promise<T> {
+): Promise<Response> {
   // Plain concatenation: URL joiners may re-encode the already-encoded path segments.
   const url =
     connection.serviceUrl.replace(/\/*$/, '/') + endPoint.replace(/^\/+/, '');
   const headers = new Headers(init.headers);
-  headers.set('Accept', 'application/json');
+  if (!headers.has('Accept')) {
+    headers.set('Accept', 'application/json');
+  }
   if (connection.token) {
     headers.set('Authorization', `token ${connection.token}`);
   }
@@ -119,39 +128,50 @@ export async function requestAPI<T>(
       headers
     });
   } catch (reason) {
+    if (isAbort(reason)) {
+      throw new EnvhubRequestError(0, 'aborted', 'The request was cancelled.');
+    }
     throw new EnvhubRequestError(
       0,
       'network_error',
       `Could not reach the envhub service at ${url}: ${describe(reason)}`
     );
   }
-
-  const text = await response.text();
-  let body: unknown = undefined;
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
+  if (response.ok) {
+    return response;
   }
-
-  if (!response.ok) {
-    if (isErrorBody(body)) {
-      throw new EnvhubRequestError(response.status, body.code, body.message);
-    }
-    const statusText = response.statusText ? ` ${response.statusText}` : '';
-    throw new EnvhubRequestError(
-      response.status,
-      'http_error',
-      `The envhub service answered ${response.status}${statusText} for ${url}.`
-    );
+  const body = parseJson(await response.text().catch(() => ''));
+  if (isErrorBody(body)) {
+    throw new EnvhubRequestError(response.status, body.code, body.message);
   }
+  const statusText = response.statusText ? ` ${response.statusText}` : '';
+  throw new EnvhubRequestError(
+    response.status,
+    'http_error',
+    `The envhub service answered ${response.status}${statusText} for ${url}.`
+  );
+}
+
+/**
+ * Call the envhub REST API and return its JSON answer.
+ *
+ * @param connection where the service is and which token to send.
+ * @param endPoint path below the service URL, e.g. `api/servers/alice/x`.
+ * @param init fetch options.
+ * @throws {EnvhubRequestError} as {@link request} does, and when the body is not JSON.
+ */
+export async function requestAPI<T>(
+  connection: IEnvhubConnection,
+  endPoint: string,
+  init: RequestInit = {}
+): Promise<T> {
+  const response = await request(connection, endPoint, init);
+  const body = parseJson(await response.text());
   if (body === undefined) {
     throw new EnvhubRequestError(
       response.status,
       'invalid_response',
-      `The envhub service sent an answer that is not JSON for ${url}.`
+      `The envhub service sent an answer that is not JSON for ${response.url || endPoint}.`
     );
   }
   return body as T;
@@ -166,6 +186,194 @@ export function getServer(
   name: string
 ): Promise<IEnvhubServer> {
   return requestAPI<IEnvhubServer>(connection, serverPath(owner, name));
+}
+
+/**
+ * Replace a server's collaborators; the service applies them at once as Hub shares.
+ *
+ * @returns the server as it is now.
+ */
+export function setCollaborators(
+  connection: IEnvhubConnection,
+  owner: string,
+  name: string,
+  collaborators: { users: string[]; groups: string[] }
+): Promise<IEnvhubServer> {
+  return requestAPI<IEnvhubServer>(
+    connection,
+    `${serverPath(owner, name)}/collaborators`,
+    {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(collaborators)
+    }
+  );
+}
+
+/**
+ * Load one build, with its kept log.
+ */
+export function getBuild(
+  connection: IEnvhubConnection,
+  id: string
+): Promise<IEnvhubBuild> {
+  return requestAPI<IEnvhubBuild>(
+    connection,
+    `api/builds/${encodeURIComponent(id)}`
+  );
+}
+
+/**
+ * Launch through the BinderHub-compatible event stream and report every event.
+ *
+ * @param path the provider path, e.g. `git/<url-escaped repo>/<ref>`.
+ * @param query launch parameters (`launchQuery(spec)`), plus `relaunch=1` or `update=1`.
+ * @param onEvent called with each event, in order.
+ * @param signal aborts the request (the launch goes on in the service).
+ * @returns the final event: `ready` (with `url`) or `failed` (with `message`).
+ * @throws {EnvhubRequestError} when the service refuses before streaming (4xx JSON),
+ *   or the stream ends without a final event.
+ */
+export async function launchStream(
+  connection: IEnvhubConnection,
+  path: string,
+  query: URLSearchParams,
+  onEvent: (event: ILaunchEvent) => void,
+  signal?: AbortSignal
+): Promise<ILaunchEvent> {
+  const search = query.toString();
+  const endPoint = `build/${path.replace(/^\/+/, '')}${search ? `?${search}` : ''}`;
+  const response = await request(connection, endPoint, {
+    headers: { Accept: 'text/event-stream' },
+    signal
+  });
+  const parser = new EventStreamParser();
+  let final: ILaunchEvent | null = null;
+  const take = (events: ILaunchEvent[]): void => {
+    for (const event of events) {
+      if (final) {
+        return;
+      }
+      onEvent(event);
+      if (event.phase === 'ready' || event.phase === 'failed') {
+        final = event;
+      }
+    }
+  };
+
+  try {
+    if (response.body) {
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      while (!final) {
+        const { done, value } = await reader.read();
+        if (done) {
+          break;
+        }
+        take(parser.push(decoder.decode(value, { stream: true })));
+      }
+      // The service keeps the stream open a moment after the last event.
+      await reader.cancel().catch(() => undefined);
+      take(parser.push(decoder.decode()));
+    } else {
+      take(parser.push(await response.text()));
+    }
+  } catch (reason) {
+    if (isAbort(reason)) {
+      throw new EnvhubRequestError(0, 'aborted', 'The launch was cancelled.');
+    }
+    throw new EnvhubRequestError(
+      0,
+      'network_error',
+      `The launch stream broke off: ${describe(reason)}`
+    );
+  }
+  take(parser.end());
+  if (!final) {
+    throw new EnvhubRequestError(
+      response.status,
+      'stream_ended',
+      'The launch stream ended before the server was ready or the launch failed.'
+    );
+  }
+  return final;
+}
+
+/**
+ * Reads a `text/event-stream` body, chunk by chunk, into launch events:
+ * `data:` lines of a block are joined, comments (`:keepalive`) and other fields are skipped.
+ */
+export class EventStreamParser {
+  /**
+   * Add a chunk of text and return the events completed by it.
+   */
+  push(chunk: string): ILaunchEvent[] {
+    this._buffer += chunk;
+    const events: ILaunchEvent[] = [];
+    // A block ends at an empty line; a trailing lone \r may still become \r\n.
+    const lines = this._buffer.split(/\r\n|\n|\r(?!$)/);
+    this._buffer = lines.pop() ?? '';
+    for (const line of lines) {
+      this._line(line, events);
+    }
+    return events;
+  }
+
+  /**
+   * The stream ended: return the event of a last block that had no empty line after it.
+   */
+  end(): ILaunchEvent[] {
+    const events: ILaunchEvent[] = [];
+    if (this._buffer) {
+      this._line(this._buffer.replace(/\r$/, ''), events);
+      this._buffer = '';
+    }
+    this._line('', events);
+    return events;
+  }
+
+  private _line(line: string, into: ILaunchEvent[]): void {
+    if (line === '') {
+      if (this._data.length > 0) {
+        const event = parseJson(this._data.join('\n'));
+        if (event && typeof event === 'object' && 'phase' in event) {
+          into.push(event as ILaunchEvent);
+        }
+      }
+      this._data = [];
+      return;
+    }
+    if (line.startsWith(':')) {
+      return;
+    }
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    if (field === 'data') {
+      this._data.push(colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, ''));
+    }
+  }
+
+  private _buffer = '';
+  private _data: string[] = [];
+}
+
+function parseJson(text: string): unknown {
+  if (!text) {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isAbort(reason: unknown): boolean {
+  return (
+    typeof reason === 'object' &&
+    reason !== null &&
+    (reason as { name?: unknown }).name === 'AbortError'
+  );
 }
 
 function isErrorBody(body: unknown): body is IEnvhubErrorBody {

@@ -1,9 +1,18 @@
 import { Signal, ISignal } from '@lumino/signaling';
 
-import { EnvhubRequestError, FetchFunction, getServer } from './client';
 import {
+  EnvhubRequestError,
+  FetchFunction,
+  IEnvhubConnection,
+  getBuild,
+  getServer,
+  setCollaborators
+} from './client';
+import {
+  IEnvhubBuild,
   IEnvhubError,
   IEnvhubModel,
+  IEnvhubServer,
   IEnvhubState,
   IHubContext
 } from './tokens';
@@ -16,8 +25,8 @@ export const DEFAULT_SERVER =
   'This server was not started by envhub: it is your default server, and envhub only starts named servers.';
 
 /**
- * The environment of this server: loads it from the envhub service and
- * emits `changed` on every state change (loading, ready, error).
+ * The environment of this server: loads it (and its image's build) from the envhub
+ * service and emits `changed` on every state change (loading, ready, error).
  */
 export class EnvhubModel implements IEnvhubModel {
   /**
@@ -30,6 +39,7 @@ export class EnvhubModel implements IEnvhubModel {
     this._state = {
       status: reason ? 'unavailable' : 'loading',
       server: null,
+      build: null,
       error: null,
       reason
     };
@@ -38,6 +48,12 @@ export class EnvhubModel implements IEnvhubModel {
   /** Where the page runs. */
   get context(): IHubContext {
     return this._context;
+  }
+
+  /** How to reach the envhub service, for requests beyond the model's. */
+  get connection(): IEnvhubConnection {
+    const { serviceUrl, token } = this._context;
+    return { serviceUrl, token, fetch: this._fetch };
   }
 
   /** The current state. */
@@ -60,15 +76,12 @@ export class EnvhubModel implements IEnvhubModel {
     }
     const generation = ++this._generation;
     this._setState({ ...this._state, status: 'loading', error: null });
-    const { serviceUrl, token, serverUser, serverName } = this._context;
+    const { serverUser, serverName } = this._context;
     try {
-      const server = await getServer(
-        { serviceUrl, token, fetch: this._fetch },
-        serverUser,
-        serverName
-      );
+      const server = await getServer(this.connection, serverUser, serverName);
+      const build = await this._buildOf(server);
       if (generation === this._generation) {
-        this._setState({ ...this._state, status: 'ready', server });
+        this._setState({ ...this._state, status: 'ready', server, build });
       }
     } catch (reason) {
       if (generation === this._generation) {
@@ -78,6 +91,40 @@ export class EnvhubModel implements IEnvhubModel {
           error: toError(reason)
         });
       }
+    }
+  }
+
+  /**
+   * Replace the server's collaborators; the service applies them at once as Hub shares.
+   *
+   * @throws {EnvhubRequestError} when the service refuses (unknown names, not the owner);
+   *   the state is left as it was.
+   */
+  async setCollaborators(users: string[], groups: string[]): Promise<void> {
+    const { serverUser, serverName } = this._context;
+    const server = await setCollaborators(this.connection, serverUser, serverName, {
+      users,
+      groups
+    });
+    // Answers of refreshes started before this change are out of date.
+    ++this._generation;
+    this._setState({ ...this._state, status: 'ready', server, error: null });
+  }
+
+  /** The build of the server's image; null when there is none or the viewer may not read it. */
+  private async _buildOf(server: IEnvhubServer): Promise<IEnvhubBuild | null> {
+    if (!server.buildId) {
+      return null;
+    }
+    const known = this._state.build;
+    // A finished build does not change.
+    if (known?.id === server.buildId && known.status !== 'running') {
+      return known;
+    }
+    try {
+      return await getBuild(this.connection, server.buildId);
+    } catch {
+      return null;
     }
   }
 
@@ -118,7 +165,10 @@ function unavailableReason(context: IHubContext): string {
   return '';
 }
 
-function toError(reason: unknown): IEnvhubError {
+/**
+ * A failure as the panel shows it.
+ */
+export function toError(reason: unknown): IEnvhubError {
   if (reason instanceof EnvhubRequestError) {
     return { status: reason.status, code: reason.code, message: reason.message };
   }

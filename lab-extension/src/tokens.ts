@@ -1,5 +1,28 @@
+import type { EnvironmentSpec } from '@envhub/schema';
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
+
+/**
+ * Copy-ready README snippets showing the badge and linking to a launch URL.
+ */
+export interface IBadgeSnippets {
+  markdown: string;
+  rst: string;
+  html: string;
+}
+
+/**
+ * The resources a server runs with: its spec's within the site's defaults.
+ */
+export interface IEnvhubResources {
+  /** e.g. `2G`. */
+  memory?: string;
+  cpus?: number;
+  /** Seconds without activity before envhub stops the server. */
+  idleTimeout?: number;
+  /** Seconds after its start at which envhub stops the server. */
+  maxAge?: number;
+}
 
 /**
  * A server as the envhub service describes it:
@@ -22,8 +45,51 @@ export interface IEnvhubServer {
   image: string;
   /** When envhub created the server (ISO 8601). */
   createdAt: string;
+  /** `running`, `stopped`, `pending spawn`, `pending stop` or `missing`. */
+  state: string;
   /** Path of the server, e.g. `/user/alice/x/`. */
-  url: string;
+  url: string | null;
+  /** The latest build of the server's image, for its log. */
+  buildId: string | null;
+  /** The full environment spec the server was launched with. */
+  spec: EnvironmentSpec;
+  /** Absolute canonical launch link of the spec. */
+  launchUrl: string;
+  /** Absolute URL of the badge image. */
+  badgeUrl: string;
+  /** README snippets for `launchUrl`. */
+  snippets: IBadgeSnippets;
+  /** The resources in effect. */
+  resources: IEnvhubResources;
+  /** When envhub will stop the running server, if nothing changes (ISO 8601). */
+  stopsAt: { idle: string | null; maxAge: string | null };
+  /** Whether the viewer may change the server (owner or admin). */
+  canManage: boolean;
+}
+
+/**
+ * A build of an image: `GET services/envhub/api/builds/<id>`.
+ */
+export interface IEnvhubBuild {
+  id: string;
+  image: string;
+  status: 'running' | 'built' | 'failed';
+  startedAt: string;
+  finishedAt: string | null;
+  /** The whole kept build log. */
+  log: string;
+}
+
+/**
+ * One event of the BinderHub-compatible launch stream.
+ */
+export interface ILaunchEvent {
+  /** `waiting`, `fetching`, `building`, `built`, `launching`, `ready` or `failed`. */
+  phase: string;
+  message?: string;
+  /** On `ready`: where the server is (with the path to open). */
+  url?: string;
+  [key: string]: unknown;
 }
 
 /**
@@ -68,6 +134,8 @@ export interface IEnvhubState {
   status: EnvhubStatus;
   /** The last server loaded; kept while reloading. */
   server: IEnvhubServer | null;
+  /** The build of the server's image, when the viewer may read it. */
+  build: IEnvhubBuild | null;
   /** The last failure, when `status` is `error`. */
   error: IEnvhubError | null;
   /** Why envhub does not apply, when `status` is `unavailable`. */
@@ -88,16 +156,24 @@ export interface IEnvhubError {
  * The environment of this server, as envhub knows it.
  */
 export interface IEnvhubModel {
+  /** Where the page runs. */
+  readonly context: IHubContext;
   /** The current state. */
   readonly state: IEnvhubState;
   /** Emitted whenever `state` changes. */
   readonly changed: ISignal<IEnvhubModel, IEnvhubState>;
   /** Ask the service again; resolves when the state has settled. */
   refresh(): Promise<void>;
+  /**
+   * Replace the server's collaborators (applied at once as Hub shares).
+   *
+   * @throws {EnvhubRequestError} when the service refuses; the state is kept.
+   */
+  setCollaborators(users: string[], groups: string[]): Promise<void>;
 }
 
 /**
- * The envhub model, for other plugins (share, fork, relaunch) to build on.
+ * The envhub model, for other plugins to build on.
  */
 export const IEnvhubModel = new Token<IEnvhubModel>(
   '@envhub/lab-extension:IEnvhubModel',
@@ -112,4 +188,16 @@ export namespace CommandIDs {
   export const refresh = 'envhub:refresh';
   /** Show the environment panel in the left sidebar. */
   export const openPanel = 'envhub:open-panel';
+  /** Copy this environment's launch link or badge. */
+  export const share = 'envhub:share';
+  /** Copy a link opening the current notebook in this environment. */
+  export const shareNotebook = 'envhub:share-notebook';
+  /** Launch a new server from this one's spec, with changes. */
+  export const fork = 'envhub:fork';
+  /** Re-resolve the ref, rebuild if needed and restart this server. */
+  export const relaunch = 'envhub:relaunch';
+  /** Show this server's mounts. */
+  export const mounts = 'envhub:mounts';
+  /** Show the build log of this server's image. */
+  export const buildLog = 'envhub:build-log';
 }

@@ -2,13 +2,18 @@ import { PageConfig } from '@jupyterlab/coreutils';
 
 import {
   EnvhubRequestError,
+  EventStreamParser,
+  getBuild,
   getServer,
+  launchStream,
   readHubContext,
   requestAPI,
   serverPath,
-  serviceUrl
+  serviceUrl,
+  setCollaborators
 } from '../client';
-import { SERVER, fakeFetch } from './fakeService';
+import { ILaunchEvent } from '../tokens';
+import { BUILD, SERVER, fakeFetch, streamResponse } from './fakeService';
 
 const ALICE_X = '/services/envhub/api/servers/alice/x';
 
@@ -171,5 +176,201 @@ describe('requestAPI', () => {
     await expect(
       getServer({ serviceUrl: '/services/envhub/', token: 't', fetch }, 'alice', 'x')
     ).rejects.toMatchObject({ status: 200, code: 'invalid_response' });
+  });
+});
+
+describe('setCollaborators', () => {
+  it('PUTs the users and groups as JSON and returns the new server view', async () => {
+    const updated = {
+      ...SERVER,
+      spec: { ...SERVER.spec, collaborators: { users: ['bob', 'carol'], groups: ['lab'] } }
+    };
+    const { fetch, requests } = fakeFetch({
+      [`${ALICE_X}/collaborators`]: { status: 200, body: updated }
+    });
+
+    const server = await setCollaborators(
+      { serviceUrl: '/services/envhub/', token: 'secret', fetch },
+      'alice',
+      'x',
+      { users: ['bob', 'carol'], groups: ['lab'] }
+    );
+
+    expect(server).toEqual(updated);
+    expect(requests).toHaveLength(1);
+    expect(requests[0].method).toBe('PUT');
+    expect(requests[0].headers.get('Content-Type')).toBe('application/json');
+    expect(requests[0].headers.get('Authorization')).toBe('token secret');
+    expect(JSON.parse(String(requests[0].init.body))).toEqual({
+      users: ['bob', 'carol'],
+      groups: ['lab']
+    });
+  });
+
+  it('throws the service refusal that names the unknown user', async () => {
+    const message = 'unknown Hub users: nobody';
+    const { fetch } = fakeFetch({
+      [`${ALICE_X}/collaborators`]: {
+        status: 400,
+        body: { status: 400, code: 'unknown_collaborators', message }
+      }
+    });
+
+    await expect(
+      setCollaborators({ serviceUrl: '/services/envhub/', token: 't', fetch }, 'alice', 'x', {
+        users: ['nobody'],
+        groups: []
+      })
+    ).rejects.toMatchObject({ status: 400, code: 'unknown_collaborators', message });
+  });
+});
+
+describe('getBuild', () => {
+  it('GETs the build by its escaped id', async () => {
+    const { fetch, requests } = fakeFetch({
+      '/services/envhub/api/builds/b%2F1': { status: 200, body: BUILD }
+    });
+    const build = await getBuild({ serviceUrl: '/services/envhub/', token: 't', fetch }, 'b/1');
+    expect(build.log).toContain('build pack: python');
+    expect(requests[0].url).toBe('/services/envhub/api/builds/b%2F1');
+  });
+});
+
+describe('EventStreamParser', () => {
+  it('reads data blocks split anywhere, skips comments and other fields', () => {
+    const text =
+      ':keepalive\n\n' +
+      'event: x\ndata: {"phase":"waiting","message":"queued"}\n\n' +
+      'data: {"phase":"building",\ndata: "message":"two lines"}\r\n\r\n' +
+      'id: 3\ndata:{"phase":"ready","url":"/user/alice/y/"}\n\n';
+    for (const size of [1, 2, 7, text.length]) {
+      const parser = new EventStreamParser();
+      const events: ILaunchEvent[] = [];
+      for (let at = 0; at < text.length; at += size) {
+        events.push(...parser.push(text.slice(at, at + size)));
+      }
+      events.push(...parser.end());
+      expect(events).toEqual([
+        { phase: 'waiting', message: 'queued' },
+        { phase: 'building', message: 'two lines' },
+        { phase: 'ready', url: '/user/alice/y/' }
+      ]);
+    }
+  });
+
+  it('gives a last block without an empty line after it at the end', () => {
+    const parser = new EventStreamParser();
+    expect(parser.push('data: {"phase":"failed","message":"no"}')).toEqual([]);
+    expect(parser.end()).toEqual([{ phase: 'failed', message: 'no' }]);
+  });
+
+  it('skips blocks that are not launch events', () => {
+    const parser = new EventStreamParser();
+    expect(parser.push('data: not json\n\ndata: {"no":"phase"}\n\n')).toEqual([]);
+  });
+});
+
+describe('launchStream', () => {
+  const BUILD_PATH = `git/${encodeURIComponent('http://127.0.0.1:9999/demo.git')}/main`;
+  const STREAM_URL = `/services/envhub/build/${BUILD_PATH}?name=y&relaunch=1`;
+  const connection = (fetch: ReturnType<typeof fakeFetch>['fetch']) => ({
+    serviceUrl: '/services/envhub/',
+    token: 'secret',
+    fetch
+  });
+
+  it('asks for an event stream with the page token and reports each event until ready', async () => {
+    const { fetch, requests } = fakeFetch({
+      [STREAM_URL]: () =>
+        streamResponse([
+          'data: {"phase":"waiting","message":"Waiting for a build slot"}\n\n:keep',
+          'alive\n\ndata: {"phase":"building","message":"Step 1/3"}\n',
+          '\ndata: {"phase":"ready","url":"http://hub/user/alice/y/lab"}\n\n',
+          'data: {"phase":"ignored after ready"}\n\n'
+        ])
+    });
+    const seen: ILaunchEvent[] = [];
+
+    const final = await launchStream(
+      connection(fetch),
+      BUILD_PATH,
+      new URLSearchParams({ name: 'y', relaunch: '1' }),
+      event => seen.push(event)
+    );
+
+    expect(final).toEqual({ phase: 'ready', url: 'http://hub/user/alice/y/lab' });
+    expect(seen.map(e => e.phase)).toEqual(['waiting', 'building', 'ready']);
+    expect(requests[0].url).toBe(STREAM_URL);
+    expect(requests[0].headers.get('Accept')).toBe('text/event-stream');
+    expect(requests[0].headers.get('Authorization')).toBe('token secret');
+  });
+
+  it('resolves with the failed event and its message', async () => {
+    const { fetch } = fakeFetch({
+      [STREAM_URL]: () =>
+        streamResponse([
+          'data: {"phase":"building"}\n\n',
+          'data: {"phase":"failed","message":"pip install failed"}\n\n'
+        ])
+    });
+    const final = await launchStream(
+      connection(fetch),
+      BUILD_PATH,
+      new URLSearchParams({ name: 'y', relaunch: '1' }),
+      () => undefined
+    );
+    expect(final).toEqual({ phase: 'failed', message: 'pip install failed' });
+  });
+
+  it('throws the refusal the service sends before streaming', async () => {
+    const message = 'mounts of shared volumes are not supported yet';
+    const { fetch } = fakeFetch({
+      [STREAM_URL]: { status: 422, body: { status: 422, code: 'not_supported', message } }
+    });
+    const onEvent = jest.fn();
+
+    const error = await launchStream(
+      connection(fetch),
+      BUILD_PATH,
+      new URLSearchParams({ name: 'y', relaunch: '1' }),
+      onEvent
+    ).catch(e => e);
+
+    expect(error).toBeInstanceOf(EnvhubRequestError);
+    expect(error).toMatchObject({ status: 422, code: 'not_supported', message });
+    expect(onEvent).not.toHaveBeenCalled();
+  });
+
+  it('throws when the stream ends before ready or failed', async () => {
+    const { fetch } = fakeFetch({
+      [STREAM_URL]: () => streamResponse(['data: {"phase":"building"}\n\n'])
+    });
+    await expect(
+      launchStream(
+        connection(fetch),
+        BUILD_PATH,
+        new URLSearchParams({ name: 'y', relaunch: '1' }),
+        () => undefined
+      )
+    ).rejects.toMatchObject({ code: 'stream_ended' });
+  });
+
+  it('reports a cancelled launch as aborted', async () => {
+    const controller = new AbortController();
+    const fetch = async (_url: string, init: RequestInit): Promise<Response> => {
+      controller.abort();
+      expect(init.signal?.aborted).toBe(true);
+      // What browsers throw for an aborted fetch.
+      throw new DOMException('The user aborted a request.', 'AbortError');
+    };
+    await expect(
+      launchStream(
+        connection(fetch),
+        BUILD_PATH,
+        new URLSearchParams(),
+        () => undefined,
+        controller.signal
+      )
+    ).rejects.toMatchObject({ status: 0, code: 'aborted' });
   });
 });

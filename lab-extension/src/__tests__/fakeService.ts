@@ -1,4 +1,9 @@
+// jsdom has no streams; Node's Response reads Node's.
+import { ReadableStream } from 'node:stream/web';
+
 import { FetchFunction } from '../client';
+import { badgeSnippets } from '../shareLink';
+import { IEnvhubBuild, IEnvhubServer } from '../tokens';
 
 /**
  * A canned answer of the envhub service.
@@ -23,23 +28,72 @@ export interface IRecordedRequest {
 
 export const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 
-export const SERVER = {
+const REPO = 'http://127.0.0.1:9999/demo.git';
+const LAUNCH_URL = `http://hub.example.org/services/envhub/v2/git/${encodeURIComponent(REPO)}/main?name=x&memory=1G`;
+const BADGE_URL = 'http://hub.example.org/services/envhub/badge.svg';
+
+export const SERVER: IEnvhubServer = {
   owner: 'alice',
   name: 'x',
   displayName: 'x',
-  repoUrl: 'http://127.0.0.1:9999/demo.git',
+  repoUrl: REPO,
   ref: 'main',
   commit: COMMIT,
   image: `envhub-127-2e0-2e0-2e1-3a9999-2fdemo-2egit-012345:${COMMIT}`,
   createdAt: '2026-01-02T03:04:05Z',
-  url: '/user/alice/x/'
+  state: 'running',
+  url: '/user/alice/x/',
+  buildId: 'b1',
+  spec: {
+    repo: REPO,
+    ref: 'main',
+    name: 'x',
+    collaborators: { users: ['bob'], groups: [] },
+    resources: { memory: '1G' }
+  },
+  launchUrl: LAUNCH_URL,
+  badgeUrl: BADGE_URL,
+  snippets: badgeSnippets(LAUNCH_URL, BADGE_URL),
+  resources: { memory: '1G', cpus: 1, idleTimeout: 3600, maxAge: 86400 },
+  stopsAt: { idle: '2026-01-02T04:04:05Z', maxAge: '2026-01-03T03:04:05Z' },
+  canManage: true
+};
+
+export const BUILD: IEnvhubBuild = {
+  id: 'b1',
+  image: SERVER.image,
+  status: 'built',
+  startedAt: '2026-01-02T03:00:00Z',
+  finishedAt: '2026-01-02T03:02:00Z',
+  log: 'Step 1/3 : FROM envhub-base\nbuild pack: python\n'
 };
 
 /**
- * A `fetch` that answers from a table keyed by URL and records every call.
- * URLs missing from the table get the service's 404 body.
+ * A response whose body arrives in the given chunks, as an event stream does.
  */
-export function fakeFetch(table: Record<string, ICannedResponse | Error>): {
+export function streamResponse(chunks: string[], status = 200): Response {
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of chunks) {
+        controller.enqueue(encoder.encode(chunk));
+      }
+      controller.close();
+    }
+  });
+  return new Response(body as unknown as BodyInit, {
+    status,
+    headers: { 'Content-Type': 'text/event-stream' }
+  });
+}
+
+/**
+ * A `fetch` that answers from a table keyed by URL and records every call.
+ * URLs missing from the table get the service's 404 body; a function entry builds its own response.
+ */
+export function fakeFetch(
+  table: Record<string, ICannedResponse | Error | (() => Response)>
+): {
   fetch: FetchFunction;
   requests: IRecordedRequest[];
 } {
@@ -57,6 +111,9 @@ export function fakeFetch(table: Record<string, ICannedResponse | Error>): {
     };
     if (canned instanceof Error) {
       throw canned;
+    }
+    if (typeof canned === 'function') {
+      return canned();
     }
     const text = canned.text ?? JSON.stringify(canned.body);
     return new Response(text, {

@@ -1,8 +1,9 @@
 import { DEFAULT_SERVER, EnvhubModel, NOT_ENVHUB } from '../model';
 import { EnvhubStatus, IHubContext } from '../tokens';
-import { SERVER, fakeFetch } from './fakeService';
+import { BUILD, SERVER, fakeFetch } from './fakeService';
 
 const ALICE_X = '/services/envhub/api/servers/alice/x';
+const BUILD_B1 = '/services/envhub/api/builds/b1';
 
 function context(overrides: Partial<IHubContext> = {}): IHubContext {
   return {
@@ -22,9 +23,10 @@ function statuses(model: EnvhubModel): EnvhubStatus[] {
 }
 
 describe('EnvhubModel', () => {
-  it('loads the server and emits loading then ready', async () => {
+  it('loads the server and its build, and emits loading then ready', async () => {
     const { fetch, requests } = fakeFetch({
-      [ALICE_X]: { status: 200, body: SERVER }
+      [ALICE_X]: { status: 200, body: SERVER },
+      [BUILD_B1]: { status: 200, body: BUILD }
     });
     const model = new EnvhubModel({ context: context(), fetch });
     const seen = statuses(model);
@@ -35,10 +37,30 @@ describe('EnvhubModel', () => {
     expect(model.state.status).toBe('ready');
     expect(model.state.server?.commit).toBe(SERVER.commit);
     expect(model.state.server?.repoUrl).toBe('http://127.0.0.1:9999/demo.git');
+    expect(model.state.build?.finishedAt).toBe(BUILD.finishedAt);
     expect(model.state.error).toBeNull();
-    expect(requests.map(r => r.headers.get('Authorization'))).toEqual([
-      'token page-token'
+    expect(requests.map(r => [r.url, r.headers.get('Authorization')])).toEqual([
+      [ALICE_X, 'token page-token'],
+      [BUILD_B1, 'token page-token']
     ]);
+  });
+
+  it('asks for a finished build once, and shows no build to a viewer who may not read it', async () => {
+    const table: Parameters<typeof fakeFetch>[0] = {
+      [ALICE_X]: { status: 200, body: SERVER },
+      [BUILD_B1]: { status: 200, body: BUILD }
+    };
+    const { fetch, requests } = fakeFetch(table);
+    const model = new EnvhubModel({ context: context(), fetch });
+    await model.refresh();
+    await model.refresh();
+    expect(requests.filter(r => r.url === BUILD_B1)).toHaveLength(1);
+
+    delete table[BUILD_B1];
+    table[ALICE_X] = { status: 200, body: { ...SERVER, buildId: 'b2' } };
+    await model.refresh();
+    expect(model.state.status).toBe('ready');
+    expect(model.state.build).toBeNull();
   });
 
   it('asks for the server owner, not the viewer, on a shared server', async () => {
@@ -52,7 +74,7 @@ describe('EnvhubModel', () => {
 
     await model.refresh();
 
-    expect(requests.map(r => r.url)).toEqual([ALICE_X]);
+    expect(requests.map(r => r.url)).toEqual([ALICE_X, BUILD_B1]);
     expect(model.state.status).toBe('ready');
   });
 
@@ -97,7 +119,7 @@ describe('EnvhubModel', () => {
     const fetch = (): Promise<Response> =>
       new Promise<Response>(resolve => pending.push(resolve));
     const answer = (ref: string): Response =>
-      new Response(JSON.stringify({ ...SERVER, ref }), { status: 200 });
+      new Response(JSON.stringify({ ...SERVER, ref, buildId: null }), { status: 200 });
     const model = new EnvhubModel({ context: context(), fetch });
 
     const first = model.refresh();
@@ -110,6 +132,48 @@ describe('EnvhubModel', () => {
 
     expect(model.state.status).toBe('ready');
     expect(model.state.server?.ref).toBe('second');
+  });
+
+  it('sets collaborators and takes the server view the service answers with', async () => {
+    const updated = {
+      ...SERVER,
+      spec: { ...SERVER.spec, collaborators: { users: ['bob', 'carol'], groups: [] } }
+    };
+    const { fetch, requests } = fakeFetch({
+      [ALICE_X]: { status: 200, body: SERVER },
+      [`${ALICE_X}/collaborators`]: { status: 200, body: updated }
+    });
+    const model = new EnvhubModel({ context: context({ user: 'admin' }), fetch });
+    await model.refresh();
+    const seen = statuses(model);
+
+    await model.setCollaborators(['bob', 'carol'], []);
+
+    expect(seen).toEqual(['ready']);
+    expect(model.state.server?.spec.collaborators?.users).toEqual(['bob', 'carol']);
+    const put = requests.find(r => r.method === 'PUT');
+    expect(put?.url).toBe(`${ALICE_X}/collaborators`);
+    expect(JSON.parse(String(put?.init.body))).toEqual({ users: ['bob', 'carol'], groups: [] });
+  });
+
+  it('keeps the state when the service refuses new collaborators', async () => {
+    const message = 'unknown Hub users: nobody';
+    const { fetch } = fakeFetch({
+      [ALICE_X]: { status: 200, body: SERVER },
+      [`${ALICE_X}/collaborators`]: {
+        status: 400,
+        body: { status: 400, code: 'unknown_collaborators', message }
+      }
+    });
+    const model = new EnvhubModel({ context: context(), fetch });
+    await model.refresh();
+    const before = model.state;
+
+    await expect(model.setCollaborators(['bob', 'nobody'], [])).rejects.toMatchObject({
+      status: 400,
+      message
+    });
+    expect(model.state).toBe(before);
   });
 
   it.each([

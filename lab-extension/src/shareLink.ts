@@ -1,0 +1,50 @@
+import { IBadgeSnippets } from './tokens';
+
+/** Binder's ways of naming the path to open; a shared link keeps only `urlpath`. */
+const PATH_PARAMS = new Set(['urlpath', 'labpath', 'filepath']);
+
+// As the service writes launch links: '/' and ':' stay readable in query values.
+const encodeQueryPart = (text: string): string =>
+  encodeURIComponent(text).replace(/%2F/g, '/').replace(/%3A/g, ':');
+
+/**
+ * A launch link that opens `notebookPath` in the environment of `launchUrl`:
+ * the link with `urlpath=lab/tree/<path>` in place of any urlpath, labpath or filepath.
+ *
+ * @param launchUrl the server's canonical launch link (absolute).
+ * @param notebookPath the notebook's path relative to the server's root, e.g. `notebooks/intro.ipynb`.
+ */
+export function notebookLaunchUrl(launchUrl: string, notebookPath: string): string {
+  const url = new URL(launchUrl);
+  const urlpath = `lab/tree/${notebookPath
+    .split('/')
+    .filter(part => part !== '')
+    .map(encodeURIComponent)
+    .join('/')}`;
+  const params = [...url.searchParams].filter(([key]) => !PATH_PARAMS.has(key));
+  params.push(['urlpath', urlpath]);
+  url.search = params
+    .map(([key, value]) => `${encodeQueryPart(key)}=${encodeQueryPart(value)}`)
+    .join('&');
+  return url.toString();
+}
+
+const escapeHtml = (text: string): string =>
+  text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+
+/**
+ * Copy-ready README snippets showing the badge and linking to `launchUrl`,
+ * written as the service writes them.
+ */
+export function badgeSnippets(launchUrl: string, badgeUrl: string): IBadgeSnippets {
+  return {
+    markdown: `[![Launch on envhub](${badgeUrl})](${launchUrl})`,
+    rst: `.. image:: ${badgeUrl}\n   :target: ${launchUrl}\n   :alt: Launch on envhub`,
+    html: `<a href="${escapeHtml(launchUrl)}"><img src="${escapeHtml(badgeUrl)}" alt="Launch on envhub"></a>`
+  };
+}
