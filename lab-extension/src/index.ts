@@ -4,66 +4,57 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { ILauncher } from '@jupyterlab/launcher';
+import { INotebookTracker } from '@jupyterlab/notebook';
 
 import { readHubContext } from './client';
+import { addCommands } from './commands';
 import { EnvhubModel } from './model';
-import { EnvhubPanel, envhubIcon } from './panel';
-import { CommandIDs, IEnvhubError, IEnvhubModel } from './tokens';
+import { EnvhubPanel, PANEL_ID } from './panel';
+import { IEnvhubModel } from './tokens';
 
 export * from './tokens';
 export { EnvhubRequestError } from './client';
 
 /**
- * The envhub environment panel: shows which repository, ref, commit and image
- * this server was started from.
+ * envhub inside JupyterLab: the environment panel, and commands to share, fork and
+ * relaunch the environment (palette, launcher, notebook toolbar).
  */
 const plugin: JupyterFrontEndPlugin<IEnvhubModel> = {
   id: '@envhub/lab-extension:plugin',
-  description: 'Shows the envhub environment of this server in the left sidebar.',
+  description:
+    'Shows the envhub environment of this server and lets you share, fork and relaunch it.',
   autoStart: true,
   provides: IEnvhubModel,
-  optional: [ICommandPalette, ILayoutRestorer],
+  optional: [ICommandPalette, ILayoutRestorer, ILauncher, INotebookTracker],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    launcher: ILauncher | null,
+    notebooks: INotebookTracker | null
   ): IEnvhubModel => {
     const model = new EnvhubModel({ context: readHubContext() });
-    const panel = new EnvhubPanel(model);
+    // Commands first: the panel's action buttons show their labels.
+    addCommands({ app, model, panelId: PANEL_ID, palette, launcher, notebooks });
+    const panel = new EnvhubPanel(model, app.commands);
     app.shell.add(panel, 'left', { rank: 1000 });
     if (restorer) {
       restorer.add(panel, 'envhub-environment');
     }
 
-    // One notification per failure, not one per re-render.
-    let notified: IEnvhubError | null = null;
+    // One notification per failure, not one per reload while the service stays away.
+    let notified = '';
     model.changed.connect((_, state) => {
-      if (state.status === 'error' && state.error && state.error !== notified) {
-        notified = state.error;
-        Notification.error(`envhub: ${state.error.message}`, {
-          autoClose: 8000
-        });
+      if (state.status === 'error' && state.error) {
+        if (state.error.message !== notified) {
+          notified = state.error.message;
+          Notification.error(`envhub: ${state.error.message}`, { autoClose: 8000 });
+        }
+      } else if (state.status === 'ready') {
+        notified = '';
       }
     });
-
-    app.commands.addCommand(CommandIDs.refresh, {
-      label: 'Reload envhub Environment',
-      caption: 'Ask the envhub service again about this server',
-      icon: envhubIcon,
-      isEnabled: () => model.state.status !== 'unavailable',
-      execute: () => model.refresh()
-    });
-    app.commands.addCommand(CommandIDs.openPanel, {
-      label: 'Show envhub Environment',
-      caption: 'Open the envhub environment panel',
-      icon: envhubIcon,
-      execute: () => app.shell.activateById(panel.id)
-    });
-    if (palette) {
-      for (const command of [CommandIDs.openPanel, CommandIDs.refresh]) {
-        palette.addItem({ command, category: 'envhub' });
-      }
-    }
 
     void model.refresh();
     return model;

@@ -1,0 +1,275 @@
+import {
+  EnvironmentSpec,
+  FieldError,
+  LaunchParameter,
+  SchemaNode,
+  environmentSchema,
+  launchParameters
+} from '@envhub/schema';
+import { Widget } from '@lumino/widgets';
+
+/** CSS classes of the launch form. */
+export namespace FormCSS {
+  export const form = 'jp-envhub-form';
+  export const source = 'jp-envhub-form-source';
+  export const group = 'jp-envhub-form-group';
+  export const field = 'jp-envhub-field';
+  export const help = 'jp-envhub-field-help';
+  export const error = 'jp-envhub-field-error';
+  export const errors = 'jp-envhub-form-errors';
+  export const note = 'jp-envhub-note';
+}
+
+/**
+ * Launch parameters the service refuses for now (422 "not supported yet"):
+ * shown with their value, never editable.
+ */
+export const UNSUPPORTED_PARAMETERS: ReadonlySet<string> = new Set([
+  'mount',
+  'public',
+  'credentials'
+]);
+
+/** Said next to a field the service does not support yet. */
+export const NOT_SUPPORTED_YET =
+  'Not supported yet: envhub does not offer this in launches today.';
+
+const root = environmentSchema as unknown as SchemaNode;
+
+/**
+ * The schema node at `path`, e.g. `['resources']` → the Resources object.
+ */
+export function schemaNodeAt(path: readonly string[]): SchemaNode | undefined {
+  return path.reduce<SchemaNode | undefined>(
+    (node, key) => node?.properties?.[key],
+    root
+  );
+}
+
+/**
+ * What a form field holds for a spec value: lists of names are comma-separated,
+ * mounts are `source:target[:ro]` per line.
+ */
+export function fieldText(param: LaunchParameter, value: unknown): string {
+  if (value === undefined || value === null) {
+    return '';
+  }
+  if (Array.isArray(value)) {
+    if (param.node.items?.type === 'object') {
+      return value
+        .map(m => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`)
+        .join('\n');
+    }
+    return value.join(', ');
+  }
+  return String(value);
+}
+
+/**
+ * The spec value for a field's text, by the field's schema type; undefined for an empty field.
+ * Text that is not a number is kept as text so that validation names the field.
+ */
+export function fieldValue(param: LaunchParameter, text: string): unknown {
+  const trimmed = text.trim();
+  if (param.node.type === 'array') {
+    const items = trimmed
+      .split(',')
+      .map(item => item.trim())
+      .filter(item => item !== '');
+    return items.length > 0 ? items : undefined;
+  }
+  if (trimmed === '') {
+    return undefined;
+  }
+  if (param.node.type === 'number' || param.node.type === 'integer') {
+    const number = Number(trimmed);
+    return Number.isFinite(number) ? number : trimmed;
+  }
+  return trimmed;
+}
+
+function getPath(value: unknown, path: readonly string[]): unknown {
+  return path.reduce<unknown>(
+    (at, key) =>
+      at && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined,
+    value
+  );
+}
+
+function setPath(
+  target: Record<string, unknown>,
+  path: readonly string[],
+  value: unknown
+): void {
+  let at = target;
+  for (const key of path.slice(0, -1)) {
+    if (typeof at[key] !== 'object' || at[key] === null) {
+      at[key] = {};
+    }
+    at = at[key] as Record<string, unknown>;
+  }
+  const last = path[path.length - 1];
+  if (value === undefined) {
+    delete at[last];
+  } else {
+    at[last] = value;
+  }
+}
+
+/** The launch parameter an error's field belongs to (`collaborators.users.1` → `user`). */
+function parameterOf(field: string): LaunchParameter | undefined {
+  return launchParameters.find(param => {
+    const name = param.path.join('.');
+    return field === name || field.startsWith(`${name}.`);
+  });
+}
+
+/**
+ * A form for a spec's launch parameters, rendered from the schema: one field per
+ * parameter (label = title, help = description), nested fields grouped under their
+ * object's title, parameters the service does not support yet read-only.
+ * `repo` and `ref` are not parameters; they are shown above the fields.
+ */
+export class LaunchForm extends Widget {
+  /**
+   * @param spec the values to start from; `repo` and `ref` are kept as they are.
+   * @param errors problems to show under their fields (from `validateSpec`).
+   */
+  constructor(spec: EnvironmentSpec, errors: FieldError[] = []) {
+    super();
+    this._spec = structuredClone(spec);
+    this.addClass(FormCSS.form);
+
+    const source = document.createElement('p');
+    source.className = FormCSS.source;
+    source.textContent = `${spec.repo} @ ${spec.ref ?? 'HEAD'}`;
+    this.node.appendChild(source);
+
+    const general = errors.filter(error => !parameterOf(error.field));
+    if (general.length > 0) {
+      const list = document.createElement('ul');
+      list.className = FormCSS.errors;
+      list.setAttribute('role', 'alert');
+      for (const error of general) {
+        const item = document.createElement('li');
+        item.textContent = error.message;
+        list.appendChild(item);
+      }
+      this.node.appendChild(list);
+    }
+
+    const groups = new Map<string, HTMLElement>();
+    for (const param of launchParameters) {
+      const row = this._field(
+        param,
+        errors.filter(error => parameterOf(error.field) === param)
+      );
+      if (param.path.length === 1) {
+        this.node.appendChild(row);
+        continue;
+      }
+      const key = param.path[0];
+      let group = groups.get(key);
+      if (!group) {
+        group = document.createElement('fieldset');
+        group.className = FormCSS.group;
+        const legend = document.createElement('legend');
+        legend.textContent = schemaNodeAt([key])?.title ?? key;
+        group.appendChild(legend);
+        groups.set(key, group);
+        this.node.appendChild(group);
+      }
+      group.appendChild(row);
+    }
+  }
+
+  /**
+   * The spec with the form's values; unsupported parameters keep the starting values.
+   */
+  getValue(): EnvironmentSpec {
+    const spec = structuredClone(this._spec) as unknown as Record<string, unknown>;
+    for (const [param, input] of this._inputs) {
+      const value =
+        input.type === 'checkbox'
+          ? input.checked === Boolean(param.node.default)
+            ? undefined
+            : input.checked
+          : fieldValue(param, input.value);
+      setPath(spec, param.path, value);
+    }
+    return spec as unknown as EnvironmentSpec;
+  }
+
+  private _field(param: LaunchParameter, errors: FieldError[]): HTMLElement {
+    const { node } = param;
+    const id = `envhub-field-${param.name}-${++Private.counter}`;
+    const row = document.createElement('div');
+    row.className = FormCSS.field;
+    row.dataset.param = param.name;
+    const label = document.createElement('label');
+    label.htmlFor = id;
+    label.textContent = node.title ?? param.name;
+    const help = document.createElement('small');
+    help.className = FormCSS.help;
+    help.id = `${id}-help`;
+    help.textContent = node.description ?? '';
+
+    const value = getPath(this._spec, param.path);
+    const unsupported = UNSUPPORTED_PARAMETERS.has(param.name);
+    let input: HTMLInputElement | HTMLTextAreaElement;
+    if (node.type === 'array' && node.items?.type === 'object') {
+      input = document.createElement('textarea');
+      input.rows = 2;
+    } else {
+      input = document.createElement('input');
+      if (node.type === 'boolean') {
+        input.type = 'checkbox';
+        input.checked = value === undefined ? Boolean(node.default) : Boolean(value);
+      } else {
+        input.type = 'text';
+        if (node.type === 'number' || node.type === 'integer') {
+          input.inputMode = 'decimal';
+        }
+      }
+    }
+    input.id = id;
+    input.name = param.name;
+    input.setAttribute('aria-describedby', help.id);
+    if (!(input instanceof HTMLInputElement && input.type === 'checkbox')) {
+      input.value = fieldText(param, value);
+      input.classList.add('jp-mod-styled');
+    }
+    if (node.type === 'array' && node.items?.type !== 'object') {
+      help.textContent += '. Separate several with commas.';
+    }
+    if (unsupported) {
+      input.disabled = true;
+      help.textContent += ` ${NOT_SUPPORTED_YET}`;
+    } else if (input instanceof HTMLInputElement) {
+      this._inputs.set(param, input);
+    }
+
+    if (input instanceof HTMLInputElement && input.type === 'checkbox') {
+      label.prepend(input, ' ');
+      row.append(label, help);
+    } else {
+      row.append(label, input, help);
+    }
+    for (const error of errors) {
+      const message = document.createElement('div');
+      message.className = FormCSS.error;
+      message.setAttribute('role', 'alert');
+      message.textContent = error.message;
+      row.appendChild(message);
+      input.setAttribute('aria-invalid', 'true');
+    }
+    return row;
+  }
+
+  private readonly _spec: EnvironmentSpec;
+  private readonly _inputs = new Map<LaunchParameter, HTMLInputElement>();
+}
+
+namespace Private {
+  export let counter = 0;
+}
