@@ -240,11 +240,11 @@ export class LaunchForm extends Widget {
       input.classList.add('jp-mod-styled');
     }
     if (node.type === 'array' && node.items?.type !== 'object') {
-      help.textContent += '. Separate several with commas.';
+      help.textContent = sentences(help.textContent, 'Separate several with commas.');
     }
     if (unsupported) {
       input.disabled = true;
-      help.textContent += ` ${NOT_SUPPORTED_YET}`;
+      help.textContent = sentences(help.textContent, NOT_SUPPORTED_YET);
     } else if (input instanceof HTMLInputElement) {
       this._inputs.set(param, input);
     }
@@ -268,6 +268,14 @@ export class LaunchForm extends Widget {
 
   private readonly _spec: EnvironmentSpec;
   private readonly _inputs = new Map<LaunchParameter, HTMLInputElement>();
+}
+
+/** Joins two sentences; schema descriptions do not end with a full stop. */
+function sentences(first: string, second: string): string {
+  if (!first) {
+    return second;
+  }
+  return /[.!?]$/.test(first) ? `${first} ${second}` : `${first}. ${second}`;
 }
 
 namespace Private {

@@ -224,7 +224,7 @@ export class EnvhubPanel extends Widget {
             entry.kind === 'group' ? groups.filter(g => g !== entry.name) : groups
           );
         });
-        remove.classList.add(CSS.remove);
+        remove.className = `${CSS.remove} jp-Button jp-mod-styled jp-mod-minimal`;
         item.appendChild(remove);
       }
       list.appendChild(item);
@@ -313,7 +313,7 @@ export class EnvhubPanel extends Widget {
       copyItem('reStructuredText', server.snippets.rst, 'rst'),
       copyItem('HTML', server.snippets.html, 'html')
     );
-    const container = section('Launch link', copyItem('Launch link', server.launchUrl, 'link'), snippets);
+    const container = section('Share', copyItem('Launch link', server.launchUrl, 'link'), snippets);
     container.classList.add(CSS.share);
     return container;
   }

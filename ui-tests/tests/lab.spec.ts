@@ -46,6 +46,11 @@ async function sessionOf(browser: Browser, user: string): Promise<Page> {
 async function openPanel(page: Page, user: string, server: string) {
   await page.goto(`${hubUrl}/user/${user}/${server}/lab`);
   await page.waitForURL(new RegExp(`/user/${user}/${server}/lab`), { timeout: 120_000 });
+  return showPanel(page);
+}
+
+/** Shows the envhub panel of the JupyterLab page; returns it. */
+async function showPanel(page: Page) {
   // The restored layout may show the panel already, or open it a moment later.
   const tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="envhub-environment-panel"]');
   const panel = page.locator('#envhub-environment-panel');
@@ -164,4 +169,36 @@ test('a collaborator added from the panel can open the owner’s server', async 
   await expect(theirPanel.locator('.jp-envhub-add-collaborator')).toHaveCount(0);
   await expect(theirPanel).toContainText('Only the owner can change who shares this server.');
   await theirs.context().close();
+});
+
+test('relaunch fetches the ref again and restarts the server, keeping the home', async ({ page }) => {
+  await signIn(page, owner);
+  const panel = await openPanel(page, owner, 'env');
+  const written = await page.evaluate(async base => {
+    const token = JSON.parse(document.getElementById('jupyter-config-data')!.textContent!).token as string;
+    const response = await fetch(`${base}api/contents/notes.txt`, {
+      method: 'PUT',
+      headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'file', format: 'text', content: 'kept across relaunches' })
+    });
+    return response.status;
+  }, `${hubUrl}/user/${owner}/env/`);
+  expect(written).toBe(201);
+  const next = await git.commit('lab-demo', { 'README.md': '# second version\n' });
+
+  await panel.locator('button[data-command="envhub:relaunch"]').click();
+  await expect(page.locator('.jp-Dialog')).toContainText('Running kernels stop');
+  const reloaded = page.waitForEvent('load', { timeout: 240_000 });
+  await page.locator('.jp-Dialog .jp-mod-warn').click();
+  await expect(page.locator('.jp-Dialog .jp-envhub-launch')).toBeVisible();
+  await reloaded;
+
+  const after = await showPanel(page);
+  await expect(after.locator('.jp-envhub-commit')).toHaveText(next);
+  const kept = await page.evaluate(async base => {
+    const token = JSON.parse(document.getElementById('jupyter-config-data')!.textContent!).token as string;
+    const response = await fetch(`${base}api/contents/notes.txt?content=1`, { headers: { Authorization: `token ${token}` } });
+    return ((await response.json()) as { content: string }).content;
+  }, `${hubUrl}/user/${owner}/env/`);
+  expect(kept).toBe('kept across relaunches');
 });
