@@ -53,7 +53,8 @@ export async function describeServer(hub: HubClient, store: Store, record: Serve
   const server = await hub.getServer(record.owner, record.name);
   const state = !server ? 'missing' : server.ready ? 'running' : server.pending ? `pending ${server.pending}` : 'stopped';
   const resources = { ...context.site.resources.defaults, ...(record.spec.resources ?? {}) } as Resources;
-  const launchUrl = `${context.origin}${context.prefix}${launchPath(record.spec)}`;
+  // Whoever follows a shared link gets a server of their own: the owner's collaborators stay out of it.
+  const launchUrl = `${context.origin}${context.prefix}${launchPath({ ...record.spec, collaborators: undefined })}`;
   const badgeUrl = `${context.origin}${context.prefix}badge.svg`;
   const running = server?.ready ? server : null;
   return {

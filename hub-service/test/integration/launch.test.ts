@@ -194,7 +194,8 @@ describe('sharing and managing a server', () => {
     expect(((await set.json()) as { spec: { collaborators: { users: string[] } } }).spec.collaborators.users).toEqual([colleague]);
     const view = (await (await asColleague(`/servers/${user}/demo`)).json()) as { canManage: boolean; launchUrl: string; snippets: { markdown: string }; stopsAt: { idle: string | null } };
     expect(view.canManage).toBe(false);
-    expect(view.launchUrl).toBe(`${hubUrl}/services/envhub/v2/git/${encodeURIComponent(repo)}/main?name=demo&user=${colleague}&memory=1G`);
+    // A shared link never carries the owner's collaborators into the follower's server.
+    expect(view.launchUrl).toBe(`${hubUrl}/services/envhub/v2/git/${encodeURIComponent(repo)}/main?name=demo&memory=1G`);
     expect(view.snippets.markdown).toContain('badge.svg');
     expect(view.stopsAt.idle).toMatch(/^\d{4}-/);
     const status = await fetch(`${hubUrl}/user/${user}/demo/api/status`, { headers: { Authorization: `token ${await tokenFor(colleague)}` } });
