@@ -1,4 +1,3 @@
-import { IBadgeSnippets } from './tokens';
 
 /** Binder's ways of naming the path to open; a shared link keeps only `urlpath`. */
 const PATH_PARAMS = new Set(['urlpath', 'labpath', 'filepath']);
@@ -29,22 +28,5 @@ export function notebookLaunchUrl(launchUrl: string, notebookPath: string): stri
   return url.toString();
 }
 
-const escapeHtml = (text: string): string =>
-  text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-
-/**
- * Copy-ready README snippets showing the badge and linking to `launchUrl`,
- * written as the service writes them.
- */
-export function badgeSnippets(launchUrl: string, badgeUrl: string): IBadgeSnippets {
-  return {
-    markdown: `[![Launch on envhub](${badgeUrl})](${launchUrl})`,
-    rst: `.. image:: ${badgeUrl}\n   :target: ${launchUrl}\n   :alt: Launch on envhub`,
-    html: `<a href="${escapeHtml(launchUrl)}"><img src="${escapeHtml(badgeUrl)}" alt="Launch on envhub"></a>`
-  };
-}
+/** The badge snippets, written exactly as the service writes them. */
+export { badgeSnippets } from '@envhub/schema';

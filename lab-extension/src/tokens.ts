@@ -1,71 +1,15 @@
-import type { EnvironmentSpec } from '@envhub/schema';
+import type { BadgeSnippets, EffectiveResources, ServerView } from '@envhub/schema';
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
 
-/**
- * Copy-ready README snippets showing the badge and linking to a launch URL.
- */
-export interface IBadgeSnippets {
-  markdown: string;
-  rst: string;
-  html: string;
-}
+/** Copy-ready README snippets showing the badge and linking to a launch URL. */
+export type IBadgeSnippets = BadgeSnippets;
 
-/**
- * The resources a server runs with: its spec's within the site's defaults.
- */
-export interface IEnvhubResources {
-  /** e.g. `2G`. */
-  memory?: string;
-  cpus?: number;
-  /** Seconds without activity before envhub stops the server. */
-  idleTimeout?: number;
-  /** Seconds after its start at which envhub stops the server. */
-  maxAge?: number;
-}
+/** The resources a server runs with: its spec's within the site's defaults. */
+export type IEnvhubResources = EffectiveResources;
 
-/**
- * A server as the envhub service describes it:
- * `GET services/envhub/api/servers/<owner>/<name>`.
- */
-export interface IEnvhubServer {
-  /** Hub user who owns the server. */
-  owner: string;
-  /** Named-server name. */
-  name: string;
-  /** Name to show to people. */
-  displayName: string;
-  /** Git repository the environment was built from. */
-  repoUrl: string;
-  /** Ref the user asked for (branch, tag or commit). */
-  ref: string;
-  /** Commit the ref resolved to (40 hex digits). */
-  commit: string;
-  /** Image the server runs. */
-  image: string;
-  /** When envhub created the server (ISO 8601). */
-  createdAt: string;
-  /** `running`, `stopped`, `pending spawn`, `pending stop` or `missing`. */
-  state: string;
-  /** Path of the server, e.g. `/user/alice/x/`. */
-  url: string | null;
-  /** The latest build of the server's image, for its log. */
-  buildId: string | null;
-  /** The full environment spec the server was launched with. */
-  spec: EnvironmentSpec;
-  /** Absolute canonical launch link of the spec. */
-  launchUrl: string;
-  /** Absolute URL of the badge image. */
-  badgeUrl: string;
-  /** README snippets for `launchUrl`. */
-  snippets: IBadgeSnippets;
-  /** The resources in effect. */
-  resources: IEnvhubResources;
-  /** When envhub will stop the running server, if nothing changes (ISO 8601). */
-  stopsAt: { idle: string | null; maxAge: string | null };
-  /** Whether the viewer may change the server (owner or admin). */
-  canManage: boolean;
-}
+/** A server as the envhub service describes it: `GET services/envhub/api/servers/<owner>/<name>`. */
+export type IEnvhubServer = ServerView;
 
 /**
  * A build of an image: `GET services/envhub/api/builds/<id>`.

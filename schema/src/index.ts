@@ -23,3 +23,4 @@ export {
   type LaunchCandidate,
   type SpecDifference
 } from './launchUrl.js';
+export { badgeSnippets, type BadgeSnippets, type EffectiveResources, type ServerView } from './api.js';

@@ -1,36 +1,9 @@
-import { launchPath, type EnvironmentSpec } from '@envhub/schema';
+import { badgeSnippets, launchPath, type ServerView } from '@envhub/schema';
 import type { HubClient, HubUser } from '../hub/hubClient.js';
-import { badgeSnippets } from '../pages/badge.js';
 import type { Resources, SiteConfig } from '../policy/siteConfig.js';
-import type { ServerRecord, Store } from '../store/store.js';
 
-/** A server as the API and pages show it: envhub's record joined with the Hub's state. */
-export interface ServerView {
-  owner: string;
-  name: string;
-  displayName: string;
-  repoUrl: string;
-  ref: string;
-  commit: string;
-  image: string;
-  createdAt: string;
-  /** `running`, `stopped`, `pending spawn`, `pending stop`, or `missing` (the Hub no longer has it). */
-  state: string;
-  url: string | null;
-  /** The latest build of this server's image, for its log. */
-  buildId: string | null;
-  spec: EnvironmentSpec;
-  /** The canonical launch link of this spec, its badge and README snippets. */
-  launchUrl: string;
-  badgeUrl: string;
-  snippets: { markdown: string; rst: string; html: string };
-  /** The resources the server runs with: its spec's within the site's defaults. */
-  resources: Resources;
-  /** When envhub will stop the running server for idleness or age, if nothing changes. */
-  stopsAt: { idle: string | null; maxAge: string | null };
-  /** Whether the viewer may change the server (owner or admin), rather than only use it. */
-  canManage: boolean;
-}
+export type { ServerView };
+import type { ServerRecord, Store } from '../store/store.js';
 
 /** Where links point and whose view it is. */
 export interface ViewContext {

@@ -1,5 +1,3 @@
-import { html } from './html.js';
-
 /** The launch badge, a small SVG in the style of Binder's. */
 export const BADGE_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="118" height="20" role="img" aria-label="launch: envhub">
 <title>launch: envhub</title>
@@ -9,12 +7,3 @@ export const BADGE_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="118" he
 <g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11">
 <text x="26.5" y="14">launch</text><text x="84.5" y="14">envhub</text></g>
 </svg>`;
-
-/** Copy-ready README snippets that show the badge and link to a launch URL. */
-export function badgeSnippets(launchUrl: string, badgeUrl: string): { markdown: string; rst: string; html: string } {
-  return {
-    markdown: `[![Launch on envhub](${badgeUrl})](${launchUrl})`,
-    rst: `.. image:: ${badgeUrl}\n   :target: ${launchUrl}\n   :alt: Launch on envhub`,
-    html: html`<a href="${launchUrl}"><img src="${badgeUrl}" alt="Launch on envhub"></a>`.value
-  };
-}

@@ -1,0 +1,75 @@
+/**
+ * The envhub service's answers, as the service sends them and the lab extension reads them:
+ * one declaration for both sides.
+ */
+import type { EnvironmentSpec } from './generated/environment.js';
+
+/** Copy-ready README snippets showing the badge and linking to a launch URL. */
+export interface BadgeSnippets {
+  markdown: string;
+  rst: string;
+  html: string;
+}
+
+/** The resources a server runs with: its spec's within the hub's defaults. */
+export interface EffectiveResources {
+  /** e.g. `2G`. */
+  memory: string;
+  cpus: number;
+  /** Seconds without activity before envhub stops the server; 0: never. */
+  idleTimeout: number;
+  /** Seconds after its start at which envhub stops the server; 0: never. */
+  maxAge: number;
+}
+
+/** A server as `GET api/servers/<owner>/<name>` describes it: envhub's record joined with the Hub's state. */
+export interface ServerView {
+  /** Hub user who owns the server. */
+  owner: string;
+  /** Named-server name. */
+  name: string;
+  /** Name to show to people. */
+  displayName: string;
+  /** Git repository the environment was built from. */
+  repoUrl: string;
+  /** Ref the user asked for (branch, tag or commit). */
+  ref: string;
+  /** Commit the ref resolved to (40 hex digits). */
+  commit: string;
+  /** Image the server runs. */
+  image: string;
+  /** When envhub created the server (ISO 8601). */
+  createdAt: string;
+  /** `running`, `stopped`, `pending spawn`, `pending stop`, or `missing` (the Hub no longer has it). */
+  state: string;
+  /** Path of the server, e.g. `/user/alice/x/`. */
+  url: string | null;
+  /** The latest build of the server's image, for its log. */
+  buildId: string | null;
+  /** The full environment spec the server was launched with. */
+  spec: EnvironmentSpec;
+  /** Absolute canonical launch link of the spec (without the owner's collaborators). */
+  launchUrl: string;
+  /** Absolute URL of the badge image. */
+  badgeUrl: string;
+  /** README snippets for `launchUrl`. */
+  snippets: BadgeSnippets;
+  /** The resources in effect. */
+  resources: EffectiveResources;
+  /** When envhub will stop the running server for idleness or age, if nothing changes (ISO 8601). */
+  stopsAt: { idle: string | null; maxAge: string | null };
+  /** Whether the viewer may change the server (owner or admin), rather than only use it. */
+  canManage: boolean;
+}
+
+const escapeHtml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+
+/** The badge snippets (Markdown, reStructuredText, HTML) linking `badgeUrl` to `launchUrl`. */
+export function badgeSnippets(launchUrl: string, badgeUrl: string): BadgeSnippets {
+  return {
+    markdown: `[![Launch on envhub](${badgeUrl})](${launchUrl})`,
+    rst: `.. image:: ${badgeUrl}\n   :target: ${launchUrl}\n   :alt: Launch on envhub`,
+    html: `<a href="${escapeHtml(launchUrl)}"><img src="${escapeHtml(badgeUrl)}" alt="Launch on envhub"></a>`
+  };
+}
