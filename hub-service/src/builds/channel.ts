@@ -19,10 +19,6 @@ export class Channel<T> {
     this.notify();
   }
 
-  get done(): boolean {
-    return this.ended;
-  }
-
   private notify(): void {
     const waiting = this.wake;
     this.wake = [];
