@@ -30,6 +30,11 @@ const stylesheets = fileURLToPath(new URL('../static/', import.meta.url));
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // envhub's pages are never framed (users' servers share this origin).
+  app.use((_req, res, next) => {
+    res.set('Content-Security-Policy', "frame-ancestors 'none'");
+    next();
+  });
   app.set('trust proxy', 'loopback');
   const router = express.Router();
   router.use(express.json({ limit: '1mb' }), express.urlencoded({ extended: false, limit: '64kb' }));
@@ -71,7 +76,9 @@ export function createApp(deps: AppDeps): express.Express {
       }
       throw err;
     }
-    const fromThisHub = req.get('Sec-Fetch-Site') === 'same-origin' || (req.get('Referer') ?? '').startsWith(origin + '/');
+    // Only envhub's own pages and the Hub's count as "this hub": users' servers share the origin.
+    const referer = req.get('Referer') ?? '';
+    const fromThisHub = referer.startsWith(`${origin}${deps.prefix}`) || referer.startsWith(`${origin}${deps.hubBaseUrl}hub/`);
     if (!confirmed && !fromThisHub && !deps.store.isTrustedLaunch(user.name, canonical)) {
       const resources = { ...deps.site.resources.defaults, ...(request.spec.resources ?? {}) };
       res.type('html').send(confirmPage({ ...page, resources }));

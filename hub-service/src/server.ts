@@ -59,7 +59,7 @@ const reaper = new Reaper(
 
 const version = await hub.version();
 reaper.start();
-const server = createApp({ site, prefix: config.prefix, internalSecret: config.internalSecret, publicUrl: config.publicUrl, hub, auth, launcher, store, docker }).listen(
+const server = createApp({ site, hubBaseUrl: config.hubBaseUrl, prefix: config.prefix, internalSecret: config.internalSecret, publicUrl: config.publicUrl, hub, auth, launcher, store, docker }).listen(
   config.listenPort,
   config.listenHost,
   () => log.info('service.listening', { host: config.listenHost, port: config.listenPort, prefix: config.prefix, hub: version })

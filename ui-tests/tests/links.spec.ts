@@ -74,3 +74,13 @@ test('a badge on another site leads, after one confirmation, to the notebook in 
   await expect(page.locator('#envhub-update')).toBeVisible();
   await expect(page.locator('#envhub-new-name')).toBeVisible();
 });
+
+test("only envhub's and the Hub's pages skip the confirmation: users' servers share the origin but not the trust", async ({ page }) => {
+  await git.commit('referred', { 'requirements.txt': '' });
+  const link = `${hubUrl}/services/envhub/v2/git/${encodeURIComponent(git.url('referred'))}/main?name=referred`;
+  await signIn(page, `refer-${Date.now().toString(36)}`);
+  await page.goto(link, { referer: `${hubUrl}/user/someone-else/server/lab` });
+  await expect(page.locator('h1')).toHaveText('Launch this environment?');
+  await page.goto(link, { referer: `${hubUrl}/services/envhub/` });
+  await expect(page.locator('h1')).toHaveText('Launching referred');
+});

@@ -15,6 +15,8 @@ import type { BuildRecord, ServerRecord, Store } from '../store/store.js';
 
 export interface ApiDeps {
   site: SiteConfig;
+  /** The Hub's base URL path, e.g. `/`. */
+  hubBaseUrl: string;
   prefix: string;
   internalSecret: string;
   publicUrl?: string;

@@ -222,7 +222,9 @@ describe('sharing and managing a server', () => {
   });
 
   test('the OpenAPI document describes the API with the environment schema', async () => {
-    const doc = (await (await fetch(`${hubUrl}/services/envhub/api/openapi.json`)).json()) as {
+    const response = await fetch(`${hubUrl}/services/envhub/api/openapi.json`);
+    expect(response.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+    const doc = (await response.json()) as {
       openapi: string;
       paths: Record<string, unknown>;
       components: { schemas: { EnvironmentSpec: { properties: Record<string, unknown> } } };
