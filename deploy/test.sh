@@ -8,9 +8,13 @@ source deploy/lib.sh
 
 results=var/test-results
 rm -rf "$results" && mkdir -p "$results"
-started_dockerd=0
-[ -f var/dockerd.pid ] || { docker info >/dev/null 2>&1 || started_dockerd=1; }
 ensure_dockerd
+# Stop dockerd at the end if this checkout started it (here or in the build step before), unless a
+# `make up` hub from this checkout is still using it.
+started_dockerd=0
+if [ -f var/dockerd.pid ] && ! { [ -f var/hub/jupyterhub.pid ] && kill -0 "$(cat var/hub/jupyterhub.pid)" 2>/dev/null; }; then
+  started_dockerd=1
+fi
 
 export ENVHUB_PORT="${ENVHUB_TEST_PORT:-8300}"
 export ENVHUB_NAME_PREFIX="${ENVHUB_TEST_PREFIX:-envhubtest}"
