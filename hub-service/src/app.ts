@@ -8,6 +8,7 @@ import { environmentChanges } from './launches/launcher.js';
 import { launchRequestFrom } from './launches/launchRequest.js';
 import { describeServer } from './launches/serverView.js';
 import { confirmPage, differsPage, launchPage } from './pages/launchPages.js';
+import { effectiveResources } from './policy/siteConfig.js';
 import { log } from './log.js';
 import { buildPage } from './pages/buildPage.js';
 import { homePage } from './pages/homePage.js';
@@ -61,7 +62,7 @@ export function createApp(deps: AppDeps): express.Express {
     const path = req.originalUrl.split('?')[0].slice(`${deps.prefix}v2/`.length);
     const query = new URL(req.originalUrl, 'http://x').search;
     const origin = publicOrigin(req, deps.publicUrl);
-    const request = launchRequestFrom(path, req.method === 'POST' ? { ...req.query } : req.query, user.name, origin);
+    const request = launchRequestFrom(path, req.query, user.name, origin);
     const xsrf = deps.auth.xsrfToken(req, res);
     const canonical = launchPath(request.spec);
     const page = { prefix: deps.prefix, xsrf, spec: request.spec, launch: `v2/${path}${query}`, editUrl: `${deps.prefix}?${editQuery(request.spec)}` };
@@ -80,8 +81,7 @@ export function createApp(deps: AppDeps): express.Express {
     const referer = req.get('Referer') ?? '';
     const fromThisHub = referer.startsWith(`${origin}${deps.prefix}`) || referer.startsWith(`${origin}${deps.hubBaseUrl}hub/`);
     if (!confirmed && !fromThisHub && !deps.store.isTrustedLaunch(user.name, canonical)) {
-      const resources = { ...deps.site.resources.defaults, ...(request.spec.resources ?? {}) };
-      res.type('html').send(confirmPage({ ...page, resources }));
+      res.type('html').send(confirmPage({ ...page, resources: effectiveResources(request.spec, deps.site) }));
       return;
     }
     if (confirmed && req.body?.remember === '1') deps.store.trustLaunch(user.name, canonical);

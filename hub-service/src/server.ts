@@ -8,7 +8,7 @@ import { ImageCache } from './images/imageCache.js';
 import { basePython, ImageBuilder } from './images/imageBuilder.js';
 import { Launcher } from './launches/launcher.js';
 import { Reaper } from './launches/reaper.js';
-import { loadSiteConfig } from './policy/siteConfig.js';
+import { effectiveResources, loadSiteConfig } from './policy/siteConfig.js';
 import { log } from './log.js';
 import { Store } from './store/store.js';
 
@@ -48,12 +48,10 @@ const launcher = new Launcher(hub, store, builder, {
 const reaper = new Reaper(
   hub,
   () =>
-    store.allServers().map(record => ({
-      owner: record.owner,
-      name: record.name,
-      idleTimeout: record.spec.resources?.idleTimeout ?? site.resources.defaults.idleTimeout,
-      maxAge: record.spec.resources?.maxAge ?? site.resources.defaults.maxAge
-    })),
+    store.allServers().map(record => {
+      const { idleTimeout, maxAge } = effectiveResources(record.spec, site);
+      return { owner: record.owner, name: record.name, idleTimeout, maxAge };
+    }),
   { intervalMs: 60_000 }
 );
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { gitProviderPath, specDiff, validateSpec, type SpecDifference, type ValidEnvironmentSpec } from '@envhub/schema';
+import { gitProviderPath, specDiff, validateSpec, type EnvironmentSpec, type SpecDifference, type ValidEnvironmentSpec } from '@envhub/schema';
 import { Channel } from '../builds/channel.js';
 import type { BuildEvent } from '../builds/events.js';
 import { asEnvhubError, EnvhubError } from '../errors.js';
@@ -8,7 +8,7 @@ import type { ImageBuilder } from '../images/imageBuilder.js';
 import { log } from '../log.js';
 import { homeVolumeName, imageName } from '../naming.js';
 import { applyLaunchPolicy } from '../policy/launchPolicy.js';
-import type { SiteConfig } from '../policy/siteConfig.js';
+import { effectiveResources, type SiteConfig } from '../policy/siteConfig.js';
 import { resolveRef } from '../repos/git.js';
 import { checkRepoUrl } from '../repos/repoPolicy.js';
 import { checkCollaborators, syncCollaborators } from './shares.js';
@@ -282,12 +282,11 @@ export class Launcher {
    */
   spawnConfig(user: string, server: string, ticket: string | undefined): SpawnConfig {
     const home = { [homeVolumeName(this.settings.namePrefix, user, server)]: { bind: HOME, mode: 'rw' as const } };
-    const defaults = this.settings.site.resources.defaults;
-    const limits = (resources: { memory?: string; cpus?: number } = {}) => ({
-      mem_limit: parseSize(resources.memory ?? defaults.memory),
-      cpu_limit: resources.cpus ?? defaults.cpus
-    });
-    if (ticket === undefined) return { image: this.settings.baseImage, volumes: home, environment: {}, ...limits() };
+    const limits = (spec: Pick<EnvironmentSpec, 'resources'>) => {
+      const { memory, cpus } = effectiveResources(spec, this.settings.site);
+      return { mem_limit: parseSize(memory), cpu_limit: cpus };
+    };
+    if (ticket === undefined) return { image: this.settings.baseImage, volumes: home, environment: {}, ...limits({}) };
     const record = this.store.serverByTicket(ticket);
     if (!record || record.owner !== user || record.name !== server) {
       throw new EnvhubError(403, 'bad_ticket', `this launch ticket is not valid for ${user}/${server}; launch the server through envhub`);
@@ -295,7 +294,7 @@ export class Launcher {
     return {
       image: record.image,
       volumes: home,
-      ...limits(record.spec.resources),
+      ...limits(record.spec),
       display_name: record.spec.displayName,
       environment: {
         ENVHUB_REPO_URL: record.repo,

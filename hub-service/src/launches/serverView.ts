@@ -1,6 +1,6 @@
 import { badgeSnippets, launchPath, type ServerView } from '@envhub/schema';
 import type { HubClient, HubUser } from '../hub/hubClient.js';
-import type { Resources, SiteConfig } from '../policy/siteConfig.js';
+import { effectiveResources, type SiteConfig } from '../policy/siteConfig.js';
 
 export type { ServerView };
 import type { ServerRecord, Store } from '../store/store.js';
@@ -25,7 +25,7 @@ const plus = (iso: string | null | undefined, seconds: number) =>
 export async function describeServer(hub: HubClient, store: Store, record: ServerRecord, context: ViewContext): Promise<ServerView> {
   const server = await hub.getServer(record.owner, record.name);
   const state = !server ? 'missing' : server.ready ? 'running' : server.pending ? `pending ${server.pending}` : 'stopped';
-  const resources = { ...context.site.resources.defaults, ...(record.spec.resources ?? {}) } as Resources;
+  const resources = effectiveResources(record.spec, context.site);
   // Whoever follows a shared link gets a server of their own: the owner's collaborators stay out of it.
   const launchUrl = `${context.origin}${context.prefix}${launchPath({ ...record.spec, collaborators: undefined })}`;
   const badgeUrl = `${context.origin}${context.prefix}badge.svg`;

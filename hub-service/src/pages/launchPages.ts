@@ -8,7 +8,7 @@ interface LaunchPageData {
   spec: ValidEnvironmentSpec & { name: string };
   /** The `/v2/…` path and query of this launch, relative to the prefix. */
   launch: string;
-  /** The form's target, with the launch's query, for Proceed. */
+  /** The home page with its form prefilled from this spec, for Edit (or Launch under a new name). */
   editUrl: string;
 }
 

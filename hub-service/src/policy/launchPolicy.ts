@@ -1,7 +1,7 @@
 import type { EnvironmentSpec } from '@envhub/schema';
 import { EnvhubError } from '../errors.js';
 import { parseSize } from '../units.js';
-import type { Resources, SiteConfig } from './siteConfig.js';
+import { effectiveResources, type Resources, type SiteConfig } from './siteConfig.js';
 
 const LIMITS: Array<{ key: keyof Resources; measure: (v: Resources[keyof Resources]) => number }> = [
   { key: 'memory', measure: v => parseSize(String(v)) },
@@ -23,7 +23,7 @@ export function applyLaunchPolicy(spec: EnvironmentSpec, site: SiteConfig): Reso
   if (notYet.length > 0) {
     throw new EnvhubError(422, 'not_supported_yet', `${notYet.join(', ')}: not supported yet on this hub; launch without ${notYet.length > 1 ? 'them' : 'it'}`);
   }
-  const asked = { ...site.resources.defaults, ...(spec.resources ?? {}) } as Resources;
+  const asked = effectiveResources(spec, site);
   const over = LIMITS.filter(({ key, measure }) => {
     const cap = site.resources.maxima[key];
     return measure(cap) > 0 && (measure(asked[key]) > measure(cap) || measure(asked[key]) === 0);

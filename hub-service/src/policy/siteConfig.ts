@@ -34,6 +34,11 @@ export const DEFAULT_SITE_CONFIG: SiteConfig = {
   otherHubs: []
 };
 
+/** The resources a spec gets on this hub: what it asks for, the site's defaults for the rest. */
+export function effectiveResources(spec: { resources?: Partial<Resources> }, site: SiteConfig): Resources {
+  return { ...site.resources.defaults, ...(spec.resources ?? {}) };
+}
+
 const resources = {
   type: 'object',
   additionalProperties: false,
