@@ -24,6 +24,11 @@ export function homeVolumeName(prefix: string, owner: string, server: string): s
   return `${prefix}-home-${escapeName(owner)}--${server}`;
 }
 
+/** The Docker volume behind the shared volume `name` (a mount's `source`). */
+export function sharedVolumeName(prefix: string, name: string): string {
+  return `${prefix}-volume-${name}`;
+}
+
 /** A JupyterHub 6 server name derived from a repository URL, e.g. `…/Data_Course.git` → `data-course`. */
 export function serverNameFromRepo(repoUrl: string): string {
   const last = new URL(repoUrl).pathname.split('/').filter(Boolean).pop() ?? '';

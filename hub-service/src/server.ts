@@ -11,6 +11,7 @@ import { Reaper } from './launches/reaper.js';
 import { effectiveResources, loadSiteConfig } from './policy/siteConfig.js';
 import { log } from './log.js';
 import { Store } from './store/store.js';
+import { Volumes } from './volumes/volumes.js';
 
 const config = configFromEnv();
 const hub = new HubClient(config.hubApiUrl, config.apiToken);
@@ -36,7 +37,8 @@ const builder = new ImageBuilder(docker, store, cache, {
 const interrupted = store.failInterruptedBuilds();
 if (interrupted > 0) log.warn('builds.interrupted', { count: interrupted });
 const site = loadSiteConfig(config.siteConfigPath);
-const launcher = new Launcher(hub, store, builder, {
+const volumes = new Volumes(docker, store, hub, { namePrefix: config.namePrefix, baseImage: config.baseImage });
+const launcher = new Launcher(hub, store, builder, volumes, {
   site,
   namePrefix: config.namePrefix,
   baseImage: config.baseImage,
@@ -57,7 +59,7 @@ const reaper = new Reaper(
 
 const version = await hub.version();
 reaper.start();
-const server = createApp({ site, hubBaseUrl: config.hubBaseUrl, prefix: config.prefix, internalSecret: config.internalSecret, publicUrl: config.publicUrl, hub, auth, launcher, store, docker }).listen(
+const server = createApp({ site, hubBaseUrl: config.hubBaseUrl, prefix: config.prefix, internalSecret: config.internalSecret, publicUrl: config.publicUrl, hub, auth, launcher, store, docker, volumes }).listen(
   config.listenPort,
   config.listenHost,
   () => log.info('service.listening', { host: config.listenHost, port: config.listenPort, prefix: config.prefix, hub: version })

@@ -60,6 +60,40 @@ export interface ServerView {
   stopsAt: { idle: string | null; maxAge: string | null };
   /** Whether the viewer may change the server (owner or admin), rather than only use it. */
   canManage: boolean;
+  /**
+   * Whether the spec's mounts differ from those the running server started with: changed mounts
+   * are applied at the next start.
+   */
+  mountsPending: boolean;
+}
+
+/** A user or group given access to a volume. */
+export interface VolumeMember {
+  name: string;
+  /** true: the member's servers mount the volume read-only whatever their spec says. */
+  readOnly: boolean;
+}
+
+/** Who besides its owner may mount a volume. */
+export interface VolumeMembers {
+  users: VolumeMember[];
+  groups: VolumeMember[];
+}
+
+/** A shared volume as `GET api/volumes/<name>` describes it to someone who may use it. */
+export interface VolumeView {
+  /** The name mounts refer to (`mounts[].source`). */
+  name: string;
+  owner: string;
+  /** When it was created (ISO 8601). */
+  createdAt: string;
+  members: VolumeMembers;
+  /** The viewer's access: `owner` and `write` mount read-write, `read` read-only; null: none (an admin looking). */
+  access: 'owner' | 'write' | 'read' | null;
+  /** Whether the viewer may change its members or delete it (owner or admin). */
+  canManage: boolean;
+  /** The viewer's servers whose spec mounts it. */
+  mountedBy: string[];
 }
 
 const escapeHtml = (text: string) =>

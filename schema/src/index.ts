@@ -23,4 +23,12 @@ export {
   type LaunchCandidate,
   type SpecDifference
 } from './launchUrl.js';
-export { badgeSnippets, type BadgeSnippets, type EffectiveResources, type ServerView } from './api.js';
+export {
+  badgeSnippets,
+  type BadgeSnippets,
+  type EffectiveResources,
+  type ServerView,
+  type VolumeMember,
+  type VolumeMembers,
+  type VolumeView
+} from './api.js';

@@ -5,6 +5,7 @@ const json = (schema: object) => ({ 'application/json': { schema } });
 const errors = {
   '400': { description: 'Invalid input; the message names every field', content: json(error) },
   '401': { description: 'Not signed in', content: json(error) },
+  '403': { description: 'Not allowed (e.g. a volume you are not a member of)', content: json(error) },
   '404': { description: 'No such thing that you can see', content: json(error) },
   '409': { description: 'Conflicts with an existing server; the message says what differs', content: json(error) },
   '422': { description: 'Refused by this hub\'s policy; the message says what to change', content: json(error) }
@@ -13,6 +14,9 @@ const serverPath = [
   { name: 'owner', in: 'path', required: true, schema: { type: 'string' } },
   { name: 'name', in: 'path', required: true, schema: { type: 'string' } }
 ];
+const volumePath = [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }];
+const member = { type: 'object', required: ['name'], properties: { name: { type: 'string' }, readOnly: { type: 'boolean', default: false } } };
+const members = { type: 'object', properties: { users: { type: 'array', items: member }, groups: { type: 'array', items: member } } };
 
 /** The OpenAPI description of envhub's REST API, with the environment schema as its spec type. */
 export function openApiDocument(prefix: string): object {
@@ -29,6 +33,19 @@ export function openApiDocument(prefix: string): object {
           type: 'object',
           required: ['status', 'code', 'message'],
           properties: { status: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' } }
+        },
+        VolumeMembers: members,
+        Volume: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            owner: { type: 'string' },
+            createdAt: { type: 'string' },
+            members: { $ref: '#/components/schemas/VolumeMembers' },
+            access: { enum: ['owner', 'write', 'read', null] },
+            canManage: { type: 'boolean' },
+            mountedBy: { type: 'array', items: { type: 'string' } }
+          }
         },
         Server: {
           type: 'object',
@@ -48,7 +65,8 @@ export function openApiDocument(prefix: string): object {
             { name: 'spec', in: 'path', required: true, schema: { type: 'string' }, description: 'e.g. `<url-escaped repository URL>/<ref>` for git' },
             ...launchParameterNames.map(name => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
             { name: 'update', in: 'query', schema: { enum: ['1'] }, description: 'apply a changed spec to the existing server and restart it' },
-            { name: 'relaunch', in: 'query', schema: { enum: ['1'] }, description: 'resolve the ref again, rebuild if needed, restart' }
+            { name: 'relaunch', in: 'query', schema: { enum: ['1'] }, description: 'resolve the ref again, rebuild if needed, restart' },
+            { name: 'restart', in: 'query', schema: { enum: ['1'] }, description: 'restart a running server with the same image (applies changed mounts)' }
           ],
           responses: { '200': { description: '`data: {"phase", "message", …}` events ending in `ready` (with `url`) or `failed`', content: { 'text/event-stream': {} } }, ...errors }
         }
@@ -57,6 +75,42 @@ export function openApiDocument(prefix: string): object {
       '/api/servers/{owner}/{name}': {
         get: { summary: 'One server', parameters: serverPath, responses: { '200': { description: 'the server', content: json({ $ref: '#/components/schemas/Server' }) }, ...errors } },
         delete: { summary: 'Delete a server and its home volume', parameters: serverPath, responses: { '204': { description: 'deleted' }, ...errors } }
+      },
+      '/api/servers/{owner}/{name}/collaborators': {
+        put: {
+          summary: 'Replace the collaborators (applied at once as Hub shares)',
+          parameters: serverPath,
+          requestBody: { content: json((specSchema.properties as Record<string, object>).collaborators) },
+          responses: { '200': { description: 'the server', content: json({ $ref: '#/components/schemas/Server' }) }, ...errors }
+        }
+      },
+      '/api/servers/{owner}/{name}/mounts': {
+        put: {
+          summary: 'Replace the mounts (applied at the next start; `mountsPending` says whether one is due)',
+          parameters: serverPath,
+          requestBody: { content: json((specSchema.properties as Record<string, object>).mounts) },
+          responses: { '200': { description: 'the server', content: json({ $ref: '#/components/schemas/Server' }) }, ...errors }
+        }
+      },
+      '/api/volumes': {
+        get: { summary: 'The volumes you own or are a member of', responses: { '200': { description: 'volumes', content: json({ type: 'object', properties: { volumes: { type: 'array', items: { $ref: '#/components/schemas/Volume' } } } }) } } },
+        post: {
+          summary: 'Create an empty volume that you own',
+          requestBody: { content: json({ type: 'object', required: ['name'], properties: { name: environmentSchema.properties.mounts.items.properties.source } }) },
+          responses: { '201': { description: 'the volume', content: json({ $ref: '#/components/schemas/Volume' }) }, ...errors }
+        }
+      },
+      '/api/volumes/{name}': {
+        get: { summary: 'One volume', parameters: volumePath, responses: { '200': { description: 'the volume', content: json({ $ref: '#/components/schemas/Volume' }) }, ...errors } },
+        delete: { summary: 'Delete a volume and its files (refused while a running server mounts it)', parameters: volumePath, responses: { '204': { description: 'deleted' }, ...errors } }
+      },
+      '/api/volumes/{name}/members': {
+        put: {
+          summary: "Replace a volume's members (owner or admin; applied at each server's next start)",
+          parameters: volumePath,
+          requestBody: { content: json({ $ref: '#/components/schemas/VolumeMembers' }) },
+          responses: { '200': { description: 'the volume', content: json({ $ref: '#/components/schemas/Volume' }) }, ...errors }
+        }
       },
       '/api/servers/{owner}/{name}/stop': { post: { summary: 'Stop a server (its home is kept)', parameters: serverPath, responses: { '202': { description: 'stopping' }, ...errors } } },
       '/api/builds/{id}': { get: { summary: 'A build and its kept log', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'the build' }, ...errors } } },

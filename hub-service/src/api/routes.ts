@@ -12,6 +12,7 @@ import { BADGE_SVG } from '../pages/badge.js';
 import { openApiDocument } from './openapi.js';
 import type { SiteConfig } from '../policy/siteConfig.js';
 import type { BuildRecord, ServerRecord, Store } from '../store/store.js';
+import type { Volumes } from '../volumes/volumes.js';
 
 export interface ApiDeps {
   site: SiteConfig;
@@ -25,6 +26,7 @@ export interface ApiDeps {
   launcher: Launcher;
   store: Store;
   docker: Docker;
+  volumes: Volumes;
 }
 
 /** Where browsers reach this hub: configured, or the origin the request came in on. */
@@ -47,7 +49,7 @@ export function findReadableBuild(user: HubUser, id: string, store: Store): Buil
 
 /** The REST API, the BinderHub-compatible build stream and the Hub-facing internal API. */
 export function apiRoutes(deps: ApiDeps): Router {
-  const { auth, hub, launcher, store } = deps;
+  const { auth, hub, launcher, store, volumes } = deps;
   const router = Router();
 
   router.get('/api/health', async (_req, res) => {
@@ -97,6 +99,37 @@ export function apiRoutes(deps: ApiDeps): Router {
     res.json(await describe(req, user, record));
   });
 
+  // Applied at the server's next start (the view says so with `mountsPending`).
+  router.put('/api/servers/:owner/:name/mounts', auth.require('api'), async (req: Request<{ owner: string; name: string }>, res) => {
+    const user = res.locals.user as HubUser;
+    visible(req, user);
+    const { owner, name } = ownServer(req, user);
+    const record = await launcher.setMounts(owner, name, req.body);
+    res.json(await describe(req, user, record));
+  });
+
+  router.get('/api/volumes', auth.require('api'), async (_req, res) => {
+    res.json({ volumes: await volumes.list(res.locals.user as HubUser) });
+  });
+
+  router.post('/api/volumes', auth.require('api'), async (req, res) => {
+    const created = await volumes.create(res.locals.user as HubUser, (req.body as { name?: unknown } | undefined)?.name);
+    res.status(201).json(created);
+  });
+
+  router.get('/api/volumes/:name', auth.require('api'), async (req: Request<{ name: string }>, res) => {
+    res.json(await volumes.get(res.locals.user as HubUser, req.params.name));
+  });
+
+  router.put('/api/volumes/:name/members', auth.require('api'), async (req: Request<{ name: string }>, res) => {
+    res.json(await volumes.setMembers(res.locals.user as HubUser, req.params.name, req.body));
+  });
+
+  router.delete('/api/volumes/:name', auth.require('api'), async (req: Request<{ name: string }>, res) => {
+    await volumes.remove(res.locals.user as HubUser, req.params.name);
+    res.status(204).end();
+  });
+
   router.post('/api/servers/:owner/:name/stop', auth.require('api'), async (req: Request<{ owner: string; name: string }>, res) => {
     const { owner, name } = ownServer(req, res.locals.user as HubUser);
     await launcher.stop(owner, name);
@@ -137,7 +170,7 @@ export function apiRoutes(deps: ApiDeps): Router {
   });
 
   // Called by the Hub's apply_user_options hook: the spawn config for a ticket. Not for users.
-  router.post('/api/internal/spawn-config', (req, res) => {
+  router.post('/api/internal/spawn-config', async (req, res) => {
     const given = Buffer.from(req.get('Authorization')?.replace(/^token\s+/i, '') ?? '');
     const secret = Buffer.from(deps.internalSecret);
     if (given.length !== secret.length || !timingSafeEqual(given, secret)) {
@@ -151,7 +184,7 @@ export function apiRoutes(deps: ApiDeps): Router {
     if (extra.length > 0 || (options?.ticket !== undefined && typeof options.ticket !== 'string')) {
       throw new EnvhubError(400, 'user_options', `user_options may carry only an envhub launch ticket (got: ${extra.join(', ') || 'a non-string ticket'}); launch servers through envhub`);
     }
-    res.json(launcher.spawnConfig(user, server, options?.ticket as string | undefined));
+    res.json(await launcher.spawnConfig(user, server, options?.ticket as string | undefined));
   });
 
   return router;

@@ -4,7 +4,7 @@ import { serverNameFromRepo } from '../naming.js';
 import type { LaunchRequest } from './launcher.js';
 
 /** Query parameters that steer a launch rather than describe the environment. */
-const CONTROLS = ['update', 'relaunch'] as const;
+const CONTROLS = ['update', 'relaunch', 'restart'] as const;
 
 const truthy = (value: unknown) => value === '1' || value === 'true';
 
@@ -28,6 +28,7 @@ export function launchRequestFrom(providerPath: string, query: Record<string, un
     spec: { ...spec, name: spec.name ?? serverNameFromRepo(spec.repo) },
     publicOrigin,
     update: truthy(query.update),
-    relaunch: truthy(query.relaunch)
+    relaunch: truthy(query.relaunch),
+    restart: truthy(query.restart)
   };
 }

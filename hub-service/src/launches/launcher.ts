@@ -14,6 +14,7 @@ import { checkRepoUrl } from '../repos/repoPolicy.js';
 import { checkCollaborators, syncCollaborators } from './shares.js';
 import type { ServerRecord, Store } from '../store/store.js';
 import { parseSize } from '../units.js';
+import type { Volumes } from '../volumes/volumes.js';
 
 /** A launch of a validated spec (its `name` filled in) into one of `owner`'s servers. */
 export interface LaunchRequest {
@@ -25,6 +26,8 @@ export interface LaunchRequest {
   update?: boolean;
   /** Resolve the ref again, rebuild if it moved, and restart the server. */
   relaunch?: boolean;
+  /** Restart a running server with the same image (to apply changed mounts). */
+  restart?: boolean;
 }
 
 /** What the Hub's apply_user_options hook applies to the spawner: nothing else is taken from users. */
@@ -75,6 +78,7 @@ export class Launcher {
     private readonly hub: HubClient,
     private readonly store: Store,
     private readonly builder: ImageBuilder,
+    private readonly volumes: Volumes,
     private readonly settings: LauncherSettings
   ) {}
 
@@ -87,6 +91,7 @@ export class Launcher {
     applyLaunchPolicy(spec, this.settings.site);
     await checkRepoUrl(spec.repo, this.settings.allowedRepoHosts);
     await checkCollaborators(this.hub, owner, spec.collaborators);
+    await this.volumes.bindings(owner, spec.mounts);
     const existing = this.store.getServer(owner, spec.name);
     if (!existing) {
       const count = this.store.listServers(owner).length;
@@ -148,10 +153,10 @@ export class Launcher {
     const changed = existing ? environmentChanges(existing.spec as ValidEnvironmentSpec, spec).length > 0 : false;
     if (existing && !changed && !request.relaunch) {
       this.store.saveServer({ ...existing, spec, updatedAt: new Date().toISOString() });
-      if (hubServer?.ready) return this.ready(request, existing, hubServer, events);
+      if (hubServer?.ready && !request.restart) return this.ready(request, existing, hubServer, events);
       events.push({ phase: 'fetching', message: `Reconnecting to server "${spec.name}" (${existing.commit})\n` });
       await this.ensureImage(existing, events);
-      return this.start(request, existing, hubServer, events);
+      return this.start(request, existing, await this.stopToApply(owner, spec.name, hubServer, events), events);
     }
 
     events.push({ phase: 'fetching', message: `Resolving ${spec.ref} in ${spec.repo}\n` });
@@ -170,14 +175,18 @@ export class Launcher {
       updatedAt: now
     };
     await this.ensureImage(record, events);
-    if (existing && hubServer && !hubServer.stopped) {
-      events.push({ phase: 'launching', message: `Stopping server "${spec.name}" to apply the update (its home is kept)\n` });
-      await this.hub.stopServer(owner, spec.name);
-      await this.waitUntilStopped(owner, spec.name);
-      hubServer = await this.hub.getServer(owner, spec.name);
-    }
+    if (existing) hubServer = await this.stopToApply(owner, spec.name, hubServer, events);
     this.store.saveServer(record);
     await this.start(request, record, hubServer, events);
+  }
+
+  /** Stops a running server so that its next start applies a change; the Hub's state afterwards. */
+  private async stopToApply(owner: string, name: string, hubServer: HubServer | null, events: Channel<BuildEvent>): Promise<HubServer | null> {
+    if (!hubServer || hubServer.stopped) return hubServer;
+    events.push({ phase: 'launching', message: `Stopping server "${name}" to apply the change (its home is kept)\n` });
+    await this.hub.stopServer(owner, name);
+    await this.waitUntilStopped(owner, name);
+    return this.hub.getServer(owner, name);
   }
 
   private async ensureImage(record: ServerRecord, events: Channel<BuildEvent>): Promise<void> {
@@ -251,6 +260,22 @@ export class Launcher {
     return updated;
   }
 
+  /**
+   * Replaces a server's mounts. `given` is checked against the schema's `mounts` field and the
+   * volumes the owner may use; a running server gets them at its next start.
+   */
+  async setMounts(owner: string, name: string, given: unknown): Promise<ServerRecord> {
+    const record = this.requireRecord(owner, name);
+    const validation = validateSpec({ ...record.spec, mounts: given });
+    if (!validation.ok) throw new EnvhubError(400, 'invalid_spec', validation.errors.map(e => e.message).join('; '));
+    const { mounts } = validation.spec;
+    await this.volumes.bindings(owner, mounts);
+    const updated = { ...record, spec: { ...record.spec, mounts }, updatedAt: new Date().toISOString() };
+    this.store.saveServer(updated);
+    log.info('server.mounts', { owner, server: name, mounts: mounts.length });
+    return updated;
+  }
+
   /** Stops a server (its home is kept). */
   async stop(owner: string, name: string): Promise<void> {
     this.requireRecord(owner, name);
@@ -280,7 +305,7 @@ export class Launcher {
    * The spawn configuration for a server the Hub is about to start. A launch ticket binds it to
    * the environment envhub recorded; without one the user gets the plain base image.
    */
-  spawnConfig(user: string, server: string, ticket: string | undefined): SpawnConfig {
+  async spawnConfig(user: string, server: string, ticket: string | undefined): Promise<SpawnConfig> {
     const home = { [homeVolumeName(this.settings.namePrefix, user, server)]: { bind: HOME, mode: 'rw' as const } };
     const limits = (spec: Pick<EnvironmentSpec, 'resources'>) => {
       const { memory, cpus } = effectiveResources(spec, this.settings.site);
@@ -291,9 +316,12 @@ export class Launcher {
     if (!record || record.owner !== user || record.name !== server) {
       throw new EnvhubError(403, 'bad_ticket', `this launch ticket is not valid for ${user}/${server}; launch the server through envhub`);
     }
+    const mounts = record.spec.mounts ?? [];
+    const volumes = { ...home, ...(await this.volumes.bindings(user, mounts)) };
+    this.store.setStartedMounts(user, server, JSON.stringify(mounts));
     return {
       image: record.image,
-      volumes: home,
+      volumes,
       ...limits(record.spec),
       display_name: record.spec.displayName,
       environment: {

@@ -48,6 +48,7 @@ export async function describeServer(hub: HubClient, store: Store, record: Serve
     snippets: badgeSnippets(launchUrl, badgeUrl),
     resources,
     stopsAt: { idle: plus(running?.last_activity ?? running?.started, resources.idleTimeout), maxAge: plus(running?.started, resources.maxAge) },
-    canManage: record.owner === context.viewer.name || Boolean(context.viewer.admin)
+    canManage: record.owner === context.viewer.name || Boolean(context.viewer.admin),
+    mountsPending: running !== null && (store.startedMounts(record.owner, record.name) ?? '[]') !== JSON.stringify(record.spec.mounts ?? [])
   };
 }

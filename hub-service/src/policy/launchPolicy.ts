@@ -17,7 +17,6 @@ const LIMITS: Array<{ key: keyof Resources; measure: (v: Resources[keyof Resourc
  */
 export function applyLaunchPolicy(spec: EnvironmentSpec, site: SiteConfig): Resources {
   const notYet: string[] = [];
-  if (spec.mounts && spec.mounts.length > 0) notYet.push('mounts (shared volumes)');
   if (spec.public) notYet.push('public (temporary read-only access)');
   if (spec.credentials) notYet.push('credentials');
   if (notYet.length > 0) {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { EnvironmentSpec } from '@envhub/schema';
+import type { EnvironmentSpec, VolumeMembers } from '@envhub/schema';
 
 /** A named server envhub launched: whose, which environment, and the ticket its spawns redeem. */
 export interface ServerRecord {
@@ -16,6 +16,14 @@ export interface ServerRecord {
   spec: EnvironmentSpec;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A shared volume: its owner and who else may mount it. */
+export interface VolumeRecord {
+  name: string;
+  owner: string;
+  members: VolumeMembers;
+  createdAt: string;
 }
 
 /** One image build: who asked, what for, how it ended, and its whole log. */
@@ -68,13 +76,24 @@ const MIGRATIONS = [
      user TEXT NOT NULL,
      launch TEXT NOT NULL,
      PRIMARY KEY (user, launch)
-   )`
+   )`,
+  `CREATE TABLE volumes (
+     name TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     members TEXT NOT NULL DEFAULT '{"users":[],"groups":[]}',
+     created_at TEXT NOT NULL
+   );
+   ALTER TABLE servers ADD COLUMN started_mounts TEXT`
 ];
 
 const COLUMNS = `owner, name, repo, ref, commit_sha AS "commit", image, ticket, spec, created_at AS createdAt, updated_at AS updatedAt`;
 
 type ServerRow = Omit<ServerRecord, 'spec'> & { spec: string };
 const toServer = (row: ServerRow | undefined): ServerRecord | undefined => row && { ...row, spec: JSON.parse(row.spec) as EnvironmentSpec };
+
+type VolumeRow = Omit<VolumeRecord, 'members'> & { members: string };
+const toVolume = (row: VolumeRow | undefined): VolumeRecord | undefined => row && { ...row, members: JSON.parse(row.members) as VolumeMembers };
+const VOLUME_COLUMNS = `name, owner, members, created_at AS createdAt`;
 
 const BUILD_COLUMNS = `id, image, repo, ref, commit_sha AS "commit", requested_by AS requestedBy, status, started_at AS startedAt, finished_at AS finishedAt, log`;
 
@@ -128,6 +147,41 @@ export class Store {
 
   deleteServer(owner: string, name: string): void {
     this.db.prepare(`DELETE FROM servers WHERE owner = ? AND name = ?`).run(owner, name);
+  }
+
+  /** Records the mounts (as a JSON text) a server was last started with. */
+  setStartedMounts(owner: string, name: string, mounts: string): void {
+    this.db.prepare(`UPDATE servers SET started_mounts = ? WHERE owner = ? AND name = ?`).run(mounts, owner, name);
+  }
+
+  /** The mounts (as saved by {@link setStartedMounts}) a server was last started with, if any. */
+  startedMounts(owner: string, name: string): string | null {
+    const row = this.db.prepare(`SELECT started_mounts AS mounts FROM servers WHERE owner = ? AND name = ?`).get(owner, name) as { mounts: string | null } | undefined;
+    return row?.mounts ?? null;
+  }
+
+  /** Adds a volume; false when the name is taken (names are unique across the hub). */
+  addVolume(volume: VolumeRecord): boolean {
+    const result = this.db
+      .prepare(`INSERT OR IGNORE INTO volumes (name, owner, members, created_at) VALUES (@name, @owner, @members, @createdAt)`)
+      .run({ ...volume, members: JSON.stringify(volume.members) });
+    return result.changes === 1;
+  }
+
+  getVolume(name: string): VolumeRecord | undefined {
+    return toVolume(this.db.prepare(`SELECT ${VOLUME_COLUMNS} FROM volumes WHERE name = ?`).get(name) as VolumeRow | undefined);
+  }
+
+  allVolumes(): VolumeRecord[] {
+    return (this.db.prepare(`SELECT ${VOLUME_COLUMNS} FROM volumes ORDER BY name`).all() as VolumeRow[]).map(row => toVolume(row)!);
+  }
+
+  setVolumeMembers(name: string, members: VolumeMembers): void {
+    this.db.prepare(`UPDATE volumes SET members = ? WHERE name = ?`).run(JSON.stringify(members), name);
+  }
+
+  deleteVolume(name: string): void {
+    this.db.prepare(`DELETE FROM volumes WHERE name = ?`).run(name);
   }
 
   /** Remembers that `user` need not confirm `launch` (a canonical launch path) again. */

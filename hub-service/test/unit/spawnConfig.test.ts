@@ -1,12 +1,18 @@
+import type Docker from 'dockerode';
 import type { HubClient } from '../../src/hub/hubClient.js';
 import type { ImageBuilder } from '../../src/images/imageBuilder.js';
 import { Launcher } from '../../src/launches/launcher.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/policy/siteConfig.js';
 import { Store } from '../../src/store/store.js';
+import { Volumes } from '../../src/volumes/volumes.js';
 
-// The Hub and the builder are not reached by spawnConfig; the store is the real SQLite one.
+// The builder and Docker are not reached by spawnConfig, and of the Hub only group membership is
+// asked (a fixed table here); the store is the real SQLite one.
 const store = new Store(':memory:');
-const launcher = new Launcher({} as HubClient, store, {} as ImageBuilder, {
+const groups: Record<string, string[]> = { students: ['bob', 'carol'], staff: ['dave'] };
+const hub = { groupMembers: async (group: string) => groups[group] ?? [] } as unknown as HubClient;
+const volumes = new Volumes({} as Docker, store, hub, { namePrefix: 'envhub', baseImage: 'envhub-base:latest' });
+const launcher = new Launcher(hub, store, {} as ImageBuilder, volumes, {
   namePrefix: 'envhub',
   baseImage: 'envhub-base:latest',
   allowedRepoHosts: [],
@@ -27,8 +33,8 @@ store.saveServer({
   updatedAt: '2026-01-01T00:00:00Z'
 });
 
-test('a ticket yields the recorded image, the server home volume and the environment', () => {
-  expect(launcher.spawnConfig('alice', 'x', 'ticket-of-alice-x')).toEqual({
+test('a ticket yields the recorded image, the server home volume and the environment', async () => {
+  expect(await launcher.spawnConfig('alice', 'x', 'ticket-of-alice-x')).toEqual({
     image: `envhub-a:${commit}`,
     volumes: { 'envhub-home-alice--x': { bind: '/home/jovyan', mode: 'rw' } },
     environment: expect.objectContaining({ ENVHUB_COMMIT: commit, BINDER_REPO_URL: 'https://forge.example.org/a.git' }),
@@ -37,8 +43,8 @@ test('a ticket yields the recorded image, the server home volume and the environ
   });
 });
 
-test('without a ticket a server gets the base image and its own home, nothing else', () => {
-  expect(launcher.spawnConfig('bob', 'y', undefined)).toEqual({
+test('without a ticket a server gets the base image and its own home, nothing else', async () => {
+  expect(await launcher.spawnConfig('bob', 'y', undefined)).toEqual({
     image: 'envhub-base:latest',
     volumes: { 'envhub-home-bob--y': { bind: '/home/jovyan', mode: 'rw' } },
     environment: {},
@@ -51,6 +57,67 @@ test.each([
   ['bob', 'x', 'ticket-of-alice-x'],
   ['alice', 'y', 'ticket-of-alice-x'],
   ['alice', 'x', 'forged']
-])('a ticket is refused for %s/%s when it is not theirs', (user, server, ticket) => {
-  expect(() => launcher.spawnConfig(user, server, ticket)).toThrow(`not valid for ${user}/${server}`);
+])('a ticket is refused for %s/%s when it is not theirs', async (user, server, ticket) => {
+  await expect(launcher.spawnConfig(user, server, ticket)).rejects.toThrow(`not valid for ${user}/${server}`);
+});
+
+describe('mounts', () => {
+  const now = '2026-01-01T00:00:00Z';
+  store.addVolume({ name: 'course', owner: 'teacher', createdAt: now, members: { users: [{ name: 'erin', readOnly: false }], groups: [{ name: 'students', readOnly: true }] } });
+  store.addVolume({ name: 'shared', owner: 'teacher', createdAt: now, members: { users: [{ name: 'bob', readOnly: false }], groups: [{ name: 'students', readOnly: true }] } });
+  store.addVolume({ name: 'private', owner: 'teacher', createdAt: now, members: { users: [], groups: [] } });
+
+  const serverWith = (owner: string, mounts: Array<{ source: string; target: string; readOnly: boolean }>) => {
+    const name = `m${Math.random().toString(36).slice(2, 8)}`;
+    store.saveServer({
+      owner, name, repo: 'https://forge.example.org/a.git', ref: 'main', commit, image: `envhub-a:${commit}`, ticket: `t-${name}`,
+      spec: { repo: 'https://forge.example.org/a.git', ref: 'main', name, mounts }, createdAt: now, updatedAt: now
+    });
+    return { name, ticket: `t-${name}` };
+  };
+
+  test('each mount binds its Docker volume; read access forces read-only, the widest grant wins', async () => {
+    const { name, ticket } = serverWith('bob', [
+      { source: 'course', target: '/mnt/course', readOnly: false },
+      { source: 'shared', target: '/home/jovyan/shared', readOnly: false }
+    ]);
+    const config = await launcher.spawnConfig('bob', name, ticket);
+    expect(config.volumes).toEqual({
+      [`envhub-home-bob--${name}`]: { bind: '/home/jovyan', mode: 'rw' },
+      'envhub-volume-course': { bind: '/mnt/course', mode: 'ro' },
+      'envhub-volume-shared': { bind: '/home/jovyan/shared', mode: 'rw' }
+    });
+    expect(store.startedMounts('bob', name)).toBe(JSON.stringify(store.getServer('bob', name)!.spec.mounts));
+  });
+
+  test('the owner and a writing member get what the mount asks for', async () => {
+    const mounts = [{ source: 'course', target: '/mnt/a', readOnly: false }];
+    for (const owner of ['teacher', 'erin']) {
+      const { name, ticket } = serverWith(owner, mounts);
+      expect((await launcher.spawnConfig(owner, name, ticket)).volumes['envhub-volume-course']).toEqual({ bind: '/mnt/a', mode: 'rw' });
+    }
+    const { name, ticket } = serverWith('teacher', [{ ...mounts[0], readOnly: true }]);
+    expect((await launcher.spawnConfig('teacher', name, ticket)).volumes['envhub-volume-course']).toEqual({ bind: '/mnt/a', mode: 'ro' });
+  });
+
+  test('one volume mounted twice is refused (DockerSpawner binds each volume once)', async () => {
+    const { name, ticket } = serverWith('teacher', [
+      { source: 'course', target: '/mnt/a', readOnly: false },
+      { source: 'course', target: '/mnt/b', readOnly: true }
+    ]);
+    await expect(launcher.spawnConfig('teacher', name, ticket)).rejects.toThrow('mounts.1.source: volume "course" is already mounted by mounts.0; mount each volume once');
+  });
+
+  test('a volume that is not open to the owner, or does not exist, refuses the spawn naming each mount', async () => {
+    const { name, ticket } = serverWith('dave', [
+      { source: 'private', target: '/mnt/p', readOnly: true },
+      { source: 'gone', target: '/mnt/g', readOnly: false }
+    ]);
+    const refusal = launcher.spawnConfig('dave', name, ticket);
+    await expect(refusal).rejects.toMatchObject({ status: 403, code: 'volume_forbidden' });
+    await expect(launcher.spawnConfig('dave', name, ticket)).rejects.toThrow(
+      'mounts.0.source: dave may not mount volume "private" (ask its owner, teacher, to add them as a member); mounts.1.source: there is no volume "gone" (create it first)'
+    );
+    expect(store.startedMounts('dave', name)).toBeNull();
+  });
 });

@@ -1,0 +1,212 @@
+import type Docker from 'dockerode';
+import { environmentSchema, type Mount, type VolumeMember, type VolumeMembers, type VolumeView } from '@envhub/schema';
+import { EnvhubError } from '../errors.js';
+import type { HubClient, HubUser } from '../hub/hubClient.js';
+import { checkCollaborators } from '../launches/shares.js';
+import { log } from '../log.js';
+import { sharedVolumeName } from '../naming.js';
+import type { Store, VolumeRecord } from '../store/store.js';
+
+/** How a user may use a volume: its owner, a member who may write, a member who may only read. */
+export type VolumeAccess = VolumeView['access'];
+
+/** A Docker bind of a volume, as DockerSpawner's `volumes` takes it. */
+export type VolumeBinding = { bind: string; mode: 'rw' | 'ro' };
+
+export interface VolumeSettings {
+  namePrefix: string;
+  /** Image of the short-lived container that hands a new volume's root to jovyan. */
+  baseImage: string;
+}
+
+const NAME = environmentSchema.properties.mounts.items.properties.source;
+const NAME_PATTERN = new RegExp(NAME.pattern);
+// Binder's user in every envhub image: jovyan (1000), group users (100).
+const JOVYAN = '1000:100';
+
+const noMembers = (): VolumeMembers => ({ users: [], groups: [] });
+
+/** `given` as members, or a 400 saying what is wrong with it. */
+function parseMembers(given: unknown): VolumeMembers {
+  const bad = (why: string) => new EnvhubError(400, 'invalid_members', `members${why}; send {"users": [{"name": "bob", "readOnly": false}], "groups": [{"name": "students", "readOnly": true}]}`);
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw bad(' must be an object');
+  const extra = Object.keys(given).filter(key => key !== 'users' && key !== 'groups');
+  if (extra.length > 0) throw bad(` has unknown fields ${extra.join(', ')}`);
+  const list = (kind: 'users' | 'groups'): VolumeMember[] => {
+    const entries = (given as Record<string, unknown>)[kind] ?? [];
+    if (!Array.isArray(entries)) throw bad(`.${kind} must be a list`);
+    const members = entries.map((entry: unknown, i): VolumeMember => {
+      const { name, readOnly = false, ...rest } = (entry ?? {}) as Record<string, unknown>;
+      if (typeof name !== 'string' || name === '') throw bad(`.${kind}.${i}.name must be a ${kind === 'users' ? 'user' : 'group'} name`);
+      if (typeof readOnly !== 'boolean') throw bad(`.${kind}.${i}.readOnly must be true or false`);
+      if (Object.keys(rest).length > 0) throw bad(`.${kind}.${i} has unknown fields ${Object.keys(rest).join(', ')}`);
+      return { name, readOnly };
+    });
+    const names = members.map(m => m.name);
+    const twice = names.find((name, i) => names.indexOf(name) !== i);
+    if (twice !== undefined) throw bad(`.${kind} lists "${twice}" twice`);
+    return members;
+  };
+  return { users: list('users'), groups: list('groups') };
+}
+
+/**
+ * Shared volumes: Docker volumes with an owner and members (users and groups, each read-write or
+ * read-only), mounted into servers by their spec's `mounts`. Names are unique across the hub.
+ */
+export class Volumes {
+  constructor(
+    private readonly docker: Docker,
+    private readonly store: Store,
+    private readonly hub: Pick<HubClient, 'groupMembers' | 'userExists' | 'groupExists'>,
+    private readonly settings: VolumeSettings
+  ) {}
+
+  /** How `user` may use `volume`, or null: the widest of their own and their groups' grants. */
+  async access(user: string, volume: VolumeRecord): Promise<VolumeAccess> {
+    if (volume.owner === user) return 'owner';
+    const grants = volume.members.users.filter(m => m.name === user);
+    for (const group of volume.members.groups) {
+      if ((await this.hub.groupMembers(group.name)).includes(user)) grants.push(group);
+    }
+    if (grants.length === 0) return null;
+    return grants.some(g => !g.readOnly) ? 'write' : 'read';
+  }
+
+  /** The volumes `user` owns or is a member of. */
+  async list(user: HubUser): Promise<VolumeView[]> {
+    const views = await Promise.all(this.store.allVolumes().map(volume => this.view(user, volume)));
+    return views.filter(view => view.access !== null);
+  }
+
+  /** The volume called `name`, if `user` may see it (an owner, member or admin); 404 otherwise. */
+  async get(user: HubUser, name: string): Promise<VolumeView> {
+    const volume = this.store.getVolume(name);
+    const view = volume && (await this.view(user, volume));
+    if (!view || (view.access === null && !user.admin)) throw new EnvhubError(404, 'not_found', `envhub has no volume "${name}" that you can see`);
+    return view;
+  }
+
+  /** Creates an empty volume owned by `user`, writable by jovyan. */
+  async create(user: HubUser, name: unknown): Promise<VolumeView> {
+    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+      throw new EnvhubError(400, 'invalid_name', `name ${JSON.stringify(name ?? null)} does not have the expected form (${NAME.description})`);
+    }
+    const record: VolumeRecord = { name, owner: user.name, members: noMembers(), createdAt: new Date().toISOString() };
+    // The row claims the name first, so two concurrent creations cannot both make the volume.
+    if (!this.store.addVolume(record)) {
+      throw new EnvhubError(409, 'volume_exists', `a volume named "${name}" already exists on this hub; choose another name`);
+    }
+    try {
+      await this.makeDockerVolume(name, user.name);
+    } catch (err) {
+      this.store.deleteVolume(name);
+      await this.removeDockerVolume(name).catch(() => undefined);
+      log.error('volume.create_failed', { name, error: (err as Error).message });
+      throw new EnvhubError(500, 'volume_create_failed', `could not create volume "${name}": ${(err as Error).message}`);
+    }
+    log.info('volume.created', { name, owner: user.name });
+    return this.view(user, record);
+  }
+
+  /** Replaces a volume's members; only its owner or an admin may. Applies at each server's next start. */
+  async setMembers(user: HubUser, name: string, given: unknown): Promise<VolumeView> {
+    const volume = await this.manageable(user, name);
+    const members = parseMembers(given);
+    await checkCollaborators(this.hub, volume.owner, { users: members.users.map(m => m.name), groups: members.groups.map(m => m.name) });
+    const users = members.users.filter(m => m.name !== volume.owner);
+    this.store.setVolumeMembers(name, { ...members, users });
+    log.info('volume.members', { name, users: users.length, groups: members.groups.length });
+    return this.view(user, { ...volume, members: { ...members, users } });
+  }
+
+  /** Deletes a volume and its files; refused while a running server mounts it. */
+  async remove(user: HubUser, name: string): Promise<void> {
+    await this.manageable(user, name);
+    try {
+      await this.removeDockerVolume(name);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 409) {
+        throw new EnvhubError(409, 'volume_in_use', `volume "${name}" is mounted by a running server; stop the servers that mount it first`);
+      }
+      throw err;
+    }
+    this.store.deleteVolume(name);
+    log.info('volume.deleted', { name });
+  }
+
+  /**
+   * The Docker binds of `owner`'s mounts. Every volume must exist and be open to `owner`; a member
+   * with read access gets it read-only whatever the mount says. Refuses naming each bad mount.
+   */
+  async bindings(owner: string, mounts: Mount[]): Promise<Record<string, VolumeBinding>> {
+    const binds: Record<string, VolumeBinding> = {};
+    const missing: string[] = [];
+    const forbidden: string[] = [];
+    for (const [i, mount] of mounts.entries()) {
+      const first = mounts.findIndex(m => m.source === mount.source);
+      if (first !== i) {
+        // DockerSpawner binds each volume once.
+        throw new EnvhubError(400, 'invalid_spec', `mounts.${i}.source: volume "${mount.source}" is already mounted by mounts.${first}; mount each volume once`);
+      }
+      const volume = this.store.getVolume(mount.source);
+      const access = volume ? await this.access(owner, volume) : null;
+      if (!volume) missing.push(`mounts.${i}.source: there is no volume "${mount.source}" (create it first)`);
+      else if (!access) forbidden.push(`mounts.${i}.source: ${owner} may not mount volume "${mount.source}" (ask its owner, ${volume.owner}, to add them as a member)`);
+      else binds[sharedVolumeName(this.settings.namePrefix, mount.source)] = { bind: mount.target, mode: mount.readOnly || access === 'read' ? 'ro' : 'rw' };
+    }
+    if (forbidden.length > 0) throw new EnvhubError(403, 'volume_forbidden', [...forbidden, ...missing].join('; '));
+    if (missing.length > 0) throw new EnvhubError(422, 'no_such_volume', missing.join('; '));
+    return binds;
+  }
+
+  private async manageable(user: HubUser, name: string): Promise<VolumeRecord> {
+    const view = await this.get(user, name);
+    if (!view.canManage) throw new EnvhubError(403, 'forbidden', `only ${view.owner}, the owner of volume "${name}", or an admin may change it`);
+    return this.store.getVolume(name)!;
+  }
+
+  private async view(user: HubUser, volume: VolumeRecord): Promise<VolumeView> {
+    return {
+      name: volume.name,
+      owner: volume.owner,
+      createdAt: volume.createdAt,
+      members: volume.members,
+      access: await this.access(user.name, volume),
+      canManage: volume.owner === user.name || Boolean(user.admin),
+      mountedBy: this.store
+        .listServers(user.name)
+        .filter(server => (server.spec.mounts ?? []).some(m => m.source === volume.name))
+        .map(server => server.name)
+    };
+  }
+
+  private async makeDockerVolume(name: string, owner: string): Promise<void> {
+    const volumeName = sharedVolumeName(this.settings.namePrefix, name);
+    await this.docker.createVolume({ Name: volumeName, Labels: { 'org.envhub.volume': name, 'org.envhub.owner': owner } });
+    // A new volume's root belongs to root; jovyan must be able to write to it.
+    const container = await this.docker.createContainer({
+      Image: this.settings.baseImage,
+      User: 'root',
+      Cmd: ['chown', JOVYAN, '/volume'],
+      NetworkDisabled: true,
+      HostConfig: { Binds: [`${volumeName}:/volume`] }
+    });
+    try {
+      await container.start();
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      if (StatusCode !== 0) throw new Error(`chown exited with ${StatusCode}`);
+    } finally {
+      await container.remove({ force: true });
+    }
+  }
+
+  private async removeDockerVolume(name: string): Promise<void> {
+    await this.docker
+      .getVolume(sharedVolumeName(this.settings.namePrefix, name))
+      .remove()
+      .catch((err: { statusCode?: number }) => {
+        if (err.statusCode !== 404) throw err;
+      });
+  }
+}
