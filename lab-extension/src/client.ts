@@ -1,9 +1,11 @@
+import { Mount } from '@envhub/schema';
 import { PageConfig } from '@jupyterlab/coreutils';
 
 import {
   IEnvhubBuild,
   IEnvhubErrorBody,
   IEnvhubServer,
+  IEnvhubVolume,
   IHubContext,
   ILaunchEvent
 } from './tokens';
@@ -208,6 +210,43 @@ export function setCollaborators(
       body: JSON.stringify(collaborators)
     }
   );
+}
+
+/**
+ * Replace a server's mounts; the service checks the volumes and applies them at the
+ * server's next start (`mountsPending` says whether one is due).
+ *
+ * @returns the server as it is now.
+ */
+export function setMounts(
+  connection: IEnvhubConnection,
+  owner: string,
+  name: string,
+  mounts: Mount[]
+): Promise<IEnvhubServer> {
+  return requestAPI<IEnvhubServer>(connection, `${serverPath(owner, name)}/mounts`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(mounts)
+  });
+}
+
+/**
+ * The shared volumes the signed-in user owns or is a member of.
+ */
+export async function listVolumes(connection: IEnvhubConnection): Promise<IEnvhubVolume[]> {
+  return (await requestAPI<{ volumes: IEnvhubVolume[] }>(connection, 'api/volumes')).volumes;
+}
+
+/**
+ * Create an empty shared volume owned by the signed-in user.
+ */
+export function createVolume(connection: IEnvhubConnection, name: string): Promise<IEnvhubVolume> {
+  return requestAPI<IEnvhubVolume>(connection, 'api/volumes', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name })
+  });
 }
 
 /**

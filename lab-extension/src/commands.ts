@@ -22,6 +22,7 @@ import { showBuildLog } from './buildLogDialog';
 import { showForkDialog } from './forkDialog';
 import { showLaunch } from './launchDialog';
 import { EnvhubModel } from './model';
+import { MOUNTS_RESTART_NOTE, editMounts } from './mountsDialog';
 import { envhubIcon, mounts } from './panel';
 import { ShareBody, showShareDialog } from './shareDialog';
 import { badgeSnippets, notebookLaunchUrl } from './shareLink';
@@ -34,6 +35,11 @@ export const CATEGORY = 'envhub';
 export const RELAUNCH_WARNING =
   'Relaunching fetches the ref again, rebuilds the image if the repository changed and restarts ' +
   'this server. Running kernels stop and unsaved changes are lost; the files in your home are kept.';
+
+/** Said before a restart: what stops and what is kept. */
+export const RESTART_WARNING =
+  'Restarting stops this server and starts it again from the same image, with its current ' +
+  'mounts. Running kernels stop and unsaved changes are lost; the files in your home are kept.';
 
 /**
  * What the commands need from the application.
@@ -169,9 +175,42 @@ export function addCommands(options: ICommandsOptions): void {
     }
   });
 
+  const restart = async (current: IEnvhubServer): Promise<void> => {
+    const url = await showLaunch(
+      model.connection,
+      current.spec,
+      `Restarting ${current.displayName}`,
+      { restart: '1' }
+    );
+    if (url) {
+      window.location.reload();
+    }
+  };
+
+  commands.addCommand(CommandIDs.restart, {
+    label: 'Restart Server…',
+    caption: 'Restart this server with the same image, applying changed mounts (the home is kept)',
+    icon: refreshIcon,
+    isEnabled: () => ready() && Boolean(server()?.canManage),
+    execute: async () => {
+      const current = server();
+      if (!current) {
+        return;
+      }
+      const answer = await showDialog({
+        title: `Restart ${current.displayName}?`,
+        body: RESTART_WARNING,
+        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Restart' })]
+      });
+      if (answer.button.accept) {
+        await restart(current);
+      }
+    }
+  });
+
   commands.addCommand(CommandIDs.mounts, {
-    label: 'Show Mounts',
-    caption: 'The volumes mounted into this server',
+    label: () => (server()?.canManage === false ? 'Show Mounts' : 'Edit Mounts…'),
+    caption: 'The volumes mounted into this server; the owner changes them (applied at the next restart)',
     icon: folderIcon,
     isEnabled: ready,
     execute: async () => {
@@ -179,12 +218,29 @@ export function addCommands(options: ICommandsOptions): void {
       if (!current) {
         return;
       }
-      const body = new Widget({ node: mounts(current) });
-      await showDialog({
-        title: 'Mounts',
-        body,
-        buttons: [Dialog.okButton({ label: 'Close' })]
+      if (!current.canManage) {
+        await showDialog({
+          title: 'Mounts',
+          body: new Widget({ node: mounts(current) }),
+          buttons: [Dialog.okButton({ label: 'Close' })]
+        });
+        return;
+      }
+      const saved = await editMounts(model, model.connection, current);
+      if (!saved?.mountsPending) {
+        return;
+      }
+      const answer = await showDialog({
+        title: 'Restart to apply the mounts?',
+        body: MOUNTS_RESTART_NOTE,
+        buttons: [
+          Dialog.cancelButton({ label: 'Later' }),
+          Dialog.warnButton({ label: 'Restart now' })
+        ]
       });
+      if (answer.button.accept) {
+        await restart(saved);
+      }
     }
   });
 
@@ -223,6 +279,7 @@ export function addCommands(options: ICommandsOptions): void {
     CommandIDs.share,
     CommandIDs.fork,
     CommandIDs.relaunch,
+    CommandIDs.restart,
     CommandIDs.mounts,
     CommandIDs.buildLog
   ];

@@ -3,6 +3,8 @@ import {
   FieldError,
   LaunchParameter,
   SchemaNode,
+  decodeMount,
+  encodeMount,
   environmentSchema,
   launchParameters
 } from '@envhub/schema';
@@ -25,7 +27,6 @@ export namespace FormCSS {
  * shown with their value, never editable.
  */
 export const UNSUPPORTED_PARAMETERS: ReadonlySet<string> = new Set([
-  'mount',
   'public',
   'credentials'
 ]);
@@ -56,9 +57,7 @@ export function fieldText(param: LaunchParameter, value: unknown): string {
   }
   if (Array.isArray(value)) {
     if (param.node.items?.type === 'object') {
-      return value
-        .map(m => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`)
-        .join('\n');
+      return value.map(encodeMount).join('\n');
     }
     return value.join(', ');
   }
@@ -71,6 +70,11 @@ export function fieldText(param: LaunchParameter, value: unknown): string {
  */
 export function fieldValue(param: LaunchParameter, text: string): unknown {
   const trimmed = text.trim();
+  if (param.node.type === 'array' && param.node.items?.type === 'object') {
+    // Mounts, one per line; a line that is not volume:path[:ro] stays text for validation to name.
+    const lines = trimmed.split('\n').map(line => line.trim()).filter(line => line !== '');
+    return lines.length > 0 ? lines.map(line => decodeMount(line) ?? line) : undefined;
+  }
   if (param.node.type === 'array') {
     const items = trimmed
       .split(',')
@@ -190,7 +194,7 @@ export class LaunchForm extends Widget {
     const spec = structuredClone(this._spec) as unknown as Record<string, unknown>;
     for (const [param, input] of this._inputs) {
       const value =
-        input.type === 'checkbox'
+        input instanceof HTMLInputElement && input.type === 'checkbox'
           ? input.checked === Boolean(param.node.default)
             ? undefined
             : input.checked
@@ -245,7 +249,7 @@ export class LaunchForm extends Widget {
     if (unsupported) {
       input.disabled = true;
       help.textContent = sentences(help.textContent, NOT_SUPPORTED_YET);
-    } else if (input instanceof HTMLInputElement) {
+    } else {
       this._inputs.set(param, input);
     }
 
@@ -267,7 +271,7 @@ export class LaunchForm extends Widget {
   }
 
   private readonly _spec: EnvironmentSpec;
-  private readonly _inputs = new Map<LaunchParameter, HTMLInputElement>();
+  private readonly _inputs = new Map<LaunchParameter, HTMLInputElement | HTMLTextAreaElement>();
 }
 
 /** Joins two sentences; schema descriptions do not end with a full stop. */

@@ -1,3 +1,4 @@
+import { Mount } from '@envhub/schema';
 import { Signal, ISignal } from '@lumino/signaling';
 
 import {
@@ -6,7 +7,8 @@ import {
   IEnvhubConnection,
   getBuild,
   getServer,
-  setCollaborators
+  setCollaborators,
+  setMounts
 } from './client';
 import {
   IEnvhubBuild,
@@ -109,6 +111,20 @@ export class EnvhubModel implements IEnvhubModel {
     // Answers of refreshes started before this change are out of date.
     ++this._generation;
     this._setState({ ...this._state, status: 'ready', server, error: null });
+  }
+
+  /**
+   * Replace the server's mounts; the service applies them at the server's next start.
+   *
+   * @throws {EnvhubRequestError} when the service refuses (unknown or closed volumes,
+   *   invalid paths, not the owner); the state is left as it was.
+   */
+  async setMounts(mounts: Mount[]): Promise<IEnvhubServer> {
+    const { serverUser, serverName } = this._context;
+    const server = await setMounts(this.connection, serverUser, serverName, mounts);
+    ++this._generation;
+    this._setState({ ...this._state, status: 'ready', server, error: null });
+    return server;
   }
 
   /** The build of the server's image; null when there is none or the viewer may not read it. */

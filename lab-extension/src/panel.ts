@@ -7,7 +7,6 @@ import { Widget } from '@lumino/widgets';
 
 import { formatDuration, timeLeft } from './duration';
 import { forgeLinks } from './forge';
-import { NOT_SUPPORTED_YET } from './launchForm';
 import { copyItem } from './shareDialog';
 import {
   CommandIDs,
@@ -22,8 +21,8 @@ export const PANEL_ID = 'envhub-environment-panel';
 /** How often the panel asks the service again while it is shown, and updates the time left. */
 export const REFRESH_MS = 30_000;
 
-/** Said under the mounts: they are shown, not edited. */
-export const MOUNTS_NOTE = `Shared volumes: ${NOT_SUPPORTED_YET} Mounts are shown read-only.`;
+/** Said under mounts that changed since the server started. */
+export const MOUNTS_PENDING_NOTE = 'The mounts changed: they are applied when this server restarts.';
 
 /** CSS classes of the panel. */
 export namespace CSS {
@@ -158,7 +157,7 @@ export class EnvhubPanel extends Widget {
         children.push(
           details(server, build),
           this._resources(server),
-          mounts(server),
+          this._mounts(server),
           this._collaborators(server),
           this._share(server),
           this._actions(server)
@@ -199,6 +198,22 @@ export class EnvhubPanel extends Widget {
     this._body.querySelectorAll<HTMLTimeElement>(`time.${CSS.stops}`).forEach(time => {
       time.textContent = timeLeft(time.dateTime);
     });
+  }
+
+  private _mounts(server: IEnvhubServer): HTMLElement {
+    const element = mounts(server);
+    if (server.mountsPending) {
+      const note = paragraph(CSS.note, MOUNTS_PENDING_NOTE);
+      note.dataset.pending = 'true';
+      element.appendChild(note);
+    }
+    if (server.canManage) {
+      const ids = server.mountsPending ? [CommandIDs.mounts, CommandIDs.restart] : [CommandIDs.mounts];
+      element.appendChild(this._buttons(ids));
+    } else {
+      element.appendChild(paragraph(CSS.note, 'Only the owner can change the mounts.'));
+    }
+    return element;
   }
 
   private _collaborators(server: IEnvhubServer): HTMLElement {
@@ -319,12 +334,17 @@ export class EnvhubPanel extends Widget {
   }
 
   private _actions(server: IEnvhubServer): HTMLElement {
-    const bar = document.createElement('div');
-    bar.className = CSS.actions;
     const ids = [CommandIDs.share, CommandIDs.fork, CommandIDs.buildLog];
     if (server.canManage) {
       ids.push(CommandIDs.relaunch);
     }
+    return this._buttons(ids);
+  }
+
+  /** A bar of buttons running `ids`. */
+  private _buttons(ids: string[]): HTMLElement {
+    const bar = document.createElement('div');
+    bar.className = CSS.actions;
     for (const id of ids) {
       const action = button(
         this._commands.label(id),
@@ -348,7 +368,7 @@ export class EnvhubPanel extends Widget {
 }
 
 /**
- * The mounts of a server, read-only, with the note that shared volumes are not supported yet.
+ * The mounts of a server: mount path, volume and whether it is read-only.
  */
 export function mounts(server: IEnvhubServer): HTMLElement {
   const list = server.spec.mounts ?? [];
@@ -368,7 +388,6 @@ export function mounts(server: IEnvhubServer): HTMLElement {
     }
     children.push(items);
   }
-  children.push(paragraph(CSS.note, MOUNTS_NOTE));
   return section('Mounts', ...children);
 }
 

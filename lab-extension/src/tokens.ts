@@ -1,4 +1,4 @@
-import type { BadgeSnippets, EffectiveResources, ServerView } from '@envhub/schema';
+import type { BadgeSnippets, EffectiveResources, Mount, ServerView, VolumeView } from '@envhub/schema';
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
 
@@ -10,6 +10,9 @@ export type IEnvhubResources = EffectiveResources;
 
 /** A server as the envhub service describes it: `GET services/envhub/api/servers/<owner>/<name>`. */
 export type IEnvhubServer = ServerView;
+
+/** A shared volume as the envhub service describes it: `GET services/envhub/api/volumes/<name>`. */
+export type IEnvhubVolume = VolumeView;
 
 /**
  * A build of an image: `GET services/envhub/api/builds/<id>`.
@@ -114,6 +117,13 @@ export interface IEnvhubModel {
    * @throws {EnvhubRequestError} when the service refuses; the state is kept.
    */
   setCollaborators(users: string[], groups: string[]): Promise<void>;
+  /**
+   * Replace the server's mounts (applied at its next start).
+   *
+   * @returns the server as the service describes it now.
+   * @throws {EnvhubRequestError} when the service refuses; the state is kept.
+   */
+  setMounts(mounts: Mount[]): Promise<IEnvhubServer>;
 }
 
 /**
@@ -140,8 +150,10 @@ export namespace CommandIDs {
   export const fork = 'envhub:fork';
   /** Re-resolve the ref, rebuild if needed and restart this server. */
   export const relaunch = 'envhub:relaunch';
-  /** Show this server's mounts. */
+  /** Edit this server's mounts (the owner), or show them (a collaborator). */
   export const mounts = 'envhub:mounts';
+  /** Restart this server with the same image, applying changed mounts. */
+  export const restart = 'envhub:restart';
   /** Show the build log of this server's image. */
   export const buildLog = 'envhub:build-log';
 }

@@ -17,6 +17,8 @@ export {
   specDiff,
   launchParameterNames,
   launchParameters,
+  encodeMount,
+  decodeMount,
   type LaunchParameter,
   type SchemaNode,
   type LaunchQuery,

@@ -94,9 +94,11 @@ interface Mount {
   readOnly?: boolean;
 }
 
-const encodeMount = (mount: Mount): string => `${mount.source}:${mount.target}${mount.readOnly ? ':ro' : ''}`;
+/** A mount as launch links and forms write it: `volume:path` or `volume:path:ro`. */
+export const encodeMount = (mount: Mount): string => `${mount.source}:${mount.target}${mount.readOnly ? ':ro' : ''}`;
 
-function decodeMount(value: string): Mount | null {
+/** Reads `volume:path`, `volume:path:ro` or `volume:path:rw`; null for anything else. */
+export function decodeMount(value: string): Mount | null {
   const [source, target, mode, ...rest] = value.split(':');
   if (!source || !target || rest.length > 0) return null;
   if (mode === undefined) return { source, target };

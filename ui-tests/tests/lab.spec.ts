@@ -72,7 +72,7 @@ test('the panel shows where the environment comes from, its resources and its la
   await expect(panel.locator('.jp-envhub-built')).toBeVisible();
   await expect(panel.locator('.jp-envhub-resources')).toContainText('1G');
   await expect(panel.locator('.jp-envhub-stops[data-stop="idle"]')).toHaveText(/^in \d|any moment/);
-  await expect(panel.locator('[data-section="mounts"]')).toContainText('Not supported yet');
+  await expect(panel.locator('[data-section="mounts"]')).toContainText('No volumes are mounted.');
   await expect(panel.locator('.jp-envhub-share-links [data-kind="link"] input')).toHaveValue(
     `${hubUrl}/services/envhub/v2/git/${encodeURIComponent(repo)}/main?name=env&memory=1G`
   );
@@ -84,7 +84,14 @@ test('the panel shows where the environment comes from, its resources and its la
 
   // The envhub actions are in the launcher under "envhub".
   const section = page.locator('.jp-Launcher-section', { has: page.locator('.jp-Launcher-sectionTitle', { hasText: /^envhub$/ }) });
-  await expect(section.locator('.jp-LauncherCard')).toHaveText(['Share Environment', 'Fork Environment…', 'Relaunch Server…', 'Show Mounts', 'Show Build Log']);
+  await expect(section.locator('.jp-LauncherCard')).toHaveText([
+    'Share Environment',
+    'Fork Environment…',
+    'Relaunch Server…',
+    'Restart Server…',
+    'Edit Mounts…',
+    'Show Build Log'
+  ]);
 });
 
 test("the notebook toolbar's Share environment link opens the notebook in the same environment for another user", async ({ page, browser }) => {
@@ -201,4 +208,58 @@ test('relaunch fetches the ref again and restarts the server, keeping the home',
     return ((await response.json()) as { content: string }).content;
   }, `${hubUrl}/user/${owner}/env/`);
   expect(kept).toBe('kept across relaunches');
+});
+
+test('mounts edited from the panel are applied by the restart it offers', async ({ page }) => {
+  await signIn(page, owner);
+  const panel = await openPanel(page, owner, 'env');
+  const mounts = panel.locator('[data-section="mounts"]');
+  await mounts.locator('button[data-command="envhub:mounts"]').click();
+  const editor = page.locator('.jp-Dialog .jp-envhub-mounts-editor');
+  await expect(editor).toContainText('You may not mount any volume yet');
+
+  // A new volume, created from the editor and mounted in the home.
+  const volume = `ui-${stamp}`;
+  await editor.locator('input[name="volume"]').fill(volume);
+  await editor.getByRole('button', { name: 'Create and mount' }).click();
+  const row = editor.locator('.jp-envhub-mount-row').first();
+  await expect(row.locator('input[name="source"]')).toHaveValue(volume);
+  await row.locator('input[name="target"]').fill('/home/jovyan/data');
+  // A volume that does not exist is refused by the service; the editor comes back with the reason.
+  await editor.getByRole('button', { name: 'Add mount' }).click();
+  const missing = editor.locator('.jp-envhub-mount-row').nth(1);
+  await missing.locator('input[name="source"]').fill(`nope-${stamp}`);
+  await missing.locator('input[name="target"]').fill('/mnt/nope');
+  await page.locator('.jp-Dialog .jp-mod-accept').click();
+  await expect(page.locator('.jp-Dialog [role="alert"]')).toContainText(`there is no volume "nope-${stamp}"`);
+  await page.locator('.jp-Dialog .jp-envhub-mount-row').nth(1).getByRole('button', { name: 'Remove this mount' }).click();
+  await page.locator('.jp-Dialog .jp-mod-accept').click();
+
+  // Saved, and not applied until a restart: "Later" leaves the server running as it is.
+  await expect(page.locator('.jp-Dialog')).toContainText('applied when this server restarts');
+  await page.locator('.jp-Dialog .jp-mod-reject').click();
+  await expect(mounts).toContainText(`/home/jovyan/data ← ${volume}`);
+  await expect(mounts.locator('[data-pending="true"]')).toBeVisible();
+
+  const reloaded = page.waitForEvent('load', { timeout: 240_000 });
+  await mounts.locator('button[data-command="envhub:restart"]').click();
+  await expect(page.locator('.jp-Dialog')).toContainText('Running kernels stop');
+  await page.locator('.jp-Dialog .jp-mod-warn').click();
+  await reloaded;
+
+  const after = await showPanel(page);
+  await expect(after.locator('[data-section="mounts"]')).toContainText(`/home/jovyan/data ← ${volume}`);
+  await expect(after.locator('[data-section="mounts"] [data-pending="true"]')).toHaveCount(0);
+  // The volume is there, writable by the server's user, next to the kept home.
+  const status = await page.evaluate(async base => {
+    const token = JSON.parse(document.getElementById('jupyter-config-data')!.textContent!).token as string;
+    const put = await fetch(`${base}api/contents/data/results.txt`, {
+      method: 'PUT',
+      headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'file', format: 'text', content: 'on the volume' })
+    });
+    const home = await fetch(`${base}api/contents/notes.txt`, { headers: { Authorization: `token ${token}` } });
+    return [put.status, home.status];
+  }, `${hubUrl}/user/${owner}/env/`);
+  expect(status).toEqual([201, 200]);
 });

@@ -10,7 +10,9 @@ import {
   requestAPI,
   serverPath,
   serviceUrl,
-  setCollaborators
+  setCollaborators,
+  createVolume,
+  listVolumes
 } from '../client';
 import { ILaunchEvent } from '../tokens';
 import { BUILD, SERVER, fakeFetch, streamResponse } from './fakeService';
@@ -222,6 +224,41 @@ describe('setCollaborators', () => {
         groups: []
       })
     ).rejects.toMatchObject({ status: 400, code: 'unknown_collaborators', message });
+  });
+});
+
+describe('volumes', () => {
+  const VOLUME = {
+    name: 'course',
+    owner: 'alice',
+    createdAt: '2026-01-02T03:04:05Z',
+    members: { users: [], groups: [{ name: 'students', readOnly: true }] },
+    access: 'owner' as const,
+    canManage: true,
+    mountedBy: ['x']
+  };
+
+  it('lists the volumes the user may mount', async () => {
+    const { fetch, requests } = fakeFetch({
+      '/services/envhub/api/volumes': { status: 200, body: { volumes: [VOLUME] } }
+    });
+    expect(await listVolumes({ serviceUrl: '/services/envhub/', token: 't', fetch })).toEqual([VOLUME]);
+    expect(requests[0].method).toBe('GET');
+  });
+
+  it('POSTs a new volume by name and throws the refusal of a taken name', async () => {
+    const table: Parameters<typeof fakeFetch>[0] = {
+      '/services/envhub/api/volumes': { status: 201, body: VOLUME }
+    };
+    const { fetch, requests } = fakeFetch(table);
+    const connection = { serviceUrl: '/services/envhub/', token: 't', fetch };
+    expect(await createVolume(connection, 'course')).toEqual(VOLUME);
+    expect(requests[0].method).toBe('POST');
+    expect(JSON.parse(String(requests[0].init.body))).toEqual({ name: 'course' });
+
+    const message = 'a volume named "course" already exists on this hub; choose another name';
+    table['/services/envhub/api/volumes'] = { status: 409, body: { status: 409, code: 'volume_exists', message } };
+    await expect(createVolume(connection, 'course')).rejects.toMatchObject({ status: 409, message });
   });
 });
 

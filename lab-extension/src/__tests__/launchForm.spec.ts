@@ -42,16 +42,27 @@ describe('LaunchForm', () => {
   });
 
   it('shows the fields the service does not support yet, disabled, with a note', () => {
-    const form = new LaunchForm({
-      repo: SERVER.repoUrl,
-      mounts: [{ source: 'course-data', target: '/mnt/data', readOnly: true }]
-    });
+    const form = new LaunchForm({ repo: SERVER.repoUrl, public: true });
     for (const name of UNSUPPORTED_PARAMETERS) {
       expect(input(form, name).disabled).toBe(true);
       expect(field(form, name).textContent).toContain(NOT_SUPPORTED_YET);
     }
-    expect(input(form, 'mount').value).toBe('course-data:/mnt/data:ro');
     expect(input(form, 'memory').disabled).toBe(false);
+  });
+
+  it('edits mounts as volume:path[:ro] lines', () => {
+    const form = new LaunchForm({
+      repo: SERVER.repoUrl,
+      mounts: [{ source: 'course-data', target: '/mnt/data', readOnly: true }]
+    });
+    const mount = input(form, 'mount');
+    expect(mount.disabled).toBe(false);
+    expect(mount.value).toBe('course-data:/mnt/data:ro');
+    mount.value = 'course-data:/mnt/data:ro\nscratch:/home/jovyan/scratch';
+    expect(form.getValue().mounts).toEqual([
+      { source: 'course-data', target: '/mnt/data', readOnly: true },
+      { source: 'scratch', target: '/home/jovyan/scratch' }
+    ]);
   });
 
   it("is prefilled from a server's spec without its name, and gives it back unchanged", () => {

@@ -176,6 +176,39 @@ describe('EnvhubModel', () => {
     expect(model.state).toBe(before);
   });
 
+  it('saves new mounts and shows the server the service sends back', async () => {
+    const mounts = [{ source: 'course', target: '/mnt/course', readOnly: true }];
+    const { fetch, requests } = fakeFetch({
+      [ALICE_X]: { status: 200, body: SERVER },
+      [BUILD_B1]: { status: 200, body: BUILD },
+      [`${ALICE_X}/mounts`]: { status: 200, body: { ...SERVER, spec: { ...SERVER.spec, mounts }, mountsPending: true } }
+    });
+    const model = new EnvhubModel({ context: context(), fetch });
+    await model.refresh();
+
+    const saved = await model.setMounts(mounts);
+
+    expect(saved.mountsPending).toBe(true);
+    expect(model.state.server?.spec.mounts).toEqual(mounts);
+    const put = requests.find(r => r.method === 'PUT');
+    expect(put?.url).toBe(`${ALICE_X}/mounts`);
+    expect(JSON.parse(String(put?.init.body))).toEqual(mounts);
+  });
+
+  it('keeps the state when the service refuses the mounts', async () => {
+    const message = 'mounts.0.source: alice may not mount volume "theirs" (ask its owner, bob, to add them as a member)';
+    const { fetch } = fakeFetch({
+      [ALICE_X]: { status: 200, body: SERVER },
+      [`${ALICE_X}/mounts`]: { status: 403, body: { status: 403, code: 'volume_forbidden', message } }
+    });
+    const model = new EnvhubModel({ context: context(), fetch });
+    await model.refresh();
+    const before = model.state;
+
+    await expect(model.setMounts([{ source: 'theirs', target: '/mnt/t', readOnly: false }])).rejects.toMatchObject({ status: 403, message });
+    expect(model.state).toBe(before);
+  });
+
   it.each([
     ['not under JupyterHub', { user: '', serverUser: '' }, NOT_ENVHUB],
     ['the default server', { serverName: '' }, DEFAULT_SERVER]
