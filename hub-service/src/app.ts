@@ -48,7 +48,7 @@ export function createApp(deps: AppDeps): express.Express {
     const servers = await Promise.all(deps.store.listServers(user.name).map(record => describeServer(deps.hub, deps.store, record, context)));
     const prefill = Object.fromEntries(Object.entries(req.query).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
     res.type('html').send(
-      homePage({ prefix: deps.prefix, xsrf: deps.auth.xsrfToken(req, res), user: user.name, site: deps.site, servers, prefill })
+      homePage({ prefix: deps.prefix, xsrf: deps.auth.xsrfToken(req, res), user: user.name, site: deps.site, servers, volumes: await deps.volumes.list(user), prefill })
     );
   });
 

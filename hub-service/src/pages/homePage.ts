@@ -1,4 +1,4 @@
-import { launchParameters, launchPath, type EnvironmentSpec } from '@envhub/schema';
+import { environmentSchema, launchParameters, launchPath, type EnvironmentSpec, type VolumeMember, type VolumeView } from '@envhub/schema';
 import type { ServerView } from '../launches/serverView.js';
 import type { SiteConfig } from '../policy/siteConfig.js';
 import { html, layout, type Html } from './html.js';
@@ -9,6 +9,8 @@ export interface HomePageData {
   user: string;
   site: SiteConfig;
   servers: ServerView[];
+  /** The volumes the user owns or is a member of. */
+  volumes: VolumeView[];
   /** Values to prefill the form with (launch parameter names, plus repo and ref). */
   prefill: Record<string, string>;
 }
@@ -52,7 +54,8 @@ function launchForm(data: HomePageData): Html {
   ${params.filter(p => !basic.has(p.name)).map(p => input(p, prefill[p.name], placeholders[p.name]))}
   <ul class="envhub-security" id="envhub-security-notes">
     <li data-when="user group" hidden>Collaborators get full access to the server, as you have: they can run code, and read and change its files.</li>
-    <li data-when="mount public credentials" hidden>Mounts, public access and credentials are not supported on this hub yet: a launch asking for them is refused.</li>
+    <li data-when="mount" hidden>Mounted volumes are shared with everyone the volume's owner lets in: what the server writes there, they can read, and a read-write member can change or delete your files.</li>
+    <li data-when="public credentials" hidden>Public access and credentials are not supported on this hub yet: a launch asking for them is refused.</li>
     <li data-when="memory cpus idleTimeout maxAge" hidden>Resources above this hub's maxima are refused; envhub stops the server after the idle timeout or maximum age, keeping its home.</li>
     <li>Everything in the repository runs with your permissions inside your server; launch only repositories you trust.</li>
   </ul>
@@ -79,14 +82,15 @@ function binderCompatible(spec: EnvironmentSpec): boolean {
 }
 
 function serverRow(data: HomePageData, s: ServerView): Html {
+  // Start and relaunch stream a launch of the server's whole spec (its collaborators included).
   const action = (name: string, label: string) =>
-    html`<button type="button" data-action="${name}" data-owner="${s.owner}" data-name="${s.name}" data-repo="${s.repoUrl}" data-ref="${s.ref}">${label}</button>`;
+    html`<button type="button" data-action="${name}" data-owner="${s.owner}" data-name="${s.name}" data-launch="${launchPath(s.spec)}">${label}</button>`;
   const { launchUrl, snippets } = s;
   return html`<tr data-server="${s.name}">
   <td>${s.displayName}</td><td><code>${s.repoUrl}</code></td><td>${s.ref}</td><td><code>${s.commit.slice(0, 10)}</code></td>
   <td class="state">${s.state}</td>
   <td>${s.buildId ? html`<a class="build-log" href="${data.prefix}builds/${s.buildId}">build log</a>` : ''}</td>
-  <td class="actions">${s.state === 'running' && s.url ? html`<a class="button" href="${s.url}">open</a>${action('stop', 'stop')}` : action('start', 'start')}${action('relaunch', 'relaunch')}${action('delete', 'delete')}
+  <td class="actions">${s.state === 'running' && s.url ? html`<a class="button" href="${s.url}">open</a>${action('stop', 'stop')}` : action('start', 'start')}${s.mountsPending ? action('restart', 'restart (apply mounts)') : ''}${action('relaunch', 'relaunch')}${action('delete', 'delete')}
   <details class="share"><summary>share</summary>
     <label>Launch link <input readonly class="launch-link" value="${launchUrl}"></label>
     <label>Markdown <input readonly value="${snippets.markdown}"></label>
@@ -96,6 +100,54 @@ function serverRow(data: HomePageData, s: ServerView): Html {
     ${binderCompatible(s.spec) ? html`<a href="https://mybinder.org/${launchPath({ repo: s.repoUrl, ref: s.ref, urlpath: s.spec.urlpath } as EnvironmentSpec)}">launch on mybinder.org</a>` : ''}
   </details></td>
 </tr>`;
+}
+
+const ACCESS = { owner: 'owner', write: 'read-write', read: 'read-only' } as const;
+const VOLUME_NAME = environmentSchema.properties.mounts.items.properties.source;
+
+function memberList(members: VolumeView['members']): string {
+  const named = (kind: string, list: VolumeMember[]) => list.map(m => `${m.name}${kind} (${m.readOnly ? 'read-only' : 'read-write'})`);
+  return [...named('', members.users), ...named(', group', members.groups)].join('; ') || 'only the owner';
+}
+
+function volumeRow(v: VolumeView): Html {
+  const names = (list: VolumeMember[], readOnly: boolean) => list.filter(m => m.readOnly === readOnly).map(m => m.name).join(', ');
+  const field = (name: string, label: string, value: string) =>
+    html`<label>${label} <input name="${name}" value="${value}" placeholder="comma-separated names"></label>`;
+  return html`<tr data-volume="${v.name}">
+  <td><code>${v.name}</code></td><td>${v.owner}</td><td class="access">${v.access ? ACCESS[v.access] : 'none (admin)'}</td>
+  <td class="members">${memberList(v.members)}</td><td>${v.mountedBy.join(', ')}</td>
+  <td class="actions">${
+    v.canManage
+      ? html`<details class="members-editor"><summary>members</summary>
+    <form class="envhub-members" data-volume="${v.name}">
+      ${field('users', 'Users, read-write', names(v.members.users, false))}
+      ${field('readOnlyUsers', 'Users, read-only', names(v.members.users, true))}
+      ${field('groups', 'Groups, read-write', names(v.members.groups, false))}
+      ${field('readOnlyGroups', 'Groups, read-only', names(v.members.groups, true))}
+      <button type="submit">Save members</button>
+    </form></details><button type="button" data-volume-action="delete" data-volume="${v.name}">delete</button>`
+      : ''
+  }</td>
+</tr>`;
+}
+
+/** Shared volumes: the user's and those shared with them, a form to create one, members and delete for owners. */
+function volumesSection(data: HomePageData): Html {
+  return html`<section id="envhub-volumes-section"><h2>Your volumes</h2>
+<p>A volume keeps data apart from any one server. Mount it with a launch's mounts (<code>volume:/mnt/data</code>, or
+  <code>volume:/mnt/data:ro</code> for read-only), and let other users and groups mount it too, read-write or read-only.
+  Changes to members apply when their servers next start.</p>
+${
+  data.volumes.length === 0
+    ? html`<p id="envhub-no-volumes">No volumes yet.</p>`
+    : html`<table id="envhub-volumes"><thead><tr><th>Name</th><th>Owner</th><th>Your access</th><th>Members</th><th>Mounted by your servers</th><th></th></tr></thead>
+<tbody>${data.volumes.map(volumeRow)}</tbody></table>`
+}
+<form id="envhub-volume-form" class="inline-form">
+  <label>New volume <input name="name" required placeholder="course-data"><small>${VOLUME_NAME.description}</small></label>
+  <button type="submit">Create volume</button>
+</form></section>`;
 }
 
 /** The signed-in user's start page: launch form, featured environments, their servers. */
@@ -117,6 +169,7 @@ ${
     : html`<table id="envhub-servers"><thead><tr><th>Name</th><th>Repository</th><th>Ref</th><th>Commit</th><th>State</th><th>Build</th><th></th></tr></thead>
 <tbody>${data.servers.map(s => serverRow(data, s))}</tbody></table>`
 }
+${volumesSection(data)}
 ${credits ? html`<footer id="envhub-credits">${credits.logoUrl ? html`<img src="${credits.logoUrl}" alt="" height="32">` : ''}${credits.url ? html`<a href="${credits.url}">${credits.text}</a>` : credits.text}</footer>` : ''}
 <script type="module" src="${data.prefix}static/launch.js"></script>`;
   return layout({ title: 'Launch', prefix: data.prefix, body, xsrf: data.xsrf });

@@ -103,23 +103,61 @@ form?.querySelectorAll<HTMLButtonElement>('button[data-other-hub]').forEach(butt
 // Server actions on the home page: start/relaunch stream a launch; stop and delete call the API.
 document.querySelectorAll<HTMLButtonElement>('button[data-action]').forEach(button =>
   button.addEventListener('click', async () => {
-    const { action, repo, ref, name, owner } = button.dataset;
-    if (action === 'start' || action === 'relaunch') {
-      const params = new URLSearchParams({ name: name! });
-      if (action === 'relaunch') params.set('relaunch', '1');
-      return launch(buildUrl(repo!, ref!, params));
+    const { action, launch: launchPath, name, owner } = button.dataset;
+    if (action === 'start' || action === 'relaunch' || action === 'restart') {
+      // The server's launch path, `v2/<provider>/<spec>?<its parameters>`, streamed from build/.
+      const url = new URL(`${prefix}build/${launchPath!.slice('v2/'.length)}`, window.location.href);
+      if (action !== 'start') url.searchParams.set(action, '1');
+      return launch(url.pathname + url.search);
     }
     if (action === 'delete' && !window.confirm(`Delete server "${name}" and its home? This cannot be undone.`)) return;
-    const response = await fetch(`${prefix}api/servers/${owner}/${name}${action === 'stop' ? '/stop' : ''}`, {
-      method: action === 'stop' ? 'POST' : 'DELETE',
-      headers: { 'X-XSRFToken': xsrf },
-      credentials: 'same-origin'
+    await callApi(action === 'stop' ? 'POST' : 'DELETE', `servers/${owner}/${name}${action === 'stop' ? '/stop' : ''}`);
+  })
+);
+
+/** Calls the API with the page's XSRF value; reloads the page when it worked, else says why. */
+async function callApi(method: string, path: string, body?: unknown): Promise<void> {
+  const response = await fetch(`${prefix}api/${path}`, {
+    method,
+    headers: { 'X-XSRFToken': xsrf, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin'
+  });
+  if (!response.ok) {
+    const answer = (await response.json().catch(() => ({}))) as { message?: string };
+    window.alert(answer.message ?? `${response.status} ${response.statusText}`);
+    return;
+  }
+  window.location.reload();
+}
+
+// Volumes: create one, change a volume's members, delete one.
+document.getElementById('envhub-volume-form')?.addEventListener('submit', event => {
+  event.preventDefault();
+  const name = String(new FormData(event.target as HTMLFormElement).get('name') ?? '').trim();
+  void callApi('POST', 'volumes', { name });
+});
+document.querySelectorAll<HTMLFormElement>('form.envhub-members').forEach(membersForm =>
+  membersForm.addEventListener('submit', event => {
+    event.preventDefault();
+    const data = new FormData(membersForm);
+    const names = (field: string, readOnly: boolean) =>
+      String(data.get(field) ?? '')
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map(name => ({ name, readOnly }));
+    void callApi('PUT', `volumes/${encodeURIComponent(membersForm.dataset.volume!)}/members`, {
+      users: [...names('users', false), ...names('readOnlyUsers', true)],
+      groups: [...names('groups', false), ...names('readOnlyGroups', true)]
     });
-    if (!response.ok) {
-      const body = (await response.json().catch(() => ({}))) as { message?: string };
-      window.alert(body.message ?? `${response.status} ${response.statusText}`);
+  })
+);
+document.querySelectorAll<HTMLButtonElement>('button[data-volume-action="delete"]').forEach(button =>
+  button.addEventListener('click', () => {
+    const name = button.dataset.volume!;
+    if (window.confirm(`Delete volume "${name}" and every file on it? This cannot be undone.`)) {
+      void callApi('DELETE', `volumes/${encodeURIComponent(name)}`);
     }
-    window.location.reload();
   })
 );
 
