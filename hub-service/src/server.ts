@@ -37,7 +37,7 @@ const builder = new ImageBuilder(docker, store, cache, {
 const interrupted = store.failInterruptedBuilds();
 if (interrupted > 0) log.warn('builds.interrupted', { count: interrupted });
 const site = loadSiteConfig(config.siteConfigPath);
-const volumes = new Volumes(docker, store, hub, { namePrefix: config.namePrefix, baseImage: config.baseImage });
+const volumes = new Volumes(docker, store, hub, { namePrefix: config.namePrefix, baseImage: config.baseImage, volumesPerUser: site.volumesPerUser });
 const launcher = new Launcher(hub, store, builder, volumes, {
   site,
   namePrefix: config.namePrefix,

@@ -61,7 +61,6 @@ test('a volume is created, shared read-only, mounted by a launch, and kept while
   const theirRow = theirs.locator(`#envhub-volumes tr[data-volume="${volume}"]`);
   await expect(theirRow.locator('.access')).toHaveText('read-only');
   await expect(theirRow.locator('details.members-editor')).toHaveCount(0);
-  await theirs.context().close();
 
   // Mounted by a launch from the form (with a resource that is not the default).
   await page.fill('#envhub-repo', repo);
@@ -95,4 +94,28 @@ test('a volume is created, shared read-only, mounted by a launch, and kept while
   await page.locator('#envhub-servers tr[data-server="with-data"] button[data-action="start"]').click();
   await page.waitForURL(new RegExp(`/user/${owner}/with-data/lab`), { timeout: 240_000 });
   await expect(page.locator('.jp-DirListing-item[title^="Name: data"]')).toBeVisible({ timeout: 60_000 });
+
+  // The class link: the colleague follows a link that mounts the volume read-only, is told so
+  // first, and finds the owner's file in their own server.
+  await page.evaluate(async base => {
+    const token = JSON.parse(document.getElementById('jupyter-config-data')!.textContent!).token as string;
+    await fetch(`${base}api/contents/data/hello.txt`, {
+      method: 'PUT',
+      headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'file', format: 'text', content: 'from the owner' })
+    });
+  }, `${hubUrl}/user/${owner}/with-data/`);
+  const classLink = `${home}v2/git/${encodeURIComponent(repo)}/main?name=course&mount=${volume}:/home/jovyan/course:ro`;
+  await theirs.goto(classLink);
+  await expect(theirs.locator('h1')).toHaveText('Launch this environment?');
+  await expect(theirs.locator('#envhub-capabilities')).toContainText(`Mounts volume ${volume} at /home/jovyan/course, read-only`);
+  await theirs.click('#envhub-proceed');
+  await theirs.waitForURL(new RegExp(`/user/${colleague}/course/lab`), { timeout: 240_000 });
+  const read = await theirs.evaluate(async base => {
+    const token = JSON.parse(document.getElementById('jupyter-config-data')!.textContent!).token as string;
+    const response = await fetch(`${base}api/contents/course/hello.txt?content=1`, { headers: { Authorization: `token ${token}` } });
+    return ((await response.json()) as { content: string }).content;
+  }, `${hubUrl}/user/${colleague}/course/`);
+  expect(read).toBe('from the owner');
+  await theirs.context().close();
 });

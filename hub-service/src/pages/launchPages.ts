@@ -21,7 +21,13 @@ function capabilities(spec: ValidEnvironmentSpec & { name: string }, resources: 
   if (users.length + groups.length > 0) {
     items.push(html`<li>Gives access to your server to ${[...users.map(u => `user ${u}`), ...groups.map(g => `group ${g}`)].join(', ')}.</li>`);
   }
-  if (spec.mounts?.length) items.push(html`<li>Mounts ${spec.mounts.map(m => `${m.source} at ${m.target}${m.readOnly ? ' (read-only)' : ''}`).join(', ')}.</li>`);
+  for (const m of spec.mounts ?? []) {
+    items.push(
+      m.readOnly
+        ? html`<li>Mounts volume <code>${m.source}</code> at <code>${m.target}</code>, read-only: code from this repository can read everything on it.</li>`
+        : html`<li><strong>Mounts volume <code>${m.source}</code> at <code>${m.target}</code>, read-write: code from this repository can read, change and delete everything on it.</strong></li>`
+    );
+  }
   if (spec.public) items.push(html`<li>Opens temporary read-only public access.</li>`);
   if (spec.credentials) items.push(html`<li><strong>Passes your credentials into the server.</strong></li>`);
   if (spec.urlpath) items.push(html`<li>Opens <code>${spec.urlpath}</code>.</li>`);

@@ -15,6 +15,8 @@ export interface Resources {
 export interface SiteConfig {
   resources: { defaults: Resources; maxima: Resources };
   serversPerUser: number;
+  /** How many shared volumes one user may own. */
+  volumesPerUser: number;
   /** Environments offered under "Choose a preconfigured server". */
   featured: Array<{ title: string; description?: string; repo: string; ref?: string }>;
   credits?: { text: string; logoUrl?: string; url?: string };
@@ -29,6 +31,7 @@ export const DEFAULT_SITE_CONFIG: SiteConfig = {
     maxima: { memory: '8G', cpus: 2, idleTimeout: 24 * 3600, maxAge: 7 * 24 * 3600 }
   },
   serversPerUser: 10,
+  volumesPerUser: 10,
   featured: [],
   docsUrl: 'https://mybinder.readthedocs.io/en/latest/using/config_files.html',
   otherHubs: []
@@ -55,6 +58,7 @@ const siteConfigSchema = {
   properties: {
     resources: { type: 'object', additionalProperties: false, properties: { defaults: resources, maxima: resources } },
     serversPerUser: { type: 'integer', minimum: 1 },
+    volumesPerUser: { type: 'integer', minimum: 0 },
     featured: {
       type: 'array',
       items: {

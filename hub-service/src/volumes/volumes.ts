@@ -17,6 +17,8 @@ export interface VolumeSettings {
   namePrefix: string;
   /** Image of the short-lived container that hands a new volume's root to jovyan. */
   baseImage: string;
+  /** How many volumes one user may own. */
+  volumesPerUser: number;
 }
 
 const NAME = environmentSchema.properties.mounts.items.properties.source;
@@ -62,12 +64,16 @@ export class Volumes {
     private readonly settings: VolumeSettings
   ) {}
 
-  /** How `user` may use `volume`, or null: the widest of their own and their groups' grants. */
-  async access(user: string, volume: VolumeRecord): Promise<VolumeAccess> {
+  /**
+   * How `user` may use `volume`, or null: the widest of their own and their groups' grants.
+   * `groups` keeps the Hub's answers about group members for one request.
+   */
+  async access(user: string, volume: VolumeRecord, groups = new Map<string, Promise<string[]>>()): Promise<VolumeAccess> {
     if (volume.owner === user) return 'owner';
     const grants = volume.members.users.filter(m => m.name === user);
     for (const group of volume.members.groups) {
-      if ((await this.hub.groupMembers(group.name)).includes(user)) grants.push(group);
+      if (!groups.has(group.name)) groups.set(group.name, this.hub.groupMembers(group.name));
+      if ((await groups.get(group.name)!).includes(user)) grants.push(group);
     }
     if (grants.length === 0) return null;
     return grants.some(g => !g.readOnly) ? 'write' : 'read';
@@ -75,7 +81,8 @@ export class Volumes {
 
   /** The volumes `user` owns or is a member of. */
   async list(user: HubUser): Promise<VolumeView[]> {
-    const views = await Promise.all(this.store.allVolumes().map(volume => this.view(user, volume)));
+    const groups = new Map<string, Promise<string[]>>();
+    const views = await Promise.all(this.store.allVolumes().map(volume => this.view(user, volume, groups)));
     return views.filter(view => view.access !== null);
   }
 
@@ -91,6 +98,10 @@ export class Volumes {
   async create(user: HubUser, name: unknown): Promise<VolumeView> {
     if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
       throw new EnvhubError(400, 'invalid_name', `name ${JSON.stringify(name ?? null)} does not have the expected form (${NAME.description})`);
+    }
+    const owned = this.store.allVolumes().filter(v => v.owner === user.name).length;
+    if (owned >= this.settings.volumesPerUser) {
+      throw new EnvhubError(409, 'too_many_volumes', `you own ${owned} volumes and this hub allows ${this.settings.volumesPerUser}; delete one first`);
     }
     const record: VolumeRecord = { name, owner: user.name, members: noMembers(), createdAt: new Date().toISOString() };
     // The row claims the name first, so two concurrent creations cannot both make the volume.
@@ -143,6 +154,7 @@ export class Volumes {
     const binds: Record<string, VolumeBinding> = {};
     const missing: string[] = [];
     const forbidden: string[] = [];
+    const groups = new Map<string, Promise<string[]>>();
     for (const [i, mount] of mounts.entries()) {
       const first = mounts.findIndex(m => m.source === mount.source);
       if (first !== i) {
@@ -150,7 +162,7 @@ export class Volumes {
         throw new EnvhubError(400, 'invalid_spec', `mounts.${i}.source: volume "${mount.source}" is already mounted by mounts.${first}; mount each volume once`);
       }
       const volume = this.store.getVolume(mount.source);
-      const access = volume ? await this.access(owner, volume) : null;
+      const access = volume ? await this.access(owner, volume, groups) : null;
       if (!volume) missing.push(`mounts.${i}.source: there is no volume "${mount.source}" (create it first)`);
       else if (!access) forbidden.push(`mounts.${i}.source: ${owner} may not mount volume "${mount.source}" (ask its owner, ${volume.owner}, to add them as a member)`);
       else binds[sharedVolumeName(this.settings.namePrefix, mount.source)] = { bind: mount.target, mode: mount.readOnly || access === 'read' ? 'ro' : 'rw' };
@@ -166,13 +178,13 @@ export class Volumes {
     return this.store.getVolume(name)!;
   }
 
-  private async view(user: HubUser, volume: VolumeRecord): Promise<VolumeView> {
+  private async view(user: HubUser, volume: VolumeRecord, groups?: Map<string, Promise<string[]>>): Promise<VolumeView> {
     return {
       name: volume.name,
       owner: volume.owner,
       createdAt: volume.createdAt,
       members: volume.members,
-      access: await this.access(user.name, volume),
+      access: await this.access(user.name, volume, groups),
       canManage: volume.owner === user.name || Boolean(user.admin),
       mountedBy: this.store
         .listServers(user.name)

@@ -168,4 +168,15 @@ describe('a shared volume', () => {
     await expect(docker.getVolume(`${namePrefix}-volume-${volume}`).inspect()).rejects.toMatchObject({ statusCode: 404 });
     expect((await api(owner, `/volumes/${volume}`)).status).toBe(404);
   });
+
+  test('one user owns at most the site’s volumesPerUser (3 on the test hub)', async () => {
+    // The owner still has `more-…`; two more reach the cap.
+    for (const name of [`cap1-${stamp}`, `cap2-${stamp}`]) {
+      expect((await api(owner, '/volumes', { method: 'POST', body: JSON.stringify({ name }) })).status).toBe(201);
+    }
+    const over = await api(owner, '/volumes', { method: 'POST', body: JSON.stringify({ name: `cap3-${stamp}` }) });
+    expect(over.status).toBe(409);
+    expect(((await over.json()) as { message: string }).message).toBe('you own 3 volumes and this hub allows 3; delete one first');
+    await expect(docker.getVolume(`${namePrefix}-volume-cap3-${stamp}`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
 });

@@ -11,7 +11,7 @@ import { Volumes } from '../../src/volumes/volumes.js';
 const store = new Store(':memory:');
 const groups: Record<string, string[]> = { students: ['bob', 'carol'], staff: ['dave'] };
 const hub = { groupMembers: async (group: string) => groups[group] ?? [] } as unknown as HubClient;
-const volumes = new Volumes({} as Docker, store, hub, { namePrefix: 'envhub', baseImage: 'envhub-base:latest' });
+const volumes = new Volumes({} as Docker, store, hub, { namePrefix: 'envhub', baseImage: 'envhub-base:latest', volumesPerUser: 10 });
 const launcher = new Launcher(hub, store, {} as ImageBuilder, volumes, {
   namePrefix: 'envhub',
   baseImage: 'envhub-base:latest',
