@@ -142,70 +142,52 @@ export function addCommands(options: ICommandsOptions): void {
     }
   });
 
+  /** Restarts this server through a launch with `extra` (its log shown), then reloads the page. */
+  const restart = async (
+    current: IEnvhubServer,
+    title: string,
+    extra: Record<string, string>
+  ): Promise<void> => {
+    const url = await showLaunch(model.connection, current.spec, title, extra);
+    if (url) {
+      window.location.reload();
+    }
+  };
+
+  /** Says what a restart costs, and restarts only when the user agrees. */
+  const confirmRestart = async (
+    verb: 'Relaunch' | 'Restart',
+    warning: string,
+    extra: Record<string, string>
+  ): Promise<void> => {
+    const current = server();
+    if (!current) {
+      return;
+    }
+    const answer = await showDialog({
+      title: `${verb} ${current.displayName}?`,
+      body: warning,
+      buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: verb })]
+    });
+    if (answer.button.accept) {
+      await restart(current, `${verb}ing ${current.displayName}`, extra);
+    }
+  };
+
   commands.addCommand(CommandIDs.relaunch, {
     label: 'Relaunch Server…',
     caption: 'Fetch the ref again, rebuild if needed and restart this server (the home is kept)',
     icon: refreshIcon,
     isEnabled: () => ready() && Boolean(server()?.canManage),
-    execute: async () => {
-      const current = server();
-      if (!current) {
-        return;
-      }
-      const answer = await showDialog({
-        title: `Relaunch ${current.displayName}?`,
-        body: RELAUNCH_WARNING,
-        buttons: [
-          Dialog.cancelButton(),
-          Dialog.warnButton({ label: 'Relaunch' })
-        ]
-      });
-      if (!answer.button.accept) {
-        return;
-      }
-      const url = await showLaunch(
-        model.connection,
-        current.spec,
-        `Relaunching ${current.displayName}`,
-        { relaunch: '1' }
-      );
-      if (url) {
-        window.location.reload();
-      }
-    }
+    execute: () => confirmRestart('Relaunch', RELAUNCH_WARNING, { relaunch: '1' })
   });
-
-  const restart = async (current: IEnvhubServer): Promise<void> => {
-    const url = await showLaunch(
-      model.connection,
-      current.spec,
-      `Restarting ${current.displayName}`,
-      { restart: '1' }
-    );
-    if (url) {
-      window.location.reload();
-    }
-  };
 
   commands.addCommand(CommandIDs.restart, {
     label: 'Restart Server…',
     caption: 'Restart this server with the same image, applying changed mounts (the home is kept)',
     icon: refreshIcon,
     isEnabled: () => ready() && Boolean(server()?.canManage),
-    execute: async () => {
-      const current = server();
-      if (!current) {
-        return;
-      }
-      const answer = await showDialog({
-        title: `Restart ${current.displayName}?`,
-        body: RESTART_WARNING,
-        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Restart' })]
-      });
-      if (answer.button.accept) {
-        await restart(current);
-      }
-    }
+    execute: () => confirmRestart('Restart', RESTART_WARNING, { restart: '1' })
   });
 
   commands.addCommand(CommandIDs.mounts, {
@@ -239,7 +221,7 @@ export function addCommands(options: ICommandsOptions): void {
         ]
       });
       if (answer.button.accept) {
-        await restart(saved);
+        await restart(saved, `Restarting ${saved.displayName}`, { restart: '1' });
       }
     }
   });

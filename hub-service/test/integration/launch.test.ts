@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import Docker from 'dockerode';
 import { escapeName } from '../../src/naming.js';
-import { demultiplex } from '../support/docker.js';
+import { exec } from '../support/docker.js';
 import { GitServer } from '../support/gitServer.js';
 import { buildUrl, hubApi, hubUrl, namePrefix, readEventStream, tokenFor } from '../support/hubSession.js';
 
@@ -18,17 +18,6 @@ let commit: string;
 const phases = (events: Array<{ phase: string }>) => [...new Set(events.map(e => e.phase))];
 // DockerSpawner's default template, `{prefix}-{username}--{servername}`, with the name escaped.
 const containerName = (server: string) => `${namePrefix}-${escapeName(user)}--${escapeName(server)}`;
-
-async function exec(container: string, command: string[]): Promise<string> {
-  const run = await docker.getContainer(container).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
-  const stream = await run.start({});
-  const chunks: Buffer[] = [];
-  await new Promise(resolve => {
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', resolve);
-  });
-  return demultiplex(Buffer.concat(chunks));
-}
 
 beforeAll(async () => {
   token = await tokenFor(user);

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import Docker from 'dockerode';
 import { escapeName } from '../../src/naming.js';
-import { demultiplex } from '../support/docker.js';
+import { exec } from '../support/docker.js';
 import { GitServer } from '../support/gitServer.js';
 import { buildUrl, hubApi, hubUrl, namePrefix, readEventStream, tokenFor } from '../support/hubSession.js';
 
@@ -21,17 +21,6 @@ let repo: string;
 
 const containerName = (user: string, server: string) => `${namePrefix}-${escapeName(user)}--${escapeName(server)}`;
 const last = (events: Array<{ phase: string }>) => events[events.length - 1];
-
-async function exec(container: string, command: string[]): Promise<string> {
-  const run = await docker.getContainer(container).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
-  const stream = await run.start({});
-  const chunks: Buffer[] = [];
-  await new Promise(resolve => {
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', resolve);
-  });
-  return demultiplex(Buffer.concat(chunks));
-}
 
 const api = (user: string, path: string, init: RequestInit = {}) =>
   fetch(`${hubUrl}/services/envhub/api${path}`, {

@@ -1,3 +1,5 @@
+import Docker from 'dockerode';
+
 /** Output of a container or exec stream without Docker's 8-byte multiplexing headers. */
 export function demultiplex(raw: Buffer): string {
   const parts: Buffer[] = [];
@@ -5,4 +7,16 @@ export function demultiplex(raw: Buffer): string {
     parts.push(raw.subarray(i + 8, i + 8 + raw.readUInt32BE(i + 4)));
   }
   return Buffer.concat(parts).toString('utf8');
+}
+
+/** Runs `command` in a running container and returns its output (stdout and stderr). */
+export async function exec(container: string, command: string[], docker = new Docker()): Promise<string> {
+  const run = await docker.getContainer(container).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+  const stream = await run.start({});
+  const chunks: Buffer[] = [];
+  await new Promise(resolve => {
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', resolve);
+  });
+  return demultiplex(Buffer.concat(chunks));
 }
