@@ -1,4 +1,4 @@
-import { Mount } from '@envhub/schema';
+import { EventStreamParser, Mount } from '@envhub/schema';
 import { PageConfig } from '@jupyterlab/coreutils';
 
 import {
@@ -288,8 +288,8 @@ export async function launchStream(
   });
   const parser = new EventStreamParser();
   let final: ILaunchEvent | null = null;
-  const take = (events: ILaunchEvent[]): void => {
-    for (const event of events) {
+  const take = (values: unknown[]): void => {
+    for (const event of values.filter(isLaunchEvent)) {
       if (final) {
         return;
       }
@@ -338,62 +338,9 @@ export async function launchStream(
   return final;
 }
 
-/**
- * Reads a `text/event-stream` body, chunk by chunk, into launch events:
- * `data:` lines of a block are joined, comments (`:keepalive`) and other fields are skipped.
- */
-export class EventStreamParser {
-  /**
-   * Add a chunk of text and return the events completed by it.
-   */
-  push(chunk: string): ILaunchEvent[] {
-    this._buffer += chunk;
-    const events: ILaunchEvent[] = [];
-    // A block ends at an empty line; a trailing lone \r may still become \r\n.
-    const lines = this._buffer.split(/\r\n|\n|\r(?!$)/);
-    this._buffer = lines.pop() ?? '';
-    for (const line of lines) {
-      this._line(line, events);
-    }
-    return events;
-  }
-
-  /**
-   * The stream ended: return the event of a last block that had no empty line after it.
-   */
-  end(): ILaunchEvent[] {
-    const events: ILaunchEvent[] = [];
-    if (this._buffer) {
-      this._line(this._buffer.replace(/\r$/, ''), events);
-      this._buffer = '';
-    }
-    this._line('', events);
-    return events;
-  }
-
-  private _line(line: string, into: ILaunchEvent[]): void {
-    if (line === '') {
-      if (this._data.length > 0) {
-        const event = parseJson(this._data.join('\n'));
-        if (event && typeof event === 'object' && 'phase' in event) {
-          into.push(event as ILaunchEvent);
-        }
-      }
-      this._data = [];
-      return;
-    }
-    if (line.startsWith(':')) {
-      return;
-    }
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    if (field === 'data') {
-      this._data.push(colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, ''));
-    }
-  }
-
-  private _buffer = '';
-  private _data: string[] = [];
+/** Whether an event-stream value is a launch event (it has a phase). */
+function isLaunchEvent(value: unknown): value is ILaunchEvent {
+  return typeof value === 'object' && value !== null && 'phase' in value;
 }
 
 function parseJson(text: string): unknown {

@@ -96,7 +96,8 @@ export interface VolumeView {
   mountedBy: string[];
 }
 
-const escapeHtml = (text: string) =>
+/** Escapes text for HTML element content and attribute values. */
+export const escapeHtml = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 /** The badge snippets (Markdown, reStructuredText, HTML) linking `badgeUrl` to `launchUrl`. */

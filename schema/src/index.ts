@@ -27,6 +27,7 @@ export {
 } from './launchUrl.js';
 export {
   badgeSnippets,
+  escapeHtml,
   type BadgeSnippets,
   type EffectiveResources,
   type ServerView,
@@ -34,3 +35,4 @@ export {
   type VolumeMembers,
   type VolumeView
 } from './api.js';
+export { EventStreamParser } from './eventStream.js';

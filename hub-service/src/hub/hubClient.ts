@@ -1,3 +1,4 @@
+import { EventStreamParser } from '@envhub/schema';
 import { EnvhubError } from '../errors.js';
 
 /** The parts of the Hub's user model envhub reads. */
@@ -139,21 +140,11 @@ export class HubClient {
     });
     if (!response.ok || !response.body) await this.fail(response, `report progress of ${user}/${server}`);
     const decoder = new TextDecoder();
-    let buffer = '';
+    const parser = new EventStreamParser();
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = block
-          .split('\n')
-          .filter(line => line.startsWith('data:'))
-          .map(line => line.slice(5).trim())
-          .join('\n');
-        if (data) yield JSON.parse(data) as HubProgress;
-      }
+      yield* parser.push(decoder.decode(chunk, { stream: true })) as HubProgress[];
     }
+    yield* parser.push(decoder.decode()).concat(parser.end()) as HubProgress[];
   }
 
   private sharePath(owner: string, server: string): string {

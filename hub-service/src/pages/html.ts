@@ -1,7 +1,4 @@
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, ch => `&#${ch.charCodeAt(0)};`);
-}
+import { escapeHtml } from '@envhub/schema';
 
 /** A tagged template that escapes every interpolated value unless it is already `Html`. */
 export class Html {

@@ -1,3 +1,4 @@
+import { EventStreamParser } from '@envhub/schema';
 import { request } from 'node:http';
 
 /**
@@ -67,10 +68,7 @@ export type StreamEvent = { phase: string; message?: string; url?: string; [key:
 export async function readEventStream(url: string, token: string): Promise<{ status: number; events: StreamEvent[]; body: string }> {
   const response = await fetch(url, { headers: { Accept: 'text/event-stream', Authorization: `Bearer ${token}` } });
   const body = await response.text();
-  const events = body
-    .split('\n\n')
-    .filter(block => block.startsWith('data:'))
-    .map(block => JSON.parse(block.slice(5)) as StreamEvent);
+  const events = EventStreamParser.parse(body) as StreamEvent[];
   return { status: response.status, events, body };
 }
 
