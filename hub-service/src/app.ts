@@ -26,6 +26,7 @@ function editQuery(spec: EnvironmentSpec): string {
 
 const clientScripts = fileURLToPath(new URL('./pages/client/', import.meta.url));
 const stylesheets = fileURLToPath(new URL('../static/', import.meta.url));
+const eventStreamModule = fileURLToPath(import.meta.resolve('@envhub/schema/eventStream'));
 
 /** Builds the express app; every route is mounted under the service prefix. */
 export function createApp(deps: AppDeps): express.Express {
@@ -40,6 +41,8 @@ export function createApp(deps: AppDeps): express.Express {
   const router = express.Router();
   router.use(express.json({ limit: '1mb' }), express.urlencoded({ extended: false, limit: '64kb' }));
   router.use('/static', express.static(clientScripts, { index: false }), express.static(stylesheets, { index: false }));
+  // The schema's event-stream parser, for the page script (mapped by the page's import map).
+  router.get('/static/schema/eventStream.js', (_req, res) => res.type('text/javascript').sendFile(eventStreamModule));
   router.get('/oauth_callback', deps.auth.callback);
 
   router.get('/', deps.auth.require('page'), async (req, res) => {

@@ -23,6 +23,7 @@ export function layout(options: { title: string; prefix: string; body: Html; xsr
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${options.title} · envhub</title>
 <link rel="stylesheet" href="${options.prefix}static/envhub.css">
+<script type="importmap">{"imports": {"@envhub/schema/eventStream": "${options.prefix}static/schema/eventStream.js"}}</script>
 </head>
 <body data-prefix="${options.prefix}" data-xsrf="${options.xsrf ?? ''}">
 <header class="envhub-header"><a href="${options.prefix}">envhub</a><a href="/hub/home">Hub home</a></header>

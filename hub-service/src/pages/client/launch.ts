@@ -1,4 +1,7 @@
 // Browser script of the home page: starts a launch and shows its event stream until `ready`.
+// `@envhub/schema/eventStream` reaches the browser through the page's import map (pages/html.ts).
+import { EventStreamParser } from '@envhub/schema/eventStream';
+
 const prefix = document.body.dataset.prefix ?? '/';
 const xsrf = document.body.dataset.xsrf ?? '';
 const form = document.getElementById('envhub-launch-form') as HTMLFormElement | null;
@@ -34,17 +37,11 @@ async function launch(url: string): Promise<void> {
     return;
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
+  const parser = new EventStreamParser();
   for (;;) {
     const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value;
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      if (!block.startsWith('data:')) continue;
-      const event = JSON.parse(block.slice(5)) as LaunchEvent;
+    const events = (done ? parser.end() : parser.push(value)) as LaunchEvent[];
+    for (const event of events) {
       phase.textContent = event.phase;
       if (event.message) logView.textContent += event.message;
       logView.scrollTop = logView.scrollHeight;
@@ -54,6 +51,7 @@ async function launch(url: string): Promise<void> {
       }
       if (event.phase === 'failed') return;
     }
+    if (done) return;
   }
 }
 
