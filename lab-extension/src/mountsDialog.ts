@@ -35,6 +35,8 @@ export interface IMountsEditorOptions {
   message?: string;
   /** Creates a volume; the editor then offers it and mounts it in a new row. */
   createVolume: (name: string) => Promise<IEnvhubVolume>;
+  /** Where volumes' members are managed (the envhub page). */
+  volumesPageUrl?: string;
 }
 
 const accessLabel = (volume: IEnvhubVolume): string =>
@@ -75,6 +77,14 @@ export class MountsEditor extends Widget implements Dialog.IBodyWidget<Mount[]> 
     note.textContent = options.volumes.length
       ? `Volumes you may mount: ${options.volumes.map(v => `${v.name} (${accessLabel(v)})`).join(', ')}.`
       : 'You may not mount any volume yet: create one below, or ask a volume’s owner to add you.';
+    if (options.volumesPageUrl) {
+      const page = document.createElement('a');
+      page.href = options.volumesPageUrl;
+      page.target = '_blank';
+      page.rel = 'noopener';
+      page.textContent = 'Manage volumes and who may mount them';
+      note.append(' ', page);
+    }
     this.node.append(this._rows, add, this._datalist, note, this._createForm());
     options.mounts.forEach((mount, index) => this._addRow(mount, index));
   }
@@ -217,6 +227,7 @@ export async function editMounts(
         volumes,
         errors,
         message,
+        volumesPageUrl: `${connection.serviceUrl.replace(/\/*$/, '/')}#envhub-volumes-section`,
         createVolume: async name => {
           const volume = await createVolume(connection, name);
           volumes = [...volumes, volume];

@@ -49,9 +49,14 @@ export function openApiDocument(prefix: string): object {
         },
         Server: {
           type: 'object',
-          properties: Object.fromEntries(
-            ['owner', 'name', 'displayName', 'repoUrl', 'ref', 'commit', 'image', 'createdAt', 'state', 'url', 'buildId'].map(k => [k, { type: ['string', 'null'] }])
-          )
+          properties: {
+            ...Object.fromEntries(
+              ['owner', 'name', 'displayName', 'repoUrl', 'ref', 'commit', 'image', 'createdAt', 'state', 'url', 'buildId', 'launchUrl', 'badgeUrl'].map(k => [k, { type: ['string', 'null'] }])
+            ),
+            spec: { $ref: '#/components/schemas/EnvironmentSpec' },
+            canManage: { type: 'boolean', description: 'the viewer is the owner or an admin' },
+            mountsPending: { type: 'boolean', description: "the spec's mounts differ from those the running server started with" }
+          }
         }
       }
     },

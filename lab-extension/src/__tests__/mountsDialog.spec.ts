@@ -35,6 +35,14 @@ describe('MountsEditor', () => {
     expect(options).toEqual(["course (teacher's, read-only for you)", 'scratch (yours)']);
     expect(field(rows(editor)[0], 'source').getAttribute('list')).toBe(editor.node.querySelector('datalist')!.id);
     expect(editor.getValue()).toEqual(start);
+    expect(editor.node.querySelector('a')).toBeNull();
+  });
+
+  it('links to the page where volumes and their members are managed', () => {
+    const editor = new MountsEditor({ mounts: [], volumes, createVolume: noCreate, volumesPageUrl: '/services/envhub/#envhub-volumes-section' });
+    const link = editor.node.querySelector('a')!;
+    expect(link.getAttribute('href')).toBe('/services/envhub/#envhub-volumes-section');
+    expect(link.target).toBe('_blank');
   });
 
   it('adds, changes and removes rows; empty rows are dropped', () => {
