@@ -219,7 +219,16 @@ describe('sharing and managing a server', () => {
       components: { schemas: { EnvironmentSpec: { properties: Record<string, unknown> } } };
     };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/build/{provider}/{spec}', '/api/servers/{owner}/{name}', '/api/builds/{id}']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/build/{provider}/{spec}',
+        '/api/servers/{owner}/{name}',
+        '/api/servers/{owner}/{name}/mounts',
+        '/api/volumes',
+        '/api/volumes/{name}/members',
+        '/api/builds/{id}'
+      ])
+    );
     expect(Object.keys(doc.components.schemas.EnvironmentSpec.properties)).toEqual(expect.arrayContaining(['repo', 'ref', 'name', 'resources', 'collaborators']));
   });
 
