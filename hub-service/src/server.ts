@@ -8,6 +8,7 @@ import { ImageCache } from './images/imageCache.js';
 import { basePython, ImageBuilder } from './images/imageBuilder.js';
 import { Launcher } from './launches/launcher.js';
 import { Reaper } from './launches/reaper.js';
+import { resyncGroupShares } from './launches/shares.js';
 import { effectiveResources, loadSiteConfig } from './policy/siteConfig.js';
 import { log } from './log.js';
 import { Store } from './store/store.js';
@@ -57,8 +58,19 @@ const reaper = new Reaper(
   { intervalMs: 60_000 }
 );
 
+// Group collaborators are shared with member by member (JupyterHub 6.1 leaves group shares out of
+// tokens), so group changes are followed every few minutes: joiners get in, leavers lose access.
+const GROUP_RESYNC_MS = 5 * 60_000;
+const resyncGroups = (): void => {
+  const servers = store.allServers().map(record => ({ owner: record.owner, name: record.name, collaborators: record.spec.collaborators }));
+  void resyncGroupShares(hub, servers)
+    .catch((err: unknown) => log.error('shares.resync_failed', { error: (err as Error).message }))
+    .finally(() => setTimeout(resyncGroups, GROUP_RESYNC_MS).unref());
+};
+
 const version = await hub.version();
 reaper.start();
+setTimeout(resyncGroups, GROUP_RESYNC_MS).unref();
 const server = createApp({ site, hubBaseUrl: config.hubBaseUrl, prefix: config.prefix, internalSecret: config.internalSecret, publicUrl: config.publicUrl, hub, auth, launcher, store, docker, volumes }).listen(
   config.listenPort,
   config.listenHost,

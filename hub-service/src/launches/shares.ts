@@ -74,3 +74,27 @@ export async function syncCollaborators(hub: SharesHub, owner: string, server: s
   if (toAdd.length > 0 || toRemove.length > 0) log.info('shares.synced', { owner, server, ...changes });
   return changes;
 }
+
+/**
+ * Keeps the shares of servers shared with groups in step with the groups' members: syncs each
+ * server the Hub has, so that members who joined since get a share of their own and members who
+ * left lose theirs (see syncCollaborators). Returns how many shares changed; a failing server is
+ * logged and skipped.
+ */
+export async function resyncGroupShares(
+  hub: SharesHub & Pick<HubClient, 'getServer'>,
+  servers: Array<{ owner: string; name: string; collaborators?: Collaborators }>
+): Promise<number> {
+  let changed = 0;
+  for (const { owner, name, collaborators } of servers) {
+    if (!collaborators?.groups?.length) continue;
+    try {
+      if (!(await hub.getServer(owner, name))) continue;
+      const changes = await syncCollaborators(hub, owner, name, collaborators);
+      changed += changes.added.length + changes.removed.length;
+    } catch (err) {
+      log.warn('shares.resync_failed', { owner, server: name, error: (err as Error).message });
+    }
+  }
+  return changed;
+}

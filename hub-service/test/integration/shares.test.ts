@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import type { HubClient } from '../../src/hub/hubClient.js';
-import { checkCollaborators, syncCollaborators } from '../../src/launches/shares.js';
+import { checkCollaborators, resyncGroupShares, syncCollaborators } from '../../src/launches/shares.js';
 import { GitServer } from '../support/gitServer.js';
 import { buildUrl, hubApi, hubUrl, readEventStream, tokenFor } from '../support/hubSession.js';
 import { serviceHubClient } from '../support/serviceHub.js';
@@ -91,6 +91,26 @@ test('a group share is granted with the default scope; shares not asked for are 
 
 test('members of a shared group reach the server', async () => {
   expect(await statusFor(cy)).toBe(200);
+});
+
+test('a resync follows the group: a member who joins gets in, one who leaves loses access', async () => {
+  const servers = [
+    { owner, name: server, collaborators: { users: [], groups: [group] } },
+    // Skipped: no groups, or not a server the Hub has.
+    { owner, name: 'no-such-server', collaborators: { groups: [group] } },
+    { owner, name: server, collaborators: { users: [bob] } }
+  ];
+  expect(await resyncGroupShares(hub, servers)).toBe(0);
+  expect((await hubApi(admin, `/groups/${group}/users`, { method: 'POST', body: JSON.stringify({ users: [bob] }) })).status).toBe(200);
+  expect((await hubApi(admin, `/groups/${group}/users`, { method: 'DELETE', body: JSON.stringify({ users: [cy] }) })).status).toBe(200);
+  expect(await resyncGroupShares(hub, servers)).toBe(2);
+  expect(await sharedWith()).toEqual([`group:${group}`, `user:${bob}`]);
+  expect(await statusFor(bob)).toBe(200);
+  expect([403, 404]).toContain(await statusFor(cy));
+  // Back as it was for the tests below.
+  await hubApi(admin, `/groups/${group}/users`, { method: 'POST', body: JSON.stringify({ users: [cy] }) });
+  await hubApi(admin, `/groups/${group}/users`, { method: 'DELETE', body: JSON.stringify({ users: [bob] }) });
+  expect(await resyncGroupShares(hub, servers)).toBe(2);
 });
 
 test('shares are read across pages', async () => {
