@@ -250,6 +250,7 @@ export class Launcher {
    */
   async setCollaborators(owner: string, name: string, given: unknown): Promise<ServerRecord> {
     const record = this.requireRecord(owner, name);
+    if (given === undefined) throw new EnvhubError(400, 'invalid_spec', 'send the collaborators as JSON: {"users": [...], "groups": [...]}');
     const validation = validateSpec({ ...record.spec, collaborators: given });
     if (!validation.ok) throw new EnvhubError(400, 'invalid_spec', validation.errors.map(e => e.message).join('; '));
     const collaborators = validation.spec.collaborators;
@@ -266,6 +267,7 @@ export class Launcher {
    */
   async setMounts(owner: string, name: string, given: unknown): Promise<ServerRecord> {
     const record = this.requireRecord(owner, name);
+    if (given === undefined) throw new EnvhubError(400, 'invalid_spec', 'send the mounts as a JSON list: [{"source": "volume", "target": "/mnt/data", "readOnly": false}]');
     const validation = validateSpec({ ...record.spec, mounts: given });
     if (!validation.ok) throw new EnvhubError(400, 'invalid_spec', validation.errors.map(e => e.message).join('; '));
     const { mounts } = validation.spec;

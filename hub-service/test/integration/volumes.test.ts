@@ -120,6 +120,13 @@ describe('a shared volume', () => {
     const bad = await api(owner, `/servers/${owner}/own/mounts`, { method: 'PUT', body: JSON.stringify([{ source: volume, target: '/etc' }]) });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { message: string }).message).toContain('mounts.0.target does not have the expected form');
+    // Nothing clears the mounts by accident: an empty or non-JSON body is refused.
+    const empty = await api(owner, `/servers/${owner}/own/mounts`, { method: 'PUT' });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { message: string }).message).toContain('mounts must be array');
+    const text = await api(owner, `/servers/${owner}/own/mounts`, { method: 'PUT', headers: { 'Content-Type': 'text/plain' }, body: '[]' });
+    expect(text.status).toBe(400);
+    expect(((await text.json()) as { message: string }).message).toContain('send the mounts as a JSON list');
     const forbidden = await api(member, `/servers/${member}/reader/mounts`, { method: 'PUT', body: JSON.stringify([{ source: second, target: '/mnt/x' }]) });
     expect(forbidden.status).toBe(403);
 
