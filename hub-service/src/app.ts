@@ -12,7 +12,7 @@ import { effectiveResources } from './policy/siteConfig.js';
 import { log } from './log.js';
 import { buildPage } from './pages/buildPage.js';
 import { homePage } from './pages/homePage.js';
-import { html, layout } from './pages/html.js';
+import { BROWSER_IMPORTS, html, layout } from './pages/html.js';
 
 export type AppDeps = ApiDeps;
 
@@ -26,7 +26,8 @@ function editQuery(spec: EnvironmentSpec): string {
 
 const clientScripts = fileURLToPath(new URL('./pages/client/', import.meta.url));
 const stylesheets = fileURLToPath(new URL('../static/', import.meta.url));
-const eventStreamModule = fileURLToPath(import.meta.resolve('@envhub/schema/eventStream'));
+/** Modules of `@envhub/schema` without imports, which pages load as they are (see BROWSER_IMPORTS). */
+const BROWSER_MODULES = new Map<string, string>(BROWSER_IMPORTS.map(name => [name, fileURLToPath(import.meta.resolve(`@envhub/schema/${name}`))]));
 
 /** Builds the express app; every route is mounted under the service prefix. */
 export function createApp(deps: AppDeps): express.Express {
@@ -41,8 +42,12 @@ export function createApp(deps: AppDeps): express.Express {
   const router = express.Router();
   router.use(express.json({ limit: '1mb' }), express.urlencoded({ extended: false, limit: '64kb' }));
   router.use('/static', express.static(clientScripts, { index: false }), express.static(stylesheets, { index: false }));
-  // The schema's event-stream parser, for the page script (mapped by the page's import map).
-  router.get('/static/schema/eventStream.js', (_req, res) => res.type('text/javascript').sendFile(eventStreamModule));
+  // The schema's browser modules, for the page script (mapped by the page's import map).
+  router.get('/static/schema/:module.js', (req: Request<{ module: string }>, res, next) => {
+    const path = BROWSER_MODULES.get(req.params.module);
+    if (path) res.type('text/javascript').sendFile(path);
+    else next();
+  });
   router.get('/oauth_callback', deps.auth.callback);
 
   router.get('/', deps.auth.require('page'), async (req, res) => {

@@ -17,8 +17,6 @@ export {
   specDiff,
   launchParameterNames,
   launchParameters,
-  encodeMount,
-  decodeMount,
   type LaunchParameter,
   type SchemaNode,
   type LaunchQuery,
@@ -36,3 +34,4 @@ export {
   type VolumeView
 } from './api.js';
 export { EventStreamParser } from './eventStream.js';
+export { encodeMount, decodeMount } from './mounts.js';

@@ -7,6 +7,7 @@
  * (`resources.memory` → `memory`) and lists given as repeated parameters under a singular name.
  */
 import type { EnvironmentSpec } from './generated/environment.js';
+import { decodeMount, encodeMount, type Mount } from './mounts.js';
 import { gitProviderPath, parseProviderSpec } from './providers.js';
 import { environmentSchema, fieldName, validateSpec, withDefaults, type FieldError, type Validation } from './validate.js';
 
@@ -87,24 +88,6 @@ export const launchParameterNames: readonly string[] = [
   ...launchParams.map(param => param.name),
   ...Object.keys(pathParams).filter(name => !paramsByName.has(name))
 ];
-
-interface Mount {
-  source: string;
-  target: string;
-  readOnly?: boolean;
-}
-
-/** A mount as launch links and forms write it: `volume:path` or `volume:path:ro`. */
-export const encodeMount = (mount: Mount): string => `${mount.source}:${mount.target}${mount.readOnly ? ':ro' : ''}`;
-
-/** Reads `volume:path`, `volume:path:ro` or `volume:path:rw`; null for anything else. */
-export function decodeMount(value: string): Mount | null {
-  const [source, target, mode, ...rest] = value.split(':');
-  if (!source || !target || rest.length > 0) return null;
-  if (mode === undefined) return { source, target };
-  if (mode === 'ro' || mode === 'rw') return { source, target, readOnly: mode === 'ro' };
-  return null;
-}
 
 const encodeScalar = (value: unknown): string => (typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
 

@@ -118,4 +118,33 @@ test('a volume is created, shared read-only, mounted by a launch, and kept while
   }, `${hubUrl}/user/${colleague}/course/`);
   expect(read).toBe('from the owner');
   await theirs.context().close();
+
+  // The owner makes the mount read-only from the page: saved at once, applied by a restart.
+  await page.goto(home);
+  const mounts = page.locator('#envhub-servers tr[data-server="with-data"] details.mounts');
+  await mounts.locator('summary').click();
+  await expect(mounts.locator('textarea')).toHaveValue(`${volume}:/home/jovyan/data`);
+  await mounts.locator('textarea').fill('not a mount');
+  await mounts.getByRole('button', { name: 'Save mounts' }).click();
+  await expect.poll(() => dialogs.join('\n')).toContain('mounts.0 must be object');
+  await mounts.locator('textarea').fill(`${volume}:/home/jovyan/data:ro`);
+  await mounts.getByRole('button', { name: 'Save mounts' }).click();
+  const restart = page.locator('#envhub-servers tr[data-server="with-data"] button[data-action="restart"]');
+  await expect(restart).toBeVisible();
+  await restart.click();
+  await page.waitForURL(new RegExp(`/user/${owner}/with-data/lab`), { timeout: 240_000 });
+  const status = await page.evaluate(async base => {
+    const token = JSON.parse(document.getElementById('jupyter-config-data')!.textContent!).token as string;
+    const put = await fetch(`${base}api/contents/data/more.txt`, {
+      method: 'PUT',
+      headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'file', format: 'text', content: 'refused' })
+    });
+    const read = await fetch(`${base}api/contents/data/hello.txt?content=1`, { headers: { Authorization: `token ${token}` } });
+    return [put.status, read.status];
+  }, `${hubUrl}/user/${owner}/with-data/`);
+  expect(status[0]).toBeGreaterThanOrEqual(400);
+  expect(status[1]).toBe(200);
+  await page.goto(home);
+  await expect(page.locator('#envhub-servers tr[data-server="with-data"] button[data-action="restart"]')).toHaveCount(0);
 });

@@ -1,4 +1,4 @@
-import { environmentSchema, launchParameters, launchPath, type EnvironmentSpec, type VolumeMember, type VolumeView } from '@envhub/schema';
+import { encodeMount, environmentSchema, launchParameters, launchPath, type EnvironmentSpec, type VolumeMember, type VolumeView } from '@envhub/schema';
 import type { ServerView } from '../launches/serverView.js';
 import type { SiteConfig } from '../policy/siteConfig.js';
 import { html, layout, type Html } from './html.js';
@@ -91,6 +91,12 @@ function serverRow(data: HomePageData, s: ServerView): Html {
   <td class="state">${s.state}</td>
   <td>${s.buildId ? html`<a class="build-log" href="${data.prefix}builds/${s.buildId}">build log</a>` : ''}</td>
   <td class="actions">${s.state === 'running' && s.url ? html`<a class="button" href="${s.url}">open</a>${action('stop', 'stop')}` : action('start', 'start')}${s.mountsPending ? action('restart', 'restart (apply mounts)') : ''}${action('relaunch', 'relaunch')}${action('delete', 'delete')}
+  <details class="mounts"><summary>mounts (${String(s.spec.mounts?.length ?? 0)})</summary>
+    <form class="envhub-mounts" data-owner="${s.owner}" data-name="${s.name}">
+      <label>Mounts <textarea name="mounts" rows="3" placeholder="course-data:/mnt/course:ro">${(s.spec.mounts ?? []).map(encodeMount).join('\n')}</textarea>
+        <small>One per line: volume:/mnt/path, or volume:/mnt/path:ro for read-only. Applied when the server next starts.</small></label>
+      <button type="submit">Save mounts</button>
+    </form></details>
   <details class="share"><summary>share</summary>
     <label>Launch link <input readonly class="launch-link" value="${launchUrl}"></label>
     <label>Markdown <input readonly value="${snippets.markdown}"></label>

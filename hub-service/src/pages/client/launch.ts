@@ -1,6 +1,7 @@
 // Browser script of the home page: starts a launch and shows its event stream until `ready`.
 // `@envhub/schema/eventStream` reaches the browser through the page's import map (pages/html.ts).
 import { EventStreamParser } from '@envhub/schema/eventStream';
+import { decodeMount } from '@envhub/schema/mounts';
 
 const prefix = document.body.dataset.prefix ?? '/';
 const xsrf = document.body.dataset.xsrf ?? '';
@@ -128,6 +129,20 @@ async function callApi(method: string, path: string, body?: unknown): Promise<vo
   }
   window.location.reload();
 }
+
+// A server's mounts, one per line; a line that is not volume:path[:ro] is sent as it is, for the
+// service to name it.
+document.querySelectorAll<HTMLFormElement>('form.envhub-mounts').forEach(mountsForm =>
+  mountsForm.addEventListener('submit', event => {
+    event.preventDefault();
+    const lines = String(new FormData(mountsForm).get('mounts') ?? '')
+      .split('\n')
+      .map(line => line.trim())
+      .filter(Boolean);
+    const { owner, name } = mountsForm.dataset;
+    void callApi('PUT', `servers/${owner}/${name}/mounts`, lines.map(line => decodeMount(line) ?? line));
+  })
+);
 
 // Volumes: create one, change a volume's members, delete one.
 document.getElementById('envhub-volume-form')?.addEventListener('submit', event => {
