@@ -52,7 +52,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   router.get('/', deps.auth.require('page'), async (req, res) => {
     const user = res.locals.user as HubUser;
-    const context = { origin: publicOrigin(req, deps.publicUrl), prefix: deps.prefix, site: deps.site, viewer: user };
+    const context = { origin: publicOrigin(req, deps.publicUrl), prefix: deps.prefix, site: deps.site, viewer: user, volumes: deps.volumes };
     const servers = await Promise.all(deps.store.listServers(user.name).map(record => describeServer(deps.hub, deps.store, record, context)));
     const prefill = Object.fromEntries(Object.entries(req.query).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
     res.type('html').send(

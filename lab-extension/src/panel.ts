@@ -371,7 +371,7 @@ export class EnvhubPanel extends Widget {
  * The mounts of a server: mount path, volume and whether it is read-only.
  */
 export function mounts(server: IEnvhubServer): HTMLElement {
-  const list = server.spec.mounts ?? [];
+  const list = server.mounts;
   const children: HTMLElement[] = [];
   if (list.length === 0) {
     children.push(paragraph(CSS.message, 'No volumes are mounted.'));
@@ -380,10 +380,14 @@ export function mounts(server: IEnvhubServer): HTMLElement {
     items.className = CSS.mounts;
     for (const mount of list) {
       const item = document.createElement('li');
+      item.dataset.source = mount.source;
       item.append(
         code('', mount.target),
         ` ← ${mount.source}${mount.readOnly ? ' (read-only)' : ''}`
       );
+      if (mount.problem) {
+        item.appendChild(paragraph(CSS.error, `Keeps the server from starting: ${mount.problem}`));
+      }
       items.appendChild(item);
     }
     children.push(items);

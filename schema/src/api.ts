@@ -61,6 +61,11 @@ export interface ServerView {
   /** Whether the viewer may change the server (owner or admin), rather than only use it. */
   canManage: boolean;
   /**
+   * The spec's mounts as the server's next start binds them: read-only also where the owner may only
+   * read the volume, and `problem` saying why a mount would refuse the start (a missing or closed volume).
+   */
+  mounts: Array<{ source: string; target: string; readOnly: boolean; problem: string | null }>;
+  /**
    * Whether the spec's mounts differ from those the running server started with: changed mounts
    * are applied at the next start.
    */

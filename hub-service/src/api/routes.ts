@@ -63,7 +63,7 @@ export function apiRoutes(deps: ApiDeps): Router {
   });
 
   const describe = (req: Request, user: HubUser, record: ServerRecord) =>
-    describeServer(hub, store, record, { origin: publicOrigin(req, deps.publicUrl), prefix: deps.prefix, site: deps.site, viewer: user });
+    describeServer(hub, store, record, { origin: publicOrigin(req, deps.publicUrl), prefix: deps.prefix, site: deps.site, viewer: user, volumes });
 
   router.get('/api/servers', auth.require('api'), async (_req, res) => {
     const user = res.locals.user as HubUser;

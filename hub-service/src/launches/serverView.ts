@@ -4,6 +4,7 @@ import { effectiveResources, type SiteConfig } from '../policy/siteConfig.js';
 
 export type { ServerView };
 import type { ServerRecord, Store } from '../store/store.js';
+import type { Volumes } from '../volumes/volumes.js';
 
 /** Where links point and whose view it is. */
 export interface ViewContext {
@@ -11,6 +12,7 @@ export interface ViewContext {
   prefix: string;
   site: SiteConfig;
   viewer: HubUser;
+  volumes: Volumes;
 }
 
 /** Whether `user` may see `record`: its owner, an admin, or one of its collaborators. */
@@ -49,6 +51,7 @@ export async function describeServer(hub: HubClient, store: Store, record: Serve
     resources,
     stopsAt: { idle: plus(running?.last_activity ?? running?.started, resources.idleTimeout), maxAge: plus(running?.started, resources.maxAge) },
     canManage: record.owner === context.viewer.name || Boolean(context.viewer.admin),
+    mounts: (await context.volumes.effectiveMounts(record.owner, record.spec.mounts ?? [])).map(m => ({ ...m, problem: m.problem?.message ?? null })),
     mountsPending: running !== null && (store.startedMounts(record.owner, record.name) ?? '[]') !== JSON.stringify(record.spec.mounts ?? [])
   };
 }

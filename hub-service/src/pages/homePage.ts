@@ -91,7 +91,8 @@ function serverRow(data: HomePageData, s: ServerView): Html {
   <td class="state">${s.state}</td>
   <td>${s.buildId ? html`<a class="build-log" href="${data.prefix}builds/${s.buildId}">build log</a>` : ''}</td>
   <td class="actions">${s.state === 'running' && s.url ? html`<a class="button" href="${s.url}">open</a>${action('stop', 'stop')}` : action('start', 'start')}${s.mountsPending ? action('restart', 'restart (apply mounts)') : ''}${action('relaunch', 'relaunch')}${action('delete', 'delete')}
-  <details class="mounts"><summary>mounts (${String(s.spec.mounts?.length ?? 0)})</summary>
+  <details class="mounts" ${s.mounts.some(m => m.problem) ? html`open` : ''}><summary>mounts (${String(s.mounts.length)})</summary>
+    ${s.mounts.filter(m => m.problem).map(m => html`<p class="problem">Mount of ${m.source} keeps the server from starting: ${m.problem}</p>`)}
     <form class="envhub-mounts" data-owner="${s.owner}" data-name="${s.name}">
       <label>Mounts <textarea name="mounts" rows="3" placeholder="course-data:/mnt/course:ro">${(s.spec.mounts ?? []).map(encodeMount).join('\n')}</textarea>
         <small>One per line: volume:/mnt/path, or volume:/mnt/path:ro for read-only. Applied when the server next starts.</small></label>

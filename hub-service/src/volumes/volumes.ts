@@ -10,6 +10,11 @@ import type { Store, VolumeRecord } from '../store/store.js';
 /** How a user may use a volume: its owner, a member who may write, a member who may only read. */
 export type VolumeAccess = VolumeView['access'];
 
+/** A mount as a start binds it, with what refuses it (see Volumes.effectiveMounts). */
+export interface EffectiveMount extends Required<Mount> {
+  problem: { code: 'no_such_volume' | 'volume_forbidden'; message: string } | null;
+}
+
 /** A Docker bind of a volume, as DockerSpawner's `volumes` takes it. */
 export type VolumeBinding = { bind: string; mode: 'rw' | 'ro' };
 
@@ -147,29 +152,46 @@ export class Volumes {
   }
 
   /**
-   * The Docker binds of `owner`'s mounts. Every volume must exist and be open to `owner`; a member
-   * with read access gets it read-only whatever the mount says. Refuses naming each bad mount.
+   * `owner`'s mounts as their next start binds them: read-only where the mount or the owner's access
+   * says so, and what refuses each mount that cannot be bound (a missing or closed volume).
+   */
+  async effectiveMounts(owner: string, mounts: Mount[]): Promise<EffectiveMount[]> {
+    const groups = new Map<string, Promise<string[]>>();
+    return Promise.all(
+      mounts.map(async (mount): Promise<EffectiveMount> => {
+        const volume = this.store.getVolume(mount.source);
+        const access = volume ? await this.access(owner, volume, groups) : null;
+        const problem: EffectiveMount['problem'] = !volume
+          ? { code: 'no_such_volume', message: `there is no volume "${mount.source}" (create it first)` }
+          : !access
+            ? { code: 'volume_forbidden', message: `${owner} may not mount volume "${mount.source}" (ask its owner, ${volume.owner}, to add them as a member)` }
+            : null;
+        return { source: mount.source, target: mount.target, readOnly: Boolean(mount.readOnly) || access === 'read', problem };
+      })
+    );
+  }
+
+  /**
+   * The Docker binds of `owner`'s mounts (see effectiveMounts). Refuses naming each bad mount:
+   * 403 when a volume is closed to `owner`, else 422 when one does not exist.
    */
   async bindings(owner: string, mounts: Mount[]): Promise<Record<string, VolumeBinding>> {
-    const binds: Record<string, VolumeBinding> = {};
-    const missing: string[] = [];
-    const forbidden: string[] = [];
-    const groups = new Map<string, Promise<string[]>>();
-    for (const [i, mount] of mounts.entries()) {
+    mounts.forEach((mount, i) => {
       const first = mounts.findIndex(m => m.source === mount.source);
       if (first !== i) {
         // DockerSpawner binds each volume once.
         throw new EnvhubError(400, 'invalid_spec', `mounts.${i}.source: volume "${mount.source}" is already mounted by mounts.${first}; mount each volume once`);
       }
-      const volume = this.store.getVolume(mount.source);
-      const access = volume ? await this.access(owner, volume, groups) : null;
-      if (!volume) missing.push(`mounts.${i}.source: there is no volume "${mount.source}" (create it first)`);
-      else if (!access) forbidden.push(`mounts.${i}.source: ${owner} may not mount volume "${mount.source}" (ask its owner, ${volume.owner}, to add them as a member)`);
-      else binds[sharedVolumeName(this.settings.namePrefix, mount.source)] = { bind: mount.target, mode: mount.readOnly || access === 'read' ? 'ro' : 'rw' };
+    });
+    const effective = await this.effectiveMounts(owner, mounts);
+    const problems = effective.flatMap((mount, i) => (mount.problem ? [{ code: mount.problem.code, message: `mounts.${i}.source: ${mount.problem.message}` }] : []));
+    if (problems.length > 0) {
+      const forbidden = problems.some(p => p.code === 'volume_forbidden');
+      throw new EnvhubError(forbidden ? 403 : 422, forbidden ? 'volume_forbidden' : 'no_such_volume', problems.map(p => p.message).join('; '));
     }
-    if (forbidden.length > 0) throw new EnvhubError(403, 'volume_forbidden', [...forbidden, ...missing].join('; '));
-    if (missing.length > 0) throw new EnvhubError(422, 'no_such_volume', missing.join('; '));
-    return binds;
+    return Object.fromEntries(
+      effective.map(mount => [sharedVolumeName(this.settings.namePrefix, mount.source), { bind: mount.target, mode: mount.readOnly ? 'ro' : 'rw' } as VolumeBinding])
+    );
   }
 
   private async manageable(user: HubUser, name: string): Promise<VolumeRecord> {

@@ -105,6 +105,10 @@ describe('a shared volume', () => {
     const { events } = await readEventStream(buildUrl(repo, 'main', { name: 'reader', mount: `${volume}:/mnt/data` }), tokens[member]);
     expect(last(events).phase).toBe('ready');
     expect(await mountsOf(member, 'reader')).toEqual([{ name: `${namePrefix}-volume-${volume}`, target: '/mnt/data', rw: false }]);
+    // The server's view says so too, although the spec asked for read-write.
+    const view = (await (await api(member, `/servers/${member}/reader`)).json()) as { spec: { mounts: unknown[] }; mounts: unknown[] };
+    expect(view.spec.mounts).toEqual([{ source: volume, target: '/mnt/data', readOnly: false }]);
+    expect(view.mounts).toEqual([{ source: volume, target: '/mnt/data', readOnly: true, problem: null }]);
     expect(await exec(containerName(member, 'reader'), ['cat', '/mnt/data/shared.txt'])).toBe('from-owner\n');
     expect(await exec(containerName(member, 'reader'), ['sh', '-c', 'echo x > /mnt/data/mine.txt 2>&1 || echo refused'])).toContain('Read-only file system');
   });

@@ -120,4 +120,18 @@ describe('mounts', () => {
     );
     expect(store.startedMounts('dave', name)).toBeNull();
   });
+
+  test('effective mounts say how each binds and what would refuse it, without throwing', async () => {
+    expect(
+      await volumes.effectiveMounts('bob', [
+        { source: 'course', target: '/mnt/course', readOnly: false },
+        { source: 'private', target: '/mnt/p' },
+        { source: 'gone', target: '/mnt/g', readOnly: true }
+      ])
+    ).toEqual([
+      { source: 'course', target: '/mnt/course', readOnly: true, problem: null },
+      { source: 'private', target: '/mnt/p', readOnly: false, problem: { code: 'volume_forbidden', message: 'bob may not mount volume "private" (ask its owner, teacher, to add them as a member)' } },
+      { source: 'gone', target: '/mnt/g', readOnly: true, problem: { code: 'no_such_volume', message: 'there is no volume "gone" (create it first)' } }
+    ]);
+  });
 });

@@ -57,6 +57,7 @@ export const SERVER: IEnvhubServer = {
   resources: { memory: '1G', cpus: 1, idleTimeout: 3600, maxAge: 86400 },
   stopsAt: { idle: '2026-01-02T04:04:05Z', maxAge: '2026-01-03T03:04:05Z' },
   canManage: true,
+  mounts: [],
   mountsPending: false
 };
 
