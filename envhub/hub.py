@@ -48,6 +48,7 @@ def make_apply_user_options(service_url, secret):
         config = json.loads(response.body)
         spawner.image = config["image"]
         spawner.volumes = config["volumes"]
+        spawner.mounts = config["mounts"]
         spawner.environment = {**spawner.environment, **config["environment"]}
         spawner.mem_limit = config["mem_limit"]
         spawner.cpu_limit = config["cpu_limit"]

@@ -47,6 +47,8 @@ const invalid: Array<[string, unknown, string, string, string]> = [
   ['mounts', mount('/mnt/a/..'), 'mounts.0.target', 'does not have the expected form', "no '.' or '..' segments"],
   ['mounts', mount('/mnt/./a'), 'mounts.0.target', 'does not have the expected form', "no '.' or '..' segments"],
   ['mounts', mount('/mnt/a:b'), 'mounts.0.target', 'does not have the expected form', "no ':'"],
+  // DockerSpawner formats mount paths as Python templates: braces would reach its namespace.
+  ['mounts', mount('/mnt/{username}'), 'mounts.0.target', 'does not have the expected form', "'{' or '}'"],
   ['mounts', mount('/mnt/data/'), 'mounts.0.target', 'does not have the expected form', 'no trailing /'],
   ['mounts', mount('mnt/data'), 'mounts.0.target', 'does not have the expected form', 'An absolute path'],
   ['mounts', mount('/mnt/data', 'Data'), 'mounts.0.source', 'does not have the expected form', 'lower-case letters'],

@@ -14,7 +14,7 @@ import { checkRepoUrl } from '../repos/repoPolicy.js';
 import { checkCollaborators, syncCollaborators } from './shares.js';
 import type { ServerRecord, Store } from '../store/store.js';
 import { parseSize } from '../units.js';
-import type { Volumes } from '../volumes/volumes.js';
+import type { DockerMount, Volumes } from '../volumes/volumes.js';
 
 /** A launch of a validated spec (its `name` filled in) into one of `owner`'s servers. */
 export interface LaunchRequest {
@@ -33,7 +33,10 @@ export interface LaunchRequest {
 /** What the Hub's apply_user_options hook applies to the spawner: nothing else is taken from users. */
 export interface SpawnConfig {
   image: string;
+  /** The server's home volume. */
   volumes: Record<string, { bind: string; mode: 'rw' | 'ro' }>;
+  /** Its shared volumes. */
+  mounts: DockerMount[];
   environment: Record<string, string>;
   /** Bytes and cores, from the spec within the site's caps. */
   mem_limit: number;
@@ -91,7 +94,7 @@ export class Launcher {
     applyLaunchPolicy(spec, this.settings.site);
     await checkRepoUrl(spec.repo, this.settings.allowedRepoHosts);
     await checkCollaborators(this.hub, owner, spec.collaborators);
-    await this.volumes.bindings(owner, spec.mounts);
+    await this.volumes.dockerMounts(owner, spec.mounts);
     const existing = this.store.getServer(owner, spec.name);
     if (!existing) {
       const count = this.store.listServers(owner).length;
@@ -271,7 +274,7 @@ export class Launcher {
     const validation = validateSpec({ ...record.spec, mounts: given });
     if (!validation.ok) throw new EnvhubError(400, 'invalid_spec', validation.errors.map(e => e.message).join('; '));
     const { mounts } = validation.spec;
-    await this.volumes.bindings(owner, mounts);
+    await this.volumes.dockerMounts(owner, mounts);
     const updated = { ...record, spec: { ...record.spec, mounts }, updatedAt: new Date().toISOString() };
     this.store.saveServer(updated);
     log.info('server.mounts', { owner, server: name, mounts: mounts.length });
@@ -313,17 +316,18 @@ export class Launcher {
       const { memory, cpus } = effectiveResources(spec, this.settings.site);
       return { mem_limit: parseSize(memory), cpu_limit: cpus };
     };
-    if (ticket === undefined) return { image: this.settings.baseImage, volumes: home, environment: {}, ...limits({}) };
+    if (ticket === undefined) return { image: this.settings.baseImage, volumes: home, mounts: [], environment: {}, ...limits({}) };
     const record = this.store.serverByTicket(ticket);
     if (!record || record.owner !== user || record.name !== server) {
       throw new EnvhubError(403, 'bad_ticket', `this launch ticket is not valid for ${user}/${server}; launch the server through envhub`);
     }
     const mounts = record.spec.mounts ?? [];
-    const volumes = { ...home, ...(await this.volumes.bindings(user, mounts)) };
+    const dockerMounts = await this.volumes.dockerMounts(user, mounts);
     this.store.setStartedMounts(user, server, JSON.stringify(mounts));
     return {
       image: record.image,
-      volumes,
+      volumes: home,
+      mounts: dockerMounts,
       ...limits(record.spec),
       display_name: record.spec.displayName,
       environment: {

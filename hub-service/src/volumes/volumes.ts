@@ -15,8 +15,17 @@ export interface EffectiveMount extends Required<Mount> {
   problem: { code: 'no_such_volume' | 'volume_forbidden'; message: string } | null;
 }
 
-/** A Docker bind of a volume, as DockerSpawner's `volumes` takes it. */
-export type VolumeBinding = { bind: string; mode: 'rw' | 'ro' };
+/**
+ * A mount as DockerSpawner's `mounts` takes it (docker.types.Mount). `no_copy`: an empty volume is
+ * not filled from the image, as Docker would otherwise do, so shared data never depends on an image.
+ */
+export interface DockerMount {
+  type: 'volume';
+  source: string;
+  target: string;
+  read_only: boolean;
+  no_copy: true;
+}
 
 export interface VolumeSettings {
   namePrefix: string;
@@ -172,26 +181,24 @@ export class Volumes {
   }
 
   /**
-   * The Docker binds of `owner`'s mounts (see effectiveMounts). Refuses naming each bad mount:
-   * 403 when a volume is closed to `owner`, else 422 when one does not exist.
+   * The Docker mounts of `owner`'s mounts (see effectiveMounts), never copying the image's files into
+   * a volume. Refuses naming each bad mount: 403 when a volume is closed to `owner`, else 422 when one
+   * does not exist.
    */
-  async bindings(owner: string, mounts: Mount[]): Promise<Record<string, VolumeBinding>> {
-    mounts.forEach((mount, i) => {
-      const first = mounts.findIndex(m => m.source === mount.source);
-      if (first !== i) {
-        // DockerSpawner binds each volume once.
-        throw new EnvhubError(400, 'invalid_spec', `mounts.${i}.source: volume "${mount.source}" is already mounted by mounts.${first}; mount each volume once`);
-      }
-    });
+  async dockerMounts(owner: string, mounts: Mount[]): Promise<DockerMount[]> {
     const effective = await this.effectiveMounts(owner, mounts);
     const problems = effective.flatMap((mount, i) => (mount.problem ? [{ code: mount.problem.code, message: `mounts.${i}.source: ${mount.problem.message}` }] : []));
     if (problems.length > 0) {
       const forbidden = problems.some(p => p.code === 'volume_forbidden');
       throw new EnvhubError(forbidden ? 403 : 422, forbidden ? 'volume_forbidden' : 'no_such_volume', problems.map(p => p.message).join('; '));
     }
-    return Object.fromEntries(
-      effective.map(mount => [sharedVolumeName(this.settings.namePrefix, mount.source), { bind: mount.target, mode: mount.readOnly ? 'ro' : 'rw' } as VolumeBinding])
-    );
+    return effective.map(mount => ({
+      type: 'volume',
+      source: sharedVolumeName(this.settings.namePrefix, mount.source),
+      target: mount.target,
+      read_only: mount.readOnly,
+      no_copy: true
+    }));
   }
 
   private async manageable(user: HubUser, name: string): Promise<VolumeRecord> {

@@ -37,7 +37,8 @@ beforeAll(async () => {
   expect((await hubApi(admin, `/groups/${group}`, { method: 'POST', body: JSON.stringify({ users: [member] }) })).status).toBe(201);
   git = await GitServer.start();
   repo = git.url('volumes');
-  await git.commit('volumes', { 'README.md': '# volumes\n' });
+  // The image has files where the owner mounts the volume: they must not be copied into it.
+  await git.commit('volumes', { 'README.md': '# volumes\n', 'data/from-image.txt': 'image content\n' });
 });
 
 afterAll(async () => {
@@ -66,6 +67,7 @@ describe('a shared volume', () => {
     expect(status).toBe(200);
     expect(last(events).phase).toBe('ready');
     expect(await mountsOf(owner, 'own')).toEqual([{ name: `${namePrefix}-volume-${volume}`, target: '/home/jovyan/data', rw: true }]);
+    expect(await exec(containerName(owner, 'own'), ['ls', '-A', '/home/jovyan/data'])).toBe('');
     expect(await exec(containerName(owner, 'own'), ['sh', '-c', 'echo from-owner > /home/jovyan/data/shared.txt && whoami'])).toBe('jovyan\n');
     const view = (await (await api(owner, `/volumes/${volume}`)).json()) as { mountedBy: string[] };
     expect(view.mountedBy).toEqual(['own']);

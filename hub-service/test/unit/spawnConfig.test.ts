@@ -37,6 +37,7 @@ test('a ticket yields the recorded image, the server home volume and the environ
   expect(await launcher.spawnConfig('alice', 'x', 'ticket-of-alice-x')).toEqual({
     image: `envhub-a:${commit}`,
     volumes: { 'envhub-home-alice--x': { bind: '/home/jovyan', mode: 'rw' } },
+    mounts: [],
     environment: expect.objectContaining({ ENVHUB_COMMIT: commit, BINDER_REPO_URL: 'https://forge.example.org/a.git' }),
     mem_limit: 1024 ** 3,
     cpu_limit: 0.5
@@ -47,6 +48,7 @@ test('without a ticket a server gets the base image and its own home, nothing el
   expect(await launcher.spawnConfig('bob', 'y', undefined)).toEqual({
     image: 'envhub-base:latest',
     volumes: { 'envhub-home-bob--y': { bind: '/home/jovyan', mode: 'rw' } },
+    mounts: [],
     environment: {},
     mem_limit: 2 * 1024 ** 3,
     cpu_limit: 1
@@ -76,36 +78,34 @@ describe('mounts', () => {
     return { name, ticket: `t-${name}` };
   };
 
-  test('each mount binds its Docker volume; read access forces read-only, the widest grant wins', async () => {
+  const volumeMount = (source: string, target: string, readOnly: boolean) => ({
+    type: 'volume',
+    source: `envhub-volume-${source}`,
+    target,
+    read_only: readOnly,
+    no_copy: true
+  });
+
+  test('each mount mounts its Docker volume, never filled from the image; read access forces read-only', async () => {
     const { name, ticket } = serverWith('bob', [
       { source: 'course', target: '/mnt/course', readOnly: false },
       { source: 'shared', target: '/home/jovyan/shared', readOnly: false }
     ]);
     const config = await launcher.spawnConfig('bob', name, ticket);
-    expect(config.volumes).toEqual({
-      [`envhub-home-bob--${name}`]: { bind: '/home/jovyan', mode: 'rw' },
-      'envhub-volume-course': { bind: '/mnt/course', mode: 'ro' },
-      'envhub-volume-shared': { bind: '/home/jovyan/shared', mode: 'rw' }
-    });
+    expect(config.volumes).toEqual({ [`envhub-home-bob--${name}`]: { bind: '/home/jovyan', mode: 'rw' } });
+    // The widest grant wins: bob is a read-write member of "shared" and in the read-only group too.
+    expect(config.mounts).toEqual([volumeMount('course', '/mnt/course', true), volumeMount('shared', '/home/jovyan/shared', false)]);
     expect(store.startedMounts('bob', name)).toBe(JSON.stringify(store.getServer('bob', name)!.spec.mounts));
   });
 
-  test('the owner and a writing member get what the mount asks for', async () => {
-    const mounts = [{ source: 'course', target: '/mnt/a', readOnly: false }];
+  test('the owner and a writing member get what the mount asks for, one volume at several paths too', async () => {
     for (const owner of ['teacher', 'erin']) {
-      const { name, ticket } = serverWith(owner, mounts);
-      expect((await launcher.spawnConfig(owner, name, ticket)).volumes['envhub-volume-course']).toEqual({ bind: '/mnt/a', mode: 'rw' });
+      const { name, ticket } = serverWith(owner, [
+        { source: 'course', target: '/mnt/a', readOnly: false },
+        { source: 'course', target: '/mnt/b', readOnly: true }
+      ]);
+      expect((await launcher.spawnConfig(owner, name, ticket)).mounts).toEqual([volumeMount('course', '/mnt/a', false), volumeMount('course', '/mnt/b', true)]);
     }
-    const { name, ticket } = serverWith('teacher', [{ ...mounts[0], readOnly: true }]);
-    expect((await launcher.spawnConfig('teacher', name, ticket)).volumes['envhub-volume-course']).toEqual({ bind: '/mnt/a', mode: 'ro' });
-  });
-
-  test('one volume mounted twice is refused (DockerSpawner binds each volume once)', async () => {
-    const { name, ticket } = serverWith('teacher', [
-      { source: 'course', target: '/mnt/a', readOnly: false },
-      { source: 'course', target: '/mnt/b', readOnly: true }
-    ]);
-    await expect(launcher.spawnConfig('teacher', name, ticket)).rejects.toThrow('mounts.1.source: volume "course" is already mounted by mounts.0; mount each volume once');
   });
 
   test('a volume that is not open to the owner, or does not exist, refuses the spawn naming each mount', async () => {
