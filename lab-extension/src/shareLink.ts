@@ -1,10 +1,7 @@
+import { encodeQueryPart } from '@envhub/schema';
 
 /** Binder's ways of naming the path to open; a shared link keeps only `urlpath`. */
 const PATH_PARAMS = new Set(['urlpath', 'labpath', 'filepath']);
-
-// As the service writes launch links: '/' and ':' stay readable in query values.
-const encodeQueryPart = (text: string): string =>
-  encodeURIComponent(text).replace(/%2F/g, '/').replace(/%3A/g, ':');
 
 /**
  * A launch link that opens `notebookPath` in the environment of `launchUrl`:

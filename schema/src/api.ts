@@ -2,7 +2,7 @@
  * The envhub service's answers, as the service sends them and the lab extension reads them:
  * one declaration for both sides.
  */
-import type { EnvironmentSpec } from './generated/environment.js';
+import type { EnvironmentSpec, Mount } from './generated/environment.js';
 
 /** Copy-ready README snippets showing the badge and linking to a launch URL. */
 export interface BadgeSnippets {
@@ -64,7 +64,7 @@ export interface ServerView {
    * The spec's mounts as the server's next start binds them: read-only also where the owner may only
    * read the volume, and `problem` saying why a mount would refuse the start (a missing or closed volume).
    */
-  mounts: Array<{ source: string; target: string; readOnly: boolean; problem: string | null }>;
+  mounts: Array<Required<Mount> & { problem: string | null }>;
   /**
    * Whether the spec's mounts differ from those the running server started with: changed mounts
    * are applied at the next start.

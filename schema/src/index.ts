@@ -17,6 +17,7 @@ export {
   specDiff,
   launchParameterNames,
   launchParameters,
+  encodeQueryPart,
   type LaunchParameter,
   type SchemaNode,
   type LaunchQuery,

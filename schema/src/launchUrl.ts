@@ -6,8 +6,8 @@
  * in the path) is a parameter named after the field, with nested objects flattened
  * (`resources.memory` → `memory`) and lists given as repeated parameters under a singular name.
  */
-import type { EnvironmentSpec } from './generated/environment.js';
-import { decodeMount, encodeMount, type Mount } from './mounts.js';
+import type { EnvironmentSpec, Mount } from './generated/environment.js';
+import { decodeMount, encodeMount } from './mounts.js';
 import { gitProviderPath, parseProviderSpec } from './providers.js';
 import { environmentSchema, fieldName, validateSpec, withDefaults, type FieldError, type Validation } from './validate.js';
 
@@ -138,7 +138,8 @@ export function launchQuery(spec: EnvironmentSpec): URLSearchParams {
 }
 
 // Query values keep '/' and ':' readable (RFC 3986 allows them there); URLSearchParams reads both forms.
-const encodeQueryPart = (text: string): string => encodeURIComponent(text).replace(/%2F/g, '/').replace(/%3A/g, ':');
+/** Encodes a launch-link query key or value, keeping '/' and ':' readable. */
+export const encodeQueryPart = (text: string): string => encodeURIComponent(text).replace(/%2F/g, '/').replace(/%3A/g, ':');
 
 /**
  * The canonical launch path of a spec, relative to the service's prefix:

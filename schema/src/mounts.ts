@@ -1,14 +1,8 @@
 /**
  * Mounts as launch links, forms and the home page write them: `volume:path` or `volume:path:ro`.
- * No imports, so the home page's script loads this module as it is.
+ * Only a type import, which compiles away, so the home page's script loads this module as it is.
  */
-
-/** A volume and where the server sees it (the spec's `mounts` items). */
-export interface Mount {
-  source: string;
-  target: string;
-  readOnly?: boolean;
-}
+import type { Mount } from './generated/environment.js';
 
 /** `volume:path`, or `volume:path:ro` when read-only. */
 export const encodeMount = (mount: Mount): string => `${mount.source}:${mount.target}${mount.readOnly ? ':ro' : ''}`;

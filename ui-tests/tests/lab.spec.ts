@@ -1,6 +1,7 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { GitServer } from '../../hub-service/test/support/gitServer.js';
 import { buildUrl, hubUrl, readEventStream, tokenFor } from '../../hub-service/test/support/hubSession.js';
+import { readFile, writeFile } from './contents.js';
 import { signIn } from './signIn.js';
 
 // The envhub lab extension inside servers spawned by the real Hub through envhub (deploy/test.sh).
@@ -181,15 +182,7 @@ test('a collaborator added from the panel can open the owner’s server', async 
 test('relaunch fetches the ref again and restarts the server, keeping the home', async ({ page }) => {
   await signIn(page, owner);
   const panel = await openPanel(page, owner, 'env');
-  const written = await page.evaluate(async base => {
-    const token = JSON.parse(document.getElementById('jupyter-config-data')!.textContent!).token as string;
-    const response = await fetch(`${base}api/contents/notes.txt`, {
-      method: 'PUT',
-      headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ type: 'file', format: 'text', content: 'kept across relaunches' })
-    });
-    return response.status;
-  }, `${hubUrl}/user/${owner}/env/`);
+  const written = await writeFile(page, `${hubUrl}/user/${owner}/env/`, 'notes.txt', 'kept across relaunches');
   expect(written).toBe(201);
   const next = await git.commit('lab-demo', { 'README.md': '# second version\n' });
 
@@ -202,11 +195,7 @@ test('relaunch fetches the ref again and restarts the server, keeping the home',
 
   const after = await showPanel(page);
   await expect(after.locator('.jp-envhub-commit')).toHaveText(next);
-  const kept = await page.evaluate(async base => {
-    const token = JSON.parse(document.getElementById('jupyter-config-data')!.textContent!).token as string;
-    const response = await fetch(`${base}api/contents/notes.txt?content=1`, { headers: { Authorization: `token ${token}` } });
-    return ((await response.json()) as { content: string }).content;
-  }, `${hubUrl}/user/${owner}/env/`);
+  const kept = (await readFile(page, `${hubUrl}/user/${owner}/env/`, 'notes.txt')).content;
   expect(kept).toBe('kept across relaunches');
 });
 
@@ -251,15 +240,7 @@ test('mounts edited from the panel are applied by the restart it offers', async 
   await expect(after.locator('[data-section="mounts"]')).toContainText(`/home/jovyan/data ← ${volume}`);
   await expect(after.locator('[data-section="mounts"] [data-pending="true"]')).toHaveCount(0);
   // The volume is there, writable by the server's user, next to the kept home.
-  const status = await page.evaluate(async base => {
-    const token = JSON.parse(document.getElementById('jupyter-config-data')!.textContent!).token as string;
-    const put = await fetch(`${base}api/contents/data/results.txt`, {
-      method: 'PUT',
-      headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ type: 'file', format: 'text', content: 'on the volume' })
-    });
-    const home = await fetch(`${base}api/contents/notes.txt`, { headers: { Authorization: `token ${token}` } });
-    return [put.status, home.status];
-  }, `${hubUrl}/user/${owner}/env/`);
+  const base = `${hubUrl}/user/${owner}/env/`;
+  const status = [await writeFile(page, base, 'data/results.txt', 'on the volume'), (await readFile(page, base, 'notes.txt')).status];
   expect(status).toEqual([201, 200]);
 });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { expect, test } from '@playwright/test';
 import { GitServer } from '../../hub-service/test/support/gitServer.js';
 import { hubUrl } from '../../hub-service/test/support/hubSession.js';
+import { writeFile } from './contents.js';
 import { signIn } from './signIn.js';
 
 // Launch links and badges followed from another site, against the real Hub + envhub + Docker.
@@ -44,15 +45,7 @@ test('a badge on another site leads, after one confirmation, to the notebook in 
   await expect(page.locator('.jp-NotebookPanel .jp-MarkdownOutput h1').first()).toContainText('Welcome to the course', { timeout: 60_000 });
 
   // A file written in the server is there when the link is followed again: the same server, no confirmation.
-  const written = await page.evaluate(async ([base]) => {
-    const token = JSON.parse(document.getElementById('jupyter-config-data')!.textContent!).token as string;
-    const response = await fetch(`${base}api/contents/notebooks/mine.txt`, {
-      method: 'PUT',
-      headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ type: 'file', format: 'text', content: 'my notes' })
-    });
-    return response.status;
-  }, [new URL('.', page.url().replace(/lab\/.*$/, '')).toString()]);
+  const written = await writeFile(page, new URL('.', page.url().replace(/lab\/.*$/, '')).toString(), 'notebooks/mine.txt', 'my notes');
   expect(written).toBe(201);
 
   // Stopped (through envhub's API, as the page's stop button does) and launched again from the

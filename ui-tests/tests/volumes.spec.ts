@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { GitServer } from '../../hub-service/test/support/gitServer.js';
 import { hubUrl } from '../../hub-service/test/support/hubSession.js';
+import { readFile, writeFile } from './contents.js';
 import { signIn } from './signIn.js';
 
 // Shared volumes from the envhub page, in a real browser against the real Hub + envhub + Docker.
@@ -97,25 +98,14 @@ test('a volume is created, shared read-only, mounted by a launch, and kept while
 
   // The class link: the colleague follows a link that mounts the volume read-only, is told so
   // first, and finds the owner's file in their own server.
-  await page.evaluate(async base => {
-    const token = JSON.parse(document.getElementById('jupyter-config-data')!.textContent!).token as string;
-    await fetch(`${base}api/contents/data/hello.txt`, {
-      method: 'PUT',
-      headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ type: 'file', format: 'text', content: 'from the owner' })
-    });
-  }, `${hubUrl}/user/${owner}/with-data/`);
+  await writeFile(page, `${hubUrl}/user/${owner}/with-data/`, 'data/hello.txt', 'from the owner');
   const classLink = `${home}v2/git/${encodeURIComponent(repo)}/main?name=course&mount=${volume}:/home/jovyan/course:ro`;
   await theirs.goto(classLink);
   await expect(theirs.locator('h1')).toHaveText('Launch this environment?');
   await expect(theirs.locator('#envhub-capabilities')).toContainText(`Mounts volume ${volume} at /home/jovyan/course, read-only`);
   await theirs.click('#envhub-proceed');
   await theirs.waitForURL(new RegExp(`/user/${colleague}/course/lab`), { timeout: 240_000 });
-  const read = await theirs.evaluate(async base => {
-    const token = JSON.parse(document.getElementById('jupyter-config-data')!.textContent!).token as string;
-    const response = await fetch(`${base}api/contents/course/hello.txt?content=1`, { headers: { Authorization: `token ${token}` } });
-    return ((await response.json()) as { content: string }).content;
-  }, `${hubUrl}/user/${colleague}/course/`);
+  const read = (await readFile(theirs, `${hubUrl}/user/${colleague}/course/`, 'course/hello.txt')).content;
   expect(read).toBe('from the owner');
   await theirs.context().close();
 
@@ -133,16 +123,8 @@ test('a volume is created, shared read-only, mounted by a launch, and kept while
   await expect(restart).toBeVisible();
   await restart.click();
   await page.waitForURL(new RegExp(`/user/${owner}/with-data/lab`), { timeout: 240_000 });
-  const status = await page.evaluate(async base => {
-    const token = JSON.parse(document.getElementById('jupyter-config-data')!.textContent!).token as string;
-    const put = await fetch(`${base}api/contents/data/more.txt`, {
-      method: 'PUT',
-      headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ type: 'file', format: 'text', content: 'refused' })
-    });
-    const read = await fetch(`${base}api/contents/data/hello.txt?content=1`, { headers: { Authorization: `token ${token}` } });
-    return [put.status, read.status];
-  }, `${hubUrl}/user/${owner}/with-data/`);
+  const base = `${hubUrl}/user/${owner}/with-data/`;
+  const status = [await writeFile(page, base, 'data/more.txt', 'refused'), (await readFile(page, base, 'data/hello.txt')).status];
   expect(status[0]).toBeGreaterThanOrEqual(400);
   expect(status[1]).toBe(200);
   await page.goto(home);

@@ -52,6 +52,6 @@ export async function describeServer(hub: HubClient, store: Store, record: Serve
     stopsAt: { idle: plus(running?.last_activity ?? running?.started, resources.idleTimeout), maxAge: plus(running?.started, resources.maxAge) },
     canManage: record.owner === context.viewer.name || Boolean(context.viewer.admin),
     mounts: (await context.volumes.effectiveMounts(record.owner, record.spec.mounts ?? [])).map(m => ({ ...m, problem: m.problem?.message ?? null })),
-    mountsPending: running !== null && (store.startedMounts(record.owner, record.name) ?? '[]') !== JSON.stringify(record.spec.mounts ?? [])
+    mountsPending: running !== null && (record.startedMounts ?? '[]') !== JSON.stringify(record.spec.mounts ?? [])
   };
 }

@@ -1,12 +1,7 @@
+import type { Collaborators } from '@envhub/schema';
 import { EnvhubError } from '../errors.js';
 import type { HubClient, ShareTarget } from '../hub/hubClient.js';
 import { log } from '../log.js';
-
-/** Who a server's owner wants to share it with (the spec's `collaborators`; missing lists are empty). */
-export interface Collaborators {
-  users?: string[];
-  groups?: string[];
-}
 
 /** What a sync changed, as `user:<name>` and `group:<name>` entries. */
 export interface ShareChanges {

@@ -14,6 +14,8 @@ export interface ServerRecord {
   ticket: string;
   /** The whole spec the server was launched with (validated, defaults filled). */
   spec: EnvironmentSpec;
+  /** The mounts (JSON) the server last started with, as read from the store; saving ignores it. */
+  startedMounts?: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -86,7 +88,7 @@ const MIGRATIONS = [
    ALTER TABLE servers ADD COLUMN started_mounts TEXT`
 ];
 
-const COLUMNS = `owner, name, repo, ref, commit_sha AS "commit", image, ticket, spec, created_at AS createdAt, updated_at AS updatedAt`;
+const COLUMNS = `owner, name, repo, ref, commit_sha AS "commit", image, ticket, spec, started_mounts AS startedMounts, created_at AS createdAt, updated_at AS updatedAt`;
 
 type ServerRow = Omit<ServerRecord, 'spec'> & { spec: string };
 const toServer = (row: ServerRow | undefined): ServerRecord | undefined => row && { ...row, spec: JSON.parse(row.spec) as EnvironmentSpec };
@@ -152,12 +154,6 @@ export class Store {
   /** Records the mounts (as a JSON text) a server was last started with. */
   setStartedMounts(owner: string, name: string, mounts: string): void {
     this.db.prepare(`UPDATE servers SET started_mounts = ? WHERE owner = ? AND name = ?`).run(mounts, owner, name);
-  }
-
-  /** The mounts (as saved by {@link setStartedMounts}) a server was last started with, if any. */
-  startedMounts(owner: string, name: string): string | null {
-    const row = this.db.prepare(`SELECT started_mounts AS mounts FROM servers WHERE owner = ? AND name = ?`).get(owner, name) as { mounts: string | null } | undefined;
-    return row?.mounts ?? null;
   }
 
   /** Adds a volume; false when the name is taken (names are unique across the hub). */

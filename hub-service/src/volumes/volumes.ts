@@ -96,7 +96,8 @@ export class Volumes {
   /** The volumes `user` owns or is a member of. */
   async list(user: HubUser): Promise<VolumeView[]> {
     const groups = new Map<string, Promise<string[]>>();
-    const views = await Promise.all(this.store.allVolumes().map(volume => this.view(user, volume, groups)));
+    const servers = this.store.listServers(user.name);
+    const views = await Promise.all(this.store.allVolumes().map(volume => this.view(user, volume, groups, servers)));
     return views.filter(view => view.access !== null);
   }
 
@@ -207,7 +208,12 @@ export class Volumes {
     return this.store.getVolume(name)!;
   }
 
-  private async view(user: HubUser, volume: VolumeRecord, groups?: Map<string, Promise<string[]>>): Promise<VolumeView> {
+  private async view(
+    user: HubUser,
+    volume: VolumeRecord,
+    groups?: Map<string, Promise<string[]>>,
+    servers = this.store.listServers(user.name)
+  ): Promise<VolumeView> {
     return {
       name: volume.name,
       owner: volume.owner,
@@ -215,8 +221,7 @@ export class Volumes {
       members: volume.members,
       access: await this.access(user.name, volume, groups),
       canManage: volume.owner === user.name || Boolean(user.admin),
-      mountedBy: this.store
-        .listServers(user.name)
+      mountedBy: servers
         .filter(server => (server.spec.mounts ?? []).some(m => m.source === volume.name))
         .map(server => server.name)
     };

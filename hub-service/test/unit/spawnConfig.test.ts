@@ -95,7 +95,7 @@ describe('mounts', () => {
     expect(config.volumes).toEqual({ [`envhub-home-bob--${name}`]: { bind: '/home/jovyan', mode: 'rw' } });
     // The widest grant wins: bob is a read-write member of "shared" and in the read-only group too.
     expect(config.mounts).toEqual([volumeMount('course', '/mnt/course', true), volumeMount('shared', '/home/jovyan/shared', false)]);
-    expect(store.startedMounts('bob', name)).toBe(JSON.stringify(store.getServer('bob', name)!.spec.mounts));
+    expect(store.getServer('bob', name)!.startedMounts).toBe(JSON.stringify(store.getServer('bob', name)!.spec.mounts));
   });
 
   test('the owner and a writing member get what the mount asks for, one volume at several paths too', async () => {
@@ -118,7 +118,7 @@ describe('mounts', () => {
     await expect(launcher.spawnConfig('dave', name, ticket)).rejects.toThrow(
       'mounts.0.source: dave may not mount volume "private" (ask its owner, teacher, to add them as a member); mounts.1.source: there is no volume "gone" (create it first)'
     );
-    expect(store.startedMounts('dave', name)).toBeNull();
+    expect(store.getServer('dave', name)!.startedMounts).toBeNull();
   });
 
   test('effective mounts say how each binds and what would refuse it, without throwing', async () => {
