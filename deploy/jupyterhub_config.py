@@ -14,7 +14,14 @@ configure(
     hub_ip=os.environ["ENVHUB_HUB_IP"],
     data_dir=os.environ["ENVHUB_DATA_DIR"],
     service_command=["node", str(root / "hub-service" / "dist" / "server.js")],
-    proxy_command=[str(root / "node_modules" / ".bin" / "configurable-http-proxy")],
+    # configurable-http-proxy, preloaded with a fix that cuts off a client's response when the
+    # upstream dies mid-response (otherwise a launch stream of a killed service never ends).
+    proxy_command=[
+        "node",
+        "--require",
+        str(root / "deploy" / "proxy-upstream-abort.cjs"),
+        str(root / "node_modules" / "configurable-http-proxy" / "bin" / "configurable-http-proxy"),
+    ],
     base_image=os.environ.get("ENVHUB_BASE_IMAGE", "envhub-base:latest"),
     name_prefix=os.environ.get("ENVHUB_NAME_PREFIX", "envhub"),
     allowed_repo_hosts=os.environ.get("ENVHUB_ALLOWED_REPO_HOSTS", ""),
@@ -26,6 +33,8 @@ configure(
             "ENVHUB_STRICT_RUNTIME",
             "ENVHUB_PIP_INDEX_URL",
             "ENVHUB_APT_MIRROR",
+            "ENVHUB_BUILD_MEMORY",
+            "ENVHUB_BUILD_CPUS",
             "ENVHUB_CONFIG",
         )
         if os.environ.get(name)

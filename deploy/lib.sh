@@ -2,12 +2,21 @@
 log() { printf '[envhub] %s\n' "$*" >&2; }
 die() { printf '[envhub] error: %s\n' "$*" >&2; exit 1; }
 
+# envhub's seccomp profile: Docker's default without raw and packet sockets (deploy/docker/NOTICE).
+ENVHUB_SECCOMP_PROFILE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/docker/seccomp.json"
+
 # Starts dockerd when no engine answers; records the pid in var/dockerd.pid when we started it.
+# Every container (build steps included, whose capabilities the build API cannot drop) gets envhub's
+# seccomp profile and no-new-privileges.
 ensure_dockerd() {
-  if docker info >/dev/null 2>&1; then return 0; fi
+  if docker info >/dev/null 2>&1; then
+    docker info --format '{{.SecurityOptions}}' 2>/dev/null | grep -qF "profile=$ENVHUB_SECCOMP_PROFILE" ||
+      log "warning: the running dockerd lacks envhub's seccomp profile, so root build steps can open raw sockets; stop it and run this again to start it with --seccomp-profile $ENVHUB_SECCOMP_PROFILE"
+    return 0
+  fi
   mkdir -p var
   log "starting dockerd (log: var/dockerd.log)"
-  dockerd >var/dockerd.log 2>&1 &
+  dockerd --seccomp-profile "$ENVHUB_SECCOMP_PROFILE" --no-new-privileges >var/dockerd.log 2>&1 &
   echo $! > var/dockerd.pid
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && return 0

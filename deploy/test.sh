@@ -45,6 +45,13 @@ cleanup() {
 trap cleanup EXIT
 
 status=0
+log "style gate (prettier, eslint, stylelint)"
+if ! npm run --silent lint:check >"$results/lint.log" 2>&1; then
+  tail -n 40 "$results/lint.log"
+  log "style gate failed: run \`npm run lint\` to fix what it can (full output: $results/lint.log)"
+  status=1
+fi
+
 log "unit tests"
 for ws in schema hub-service lab-extension; do
   (cd "$ws" && npm test --silent -- --json --outputFile="../$results/unit-$ws.json" 2>&1) || status=1

@@ -6,15 +6,63 @@ the launch ticket in ``user_options`` for the spawn configuration the envhub ser
 A user who calls the Hub API directly therefore never picks an image or a mount.
 """
 
+import asyncio
 import json
 import os
 from pathlib import Path
 
+from jupyterhub.utils import maybe_future
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 SERVICE_NAME = "envhub"
 HOME = "/home/jovyan"
+# The code of envhub's refusal to spawn a server it never launched (NOT_LAUNCHED in launcher.ts).
+NOT_LAUNCHED = "not_launched"
+# What every server's container gets, whatever it runs: no privilege escalation through setuid
+# binaries, a cap on processes, and no raw sockets (nothing a notebook server needs; they let a
+# process forge packets on the Docker bridge).
+SECURITY_HOST_CONFIG = {"security_opt": ["no-new-privileges"], "pids_limit": 2048, "cap_drop": ["NET_RAW"]}
+
+
+def _drop_refused_server(spawner):
+    """Removes the Hub's entry of a server envhub refused because it never launched it.
+
+    The Hub creates the entry before ``apply_user_options`` runs, and keeps it after a refusal; it
+    is removed here (as ``DELETE …/servers/<name>`` with ``{"remove": true}`` would) once the
+    failed spawn has settled. The default server is every user's and stays.
+    """
+    user, name = spawner.user, spawner.name
+
+    async def drop():
+        if spawner._spawn_future is not None:
+            await asyncio.wait([spawner._spawn_future])
+        # Leave it if it was started again meanwhile, or replaced by a newer spawner.
+        if not name or spawner.active or user.spawners.get(name, spawner) is not spawner:
+            return
+        if name not in user.orm_spawners:
+            return
+        await maybe_future(user._delete_spawner(spawner))
+        user.db.delete(spawner.orm_spawner)
+        user.spawners.pop(name, None)
+        user.db.commit()
+        spawner.log.info("Removed %s, which envhub did not launch", spawner._log_name)
+
+    asyncio.ensure_future(drop())
+
+
+async def remove_unstarted_container(spawner):
+    """A ``post_stop_hook``: removes a container that was created but never ran.
+
+    When Docker refuses to start a container (a volume that cannot be mounted, say), DockerSpawner
+    leaves it created; with ``remove = True`` Docker only removes containers that ran. Left alone,
+    it would hold the server's home volume.
+    """
+    if not spawner.remove:
+        return
+    container = await spawner.get_object()
+    if container and not container["State"]["Running"]:
+        await spawner.remove_object()
 
 
 def make_apply_user_options(service_url, secret):
@@ -36,12 +84,17 @@ def make_apply_user_options(service_url, secret):
         try:
             response = await AsyncHTTPClient().fetch(request)
         except HTTPClientError as e:
-            message = f"envhub refused the spawn ({e.code})"
+            refusal = {}
             if e.response is not None:
                 try:
-                    message = json.loads(e.response.body)["message"]
-                except (ValueError, KeyError):
+                    refusal = json.loads(e.response.body)
+                except ValueError:
                     pass
+            if not isinstance(refusal, dict):
+                refusal = {}
+            if refusal.get("code") == NOT_LAUNCHED:
+                _drop_refused_server(spawner)
+            message = refusal.get("message") or f"envhub refused the spawn ({e.code})"
             raise web.HTTPError(e.code if 400 <= e.code < 500 else 502, message)
         except OSError as e:
             raise web.HTTPError(502, f"the envhub service cannot be reached: {e}")
@@ -52,6 +105,12 @@ def make_apply_user_options(service_url, secret):
         spawner.environment = {**spawner.environment, **config["environment"]}
         spawner.mem_limit = config["mem_limit"]
         spawner.cpu_limit = config["cpu_limit"]
+        # DockerSpawner leaves swap unset, and Docker then allows as much swap as memory again;
+        # envhub sends memory + swap equal to memory (no swap) unless the site allows swap.
+        host_config = {key: value for key, value in spawner.extra_host_config.items() if key != "memswap_limit"}
+        if config.get("memswap_limit") is not None:
+            host_config["memswap_limit"] = config["memswap_limit"]
+        spawner.extra_host_config = host_config
 
     return apply_user_options
 
@@ -113,6 +172,8 @@ def configure(
                 "ENVHUB_NAME_PREFIX": name_prefix,
                 "ENVHUB_BASE_IMAGE": base_image,
                 "ENVHUB_ALLOWED_REPO_HOSTS": allowed_repo_hosts,
+                # Where browsers reach the hub; links never come from request headers.
+                "ENVHUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
                 **(service_environment or {}),
             },
         }
@@ -140,7 +201,8 @@ def configure(
     c.DockerSpawner.use_internal_ip = False
     c.DockerSpawner.notebook_dir = HOME
     c.DockerSpawner.cmd = ["jupyterhub-singleuser"]
-    c.DockerSpawner.extra_host_config = {"security_opt": ["no-new-privileges"], "pids_limit": 2048}
+    c.DockerSpawner.extra_host_config = dict(SECURITY_HOST_CONFIG)
+    c.DockerSpawner.post_stop_hook = remove_unstarted_container
     c.Spawner.default_url = "/lab"
     c.Spawner.http_timeout = 120
     c.Spawner.oauth_client_allowed_scopes = [f"access:services!service={SERVICE_NAME}"]

@@ -28,14 +28,17 @@ export interface Config {
   baseImage: string;
   /** Host names or addresses that repo URLs may use even though they are private or loopback. */
   allowedRepoHosts: string[];
-  /** Where browsers reach the hub, when requests can't tell (e.g. behind another proxy). */
-  publicUrl?: string;
+  /** Where browsers reach the hub (scheme, host and port): links and badges use it, never request headers. */
+  publicOrigin: string;
   /** Disk the Docker engine's images may use before envhub evicts its own (null: no limit). */
   imageCacheBudget: number | null;
   /** Python package index for builds (default: the public PyPI, or what the base image says). */
   pipIndexUrl?: string;
   /** Debian mirror for apt.txt installs in builds. */
   aptMirror?: string;
+  /** Limits of every build step: memory in bytes (no swap on top) and CPUs. */
+  buildMemory: number;
+  buildCpus: number;
   /** Fail builds whose runtime.txt asks for a Python the hub can't provide, instead of warning. */
   strictRuntime: boolean;
   /** The admin's site configuration file (JSON): resource policy, featured environments, credits. */
@@ -48,6 +51,23 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
     throw new Error(`${name} is not set: envhub runs as a JupyterHub managed service, which sets it`);
   }
   return value;
+}
+
+function publicOrigin(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`ENVHUB_PUBLIC_URL "${url}" is not a URL; give where browsers reach the hub, e.g. https://hub.example.org`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`ENVHUB_PUBLIC_URL must be an http(s) URL, not ${url}`);
+  return parsed.origin;
+}
+
+function positive(name: string, value: string): number {
+  const n = Number(value);
+  if (!(n > 0)) throw new Error(`${name} must be a positive number (e.g. 2 or 0.5), not "${value}"`);
+  return n;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -71,10 +91,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
       .split(',')
       .map(h => h.trim().toLowerCase())
       .filter(Boolean),
-    publicUrl: env.ENVHUB_PUBLIC_URL || env.JUPYTERHUB_PUBLIC_URL || undefined,
+    publicOrigin: publicOrigin(required(env, 'ENVHUB_PUBLIC_URL')),
     imageCacheBudget: env.ENVHUB_IMAGE_CACHE_BUDGET ? parseSize(env.ENVHUB_IMAGE_CACHE_BUDGET) : null,
     pipIndexUrl: env.ENVHUB_PIP_INDEX_URL || undefined,
     aptMirror: env.ENVHUB_APT_MIRROR || undefined,
+    buildMemory: parseSize(env.ENVHUB_BUILD_MEMORY || '4G'),
+    buildCpus: positive('ENVHUB_BUILD_CPUS', env.ENVHUB_BUILD_CPUS || '2'),
     strictRuntime: env.ENVHUB_STRICT_RUNTIME === '1' || env.ENVHUB_STRICT_RUNTIME === 'true',
     siteConfigPath: env.ENVHUB_CONFIG || undefined
   };

@@ -2,8 +2,11 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { createApp } from './app.js';
 import { HubAuth } from './auth/hubAuth.js';
+import { prepareBuildNetwork } from './builds/buildNetwork.js';
 import { configFromEnv } from './config.js';
 import { HubClient } from './hub/hubClient.js';
+import { removeBuildLeftovers } from './images/buildLeftovers.js';
+import { seccompProblem } from './images/daemonSecurity.js';
 import { ImageCache } from './images/imageCache.js';
 import { basePython, ImageBuilder } from './images/imageBuilder.js';
 import { Launcher } from './launches/launcher.js';
@@ -11,10 +14,12 @@ import { Reaper } from './launches/reaper.js';
 import { resyncGroupShares } from './launches/shares.js';
 import { effectiveResources, loadSiteConfig } from './policy/siteConfig.js';
 import { log } from './log.js';
+import { setAllowedRepoHosts } from './repos/repoPolicy.js';
 import { Store } from './store/store.js';
 import { Volumes } from './volumes/volumes.js';
 
 const config = configFromEnv();
+setAllowedRepoHosts(config.allowedRepoHosts);
 const hub = new HubClient(config.hubApiUrl, config.apiToken);
 const docker = new Docker();
 const store = new Store(join(config.dataDir, 'envhub.sqlite'));
@@ -27,7 +32,12 @@ const auth = new HubAuth(hub, {
   accessScopes: config.accessScopes
 });
 const cache = new ImageCache(docker, store, { namePrefix: config.namePrefix, budgetBytes: config.imageCacheBudget, baseImage: config.baseImage });
+// Builds run in a network of their own behind a host firewall; while that is not in place, every build is refused.
+const buildNetwork = prepareBuildNetwork(docker, { namePrefix: config.namePrefix, mirrors: [config.pipIndexUrl, config.aptMirror].filter((url): url is string => !!url) });
+buildNetwork.catch((err: Error) => log.error('builds.network_failed', { error: err.message }));
 const builder = new ImageBuilder(docker, store, cache, {
+  network: buildNetwork,
+  limits: { memory: config.buildMemory, cpus: config.buildCpus },
   baseImage: config.baseImage,
   namePrefix: config.namePrefix,
   pipIndexUrl: config.pipIndexUrl,
@@ -37,6 +47,9 @@ const builder = new ImageBuilder(docker, store, cache, {
 });
 const interrupted = store.failInterruptedBuilds();
 if (interrupted > 0) log.warn('builds.interrupted', { count: interrupted });
+await removeBuildLeftovers(docker, config.namePrefix).catch((err: Error) => log.error('builds.leftovers_failed', { error: err.message }));
+const seccomp = await seccompProblem(docker).catch((err: Error) => `cannot tell: ${err.message}`);
+if (seccomp) log.warn('builds.seccomp_missing', { problem: seccomp });
 const site = loadSiteConfig(config.siteConfigPath);
 const volumes = new Volumes(docker, store, hub, { namePrefix: config.namePrefix, baseImage: config.baseImage, volumesPerUser: site.volumesPerUser });
 const launcher = new Launcher(hub, store, builder, volumes, {
@@ -71,7 +84,19 @@ const resyncGroups = (): void => {
 const version = await hub.version();
 reaper.start();
 setTimeout(resyncGroups, GROUP_RESYNC_MS).unref();
-const server = createApp({ site, hubBaseUrl: config.hubBaseUrl, prefix: config.prefix, internalSecret: config.internalSecret, publicUrl: config.publicUrl, hub, auth, launcher, store, docker, volumes }).listen(
+const settled = <T>(check: Promise<T>) =>
+  check.then(
+    version => ({ ok: true as const, ...(typeof version === 'string' ? { version } : {}) }),
+    (err: Error) => ({ ok: false as const, message: err.message })
+  );
+// Builds: refused without their network; a daemon without envhub's seccomp profile is reported, not fatal.
+const builds = async () => {
+  const network = await settled(buildNetwork.then(() => undefined));
+  return network.ok && seccomp ? { ok: false as const, message: seccomp } : network;
+};
+const health = async () => ({ hub: await settled(hub.version()), docker: await settled(docker.ping()), builds: await builds() });
+const app = createApp({ site, hubBaseUrl: config.hubBaseUrl, prefix: config.prefix, internalSecret: config.internalSecret, publicOrigin: config.publicOrigin, hub, auth, launcher, store, volumes, health });
+const server = app.listen(
   config.listenPort,
   config.listenHost,
   () => log.info('service.listening', { host: config.listenHost, port: config.listenPort, prefix: config.prefix, hub: version })
@@ -81,8 +106,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     log.info('service.stopping', { signal });
     reaper.stop();
-    server.close();
-    store.close();
-    process.exit(0);
+    // Clients following a launch get a `failed` event, not a stream that stops mid-way; the streams
+    // end with it, so the server closes once they are written (or gives up after a few seconds).
+    launcher.failInFlight('envhub is restarting; launch again in a moment');
+    const exit = () => {
+      store.close();
+      process.exit(0);
+    };
+    server.close(exit);
+    setTimeout(exit, 3000).unref();
   });
 }

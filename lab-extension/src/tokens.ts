@@ -1,4 +1,4 @@
-import type { BadgeSnippets, EffectiveResources, Mount, ServerView, VolumeView } from '@envhub/schema';
+import type { BadgeSnippets, BuildView, EffectiveResources, ErrorBody, LaunchEvent, Mount, ServerView, VolumeView } from '@envhub/schema';
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
 
@@ -14,39 +14,14 @@ export type IEnvhubServer = ServerView;
 /** A shared volume as the envhub service describes it: `GET services/envhub/api/volumes/<name>`. */
 export type IEnvhubVolume = VolumeView;
 
-/**
- * A build of an image: `GET services/envhub/api/builds/<id>`.
- */
-export interface IEnvhubBuild {
-  id: string;
-  image: string;
-  status: 'running' | 'built' | 'failed';
-  startedAt: string;
-  finishedAt: string | null;
-  /** The whole kept build log. */
-  log: string;
-}
+/** A build of an image: `GET services/envhub/api/builds/<id>`. */
+export type IEnvhubBuild = BuildView;
 
-/**
- * One event of the BinderHub-compatible launch stream.
- */
-export interface ILaunchEvent {
-  /** `waiting`, `fetching`, `building`, `built`, `launching`, `ready` or `failed`. */
-  phase: string;
-  message?: string;
-  /** On `ready`: where the server is (with the path to open). */
-  url?: string;
-  [key: string]: unknown;
-}
+/** One event of the BinderHub-compatible launch stream. */
+export type ILaunchEvent = LaunchEvent;
 
-/**
- * The body of every refusal from the envhub service.
- */
-export interface IEnvhubErrorBody {
-  status: number;
-  code: string;
-  message: string;
-}
+/** The body of every refusal from the envhub service. */
+export type IEnvhubErrorBody = ErrorBody;
 
 /**
  * Where this Lab page runs, as JupyterHub told it through PageConfig.

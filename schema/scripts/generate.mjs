@@ -1,10 +1,12 @@
-// Generates the TypeScript types from environment.schema.json (npm run generate).
+// Generates the TypeScript types from environment.schema.json and volume-members.schema.json (npm run generate).
 // EnvironmentSpec is what a client may send; ValidEnvironmentSpec is what validateSpec returns,
 // where every field with a default is filled in and therefore required.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { compile } from 'json-schema-to-typescript';
 
-const schema = JSON.parse(await readFile(new URL('../environment.schema.json', import.meta.url), 'utf8'));
+const read = async name => JSON.parse(await readFile(new URL(`../${name}`, import.meta.url), 'utf8'));
+const schema = await read('environment.schema.json');
+const volumeMembers = await read('volume-members.schema.json');
 
 function requireDefaults(node) {
   if (node.properties) {
@@ -18,7 +20,8 @@ function requireDefaults(node) {
 
 const outputs = {
   'environment.ts': schema,
-  'validEnvironment.ts': requireDefaults({ ...structuredClone(schema), title: 'ValidEnvironmentSpec' })
+  'validEnvironment.ts': requireDefaults({ ...structuredClone(schema), title: 'ValidEnvironmentSpec' }),
+  'volumeMembers.ts': requireDefaults(volumeMembers)
 };
 await mkdir(new URL('../src/generated/', import.meta.url), { recursive: true });
 for (const [file, source] of Object.entries(outputs)) {

@@ -3,6 +3,7 @@
  * one declaration for both sides.
  */
 import type { EnvironmentSpec, Mount } from './generated/environment.js';
+import type { VolumeMembers } from './generated/volumeMembers.js';
 
 /** Copy-ready README snippets showing the badge and linking to a launch URL. */
 export interface BadgeSnippets {
@@ -72,19 +73,6 @@ export interface ServerView {
   mountsPending: boolean;
 }
 
-/** A user or group given access to a volume. */
-export interface VolumeMember {
-  name: string;
-  /** true: the member's servers mount the volume read-only whatever their spec says. */
-  readOnly: boolean;
-}
-
-/** Who besides its owner may mount a volume. */
-export interface VolumeMembers {
-  users: VolumeMember[];
-  groups: VolumeMember[];
-}
-
 /** A shared volume as `GET api/volumes/<name>` describes it to someone who may use it. */
 export interface VolumeView {
   /** The name mounts refer to (`mounts[].source`). */
@@ -112,4 +100,48 @@ export function badgeSnippets(launchUrl: string, badgeUrl: string): BadgeSnippet
     rst: `.. image:: ${badgeUrl}\n   :target: ${launchUrl}\n   :alt: Launch on envhub`,
     html: `<a href="${escapeHtml(launchUrl)}"><img src="${escapeHtml(badgeUrl)}" alt="Launch on envhub"></a>`
   };
+}
+
+/** BinderHub's build and launch phases, in the order a launch passes through them. */
+export type LaunchPhase = 'waiting' | 'fetching' | 'building' | 'built' | 'launching' | 'ready' | 'failed';
+
+/** One event of the BinderHub-compatible launch stream (`data: <json>` blocks of `GET build/…`). */
+export interface LaunchEvent {
+  phase: LaunchPhase;
+  message?: string;
+  imageName?: string;
+  /** On `ready`: the named server's URL (with the path to open), and the BinderHub fields that describe the launch. */
+  url?: string;
+  image?: string;
+  repo_url?: string;
+  binder_ref_url?: string;
+  binder_launch_host?: string;
+  binder_request?: string;
+  binder_persistent_request?: string;
+}
+
+/** Whether a launch stream ends with this event. */
+export const isFinalEvent = (event: Pick<LaunchEvent, 'phase'>): boolean => event.phase === 'ready' || event.phase === 'failed';
+
+/** An image build and its kept log, as `GET api/builds/<id>` describes it. */
+export interface BuildView {
+  id: string;
+  image: string;
+  repo: string;
+  ref: string;
+  commit: string;
+  /** The user whose launch started the build. */
+  requestedBy: string;
+  status: 'running' | 'built' | 'failed';
+  startedAt: string;
+  finishedAt: string | null;
+  /** The whole build log. */
+  log: string;
+}
+
+/** The body of every refusal from the envhub service: an HTTP status, a stable code and a message saying what to do. */
+export interface ErrorBody {
+  status: number;
+  code: string;
+  message: string;
 }

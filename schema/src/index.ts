@@ -7,7 +7,8 @@
 export type { EnvironmentSpec, Mount, Collaborators, Resources } from './generated/environment.js';
 /** A spec as {@link validateSpec} returns it: every field with a default is filled in. */
 export type { ValidEnvironmentSpec } from './generated/validEnvironment.js';
-export { environmentSchema, validateSpec, type FieldError, type Validation } from './validate.js';
+export { environmentSchema, volumeMembersSchema, validateSpec, validateVolumeMembers, type FieldError, type MembersValidation, type Validation } from './validate.js';
+export type { VolumeMember, VolumeMembers } from './generated/volumeMembers.js';
 export { parseProviderSpec, gitProviderPath, providers, type ProviderSpec } from './providers.js';
 export {
   launchQuery,
@@ -27,11 +28,14 @@ export {
 export {
   badgeSnippets,
   escapeHtml,
+  isFinalEvent,
   type BadgeSnippets,
+  type BuildView,
   type EffectiveResources,
+  type ErrorBody,
+  type LaunchEvent,
+  type LaunchPhase,
   type ServerView,
-  type VolumeMember,
-  type VolumeMembers,
   type VolumeView
 } from './api.js';
 export { EventStreamParser } from './eventStream.js';

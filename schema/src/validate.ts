@@ -1,15 +1,20 @@
 import { Ajv, type AnySchemaObject, type ErrorObject } from 'ajv';
 import schema from '../environment.schema.json' with { type: 'json' };
+import membersSchema from '../volume-members.schema.json' with { type: 'json' };
 import type { EnvironmentSpec } from './generated/environment.js';
 import type { ValidEnvironmentSpec } from './generated/validEnvironment.js';
+import type { VolumeMembers } from './generated/volumeMembers.js';
 
 /** The environment spec's JSON Schema, the single source of truth for its fields. */
 export const environmentSchema = schema;
+/** The JSON Schema of a shared volume's members. */
+export const volumeMembersSchema = membersSchema;
 
 // verbose: each error carries the schema it failed against, whose description is the hint.
 // multipleOfPrecision: 0.29 is a multiple of 0.01 although 0.29 / 0.01 is not an integer in floating point.
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true, multipleOfPrecision: 9 });
 const check = ajv.compile<ValidEnvironmentSpec>(schema);
+const checkMembers = ajv.compile<VolumeMembers>(membersSchema);
 
 /** One problem with one field, said so that a person can fix it. */
 export interface FieldError {
@@ -100,4 +105,23 @@ export function withDefaults(spec: EnvironmentSpec): ValidEnvironmentSpec {
   const copy = structuredClone(spec);
   check(copy);
   return copy as ValidEnvironmentSpec;
+}
+
+/** The outcome of validating a volume's members: with defaults filled in, or what is wrong. */
+export type MembersValidation = { ok: true; members: VolumeMembers } | { ok: false; errors: FieldError[] };
+
+/** Validates a volume's members against its schema; each user and each group may be listed once. */
+export function validateVolumeMembers(candidate: unknown): MembersValidation {
+  const copy = structuredClone(candidate);
+  const errors = checkMembers(copy) ? [] : (checkMembers.errors ?? []).map(describe);
+  for (const kind of ['users', 'groups'] as const) {
+    const list = (copy as Partial<VolumeMembers> | null)?.[kind];
+    if (!Array.isArray(list)) continue;
+    const names = list.map(member => (member as { name?: unknown } | null)?.name);
+    names.forEach((name, index) => {
+      const first = names.indexOf(name);
+      if (typeof name === 'string' && first !== index) errors.push({ field: fieldName([kind, index, 'name']), message: `${kind}.${index}.name "${name}" is already listed as ${kind}.${first}; list each once` });
+    });
+  }
+  return errors.length === 0 ? { ok: true, members: copy as VolumeMembers } : { ok: false, errors };
 }

@@ -50,7 +50,9 @@ test('a badge on another site leads, after one confirmation, to the notebook in 
 
   // Stopped (through envhub's API, as the page's stop button does) and launched again from the
   // badge: the same server, no second confirmation, the file still there.
-  const xsrf = (await page.context().cookies(`${hubUrl}/services/envhub/`)).find(c => c.name === '_xsrf')?.value ?? '';
+  // The XSRF value is bound to the session: pages carry it, no cookie does.
+  await page.goto(`${hubUrl}/services/envhub/`);
+  const xsrf = await page.evaluate(() => document.body.dataset.xsrf ?? '');
   const stopped = await page.request.post(`${hubUrl}/services/envhub/api/servers/${user}/course/stop`, { headers: { 'X-XSRFToken': xsrf } });
   expect(stopped.status()).toBe(202);
   await expect

@@ -1,12 +1,17 @@
-import { environmentSchema, launchParameterNames } from '@envhub/schema';
+import { environmentSchema, launchParameterNames, volumeMembersSchema } from '@envhub/schema';
 
 const error = { $ref: '#/components/schemas/Error' };
 const json = (schema: object) => ({ 'application/json': { schema } });
 const errors = {
   '400': { description: 'Invalid input; the message names every field', content: json(error) },
   '401': { description: 'Not signed in', content: json(error) },
-  '403': { description: 'Not allowed (e.g. a volume you are not a member of)', content: json(error) },
-  '404': { description: 'No such thing that you can see', content: json(error) },
+  '403': {
+    description: 'Not allowed: you can see it but may not do this (the message says who may), your token lacks access to envhub, or an XSRF check failed',
+    content: json(error)
+  },
+  '404': { description: 'No such thing that you can see (things you may not see answer 404, never 403)', content: json(error) },
+  '413': { description: 'The body is over the limit', content: json(error) },
+  '415': { description: 'The body is not JSON (or a form, for pages) in UTF-8, or has an encoding this service does not read', content: json(error) },
   '409': { description: 'Conflicts with an existing server; the message says what differs', content: json(error) },
   '422': { description: 'Refused by this hub\'s policy; the message says what to change', content: json(error) }
 };
@@ -15,18 +20,28 @@ const serverPath = [
   { name: 'name', in: 'path', required: true, schema: { type: 'string' } }
 ];
 const volumePath = [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }];
-const member = { type: 'object', required: ['name'], properties: { name: { type: 'string' }, readOnly: { type: 'boolean', default: false } } };
-const members = { type: 'object', properties: { users: { type: 'array', items: member }, groups: { type: 'array', items: member } } };
 
 /** The OpenAPI description of envhub's REST API, with the environment schema as its spec type. */
 export function openApiDocument(prefix: string): object {
   const { $schema: _draft, $id: _id, ...specSchema } = environmentSchema as Record<string, unknown>;
+  // Its items' $ref points into the document itself; inlined so that it resolves under components.
+  const { $schema: _membersDraft, $id: _membersId, ...members } = structuredClone(volumeMembersSchema) as Record<string, unknown> & { properties: { users: { items: object }; groups: { items: object } } };
+  members.properties.groups.items = members.properties.users.items;
   return {
     openapi: '3.1.0',
     info: { title: 'envhub', version: '0.1.0', description: 'Launch Binder repositories as persistent named JupyterHub servers.' },
     servers: [{ url: prefix.replace(/\/$/, '') }],
     components: {
-      securitySchemes: { hubToken: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`token <JupyterHub API token>` or `Bearer <token>`' } },
+      securitySchemes: {
+        hubToken: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`token <JupyterHub API token>` or `Bearer <token>`' },
+        hubSession: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'envhub session',
+          description: "envhub's session cookie from signing in through the Hub; writes also need the page's XSRF value (`X-XSRFToken` header or `_xsrf` form field), an HMAC bound to the session"
+        },
+        internalSecret: { type: 'apiKey', in: 'header', name: 'Authorization', description: "`token <secret shared with the Hub's apply_user_options hook>`" }
+      },
       schemas: {
         EnvironmentSpec: specSchema,
         Error: {
@@ -60,7 +75,7 @@ export function openApiDocument(prefix: string): object {
         }
       }
     },
-    security: [{ hubToken: [] }],
+    security: [{ hubToken: [] }, { hubSession: [] }],
     paths: {
       '/build/{provider}/{spec}': {
         get: {
@@ -119,6 +134,42 @@ export function openApiDocument(prefix: string): object {
       },
       '/api/servers/{owner}/{name}/stop': { post: { summary: 'Stop a server (its home is kept)', parameters: serverPath, responses: { '202': { description: 'stopping' }, ...errors } } },
       '/api/builds/{id}': { get: { summary: 'A build and its kept log', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'the build' }, ...errors } } },
+      '/': { get: { summary: 'The home page: launch form, your servers and volumes', tags: ['pages'], responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, ...errors } } },
+      '/builds/{id}': {
+        get: { summary: "A build's log page", tags: ['pages'], parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, ...errors } }
+      },
+      '/v2/{provider}/{spec}': {
+        get: {
+          summary: 'A Binder-style launch link: confirms a link from outside this hub, then launches (HTML)',
+          tags: ['pages'],
+          parameters: [
+            { name: 'provider', in: 'path', required: true, schema: { enum: ['git', 'gh', 'gl', 'gist'] } },
+            { name: 'spec', in: 'path', required: true, schema: { type: 'string' } },
+            ...launchParameterNames.map(name => ({ name, in: 'query', required: false, schema: { type: 'string' } }))
+          ],
+          responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, ...errors }
+        },
+        post: {
+          summary: 'Proceed after the confirmation page (a form with `_xsrf` and `remember`)',
+          tags: ['pages'],
+          parameters: [
+            { name: 'provider', in: 'path', required: true, schema: { enum: ['git', 'gh', 'gl', 'gist'] } },
+            { name: 'spec', in: 'path', required: true, schema: { type: 'string' } }
+          ],
+          requestBody: { content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', properties: { _xsrf: { type: 'string' }, remember: { enum: ['1'] } } } } } },
+          responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, ...errors }
+        }
+      },
+      '/api/internal/spawn-config': {
+        post: {
+          summary: "The spawn configuration for a launch ticket: for the Hub's apply_user_options hook only (shared secret), never for users",
+          security: [{ internalSecret: [] }],
+          requestBody: { content: json({ type: 'object', required: ['user', 'server'], properties: { user: { type: 'string' }, server: { type: 'string' }, user_options: { type: 'object', properties: { ticket: { type: 'string' } }, additionalProperties: false } } }) },
+          responses: { '200': { description: 'image, volumes, mounts, limits and environment to spawn with' }, ...errors }
+        }
+      },
+      '/badge.svg': { get: { summary: 'The launch badge', security: [], responses: { '200': { description: 'SVG', content: { 'image/svg+xml': {} } } } } },
+      '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
       '/api/health': { get: { summary: 'Whether the service reaches the Hub and the Docker engine', security: [], responses: { '200': { description: 'healthy' }, '503': { description: 'not healthy' } } } }
     }
   };

@@ -1,7 +1,8 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { EnvhubError } from '../errors.js';
 import type { HubClient, HubUser } from '../hub/hubClient.js';
+import { formField } from '../api/body.js';
 import { log } from '../log.js';
 
 export interface AuthSettings {
@@ -15,13 +16,17 @@ export interface AuthSettings {
 
 const TOKEN_CACHE_MS = 5 * 60_000;
 const STATE_TTL_MS = 10 * 60_000;
-export const XSRF_COOKIE = '_xsrf';
 
-/** Reads one cookie from the request without a cookie-parsing dependency. */
+/** Reads one cookie from the request; a malformed value counts as absent. */
 export function readCookie(req: Request, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq <= 0 || part.slice(0, eq).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim()) || undefined;
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }
@@ -35,15 +40,22 @@ function sameSecret(a: string, b: string): boolean {
 /**
  * Sign-in through the Hub: OAuth (state cookie + PKCE) for browsers, Hub tokens in
  * `Authorization: token|bearer …` for API clients, and XSRF checks on cookie-authenticated writes.
+ *
+ * The XSRF value is an HMAC of the session token, as JupyterHub 4.1+ binds its own to the session:
+ * users' servers share this origin and can plant cookies for it, so a value that merely matches a
+ * cookie proves nothing. Nothing but the session itself yields the value its pages carry.
  */
 export class HubAuth {
   private readonly tokens = new Map<string, { user: HubUser; expires: number }>();
   private readonly states = new Map<string, { next: string; verifier: string; expires: number }>();
+  private readonly xsrfKey: Buffer;
 
   constructor(
     private readonly hub: HubClient,
     private readonly settings: AuthSettings
-  ) {}
+  ) {
+    this.xsrfKey = createHmac('sha256', settings.clientSecret).update('envhub xsrf').digest();
+  }
 
   private get sessionCookie(): string {
     return this.settings.clientId;
@@ -95,12 +107,10 @@ export class HubAuth {
         }
         const xsrfCheck = options.xsrf ?? !['GET', 'HEAD', 'OPTIONS'].includes(req.method);
         if (found.viaCookie && xsrfCheck) {
-          const expected = readCookie(req, XSRF_COOKIE);
           // A header from scripts, a field from forms.
-          const field = (req.body as Record<string, unknown> | undefined)?._xsrf;
-          const given = req.get('X-XSRFToken') ?? (typeof field === 'string' ? field : undefined);
-          if (!expected || !given || !sameSecret(expected, given)) {
-            throw new EnvhubError(403, 'xsrf', "XSRF check failed: send the page's _xsrf value in an X-XSRFToken header");
+          const given = req.get('X-XSRFToken') ?? formField(req, '_xsrf');
+          if (!given || !sameSecret(this.xsrfFor(found.token), given)) {
+            throw new EnvhubError(403, 'xsrf', "XSRF check failed: send the page's _xsrf value in an X-XSRFToken header (reload the page if you signed in again)");
           }
         }
         res.locals.user = user;
@@ -111,13 +121,14 @@ export class HubAuth {
     };
   }
 
-  /** The page's XSRF value, set as a cookie the first time and echoed by the page's scripts. */
-  xsrfToken(req: Request, res: Response): string {
-    const existing = readCookie(req, XSRF_COOKIE);
-    if (existing) return existing;
-    const token = randomBytes(24).toString('base64url');
-    res.cookie(XSRF_COOKIE, token, { path: this.settings.prefix, sameSite: 'strict' });
-    return token;
+  private xsrfFor(sessionToken: string): string {
+    return createHmac('sha256', this.xsrfKey).update(sessionToken).digest('base64url');
+  }
+
+  /** The XSRF value a page for this request's session carries (empty without a session). */
+  xsrfToken(req: Request): string {
+    const found = this.tokenFrom(req);
+    return found ? this.xsrfFor(found.token) : '';
   }
 
   private startLogin(req: Request, res: Response): void {

@@ -3,10 +3,12 @@ import type { Channel } from './channel.js';
 import { isFinal, type BuildEvent } from './events.js';
 
 const KEEPALIVE_MS = 25_000;
-/** How long the stream stays open after the last event, so EventSource does not reconnect at once. */
-const LINGER_MS = 1_000;
 
-/** Sends a launch's events as a BinderHub-style event stream (`data: <json>` blocks). */
+/**
+ * Sends a launch's events as a BinderHub-style event stream (`data: <json>` blocks), ending the
+ * response right after the final event (`ready` or `failed`): clients close on that event, as
+ * BinderHub's do, so there is nothing to wait for.
+ */
 export async function sendEventStream(res: Response, events: Channel<BuildEvent>): Promise<void> {
   res.status(200).set({
     'Content-Type': 'text/event-stream',
@@ -23,7 +25,6 @@ export async function sendEventStream(res: Response, events: Channel<BuildEvent>
       res.write(`data: ${JSON.stringify(event)}\n\n`);
       if (isFinal(event)) break;
     }
-    await new Promise(resolve => setTimeout(resolve, LINGER_MS));
   } finally {
     clearInterval(keepalive);
     res.end();

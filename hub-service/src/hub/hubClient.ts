@@ -44,6 +44,17 @@ export interface HubProgress {
   url?: string;
 }
 
+/**
+ * The reason in a failed spawn's progress message, without the Hub's prefix and Python's exception
+ * wrapping: docker-py's `500 Server Error for http+docker://…: Internal Server Error ("<Docker's
+ * reason>")` and tornado's `HTTP 403: Forbidden (<reason>)` become the reason alone.
+ */
+export function spawnFailureReason(message: string | undefined): string {
+  const reason = (message ?? '').replace(/^Spawn failed:\s*/, '').trim();
+  const wrapped = /^\d{3} (?:Client|Server) Error for \S+: [^(]*\("(.*)"\)$/s.exec(reason) ?? /^HTTP \d{3}: [^(]*\((.*)\)$/s.exec(reason);
+  return (wrapped ? wrapped[1] : reason) || 'the Hub gave no reason (its log may have one)';
+}
+
 /** Oldest Hub major version whose API (6.x server model, apply_user_options) envhub relies on. */
 export const SUPPORTED_HUB_MAJOR = 6;
 

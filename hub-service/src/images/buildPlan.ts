@@ -68,6 +68,7 @@ export function shQuote(word: string): string {
 
 /** A repo path goes into COPY's JSON form: no globs or `$` (Docker expands both there), no control characters. */
 function copyable(path: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
   if (/[\0-\x1f\x7f*?[\]\\$]/.test(path)) {
     throw invalidConfig(`${path}: envhub cannot copy a file whose name contains * ? [ ] \\ $ or control characters: rename it`);
   }

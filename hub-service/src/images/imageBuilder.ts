@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import type Docker from 'dockerode';
 import tar from 'tar-fs';
 import { Channel } from '../builds/channel.js';
@@ -9,6 +9,8 @@ import { EnvhubError } from '../errors.js';
 import { log } from '../log.js';
 import { checkout } from '../repos/git.js';
 import type { Store } from '../store/store.js';
+import { describeFailure, plainText } from './buildFailure.js';
+import { labelStages } from './buildPacks/dockerfile.js';
 import { planBuild, type BuildPlan, type BuildPlanOptions } from './buildPlan.js';
 import { LABELS, type ImageCache } from './imageCache.js';
 
@@ -21,15 +23,29 @@ export interface BuildRequest {
   requestedBy: string;
 }
 
+/**
+ * Labels of a finished image: every build step carries `build-of=<prefix>` (see labelled()), and the
+ * finished image clears it, so that only an interrupted build's leftovers match it — never a
+ * built image, nor the servers running one.
+ */
+const FINISHED = { [LABELS.buildOf]: '' };
+
+const CPU_PERIOD = 100_000;
+
 /** Bumped whenever generated Dockerfiles change meaning, so old environments are not reused. */
 export const BUILDER_VERSION = '1';
 
 /** A build's log lines, then its end: `error` is set when it failed. */
 export type BuildLog = { line: string } | { done: true; buildId: string; error?: string };
 
-export type BuilderSettings = Omit<BuildPlanOptions, 'baseImage'> & { baseImage: string; namePrefix: string };
-
-const LOG_TAIL_LINES = 4;
+export type BuilderSettings = Omit<BuildPlanOptions, 'baseImage'> & {
+  baseImage: string;
+  namePrefix: string;
+  /** The Docker network builds run in (see builds/buildNetwork.ts); rejects when builds must be refused. */
+  network: Promise<string>;
+  /** For every build step: memory in bytes (swap none) and CPUs. */
+  limits: { memory: number; cpus: number };
+};
 
 /**
  * Builds launchable images from repositories with the Docker engine, repo2docker-style, in two
@@ -72,7 +88,8 @@ export class ImageBuilder {
     };
     this.store.startBuild({ id: buildId, image: request.image, repo: request.repo, ref: request.ref, commit: request.commit, requestedBy: request.requestedBy, startedAt: new Date().toISOString() });
     log.info('build.start', { buildId, image: request.image, repo: request.repo, commit: request.commit });
-    this.run(request, emit)
+    const attempt: { plan?: BuildPlan } = {};
+    this.run(request, emit, attempt)
       .then(async () => {
         this.store.finishBuild(buildId, 'built', lines.join(''));
         // Built for a launch about to happen: the newest image, last in line for eviction.
@@ -82,11 +99,10 @@ export class ImageBuilder {
         await this.cache.evict().catch(err => log.warn('images.evict_failed', { error: (err as Error).message }));
       })
       .catch((err: Error) => {
-        const tail = lines.join('').trim().split('\n').filter(l => l.trim()).slice(-LOG_TAIL_LINES);
-        const message = err instanceof EnvhubError || tail.length === 0 ? err.message : `${err.message}\nThe build log ends with:\n${tail.join('\n')}`;
+        const message = err instanceof EnvhubError ? plainText(err.message) : describeFailure(attempt.plan, lines.join(''), err.message);
         emit(`[envhub] build failed: ${err.message}\n`);
         this.store.finishBuild(buildId, 'failed', lines.join(''));
-        log.error('build.failed', { buildId, image: request.image, error: err.message });
+        log.error('build.failed', { buildId, image: request.image, cause: message, error: err.message });
         channel.push({ done: true, buildId, error: message });
       })
       .finally(() => {
@@ -96,13 +112,14 @@ export class ImageBuilder {
     return channel;
   }
 
-  private async run(request: BuildRequest, emit: (line: string) => void): Promise<void> {
+  private async run(request: BuildRequest, emit: (line: string) => void, attempt: { plan?: BuildPlan }): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), 'envhub-build-'));
     try {
       emit(`[envhub] fetching ${request.repo} at ${request.commit}\n`);
       const repoDir = join(dir, 'repo');
       await checkout(request.repo, request.commit, repoDir);
       const plan = await planBuild(repoDir, this.settings);
+      attempt.plan = plan;
       emit(`[envhub] build pack: ${plan.buildPack}${plan.configDir ? ` (configuration in ${plan.configDir}/)` : ''}\n`);
       plan.warnings.forEach(warning => emit(`[envhub] warning: ${warning}\n`));
       const labels: Record<string, string> = {
@@ -111,14 +128,15 @@ export class ImageBuilder {
         [LABELS.commit]: request.commit,
         [LABELS.builderVersion]: BUILDER_VERSION,
         // Set explicitly: images inherit the labels of what they are built FROM.
-        [LABELS.role]: 'launchable'
+        [LABELS.role]: 'launchable',
+        ...FINISHED
       };
       if (plan.dockerfile) return await this.buildDockerfileRepo(plan, repoDir, request.image, labels, emit);
 
       const { image: environmentImage, fingerprint } = await this.environment(plan, repoDir, emit);
       const contentDockerfile = plan.contentDockerfile(environmentImage);
       if (contentDockerfile === null) throw new Error('the build plan has no content stage');
-      await writeFile(join(dir, 'Dockerfile'), contentDockerfile);
+      await writeFile(join(dir, 'Dockerfile'), this.labelled(contentDockerfile));
       emit(`[envhub] adding the repository's content to ${environmentImage}\n`);
       await this.dockerBuild(dir, { t: request.image, labels: { ...labels, [LABELS.fingerprint]: fingerprint, [LABELS.environmentImage]: environmentImage } }, emit);
     } finally {
@@ -137,7 +155,10 @@ export class ImageBuilder {
         );
       }
     }
-    await this.dockerBuild(repoDir, { t: image, dockerfile: dockerfile.path, buildargs: dockerfile.buildArgs, labels, pull: undefined }, emit);
+    // A labelled copy beside the repository's Dockerfile (same folder, same context).
+    const copy = posix.join(posix.dirname(dockerfile.path), '.envhub.Dockerfile');
+    await writeFile(join(repoDir, copy), this.labelled(await readFile(join(repoDir, dockerfile.path), 'utf8')));
+    await this.dockerBuild(repoDir, { t: image, dockerfile: copy, buildargs: dockerfile.buildArgs, labels, pull: undefined }, emit);
   }
 
   /** The environment image for `plan`: reused when its fingerprint exists, else built once. */
@@ -182,19 +203,32 @@ export class ImageBuilder {
         await mkdir(dirname(join(dir, path)), { recursive: true });
         await writeFile(join(dir, path), content);
       }
-      await writeFile(join(dir, 'Dockerfile'), plan.environmentDockerfile ?? `FROM ${this.settings.baseImage}\n`);
-      const labels = { [LABELS.role]: 'environment', [LABELS.fingerprint]: fingerprint, [LABELS.builderVersion]: BUILDER_VERSION };
+      await writeFile(join(dir, 'Dockerfile'), this.labelled(plan.environmentDockerfile ?? `FROM ${this.settings.baseImage}\n`));
+      const labels = { [LABELS.role]: 'environment', [LABELS.fingerprint]: fingerprint, [LABELS.builderVersion]: BUILDER_VERSION, ...FINISHED };
       await this.dockerBuild(dir, { t: image, labels }, emit);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
 
-  /** Runs one `docker build` (host network, intermediate containers removed), streaming its output. */
+  /** `dockerfile` with the build-of label in every stage, so an interrupted build's leftovers can be found. */
+  private labelled(dockerfile: string): string {
+    return labelStages(dockerfile, LABELS.buildOf, this.settings.namePrefix);
+  }
+
+  /**
+   * Runs one `docker build` in the build network, with the build limits (swap = memory) and
+   * intermediate containers removed, streaming its output.
+   */
   private async dockerBuild(context: string, options: Record<string, unknown>, emit: (line: string) => void): Promise<void> {
+    const { memory, cpus } = this.settings.limits;
     const stream = await this.docker.buildImage(tar.pack(context) as unknown as NodeJS.ReadableStream, {
       ...options,
-      networkmode: 'host',
+      networkmode: await this.settings.network,
+      memory,
+      memswap: memory,
+      cpuperiod: CPU_PERIOD,
+      cpuquota: Math.round(cpus * CPU_PERIOD),
       rm: true,
       forcerm: true
     });

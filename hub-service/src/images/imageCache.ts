@@ -10,7 +10,9 @@ export const LABELS = {
   fingerprint: 'org.envhub.environment-fingerprint',
   environmentImage: 'org.envhub.environment-image',
   builderVersion: 'org.envhub.builder-version',
-  role: 'org.envhub.role'
+  role: 'org.envhub.role',
+  /** `<namePrefix>` on every step of a build, cleared on the finished image (see imageBuilder.ts). */
+  buildOf: 'org.envhub.build-of'
 } as const;
 
 interface ImageInfo {

@@ -1,16 +1,15 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { gitProviderPath, specDiff, validateSpec, type EnvironmentSpec, type SpecDifference, type ValidEnvironmentSpec } from '@envhub/schema';
 import { Channel } from '../builds/channel.js';
 import type { BuildEvent } from '../builds/events.js';
 import { asEnvhubError, EnvhubError } from '../errors.js';
-import type { HubClient, HubServer } from '../hub/hubClient.js';
+import { spawnFailureReason, type HubClient, type HubServer } from '../hub/hubClient.js';
 import type { ImageBuilder } from '../images/imageBuilder.js';
 import { log } from '../log.js';
 import { homeVolumeName, imageName } from '../naming.js';
 import { applyLaunchPolicy } from '../policy/launchPolicy.js';
 import { effectiveResources, type SiteConfig } from '../policy/siteConfig.js';
-import { resolveRef } from '../repos/git.js';
-import { checkRepoUrl } from '../repos/repoPolicy.js';
+import { checkRepo, resolveRef } from '../repos/git.js';
 import { checkCollaborators, syncCollaborators } from './shares.js';
 import type { ServerRecord, Store } from '../store/store.js';
 import { parseSize } from '../units.js';
@@ -41,8 +40,13 @@ export interface SpawnConfig {
   /** Bytes and cores, from the spec within the site's caps. */
   mem_limit: number;
   cpu_limit: number;
+  /** Memory plus swap, in bytes: equal to mem_limit (no swap); null where the site allows swap. */
+  memswap_limit: number | null;
   display_name?: string;
 }
+
+/** The code of envhub's refusal to spawn a server it did not launch; the Hub then drops the entry. */
+export const NOT_LAUNCHED = 'not_launched';
 
 export interface LauncherSettings {
   namePrefix: string;
@@ -76,6 +80,8 @@ const describeChanges = (changes: SpecDifference[]) =>
  */
 export class Launcher {
   private readonly inflight = new Map<string, { spec: ValidEnvironmentSpec; events: Channel<BuildEvent> }>();
+  /** Why new launches are refused once the service is stopping; null while it runs. */
+  private stopping: string | null = null;
 
   constructor(
     private readonly hub: HubClient,
@@ -92,7 +98,7 @@ export class Launcher {
   async admit(request: LaunchRequest): Promise<void> {
     const { owner, spec } = request;
     applyLaunchPolicy(spec, this.settings.site);
-    await checkRepoUrl(spec.repo, this.settings.allowedRepoHosts);
+    await checkRepo(spec.repo, spec.ref, { allowedHosts: this.settings.allowedRepoHosts });
     await checkCollaborators(this.hub, owner, spec.collaborators);
     await this.volumes.dockerMounts(owner, spec.mounts);
     const existing = this.store.getServer(owner, spec.name);
@@ -119,6 +125,7 @@ export class Launcher {
    * A request that `admit` refuses throws before any stream exists.
    */
   async launch(request: LaunchRequest): Promise<Channel<BuildEvent>> {
+    if (this.stopping !== null) throw new EnvhubError(503, 'restarting', this.stopping);
     await this.admit(request);
     const key = `${request.owner}/${request.spec.name}`;
     const running = this.inflight.get(key);
@@ -143,6 +150,18 @@ export class Launcher {
         log.info('launch.end', { launchId });
       });
     return events;
+  }
+
+  /**
+   * Ends every launch stream in flight with a `failed` event saying `message` and refuses new
+   * launches: the service is going away, and its clients should not wait for events that never come.
+   */
+  failInFlight(message: string): void {
+    this.stopping = message;
+    for (const { events } of this.inflight.values()) {
+      events.push({ phase: 'failed', message });
+      events.end();
+    }
   }
 
   private async run(request: LaunchRequest, events: Channel<BuildEvent>): Promise<void> {
@@ -180,7 +199,34 @@ export class Launcher {
     await this.ensureImage(record, events);
     if (existing) hubServer = await this.stopToApply(owner, spec.name, hubServer, events);
     this.store.saveServer(record);
-    await this.start(request, record, hubServer, events);
+    if (existing) return this.start(request, record, hubServer, events);
+    try {
+      await this.start(request, record, hubServer, events);
+    } catch (err) {
+      await this.rollBack(owner, spec.name);
+      throw err;
+    }
+  }
+
+  /**
+   * Undoes a new server whose first start failed, so that nothing is half-created or counts against
+   * the caps: its Hub entry, then its record, then its home. A step that fails keeps what follows
+   * (a record without a Hub entry is still deletable through envhub).
+   */
+  private async rollBack(owner: string, name: string): Promise<void> {
+    try {
+      const server = await this.hub.getServer(owner, name);
+      if (server?.ready || server?.pending) {
+        await this.hub.stopServer(owner, name);
+        await this.waitUntilStopped(owner, name);
+      }
+      if (server) await this.hub.removeServer(owner, name);
+      this.store.deleteServer(owner, name);
+      await this.volumes.removeHome(owner, name);
+      log.info('launch.rolled_back', { owner, server: name });
+    } catch (err) {
+      log.error('launch.rollback_failed', { owner, server: name, error: (err as Error).message });
+    }
   }
 
   /** Stops a running server so that its next start applies a change; the Hub's state afterwards. */
@@ -206,15 +252,32 @@ export class Launcher {
     const { owner, name } = record;
     if (hubServer?.pending === 'stop') await this.waitUntilStopped(owner, name);
     events.push({ phase: 'launching', message: `Starting server "${name}"\n` });
-    if (hubServer?.pending !== 'spawn') await this.hub.startServer(owner, name, { ticket: record.ticket }, record.spec.displayName);
+    if (hubServer?.pending !== 'spawn') {
+      try {
+        await this.hub.startServer(owner, name, { ticket: record.ticket }, record.spec.displayName);
+      } catch (err) {
+        // A spawn Docker refused at once comes back as a bare 500; the progress stream has the reason.
+        throw (await this.spawnFailure(owner, name)) ?? err;
+      }
+    }
     for await (const progress of this.hub.progress(owner, name)) {
-      if (progress.failed) throw new EnvhubError(500, 'spawn_failed', `server "${name}" failed to start: ${progress.message ?? 'no reason given'}`);
+      if (progress.failed) throw spawnFailed(name, progress.message);
       if (progress.ready) break;
       if (progress.message) events.push({ phase: 'launching', message: progress.message + '\n' });
     }
     const started = await this.hub.getServer(owner, name);
     if (!started?.ready) throw new EnvhubError(500, 'spawn_failed', `server "${name}" did not become ready; the Hub log has the reason`);
     return this.ready(request, record, started, events);
+  }
+
+  /** Why the Hub's last spawn of `owner/name` failed, if its progress stream says so. */
+  private async spawnFailure(owner: string, name: string): Promise<EnvhubError | null> {
+    try {
+      for await (const progress of this.hub.progress(owner, name)) if (progress.failed) return spawnFailed(name, progress.message);
+    } catch {
+      // No spawn to report on: the caller's own error stands.
+    }
+    return null;
   }
 
   private async waitUntilStopped(owner: string, name: string): Promise<void> {
@@ -288,7 +351,7 @@ export class Launcher {
   }
 
   /** Deletes a server for good: stops it, removes it from the Hub and envhub, and drops its home. */
-  async delete(owner: string, name: string, removeVolume: (volume: string) => Promise<void>): Promise<void> {
+  async delete(owner: string, name: string): Promise<void> {
     this.requireRecord(owner, name);
     if (await this.hub.getServer(owner, name)) {
       await this.hub.stopServer(owner, name);
@@ -296,7 +359,7 @@ export class Launcher {
       await this.hub.removeServer(owner, name);
     }
     this.store.deleteServer(owner, name);
-    await removeVolume(homeVolumeName(this.settings.namePrefix, owner, name));
+    await this.volumes.removeHome(owner, name);
     log.info('server.deleted', { owner, server: name });
   }
 
@@ -307,28 +370,36 @@ export class Launcher {
   }
 
   /**
-   * The spawn configuration for a server the Hub is about to start. A launch ticket binds it to
-   * the environment envhub recorded; without one the user gets the plain base image.
+   * The spawn configuration for a server the Hub is about to start, given the Hub's `user_options`.
+   * Only a server envhub launched starts, and only with its launch ticket as the whole of
+   * `user_options`: whoever asks the Hub directly is told to launch through envhub. A server envhub
+   * has no record of is refused with NOT_LAUNCHED, so that the Hub drops the entry it just made.
    */
-  async spawnConfig(user: string, server: string, ticket: string | undefined): Promise<SpawnConfig> {
-    const home = { [homeVolumeName(this.settings.namePrefix, user, server)]: { bind: HOME, mode: 'rw' as const } };
-    const limits = (spec: Pick<EnvironmentSpec, 'resources'>) => {
-      const { memory, cpus } = effectiveResources(spec, this.settings.site);
-      return { mem_limit: parseSize(memory), cpu_limit: cpus };
-    };
-    if (ticket === undefined) return { image: this.settings.baseImage, volumes: home, mounts: [], environment: {}, ...limits({}) };
-    const record = this.store.serverByTicket(ticket);
-    if (!record || record.owner !== user || record.name !== server) {
-      throw new EnvhubError(403, 'bad_ticket', `this launch ticket is not valid for ${user}/${server}; launch the server through envhub`);
+  async spawnConfig(user: string, server: string, userOptions: unknown): Promise<SpawnConfig> {
+    const record = this.store.getServer(user, server);
+    if (!record) {
+      throw new EnvhubError(
+        403,
+        NOT_LAUNCHED,
+        `envhub did not launch ${user}/${server || '(the default server)'}: servers on this hub start only through envhub; launch one from envhub's page or a launch link`
+      );
+    }
+    const options = typeof userOptions === 'object' && userOptions !== null && !Array.isArray(userOptions) ? (userOptions as Record<string, unknown>) : {};
+    const extra = Object.keys(options).filter(key => key !== 'ticket');
+    if (extra.length > 0) {
+      throw new EnvhubError(400, 'user_options', `user_options may carry only an envhub launch ticket (got: ${extra.join(', ')}); launch servers through envhub`);
+    }
+    if (!sameSecret(options.ticket, record.ticket)) {
+      throw new EnvhubError(403, 'bad_ticket', `no valid launch ticket for ${user}/${server}; launch the server through envhub`);
     }
     const mounts = record.spec.mounts ?? [];
     const dockerMounts = await this.volumes.dockerMounts(user, mounts);
     this.store.setStartedMounts(user, server, JSON.stringify(mounts));
     return {
       image: record.image,
-      volumes: home,
+      volumes: { [homeVolumeName(this.settings.namePrefix, user, server)]: { bind: HOME, mode: 'rw' } },
       mounts: dockerMounts,
-      ...limits(record.spec),
+      ...this.limits(record.spec),
       display_name: record.spec.displayName,
       environment: {
         ENVHUB_REPO_URL: record.repo,
@@ -340,4 +411,21 @@ export class Launcher {
       }
     };
   }
+
+  /** A spec's memory and CPU limits as DockerSpawner takes them; swap stays off unless the site allows it. */
+  private limits(spec: Pick<EnvironmentSpec, 'resources'>): Pick<SpawnConfig, 'mem_limit' | 'cpu_limit' | 'memswap_limit'> {
+    const { memory, cpus } = effectiveResources(spec, this.settings.site);
+    const bytes = parseSize(memory);
+    return { mem_limit: bytes, cpu_limit: cpus, memswap_limit: this.settings.site.resources.allowSwap ? null : bytes };
+  }
+}
+
+const spawnFailed = (name: string, message: string | undefined) =>
+  new EnvhubError(500, 'spawn_failed', `server "${name}" failed to start: ${spawnFailureReason(message)}`);
+
+/** Whether `given` is the secret `expected`, compared in constant time. */
+function sameSecret(given: unknown, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  const [a, b] = [Buffer.from(given), Buffer.from(expected)];
+  return a.length === b.length && timingSafeEqual(a, b);
 }

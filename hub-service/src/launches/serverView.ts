@@ -1,5 +1,6 @@
 import { badgeSnippets, launchPath, type ServerView } from '@envhub/schema';
 import type { HubClient, HubUser } from '../hub/hubClient.js';
+import { ALLOWED, serverRelation } from '../policy/access.js';
 import { effectiveResources, type SiteConfig } from '../policy/siteConfig.js';
 
 export type { ServerView };
@@ -13,12 +14,6 @@ export interface ViewContext {
   site: SiteConfig;
   viewer: HubUser;
   volumes: Volumes;
-}
-
-/** Whether `user` may see `record`: its owner, an admin, or one of its collaborators. */
-export function canSee(user: HubUser, record: ServerRecord): boolean {
-  const { users = [], groups = [] } = record.spec.collaborators ?? {};
-  return record.owner === user.name || Boolean(user.admin) || users.includes(user.name) || (user.groups ?? []).some(g => groups.includes(g));
 }
 
 const plus = (iso: string | null | undefined, seconds: number) =>
@@ -50,7 +45,7 @@ export async function describeServer(hub: HubClient, store: Store, record: Serve
     snippets: badgeSnippets(launchUrl, badgeUrl),
     resources,
     stopsAt: { idle: plus(running?.last_activity ?? running?.started, resources.idleTimeout), maxAge: plus(running?.started, resources.maxAge) },
-    canManage: record.owner === context.viewer.name || Boolean(context.viewer.admin),
+    canManage: ALLOWED['server.manage'].includes(serverRelation(context.viewer, record)),
     mounts: (await context.volumes.effectiveMounts(record.owner, record.spec.mounts ?? [])).map(m => ({ ...m, problem: m.problem?.message ?? null })),
     mountsPending: running !== null && (record.startedMounts ?? '[]') !== JSON.stringify(record.spec.mounts ?? [])
   };

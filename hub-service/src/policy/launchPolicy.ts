@@ -12,7 +12,7 @@ const LIMITS: Array<{ key: keyof Resources; measure: (v: Resources[keyof Resourc
 
 /**
  * The hub's rules for a spec: fields whose behaviour isn't delivered yet are refused rather than
- * ignored, and resources get the admin's defaults and must stay within the maxima.
+ * ignored, and resources get the admin's defaults and must stay between the minima and maxima.
  * Returns the resources the server will get.
  */
 export function applyLaunchPolicy(spec: EnvironmentSpec, site: SiteConfig): Resources {
@@ -23,15 +23,25 @@ export function applyLaunchPolicy(spec: EnvironmentSpec, site: SiteConfig): Reso
     throw new EnvhubError(422, 'not_supported_yet', `${notYet.join(', ')}: not supported yet on this hub; launch without ${notYet.length > 1 ? 'them' : 'it'}`);
   }
   const asked = effectiveResources(spec, site);
+  const { minima, maxima } = site.resources;
+  // 0 is "no limit": never below a minimum, always over a cap.
+  const under = LIMITS.filter(({ key, measure }) => measure(asked[key]) > 0 && measure(asked[key]) < measure(minima[key]));
+  if (under.length > 0) {
+    throw new EnvhubError(
+      422,
+      'under_minimum',
+      under.map(({ key }) => `resources.${key} ${asked[key]} is below the ${minima[key]} a server needs on this hub; ask for at least ${minima[key]}`).join('; ')
+    );
+  }
   const over = LIMITS.filter(({ key, measure }) => {
-    const cap = site.resources.maxima[key];
+    const cap = maxima[key];
     return measure(cap) > 0 && (measure(asked[key]) > measure(cap) || measure(asked[key]) === 0);
   });
   if (over.length > 0) {
     throw new EnvhubError(
       422,
       'over_cap',
-      over.map(({ key }) => `resources.${key} ${asked[key]} is over this hub's cap of ${site.resources.maxima[key]}`).join('; ') + '; ask for less'
+      over.map(({ key }) => `resources.${key} ${asked[key]} is over this hub's cap of ${maxima[key]}`).join('; ') + '; ask for less'
     );
   }
   return asked;

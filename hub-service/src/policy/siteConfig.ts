@@ -13,7 +13,14 @@ export interface Resources {
 
 /** What an admin sets for this hub (the file named by ENVHUB_CONFIG, JSON). */
 export interface SiteConfig {
-  resources: { defaults: Resources; maxima: Resources };
+  resources: {
+    defaults: Resources;
+    maxima: Resources;
+    /** The least a server may ask for: less than this and JupyterLab does not start (or crawls). */
+    minima: Resources;
+    /** Let servers swap as much again as their memory (Docker's default); false: swap = memory. */
+    allowSwap: boolean;
+  };
   serversPerUser: number;
   /** How many shared volumes one user may own. */
   volumesPerUser: number;
@@ -28,7 +35,11 @@ export interface SiteConfig {
 export const DEFAULT_SITE_CONFIG: SiteConfig = {
   resources: {
     defaults: { memory: '2G', cpus: 1, idleTimeout: 3600, maxAge: 8 * 3600 },
-    maxima: { memory: '8G', cpus: 2, idleTimeout: 24 * 3600, maxAge: 7 * 24 * 3600 }
+    maxima: { memory: '8G', cpus: 2, idleTimeout: 24 * 3600, maxAge: 7 * 24 * 3600 },
+    // Measured with envhub-base on 2 cores: jupyterhub-singleuser uses about 70 MB, 110 MB with a
+    // kernel, and answers after 16 s at 0.1 CPU (4 s at 1 CPU).
+    minima: { memory: '256M', cpus: 0.1, idleTimeout: 0, maxAge: 0 },
+    allowSwap: false
   },
   serversPerUser: 10,
   volumesPerUser: 10,
@@ -56,7 +67,11 @@ const siteConfigSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    resources: { type: 'object', additionalProperties: false, properties: { defaults: resources, maxima: resources } },
+    resources: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { defaults: resources, maxima: resources, minima: resources, allowSwap: { type: 'boolean' } }
+    },
     serversPerUser: { type: 'integer', minimum: 1 },
     volumesPerUser: { type: 'integer', minimum: 0 },
     featured: {
@@ -96,13 +111,17 @@ export function loadSiteConfig(path: string | undefined): SiteConfig {
     const problems = (check.errors ?? []).map(e => `${e.instancePath || '(top)'} ${e.message}`).join('; ');
     throw new Error(`the envhub site configuration ${path} is invalid: ${problems}`);
   }
-  const given = parsed as Partial<SiteConfig> & { resources?: { defaults?: Partial<Resources>; maxima?: Partial<Resources> } };
+  const given = parsed as Partial<SiteConfig> & {
+    resources?: { defaults?: Partial<Resources>; maxima?: Partial<Resources>; minima?: Partial<Resources>; allowSwap?: boolean };
+  };
   return {
     ...DEFAULT_SITE_CONFIG,
     ...given,
     resources: {
       defaults: { ...DEFAULT_SITE_CONFIG.resources.defaults, ...given.resources?.defaults },
-      maxima: { ...DEFAULT_SITE_CONFIG.resources.maxima, ...given.resources?.maxima }
+      maxima: { ...DEFAULT_SITE_CONFIG.resources.maxima, ...given.resources?.maxima },
+      minima: { ...DEFAULT_SITE_CONFIG.resources.minima, ...given.resources?.minima },
+      allowSwap: given.resources?.allowSwap ?? DEFAULT_SITE_CONFIG.resources.allowSwap
     }
   };
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { EnvironmentSpec, VolumeMembers } from '@envhub/schema';
+import type { BuildView, EnvironmentSpec, VolumeMembers } from '@envhub/schema';
 
 /** A named server envhub launched: whose, which environment, and the ticket its spawns redeem. */
 export interface ServerRecord {
@@ -28,19 +28,8 @@ export interface VolumeRecord {
   createdAt: string;
 }
 
-/** One image build: who asked, what for, how it ended, and its whole log. */
-export interface BuildRecord {
-  id: string;
-  image: string;
-  repo: string;
-  ref: string;
-  commit: string;
-  requestedBy: string;
-  status: 'running' | 'built' | 'failed';
-  startedAt: string;
-  finishedAt: string | null;
-  log: string;
-}
+/** One image build: who asked, what for, how it ended, and its whole log (the wire type, stored as it is sent). */
+export type BuildRecord = BuildView;
 
 const MIGRATIONS = [
   `CREATE TABLE servers (

@@ -1,10 +1,11 @@
 import type Docker from 'dockerode';
-import { environmentSchema, type Mount, type VolumeMember, type VolumeMembers, type VolumeView } from '@envhub/schema';
+import { environmentSchema, validateVolumeMembers, type Mount, type VolumeMembers, type VolumeView } from '@envhub/schema';
 import { EnvhubError } from '../errors.js';
 import type { HubClient, HubUser } from '../hub/hubClient.js';
 import { checkCollaborators } from '../launches/shares.js';
 import { log } from '../log.js';
-import { sharedVolumeName } from '../naming.js';
+import { ALLOWED, authorize, type Operation } from '../policy/access.js';
+import { homeVolumeName, sharedVolumeName } from '../naming.js';
 import type { Store, VolumeRecord } from '../store/store.js';
 
 /** How a user may use a volume: its owner, a member who may write, a member who may only read. */
@@ -42,28 +43,11 @@ const JOVYAN = '1000:100';
 
 const noMembers = (): VolumeMembers => ({ users: [], groups: [] });
 
-/** `given` as members, or a 400 saying what is wrong with it. */
+/** `given` as members, or a 400 naming each field that is wrong (the schema's volume-members). */
 function parseMembers(given: unknown): VolumeMembers {
-  const bad = (why: string) => new EnvhubError(400, 'invalid_members', `members${why}; send {"users": [{"name": "bob", "readOnly": false}], "groups": [{"name": "students", "readOnly": true}]}`);
-  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw bad(' must be an object');
-  const extra = Object.keys(given).filter(key => key !== 'users' && key !== 'groups');
-  if (extra.length > 0) throw bad(` has unknown fields ${extra.join(', ')}`);
-  const list = (kind: 'users' | 'groups'): VolumeMember[] => {
-    const entries = (given as Record<string, unknown>)[kind] ?? [];
-    if (!Array.isArray(entries)) throw bad(`.${kind} must be a list`);
-    const members = entries.map((entry: unknown, i): VolumeMember => {
-      const { name, readOnly = false, ...rest } = (entry ?? {}) as Record<string, unknown>;
-      if (typeof name !== 'string' || name === '') throw bad(`.${kind}.${i}.name must be a ${kind === 'users' ? 'user' : 'group'} name`);
-      if (typeof readOnly !== 'boolean') throw bad(`.${kind}.${i}.readOnly must be true or false`);
-      if (Object.keys(rest).length > 0) throw bad(`.${kind}.${i} has unknown fields ${Object.keys(rest).join(', ')}`);
-      return { name, readOnly };
-    });
-    const names = members.map(m => m.name);
-    const twice = names.find((name, i) => names.indexOf(name) !== i);
-    if (twice !== undefined) throw bad(`.${kind} lists "${twice}" twice`);
-    return members;
-  };
-  return { users: list('users'), groups: list('groups') };
+  const validation = validateVolumeMembers(given);
+  if (!validation.ok) throw new EnvhubError(400, 'invalid_members', validation.errors.map(e => e.message).join('; '));
+  return validation.members;
 }
 
 /**
@@ -103,10 +87,16 @@ export class Volumes {
 
   /** The volume called `name`, if `user` may see it (an owner, member or admin); 404 otherwise. */
   async get(user: HubUser, name: string): Promise<VolumeView> {
+    return (await this.authorized(user, name, 'volume.read')).view;
+  }
+
+  /** The volume called `name` with `user`'s view of it, if the access policy lets them do `operation`. */
+  private async authorized(user: HubUser, name: string, operation: Operation): Promise<{ volume: VolumeRecord; view: VolumeView }> {
     const volume = this.store.getVolume(name);
     const view = volume && (await this.view(user, volume));
-    if (!view || (view.access === null && !user.admin)) throw new EnvhubError(404, 'not_found', `envhub has no volume "${name}" that you can see`);
-    return view;
+    const relation = !view ? 'none' : view.access === 'owner' ? 'owner' : user.admin ? 'admin' : view.access ? 'member' : 'none';
+    authorize(operation, relation, `volume "${name}"`, volume?.owner ?? '');
+    return { volume: volume!, view: view! };
   }
 
   /** Creates an empty volume owned by `user`, writable by jovyan. */
@@ -137,7 +127,7 @@ export class Volumes {
 
   /** Replaces a volume's members; only its owner or an admin may. Applies at each server's next start. */
   async setMembers(user: HubUser, name: string, given: unknown): Promise<VolumeView> {
-    const volume = await this.manageable(user, name);
+    const { volume } = await this.authorized(user, name, 'volume.manage');
     const members = parseMembers(given);
     await checkCollaborators(this.hub, volume.owner, { users: members.users.map(m => m.name), groups: members.groups.map(m => m.name) });
     const users = members.users.filter(m => m.name !== volume.owner);
@@ -148,7 +138,7 @@ export class Volumes {
 
   /** Deletes a volume and its files; refused while a running server mounts it. */
   async remove(user: HubUser, name: string): Promise<void> {
-    await this.manageable(user, name);
+    await this.authorized(user, name, 'volume.delete');
     try {
       await this.removeDockerVolume(name);
     } catch (err) {
@@ -202,12 +192,6 @@ export class Volumes {
     }));
   }
 
-  private async manageable(user: HubUser, name: string): Promise<VolumeRecord> {
-    const view = await this.get(user, name);
-    if (!view.canManage) throw new EnvhubError(403, 'forbidden', `only ${view.owner}, the owner of volume "${name}", or an admin may change it`);
-    return this.store.getVolume(name)!;
-  }
-
   private async view(
     user: HubUser,
     volume: VolumeRecord,
@@ -220,7 +204,7 @@ export class Volumes {
       createdAt: volume.createdAt,
       members: volume.members,
       access: await this.access(user.name, volume, groups),
-      canManage: volume.owner === user.name || Boolean(user.admin),
+      canManage: ALLOWED['volume.manage'].includes(volume.owner === user.name ? 'owner' : user.admin ? 'admin' : 'none'),
       mountedBy: servers
         .filter(server => (server.spec.mounts ?? []).some(m => m.source === volume.name))
         .map(server => server.name)
@@ -247,9 +231,18 @@ export class Volumes {
     }
   }
 
+  /** Removes the home volume of `owner`'s server `server` (its files are gone for good). */
+  async removeHome(owner: string, server: string): Promise<void> {
+    await this.removeDockerVolumeNamed(homeVolumeName(this.settings.namePrefix, owner, server));
+  }
+
   private async removeDockerVolume(name: string): Promise<void> {
+    await this.removeDockerVolumeNamed(sharedVolumeName(this.settings.namePrefix, name));
+  }
+
+  private async removeDockerVolumeNamed(volumeName: string): Promise<void> {
     await this.docker
-      .getVolume(sharedVolumeName(this.settings.namePrefix, name))
+      .getVolume(volumeName)
       .remove()
       .catch((err: { statusCode?: number }) => {
         if (err.statusCode !== 404) throw err;

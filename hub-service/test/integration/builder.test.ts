@@ -1,9 +1,15 @@
 import { jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
+import { prepareBuildNetwork } from '../../src/builds/buildNetwork.js';
+import { EnvhubError } from '../../src/errors.js';
+import { removeBuildLeftovers } from '../../src/images/buildLeftovers.js';
 import type { BuildLog } from '../../src/images/imageBuilder.js';
 import { basePython, ImageBuilder } from '../../src/images/imageBuilder.js';
 import { ImageCache, LABELS } from '../../src/images/imageCache.js';
 import { imageName } from '../../src/naming.js';
+import { setAllowedRepoHosts } from '../../src/repos/repoPolicy.js';
 import { Store } from '../../src/store/store.js';
 import { demultiplex } from '../support/docker.js';
 import { GitServer } from '../support/gitServer.js';
@@ -48,12 +54,16 @@ const layers = async (image: string) => (await docker.getImage(image).inspect())
 const exists = async (image: string) => docker.getImage(image).inspect().then(() => true, () => false);
 
 beforeAll(async () => {
+  // The builder fetches from git servers on 127.0.0.1, as the test hub allows.
+  setAllowedRepoHosts(['127.0.0.1']);
   git = await GitServer.start();
   builder = new ImageBuilder(docker, store, new ImageCache(docker, store, { namePrefix, budgetBytes: null, baseImage }), {
     baseImage,
     namePrefix,
     strictRuntime: false,
-    availablePython: await basePython(docker, baseImage)
+    availablePython: await basePython(docker, baseImage),
+    network: prepareBuildNetwork(docker, { namePrefix, mirrors: [] }),
+    limits: { memory: 2 * 1024 ** 3, cpus: 1 }
   });
 });
 afterAll(() => git.stop());
@@ -113,13 +123,58 @@ test('concurrent requests for one uncached commit join one build', async () => {
   expect(store.buildsOf(results[0].image)).toHaveLength(1);
 });
 
-describe('failures name the file and the reason, and leave no image', () => {
-  test('a requirement that does not exist', async () => {
-    const commit = await git.commit('broken', { 'requirements.txt': 'envhub-no-such-package-4711==1.0\n' });
+describe('failures say the cause first, name the file, and leave no image', () => {
+  test('a requirement that does not exist; the whole log stays in the build record', async () => {
+    const commit = await git.commit('broken', { 'requirements.txt': 'six\nenvhub-no-such-package-zz==9.9.9\n' });
     const result = await build('broken', commit);
-    expect(result.error).toContain('envhub-no-such-package-4711');
+    expect(result.error).toBe('requirements.txt: no version of envhub-no-such-package-zz matches ==9.9.9 on the package index');
     expect(await exists(result.image)).toBe(false);
     expect(store.latestBuild(result.image)?.status).toBe('failed');
+    expect(store.latestBuild(result.image)?.log).toContain('uv pip install');
+  });
+
+  test('a Debian package that does not exist', async () => {
+    const commit = await git.commit('broken-apt', { 'binder/apt.txt': 'figlet\nenvhub-no-such-deb-zz\n' });
+    const result = await build('broken-apt', commit);
+    expect(result.error).toBe('binder/apt.txt: no package envhub-no-such-deb-zz in the Debian archive');
+    expect(await exists(result.image)).toBe(false);
+  });
+
+  test('a postBuild that fails, printing in colour: no escape codes in the message', async () => {
+    await git.commit('broken-postbuild', { postBuild: '#!/bin/bash\necho preparing\nprintf "\\033[31mdata.csv: not found\\033[0m\\n" >&2\nexit 3\n' });
+    const result = await build('broken-postbuild', await git.chmodExecutable('broken-postbuild', ['postBuild']));
+    expect(result.error).toBe('postBuild failed (exit code 3): data.csv: not found');
+    expect(result.log).toContain('\x1b[31m');
+    expect(await exists(result.image)).toBe(false);
+  });
+
+  test('without its isolated network, nothing is built: the refusal says why', async () => {
+    const refusal = new EnvhubError(503, 'build_isolation_unavailable', 'envhub refuses to build: builds must run in a network that cannot reach the host, but …');
+    const network = Promise.reject(refusal);
+    network.catch(() => undefined);
+    const unprotected = new ImageBuilder(docker, store, new ImageCache(docker, store, { namePrefix, budgetBytes: null, baseImage }), {
+      baseImage,
+      namePrefix,
+      strictRuntime: false,
+      availablePython: await basePython(docker, baseImage),
+      network,
+      limits: { memory: 2 * 1024 ** 3, cpus: 1 }
+    });
+    const commit = await git.commit('unprotected', { 'requirements.txt': 'toolz==0.12.1\n', 'stamp.txt': `${Date.now()}\n` });
+    const image = imageName(`${namePrefix}-`, git.url('unprotected'), commit);
+    let error: string | undefined;
+    for await (const entry of unprotected.build({ repo: git.url('unprotected'), ref: 'main', commit, image, requestedBy: 'tests' }).subscribe()) {
+      if ('done' in entry) error = entry.error;
+    }
+    expect(error).toBe(refusal.message);
+    expect(await exists(image)).toBe(false);
+  });
+
+  test('a Dockerfile RUN step that fails', async () => {
+    const commit = await git.commit('broken-dockerfile', { Dockerfile: `FROM ${baseImage} AS base\nRUN echo compiling && exit 2\n` });
+    const result = await build('broken-dockerfile', commit);
+    expect(result.error).toBe('Dockerfile: RUN echo compiling && exit 2 failed (exit code 2): compiling');
+    expect(await exists(result.image)).toBe(false);
   });
 
   test('a postBuild that is not executable', async () => {
@@ -194,4 +249,75 @@ test('runtime.txt asking for a Python the hub lacks: a warning in the log, and t
   const result = await build('runtime', commit);
   expect(result.error).toBeUndefined();
   expect(result.log).toMatch(/warning: .*runtime\.txt.*3\.8.*3\.11/);
+});
+
+describe('an interrupted build', () => {
+  // The builder in a process of its own, as the service runs it, to be killed mid-step.
+  const CHILD = `
+    const [src, repo, commit, image, namePrefix, baseImage] = process.argv.slice(1);
+    const { default: Docker } = await import('dockerode');
+    const { prepareBuildNetwork } = await import(src + 'builds/buildNetwork.ts');
+    const { basePython, ImageBuilder } = await import(src + 'images/imageBuilder.ts');
+    const { ImageCache } = await import(src + 'images/imageCache.ts');
+    const { setAllowedRepoHosts } = await import(src + 'repos/repoPolicy.ts');
+    const { Store } = await import(src + 'store/store.ts');
+    setAllowedRepoHosts(['127.0.0.1']);
+    const docker = new Docker();
+    const store = new Store(':memory:');
+    const builder = new ImageBuilder(docker, store, new ImageCache(docker, store, { namePrefix, budgetBytes: null, baseImage }), {
+      baseImage, namePrefix, strictRuntime: false, availablePython: await basePython(docker, baseImage),
+      network: prepareBuildNetwork(docker, { namePrefix, mirrors: [] }), limits: { memory: 2 * 1024 ** 3, cpus: 1 }
+    });
+    for await (const entry of builder.build({ repo, ref: 'main', commit, image, requestedBy: 'tests' }).subscribe()) {
+      if ('line' in entry) process.stdout.write(entry.line);
+    }
+  `;
+  const buildOf = `${LABELS.buildOf}=${namePrefix}`;
+
+  test('leaves no step container, dangling image or layer once the service has restarted', async () => {
+    await git.commit('interrupted', { 'requirements.txt': 'toolz==0.12.1\n', postBuild: '#!/bin/bash\necho slow step started\nsleep 600\n', 'stamp.txt': `${Date.now()}\n` });
+    const commit = await git.chmodExecutable('interrupted', ['postBuild']);
+    const image = imageName(`${namePrefix}-`, git.url('interrupted'), commit);
+    const src = fileURLToPath(new URL('../../src/', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD, src, git.url('interrupted'), commit, image, namePrefix, baseImage], {
+      stdio: ['ignore', 'pipe', 'inherit']
+    });
+    let log = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        log += chunk.toString();
+        if (log.includes('slow step started')) resolve();
+      });
+      child.on('exit', code => reject(new Error(`the builder exited (${code}) before the slow step:\n${log}`)));
+    });
+    // Mid-step: a step container runs, and the layers this build made so far (not taken from the
+    // cache; [0] is the environment image it starts FROM) carry the label.
+    const content = log.slice(log.indexOf("adding the repository's content"));
+    const stepLayers = [...content.matchAll(/^(?<! ---> Using cache\n) ---> ([0-9a-f]{12})$/gm)].map(m => m[1]).slice(1);
+    expect(stepLayers.length).toBeGreaterThanOrEqual(1);
+    expect(await docker.listContainers({ all: true, filters: { label: [buildOf] } })).toHaveLength(1);
+    child.kill('SIGKILL');
+    await new Promise(resolve => child.on('exit', resolve));
+
+    // What the service does at start, before any build.
+    const removed = await removeBuildLeftovers(docker, namePrefix);
+    expect(removed.images).toBeGreaterThanOrEqual(stepLayers.length);
+    expect(await docker.listContainers({ all: true, filters: { label: [buildOf] } })).toEqual([]);
+    expect(await docker.listImages({ all: true, filters: { dangling: ['true'], label: [buildOf] } })).toEqual([]);
+    for (const layer of stepLayers) expect(await exists(layer)).toBe(false);
+    expect(await exists(image)).toBe(false);
+  });
+
+  test('finished images clear the label, so the cleanup never touches them or their servers', async () => {
+    const commit = await git.commit('finished', { 'requirements.txt': 'toolz==0.12.1\n', 'stamp.txt': `${Date.now()}\n` });
+    const result = await build('finished', commit);
+    expect(result.error).toBeUndefined();
+    const labels = (await docker.getImage(result.image).inspect()).Config.Labels ?? {};
+    expect(labels[LABELS.buildOf]).toBe('');
+    const environment = labels[LABELS.environmentImage] as string;
+    expect((await docker.getImage(environment).inspect()).Config.Labels?.[LABELS.buildOf]).toBe('');
+    await removeBuildLeftovers(docker, namePrefix);
+    expect(await exists(result.image)).toBe(true);
+    expect(await exists(environment)).toBe(true);
+  });
 });

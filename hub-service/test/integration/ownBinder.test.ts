@@ -10,6 +10,7 @@ import Docker from 'dockerode';
 import { basePython, ImageBuilder } from '../../src/images/imageBuilder.js';
 import { ImageCache } from '../../src/images/imageCache.js';
 import { imageName } from '../../src/naming.js';
+import { setAllowedRepoHosts } from '../../src/repos/repoPolicy.js';
 import { Store } from '../../src/store/store.js';
 import { demultiplex } from '../support/docker.js';
 import { namePrefix } from '../support/hubSession.js';
@@ -23,6 +24,8 @@ let root: string;
 let server: Server;
 
 beforeAll(async () => {
+  // The builder fetches from git servers on 127.0.0.1, as the test hub allows.
+  setAllowedRepoHosts(['127.0.0.1']);
   root = await mkdtemp(join(tmpdir(), 'envhub-self-'));
   const top = execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8' }).trim();
   execFileSync('git', ['clone', '-q', '--bare', top, join(root, 'envhub.git')]);

@@ -1,6 +1,7 @@
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { labelStages } from '../../src/images/buildPacks/dockerfile.js';
 import { planBuild, type BuildPlan, type BuildPlanOptions } from '../../src/images/buildPlan.js';
 
 const options: BuildPlanOptions = { baseImage: 'envhub-base:latest', availablePython: '3.11' };
@@ -522,6 +523,42 @@ describe('Dockerfile FROM parsing', () => {
   test('a FROM with an ARG that has no value, or no FROM at all, is refused', async () => {
     await expect(plan({ Dockerfile: 'ARG BASE\nFROM $BASE\n' })).rejects.toMatchObject(rejection('invalid_config', 'Dockerfile line 2: $BASE has no value'));
     await expect(plan({ Dockerfile: 'RUN echo hi\n' })).rejects.toMatchObject(rejection('invalid_config', 'Dockerfile has no FROM line'));
+  });
+});
+
+describe('the build-of label in every stage', () => {
+  test('comes right after each FROM, continuation lines and stage names included, and nowhere else', () => {
+    const dockerfile = ['# escape=\\', 'ARG BASE=envhub-base:latest', 'FROM ${BASE} AS build', 'RUN echo one \\', '    two', 'FROM \\', '  build', '# FROM in a comment', 'from build as again', 'COPY --from=build /x /x'].join('\n');
+    expect(labelStages(dockerfile, 'org.envhub.build-of', 'envhub')).toBe(
+      [
+        '# escape=\\',
+        'ARG BASE=envhub-base:latest',
+        'FROM ${BASE} AS build',
+        'LABEL org.envhub.build-of="envhub"',
+        'RUN echo one \\',
+        '    two',
+        'FROM \\',
+        '  build',
+        'LABEL org.envhub.build-of="envhub"',
+        '# FROM in a comment',
+        'from build as again',
+        'LABEL org.envhub.build-of="envhub"',
+        'COPY --from=build /x /x'
+      ].join('\n')
+    );
+  });
+
+  test('generated Dockerfiles get it in both stages', async () => {
+    const p = await plan({ 'requirements.txt': 'six\n', postBuild: { content: EXEC, mode: 0o755 } });
+    for (const text of [p.environmentDockerfile!, p.contentDockerfile('envhub-environment:abc')]) {
+      const labelled = labelStages(text, 'org.envhub.build-of', 'envhub').split('\n');
+      expect(labelled[1]).toBe('LABEL org.envhub.build-of="envhub"');
+      expect(labelled.filter(l => l.startsWith('LABEL'))).toHaveLength(1);
+    }
+  });
+
+  test('a value that would need quoting is refused', () => {
+    expect(() => labelStages('FROM x\n', 'org.envhub.build-of', 'a" b')).toThrow('needs quoting');
   });
 });
 

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { HubClient } from '../../src/hub/hubClient.js';
 import type { ImageBuilder } from '../../src/images/imageBuilder.js';
-import { Launcher } from '../../src/launches/launcher.js';
+import { Launcher, NOT_LAUNCHED } from '../../src/launches/launcher.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/policy/siteConfig.js';
 import { Store } from '../../src/store/store.js';
 import { Volumes } from '../../src/volumes/volumes.js';
@@ -12,13 +12,14 @@ const store = new Store(':memory:');
 const groups: Record<string, string[]> = { students: ['bob', 'carol'], staff: ['dave'] };
 const hub = { groupMembers: async (group: string) => groups[group] ?? [] } as unknown as HubClient;
 const volumes = new Volumes({} as Docker, store, hub, { namePrefix: 'envhub', baseImage: 'envhub-base:latest', volumesPerUser: 10 });
-const launcher = new Launcher(hub, store, {} as ImageBuilder, volumes, {
+const settings = {
   namePrefix: 'envhub',
   baseImage: 'envhub-base:latest',
   allowedRepoHosts: [],
   prefix: '/services/envhub/',
   site: DEFAULT_SITE_CONFIG
-});
+};
+const launcher = new Launcher(hub, store, {} as ImageBuilder, volumes, settings);
 const commit = 'c'.repeat(40);
 store.saveServer({
   owner: 'alice',
@@ -33,34 +34,55 @@ store.saveServer({
   updatedAt: '2026-01-01T00:00:00Z'
 });
 
-test('a ticket yields the recorded image, the server home volume and the environment', async () => {
-  expect(await launcher.spawnConfig('alice', 'x', 'ticket-of-alice-x')).toEqual({
+test('a ticket yields the recorded image, the server home volume, the environment and limits without swap', async () => {
+  expect(await launcher.spawnConfig('alice', 'x', { ticket: 'ticket-of-alice-x' })).toEqual({
     image: `envhub-a:${commit}`,
     volumes: { 'envhub-home-alice--x': { bind: '/home/jovyan', mode: 'rw' } },
     mounts: [],
     environment: expect.objectContaining({ ENVHUB_COMMIT: commit, BINDER_REPO_URL: 'https://forge.example.org/a.git' }),
     mem_limit: 1024 ** 3,
+    memswap_limit: 1024 ** 3,
     cpu_limit: 0.5
   });
 });
 
-test('without a ticket a server gets the base image and its own home, nothing else', async () => {
-  expect(await launcher.spawnConfig('bob', 'y', undefined)).toEqual({
-    image: 'envhub-base:latest',
-    volumes: { 'envhub-home-bob--y': { bind: '/home/jovyan', mode: 'rw' } },
-    mounts: [],
-    environment: {},
-    mem_limit: 2 * 1024 ** 3,
-    cpu_limit: 1
+test('a site that allows swap leaves the swap limit to Docker', async () => {
+  const site = { ...DEFAULT_SITE_CONFIG, resources: { ...DEFAULT_SITE_CONFIG.resources, allowSwap: true } };
+  const swapping = new Launcher(hub, store, {} as ImageBuilder, volumes, { ...settings, site });
+  expect(await swapping.spawnConfig('alice', 'x', { ticket: 'ticket-of-alice-x' })).toMatchObject({ mem_limit: 1024 ** 3, memswap_limit: null });
+});
+
+describe('a server envhub did not launch never starts, whatever user_options say', () => {
+  test.each([
+    ['no user_options', undefined],
+    ['null', null],
+    ['nothing', {}],
+    ['an image', { image: 'envhub-base:latest' }],
+    ["another server's ticket", { ticket: 'ticket-of-alice-x' }]
+  ])('%s', async (_, options) => {
+    const refusal = launcher.spawnConfig('bob', 'y', options);
+    await expect(refusal).rejects.toMatchObject({ status: 403, code: NOT_LAUNCHED });
+    await expect(launcher.spawnConfig('bob', 'y', options)).rejects.toThrow("envhub did not launch bob/y: servers on this hub start only through envhub; launch one from envhub's page or a launch link");
+  });
+
+  test('the default server neither', async () => {
+    await expect(launcher.spawnConfig('alice', '', {})).rejects.toThrow('envhub did not launch alice/(the default server)');
   });
 });
 
-test.each([
-  ['bob', 'x', 'ticket-of-alice-x'],
-  ['alice', 'y', 'ticket-of-alice-x'],
-  ['alice', 'x', 'forged']
-])('a ticket is refused for %s/%s when it is not theirs', async (user, server, ticket) => {
-  await expect(launcher.spawnConfig(user, server, ticket)).rejects.toThrow(`not valid for ${user}/${server}`);
+describe("a server envhub launched starts only with its own ticket, and nothing else", () => {
+  test.each([
+    ['no user_options', undefined, 'bad_ticket'],
+    ['no ticket', {}, 'bad_ticket'],
+    ['a forged ticket', { ticket: 'forged' }, 'bad_ticket'],
+    ['a forged ticket of the same length', { ticket: 'ticket-of-alice-y' }, 'bad_ticket'],
+    ['a ticket that is not a string', { ticket: ['ticket-of-alice-x'] }, 'bad_ticket'],
+    ['its ticket and an image', { ticket: 'ticket-of-alice-x', image: 'envhub-base:latest' }, 'user_options']
+  ])('%s: refused, saying to launch through envhub', async (_, options, code) => {
+    const refusal = launcher.spawnConfig('alice', 'x', options);
+    await expect(refusal).rejects.toMatchObject({ code });
+    await expect(launcher.spawnConfig('alice', 'x', options)).rejects.toThrow(/launch (the server|servers) through envhub/);
+  });
 });
 
 describe('mounts', () => {
@@ -91,7 +113,7 @@ describe('mounts', () => {
       { source: 'course', target: '/mnt/course', readOnly: false },
       { source: 'shared', target: '/home/jovyan/shared', readOnly: false }
     ]);
-    const config = await launcher.spawnConfig('bob', name, ticket);
+    const config = await launcher.spawnConfig('bob', name, { ticket });
     expect(config.volumes).toEqual({ [`envhub-home-bob--${name}`]: { bind: '/home/jovyan', mode: 'rw' } });
     // The widest grant wins: bob is a read-write member of "shared" and in the read-only group too.
     expect(config.mounts).toEqual([volumeMount('course', '/mnt/course', true), volumeMount('shared', '/home/jovyan/shared', false)]);
@@ -104,7 +126,7 @@ describe('mounts', () => {
         { source: 'course', target: '/mnt/a', readOnly: false },
         { source: 'course', target: '/mnt/b', readOnly: true }
       ]);
-      expect((await launcher.spawnConfig(owner, name, ticket)).mounts).toEqual([volumeMount('course', '/mnt/a', false), volumeMount('course', '/mnt/b', true)]);
+      expect((await launcher.spawnConfig(owner, name, { ticket })).mounts).toEqual([volumeMount('course', '/mnt/a', false), volumeMount('course', '/mnt/b', true)]);
     }
   });
 
@@ -113,9 +135,9 @@ describe('mounts', () => {
       { source: 'private', target: '/mnt/p', readOnly: true },
       { source: 'gone', target: '/mnt/g', readOnly: false }
     ]);
-    const refusal = launcher.spawnConfig('dave', name, ticket);
+    const refusal = launcher.spawnConfig('dave', name, { ticket });
     await expect(refusal).rejects.toMatchObject({ status: 403, code: 'volume_forbidden' });
-    await expect(launcher.spawnConfig('dave', name, ticket)).rejects.toThrow(
+    await expect(launcher.spawnConfig('dave', name, { ticket })).rejects.toThrow(
       'mounts.0.source: dave may not mount volume "private" (ask its owner, teacher, to add them as a member); mounts.1.source: there is no volume "gone" (create it first)'
     );
     expect(store.getServer('dave', name)!.startedMounts).toBeNull();

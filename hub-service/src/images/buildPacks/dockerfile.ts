@@ -1,10 +1,11 @@
 import { invalidConfig } from './repoFiles.js';
 
-/** A Dockerfile instruction with continuations joined, and the line it starts on. */
+/** A Dockerfile instruction with continuations joined, and the lines it starts and ends on. */
 interface Instruction {
   keyword: string;
   args: string;
   lineNo: number;
+  endLineNo: number;
 }
 
 /** Splits a Dockerfile into instructions the way Docker does: parser directives, escapes, comments. */
@@ -32,13 +33,13 @@ function instructions(text: string): Instruction[] {
     }
     current.text += body;
     const m = /^\s*(\S+)\s*(.*)$/s.exec(current.text);
-    if (m) out.push({ keyword: m[1].toUpperCase(), args: m[2].trim(), lineNo: current.lineNo });
+    if (m) out.push({ keyword: m[1].toUpperCase(), args: m[2].trim(), lineNo: current.lineNo, endLineNo: i + 1 });
     current = null;
   });
   const last = current as { text: string; lineNo: number } | null;
   if (last) {
     const m = /^\s*(\S+)\s*(.*)$/s.exec(last.text);
-    if (m) out.push({ keyword: m[1].toUpperCase(), args: m[2].trim(), lineNo: last.lineNo });
+    if (m) out.push({ keyword: m[1].toUpperCase(), args: m[2].trim(), lineNo: last.lineNo, endLineNo: lines.length });
   }
   return out;
 }
@@ -97,4 +98,16 @@ export function dockerfileImages(text: string, file: string, buildArgs: Record<s
   }
   if (!seenFrom) throw invalidConfig(`${file} has no FROM line: a Dockerfile must start from an image`);
   return images;
+}
+
+/**
+ * `text` with `LABEL <name>="<value>"` as the first instruction of every stage (right after each
+ * FROM, continuation lines included), so that every intermediate image and build container of the
+ * build carries it.
+ */
+export function labelStages(text: string, name: string, value: string): string {
+  if (!/^[a-z0-9.-]+$/.test(name) || !/^[\w.-]*$/.test(value)) throw new Error(`label ${name}=${value} needs quoting envhub does not do`);
+  const lines = text.split(/\r?\n/);
+  const after = new Set(instructions(text).filter(i => i.keyword === 'FROM').map(i => i.endLineNo));
+  return lines.flatMap((line, i) => (after.has(i + 1) ? [line, `LABEL ${name}="${value}"`] : [line])).join('\n');
 }

@@ -2,6 +2,7 @@
 // `@envhub/schema/eventStream` reaches the browser through the page's import map (pages/html.ts).
 import { EventStreamParser } from '@envhub/schema/eventStream';
 import { decodeMount } from '@envhub/schema/mounts';
+import type { LaunchEvent } from '@envhub/schema';
 
 const prefix = document.body.dataset.prefix ?? '/';
 const xsrf = document.body.dataset.xsrf ?? '';
@@ -10,11 +11,6 @@ const progress = document.getElementById('envhub-progress') as HTMLElement;
 const phase = document.getElementById('envhub-phase') as HTMLElement;
 const logView = document.getElementById('envhub-log') as HTMLElement;
 
-interface LaunchEvent {
-  phase: string;
-  message?: string;
-  url?: string;
-}
 
 /** The build-stream URL for a repository, a ref and launch parameters (the schema's names). */
 function buildUrl(repo: string, ref: string, params: URLSearchParams): string {
