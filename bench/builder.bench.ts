@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import { prepareBuildNetwork } from '../hub-service/src/builds/buildNetwork.js';
 import { basePython, ImageBuilder } from '../hub-service/src/images/imageBuilder.js';
 import { ImageCache } from '../hub-service/src/images/imageCache.js';
 import { imageName } from '../hub-service/src/naming.js';
@@ -34,11 +35,15 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
 
 async function main(): Promise<void> {
   const git = await GitServer.start();
+  // envhub builds in its isolated network; the baseline builds there too, so both reach the same index the same way.
+  const network = await prepareBuildNetwork(docker, { namePrefix: prefix, mirrors: [] });
   const builder = new ImageBuilder(docker, store, new ImageCache(docker, store, { namePrefix: prefix, budgetBytes: null, baseImage }), {
     baseImage,
     namePrefix: prefix,
     strictRuntime: false,
-    availablePython: await basePython(docker, baseImage)
+    availablePython: await basePython(docker, baseImage),
+    network,
+    limits: { memory: 4 * 1024 ** 3, cpus: 2 }
   });
   const build = async (repo: string, commit: string) => {
     const image = imageName(`${prefix}-`, git.url(repo), commit);
@@ -57,7 +62,7 @@ async function main(): Promise<void> {
       `FROM ${baseImage}\nCOPY --chown=1000:100 requirements.txt /tmp/requirements.txt\nRUN pip install --no-cache-dir -r /tmp/requirements.txt\nCOPY --chown=1000:100 . /home/jovyan/\n`
     );
     const baseline = await timed(async () =>
-      execFileSync('docker', ['build', '--network', 'host', '-q', '-t', `${prefix}-baseline:${nonce}`, baselineDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+      execFileSync('docker', ['build', '--network', network, '-q', '-t', `${prefix}-baseline:${nonce}`, baselineDir], { stdio: ['ignore', 'pipe', 'inherit'] })
     );
     const first = await git.commit('bench', { 'requirements.txt': requirements, 'index.ipynb': notebook('v1') });
     const cold = await timed(() => build('bench', first));

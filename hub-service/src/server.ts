@@ -92,7 +92,7 @@ const settled = <T>(check: Promise<T>) =>
 // Builds: refused without their network; a daemon without envhub's seccomp profile is reported, not fatal.
 const builds = async () => {
   const network = await settled(buildNetwork.then(() => undefined));
-  return network.ok && seccomp ? { ok: false as const, message: seccomp } : network;
+  return network.ok && seccomp ? { ...network, warning: seccomp } : network;
 };
 const health = async () => ({ hub: await settled(hub.version()), docker: await settled(docker.ping()), builds: await builds() });
 const app = createApp({ site, hubBaseUrl: config.hubBaseUrl, prefix: config.prefix, internalSecret: config.internalSecret, publicOrigin: config.publicOrigin, hub, auth, launcher, store, volumes, health });

@@ -170,7 +170,7 @@ export function openApiDocument(prefix: string): object {
       },
       '/badge.svg': { get: { summary: 'The launch badge', security: [], responses: { '200': { description: 'SVG', content: { 'image/svg+xml': {} } } } } },
       '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
-      '/api/health': { get: { summary: 'Whether the service reaches the Hub and the Docker engine', security: [], responses: { '200': { description: 'healthy' }, '503': { description: 'not healthy' } } } }
+      '/api/health': { get: { summary: 'Whether the service reaches the Hub and the Docker engine, and can build in isolation (`hub`, `docker`, `builds`: each `{ok, message?, warning?}`; a warning does not make it unhealthy)', security: [], responses: { '200': { description: 'healthy' }, '503': { description: 'not healthy' } } } }
     }
   };
 }

@@ -16,7 +16,7 @@ import { jsonBody } from './body.js';
 import { openApiDocument } from './openapi.js';
 
 /** One dependency's state in `GET api/health`. */
-export type HealthCheck = { ok: true; version?: string } | { ok: false; message: string };
+export type HealthCheck = { ok: true; version?: string; warning?: string } | { ok: false; message: string };
 
 export interface ApiDeps {
   site: SiteConfig;

@@ -291,8 +291,8 @@ describe('refusals', () => {
       method: 'POST',
       body: JSON.stringify({ user_options: { image: 'envhub-rootfs:bookworm', volumes: { '/': '/host' } } })
     });
-    expect(chosen.status).toBe(400);
-    expect(((await chosen.json()) as { message: string }).message).toContain('may carry only an envhub launch ticket');
+    expect(chosen.status).toBe(403);
+    expect(((await chosen.json()) as { message: string }).message).toContain('start only through envhub');
     const forged = await hubApi(token, `/users/${user}/servers/evil`, { method: 'POST', body: JSON.stringify({ user_options: { ticket: 'forged' } }) });
     expect(forged.status).toBe(403);
     expect(await docker.listContainers({ all: true, filters: { name: [containerName('evil')] } })).toHaveLength(0);

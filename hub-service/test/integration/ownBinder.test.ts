@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createReadStream } from 'node:fs';
 import Docker from 'dockerode';
+import { prepareBuildNetwork } from '../../src/builds/buildNetwork.js';
 import { basePython, ImageBuilder } from '../../src/images/imageBuilder.js';
 import { ImageCache } from '../../src/images/imageCache.js';
 import { imageName } from '../../src/naming.js';
@@ -52,7 +53,9 @@ test("this repository's binder/ builds into an image with the envhub lab extensi
     baseImage,
     namePrefix,
     strictRuntime: false,
-    availablePython: await basePython(docker, baseImage)
+    availablePython: await basePython(docker, baseImage),
+    network: prepareBuildNetwork(docker, { namePrefix, mirrors: [] }),
+    limits: { memory: 4 * 1024 ** 3, cpus: 2 }
   });
   const image = imageName(`${namePrefix}-`, repo, commit);
   let error: string | undefined;

@@ -110,6 +110,13 @@ const captured = [
     log: "Step 3/9 : RUN echo building && false\n ---> Running in 7679dda349b7\nbuilding\nRemoving intermediate container 7679dda349b7\n[envhub] build failed: The command '/bin/sh -c echo building && false' returned a non-zero code: 1\n",
     error: "The command '/bin/sh -c echo building && false' returned a non-zero code: 1",
     expected: "Dockerfile: RUN echo building && false failed (exit code 1): building"
+  },
+  {
+    title: 'a postBuild killed at the memory limit',
+    files: { postBuild: { content: '#!/bin/bash\necho allocating\npython3 -c "x = bytearray(1024 ** 3)"\n', mode: 0o755 } },
+    log: "Step 4/12 : RUN ./postBuild\n ---> Running in 42da9379b121\nallocating\n\u001b[91m./postBuild: line 3:     7 Killed                  python3 -c \"x = bytearray(1024 ** 3)\"\n\u001b[0mRemoving intermediate container 42da9379b121\n[envhub] build failed: The command '/bin/sh -c ./postBuild' returned a non-zero code: 137\n",
+    error: "The command '/bin/sh -c ./postBuild' returned a non-zero code: 137",
+    expected: 'postBuild failed (exit code 137: killed, most likely for using more than the memory a build may use): ./postBuild: line 3:     7 Killed                  python3 -c "x = bytearray(1024 ** 3)"'
   }
 ];
 
