@@ -18,8 +18,8 @@ configure(
     # upstream dies mid-response (otherwise a launch stream of a killed service never ends).
     proxy_command=[
         "node",
-        "--require",
-        str(root / "deploy" / "proxy-upstream-abort.cjs"),
+        "--import",
+        str(root / "deploy" / "proxy-upstream-abort.mjs"),
         str(root / "node_modules" / "configurable-http-proxy" / "bin" / "configurable-http-proxy"),
     ],
     base_image=os.environ.get("ENVHUB_BASE_IMAGE", "envhub-base:latest"),

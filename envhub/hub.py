@@ -23,6 +23,8 @@ NOT_LAUNCHED = "not_launched"
 # binaries, a cap on processes, and no raw sockets (nothing a notebook server needs; they let a
 # process forge packets on the Docker bridge).
 SECURITY_HOST_CONFIG = {"security_opt": ["no-new-privileges"], "pids_limit": 2048, "cap_drop": ["NET_RAW"]}
+# Removals of refused servers in flight (asyncio keeps only weak references to tasks).
+_removals = set()
 
 
 def _drop_refused_server(spawner):
@@ -42,13 +44,20 @@ def _drop_refused_server(spawner):
             return
         if name not in user.orm_spawners:
             return
-        await maybe_future(user._delete_spawner(spawner))
-        user.db.delete(spawner.orm_spawner)
-        user.spawners.pop(name, None)
-        user.db.commit()
+        try:
+            await maybe_future(user._delete_spawner(spawner))
+            user.db.delete(spawner.orm_spawner)
+            user.spawners.pop(name, None)
+            user.db.commit()
+        except Exception:
+            user.db.rollback()
+            spawner.log.exception("Could not remove %s, which envhub did not launch", spawner._log_name)
+            return
         spawner.log.info("Removed %s, which envhub did not launch", spawner._log_name)
 
-    asyncio.ensure_future(drop())
+    task = asyncio.ensure_future(drop())
+    _removals.add(task)
+    task.add_done_callback(_removals.discard)
 
 
 async def remove_unstarted_container(spawner):

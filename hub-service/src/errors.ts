@@ -1,3 +1,5 @@
+import type { ErrorBody, ErrorCode } from '@envhub/schema';
+
 /**
  * The one error type of the service: an HTTP status, a stable machine-readable code and a message
  * that tells a person what was wrong and how to fix it.
@@ -5,20 +7,20 @@
 export class EnvhubError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string
   ) {
     super(message);
     this.name = 'EnvhubError';
   }
 
-  toJSON(): { status: number; code: string; message: string } {
+  toJSON(): ErrorBody {
     return { status: this.status, code: this.code, message: this.message };
   }
 }
 
 /** What body-parser (through raw-body and http-errors) says about a body it refused, by its `type`. */
-const BODY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+const BODY_ERRORS: Record<string, ErrorBody> = {
   'entity.too.large': { status: 413, code: 'body_too_large', message: 'the request body is over the limit of this route' },
   'encoding.unsupported': { status: 415, code: 'unsupported_encoding', message: 'the request body has a Content-Encoding this service does not read (send identity, gzip, deflate or br)' },
   'charset.unsupported': { status: 415, code: 'unsupported_charset', message: 'the request body has a charset this service does not read (send utf-8)' },

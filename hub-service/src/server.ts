@@ -55,7 +55,6 @@ const volumes = new Volumes(docker, store, hub, { namePrefix: config.namePrefix,
 const launcher = new Launcher(hub, store, builder, volumes, {
   site,
   namePrefix: config.namePrefix,
-  baseImage: config.baseImage,
   allowedRepoHosts: config.allowedRepoHosts,
   prefix: config.prefix
 });

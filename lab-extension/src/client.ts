@@ -311,7 +311,7 @@ export async function launchStream(
         }
         take(parser.push(decoder.decode(value, { stream: true })));
       }
-      // The service keeps the stream open a moment after the last event.
+      // Nothing after the final event matters; let go of the stream at once.
       await reader.cancel().catch(() => undefined);
       take(parser.push(decoder.decode()));
     } else {

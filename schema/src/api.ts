@@ -139,9 +139,81 @@ export interface BuildView {
   log: string;
 }
 
+/** The stable code of every refusal the envhub service sends, grouped by what it is about. */
+export type ErrorCode =
+  // The request itself.
+  | 'bad_request'
+  | 'accept'
+  | 'invalid_path'
+  | 'invalid_body'
+  | 'invalid_json'
+  | 'body_too_large'
+  | 'unsupported_media_type'
+  | 'unsupported_charset'
+  | 'unsupported_encoding'
+  // Sign-in and access.
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'xsrf'
+  | 'oauth_error'
+  | 'oauth_state'
+  // Specs and the hub's policy.
+  | 'invalid_spec'
+  | 'invalid_name'
+  | 'invalid_members'
+  | 'unknown_collaborator'
+  | 'not_supported_yet'
+  | 'over_cap'
+  | 'under_minimum'
+  | 'too_many_servers'
+  | 'too_many_volumes'
+  | 'spec_differs'
+  | 'name_taken'
+  | 'launch_in_progress'
+  // Repositories.
+  | 'invalid_repo'
+  | 'repo_scheme'
+  | 'repo_credentials'
+  | 'repo_host_unknown'
+  | 'repo_host_refused'
+  | 'repo_redirect_refused'
+  | 'repo_redirect_unusable'
+  | 'repo_too_many_redirects'
+  | 'repo_unreachable'
+  | 'invalid_ref'
+  | 'invalid_commit'
+  | 'ref_not_found'
+  | 'fetch_failed'
+  // Builds.
+  | 'build_failed'
+  | 'build_isolation_unavailable'
+  | 'base_image_unavailable'
+  | 'invalid_config'
+  | 'unsupported_config'
+  // Spawns and launch tickets.
+  | 'bad_ticket'
+  | 'not_launched'
+  | 'user_options'
+  | 'spawn_failed'
+  | 'stop_pending'
+  | 'server_config'
+  | 'restarting'
+  // Shared volumes.
+  | 'volume_exists'
+  | 'volume_in_use'
+  | 'volume_create_failed'
+  | 'no_such_volume'
+  | 'volume_forbidden'
+  // The Hub and the service.
+  | 'hub_unreachable'
+  | 'hub_error'
+  | 'hub_unsupported'
+  | 'internal';
+
 /** The body of every refusal from the envhub service: an HTTP status, a stable code and a message saying what to do. */
 export interface ErrorBody {
   status: number;
-  code: string;
+  code: ErrorCode;
   message: string;
 }

@@ -33,6 +33,7 @@ export {
   type BuildView,
   type EffectiveResources,
   type ErrorBody,
+  type ErrorCode,
   type LaunchEvent,
   type LaunchPhase,
   type ServerView,

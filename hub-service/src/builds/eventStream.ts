@@ -9,7 +9,10 @@ const KEEPALIVE_MS = 25_000;
  * response right after the final event (`ready` or `failed`): clients close on that event, as
  * BinderHub's do, so there is nothing to wait for.
  */
-export async function sendEventStream(res: Response, events: Channel<BuildEvent>): Promise<void> {
+export async function sendEventStream(
+  res: Response,
+  events: Channel<BuildEvent>
+): Promise<void> {
   res.status(200).set({
     'Content-Type': 'text/event-stream',
     'Cache-Control': 'no-cache',
@@ -18,7 +21,10 @@ export async function sendEventStream(res: Response, events: Channel<BuildEvent>
   res.flushHeaders();
   let closed = false;
   res.on('close', () => (closed = true));
-  const keepalive = setInterval(() => res.write(':keepalive\n\n'), KEEPALIVE_MS);
+  const keepalive = setInterval(
+    () => res.write(':keepalive\n\n'),
+    KEEPALIVE_MS
+  );
   try {
     for await (const event of events.subscribe()) {
       if (closed) return;

@@ -51,8 +51,13 @@ export interface HubProgress {
  */
 export function spawnFailureReason(message: string | undefined): string {
   const reason = (message ?? '').replace(/^Spawn failed:\s*/, '').trim();
-  const wrapped = /^\d{3} (?:Client|Server) Error for \S+: [^(]*\("(.*)"\)$/s.exec(reason) ?? /^HTTP \d{3}: [^(]*\((.*)\)$/s.exec(reason);
-  return (wrapped ? wrapped[1] : reason) || 'the Hub gave no reason (its log may have one)';
+  const wrapped =
+    /^\d{3} (?:Client|Server) Error for \S+: [^(]*\("(.*)"\)$/s.exec(reason) ??
+    /^HTTP \d{3}: [^(]*\((.*)\)$/s.exec(reason);
+  return (
+    (wrapped ? wrapped[1] : reason) ||
+    'the Hub gave no reason (its log may have one)'
+  );
 }
 
 /** Oldest Hub major version whose API (6.x server model, apply_user_options) envhub relies on. */
@@ -65,25 +70,42 @@ export class HubClient {
     private readonly token: string
   ) {}
 
-  private async request(path: string, init: RequestInit = {}, token = this.token): Promise<Response> {
+  private async request(
+    path: string,
+    init: RequestInit = {},
+    token = this.token
+  ): Promise<Response> {
     try {
       return await fetch(this.apiUrl + path, {
         ...init,
-        headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json', ...init.headers }
+        headers: {
+          Authorization: `token ${token}`,
+          'Content-Type': 'application/json',
+          ...init.headers
+        }
       });
     } catch (err) {
-      throw new EnvhubError(502, 'hub_unreachable', `envhub cannot reach the Hub API at ${this.apiUrl}: ${(err as Error).message}`);
+      throw new EnvhubError(
+        502,
+        'hub_unreachable',
+        `envhub cannot reach the Hub API at ${this.apiUrl}: ${(err as Error).message}`
+      );
     }
   }
 
   private async fail(response: Response, doing: string): Promise<never> {
     let reason = response.statusText;
     try {
-      reason = ((await response.json()) as { message?: string }).message ?? reason;
+      reason =
+        ((await response.json()) as { message?: string }).message ?? reason;
     } catch {
       /* body was not JSON */
     }
-    throw new EnvhubError(response.status >= 500 ? 502 : response.status, 'hub_error', `the Hub refused to ${doing}: ${reason}`);
+    throw new EnvhubError(
+      response.status >= 500 ? 502 : response.status,
+      'hub_error',
+      `the Hub refused to ${doing}: ${reason}`
+    );
   }
 
   /** The Hub's version; refuses a Hub older than envhub supports. */
@@ -92,7 +114,11 @@ export class HubClient {
     if (!response.ok) await this.fail(response, 'report its version');
     const { version } = (await response.json()) as { version: string };
     if (Number(version.split('.')[0]) < SUPPORTED_HUB_MAJOR) {
-      throw new EnvhubError(500, 'hub_unsupported', `JupyterHub ${version} is too old: envhub needs JupyterHub ${SUPPORTED_HUB_MAJOR}.x or newer`);
+      throw new EnvhubError(
+        500,
+        'hub_unsupported',
+        `JupyterHub ${version} is too old: envhub needs JupyterHub ${SUPPORTED_HUB_MAJOR}.x or newer`
+      );
     }
     return version;
   }
@@ -124,36 +150,60 @@ export class HubClient {
   async getServer(user: string, server: string): Promise<HubServer | null> {
     const response = await this.request(this.serverPath(user, server));
     if (response.status === 404) return null;
-    if (!response.ok) await this.fail(response, `describe server ${user}/${server}`);
+    if (!response.ok)
+      await this.fail(response, `describe server ${user}/${server}`);
     return (await response.json()) as HubServer;
   }
 
   /** Starts a named server; true when it is already up, false when the spawn is pending. */
-  async startServer(user: string, server: string, userOptions: Record<string, unknown>, displayName?: string): Promise<boolean> {
+  async startServer(
+    user: string,
+    server: string,
+    userOptions: Record<string, unknown>,
+    displayName?: string
+  ): Promise<boolean> {
     const response = await this.request(this.serverPath(user, server), {
       method: 'POST',
-      body: JSON.stringify({ display_name: displayName || server, user_options: userOptions })
+      body: JSON.stringify({
+        display_name: displayName || server,
+        user_options: userOptions
+      })
     });
-    if (response.status !== 201 && response.status !== 202) await this.fail(response, `start server ${user}/${server}`);
+    if (response.status !== 201 && response.status !== 202)
+      await this.fail(response, `start server ${user}/${server}`);
     return response.status === 201;
   }
 
   /** Removes a stopped server from the Hub altogether. */
   async removeServer(user: string, server: string): Promise<void> {
-    const response = await this.request(this.serverPath(user, server), { method: 'DELETE', body: JSON.stringify({ remove: true }) });
-    if (response.status !== 202 && response.status !== 204 && response.status !== 404) await this.fail(response, `remove server ${user}/${server}`);
+    const response = await this.request(this.serverPath(user, server), {
+      method: 'DELETE',
+      body: JSON.stringify({ remove: true })
+    });
+    if (
+      response.status !== 202 &&
+      response.status !== 204 &&
+      response.status !== 404
+    )
+      await this.fail(response, `remove server ${user}/${server}`);
   }
 
   /** Follows a spawn's progress stream until it ends. */
   async *progress(user: string, server: string): AsyncGenerator<HubProgress> {
-    const response = await this.request(this.serverPath(user, server) + '/progress', {
-      headers: { Accept: 'text/event-stream' }
-    });
-    if (!response.ok || !response.body) await this.fail(response, `report progress of ${user}/${server}`);
+    const response = await this.request(
+      this.serverPath(user, server) + '/progress',
+      {
+        headers: { Accept: 'text/event-stream' }
+      }
+    );
+    if (!response.ok || !response.body)
+      await this.fail(response, `report progress of ${user}/${server}`);
     const decoder = new TextDecoder();
     const parser = new EventStreamParser();
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      yield* parser.push(decoder.decode(chunk, { stream: true })) as HubProgress[];
+      yield* parser.push(
+        decoder.decode(chunk, { stream: true })
+      ) as HubProgress[];
     }
     yield* parser.push(decoder.decode()).concat(parser.end()) as HubProgress[];
   }
@@ -164,21 +214,38 @@ export class HubClient {
 
   /** Stops a named server (keeping it, unlike remove); false when the Hub is still stopping it. */
   async stopServer(user: string, server: string): Promise<boolean> {
-    const response = await this.request(this.serverPath(user, server), { method: 'DELETE' });
-    if (response.status !== 202 && response.status !== 204) await this.fail(response, `stop server ${user}/${server}`);
+    const response = await this.request(this.serverPath(user, server), {
+      method: 'DELETE'
+    });
+    if (response.status !== 202 && response.status !== 204)
+      await this.fail(response, `stop server ${user}/${server}`);
     return response.status === 204;
   }
 
   /** Every share of `owner/server`, following the Hub's pages (at most 200 a page, the Hub's default cap). */
-  async listShares(owner: string, server: string, pageSize = 200): Promise<HubShare[]> {
+  async listShares(
+    owner: string,
+    server: string,
+    pageSize = 200
+  ): Promise<HubShare[]> {
     const shares: HubShare[] = [];
-    let page: { offset: number; limit: number } | null = { offset: 0, limit: pageSize };
+    let page: { offset: number; limit: number } | null = {
+      offset: 0,
+      limit: pageSize
+    };
     while (page) {
-      const response = await this.request(`${this.sharePath(owner, server)}?offset=${page.offset}&limit=${page.limit}`, {
-        headers: { Accept: 'application/jupyterhub-pagination+json' }
-      });
-      if (!response.ok) await this.fail(response, `list the shares of ${owner}/${server}`);
-      const body = (await response.json()) as { items: HubShare[]; _pagination: { next: { offset: number; limit: number } | null } };
+      const response = await this.request(
+        `${this.sharePath(owner, server)}?offset=${page.offset}&limit=${page.limit}`,
+        {
+          headers: { Accept: 'application/jupyterhub-pagination+json' }
+        }
+      );
+      if (!response.ok)
+        await this.fail(response, `list the shares of ${owner}/${server}`);
+      const body = (await response.json()) as {
+        items: HubShare[];
+        _pagination: { next: { offset: number; limit: number } | null };
+      };
       shares.push(...body.items);
       page = body._pagination.next;
     }
@@ -186,31 +253,60 @@ export class HubClient {
   }
 
   /** Shares `owner/server` with a user or group (the Hub's default scope: access to that server). */
-  async share(owner: string, server: string, target: ShareTarget): Promise<void> {
-    const response = await this.request(this.sharePath(owner, server), { method: 'POST', body: JSON.stringify(target) });
-    if (!response.ok) await this.fail(response, `share ${owner}/${server} with ${describeTarget(target)}`);
+  async share(
+    owner: string,
+    server: string,
+    target: ShareTarget
+  ): Promise<void> {
+    const response = await this.request(this.sharePath(owner, server), {
+      method: 'POST',
+      body: JSON.stringify(target)
+    });
+    if (!response.ok)
+      await this.fail(
+        response,
+        `share ${owner}/${server} with ${describeTarget(target)}`
+      );
   }
 
   /** Revokes a user's or group's share of `owner/server`, whatever its scopes. */
-  async revokeShare(owner: string, server: string, target: ShareTarget): Promise<void> {
-    const response = await this.request(this.sharePath(owner, server), { method: 'PATCH', body: JSON.stringify(target) });
-    if (!response.ok) await this.fail(response, `revoke the share of ${owner}/${server} with ${describeTarget(target)}`);
+  async revokeShare(
+    owner: string,
+    server: string,
+    target: ShareTarget
+  ): Promise<void> {
+    const response = await this.request(this.sharePath(owner, server), {
+      method: 'PATCH',
+      body: JSON.stringify(target)
+    });
+    if (!response.ok)
+      await this.fail(
+        response,
+        `revoke the share of ${owner}/${server} with ${describeTarget(target)}`
+      );
   }
 
   /** Whether the Hub knows user `name` (users exist once they have signed in). */
   async userExists(name: string): Promise<boolean> {
-    return this.exists(`/users/${encodeURIComponent(name)}`, `look up user ${name}`);
+    return this.exists(
+      `/users/${encodeURIComponent(name)}`,
+      `look up user ${name}`
+    );
   }
 
   /** Whether the Hub has a group called `name`. */
   async groupExists(name: string): Promise<boolean> {
-    return this.exists(`/groups/${encodeURIComponent(name)}`, `look up group ${name}`);
+    return this.exists(
+      `/groups/${encodeURIComponent(name)}`,
+      `look up group ${name}`
+    );
   }
 
   /** The members of a group, by name. */
   async groupMembers(name: string): Promise<string[]> {
     const response = await this.request(`/groups/${encodeURIComponent(name)}`);
-    if (!response.ok) await this.fail(response, `list the members of group ${name}`);
+    if (!response.ok)
+      await this.fail(response, `list the members of group ${name}`);
     return ((await response.json()) as { users?: string[] }).users ?? [];
   }
 

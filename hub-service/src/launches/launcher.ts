@@ -50,7 +50,6 @@ export const NOT_LAUNCHED = 'not_launched';
 
 export interface LauncherSettings {
   namePrefix: string;
-  baseImage: string;
   allowedRepoHosts: string[];
   /** The service's public path, e.g. `/services/envhub/`. */
   prefix: string;

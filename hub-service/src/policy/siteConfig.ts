@@ -1,3 +1,4 @@
+import { environmentSchema } from '@envhub/schema';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 
@@ -25,7 +26,12 @@ export interface SiteConfig {
   /** How many shared volumes one user may own. */
   volumesPerUser: number;
   /** Environments offered under "Choose a preconfigured server". */
-  featured: Array<{ title: string; description?: string; repo: string; ref?: string }>;
+  featured: Array<{
+    title: string;
+    description?: string;
+    repo: string;
+    ref?: string;
+  }>;
   credits?: { text: string; logoUrl?: string; url?: string };
   docsUrl: string;
   /** Other hubs a spec can be launched on ("launch on another hub"), by their envhub URL. */
@@ -35,9 +41,14 @@ export interface SiteConfig {
 export const DEFAULT_SITE_CONFIG: SiteConfig = {
   resources: {
     defaults: { memory: '2G', cpus: 1, idleTimeout: 3600, maxAge: 8 * 3600 },
-    maxima: { memory: '8G', cpus: 2, idleTimeout: 24 * 3600, maxAge: 7 * 24 * 3600 },
-    // Measured with envhub-base on 2 cores: jupyterhub-singleuser uses about 70 MB, 110 MB with a
-    // kernel, and answers after 16 s at 0.1 CPU (4 s at 1 CPU).
+    maxima: {
+      memory: '8G',
+      cpus: 2,
+      idleTimeout: 24 * 3600,
+      maxAge: 7 * 24 * 3600
+    },
+    // Measured with envhub-base on 2 cores: a server uses about 70 MB (110 MB with a kernel), and
+    // jupyterhub-singleuser answers after about 25 s at 0.1 CPU (3 s at 1 CPU).
     minima: { memory: '256M', cpus: 0.1, idleTimeout: 0, maxAge: 0 },
     allowSwap: false
   },
@@ -49,16 +60,21 @@ export const DEFAULT_SITE_CONFIG: SiteConfig = {
 };
 
 /** The resources a spec gets on this hub: what it asks for, the site's defaults for the rest. */
-export function effectiveResources(spec: { resources?: Partial<Resources> }, site: SiteConfig): Resources {
+export function effectiveResources(
+  spec: { resources?: Partial<Resources> },
+  site: SiteConfig
+): Resources {
   return { ...site.resources.defaults, ...(spec.resources ?? {}) };
 }
 
+// Memory and CPUs as the environment schema writes them; times may also be 0 here ("never").
+const specResources = environmentSchema.properties.resources.properties;
 const resources = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    memory: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?[MG]$' },
-    cpus: { type: 'number', exclusiveMinimum: 0 },
+    memory: specResources.memory,
+    cpus: specResources.cpus,
     idleTimeout: { type: 'integer', minimum: 0 },
     maxAge: { type: 'integer', minimum: 0 }
   }
@@ -70,7 +86,12 @@ const siteConfigSchema = {
     resources: {
       type: 'object',
       additionalProperties: false,
-      properties: { defaults: resources, maxima: resources, minima: resources, allowSwap: { type: 'boolean' } }
+      properties: {
+        defaults: resources,
+        maxima: resources,
+        minima: resources,
+        allowSwap: { type: 'boolean' }
+      }
     },
     serversPerUser: { type: 'integer', minimum: 1 },
     volumesPerUser: { type: 'integer', minimum: 0 },
@@ -80,23 +101,38 @@ const siteConfigSchema = {
         type: 'object',
         additionalProperties: false,
         required: ['title', 'repo'],
-        properties: { title: { type: 'string' }, description: { type: 'string' }, repo: { type: 'string' }, ref: { type: 'string' } }
+        properties: {
+          title: { type: 'string' },
+          description: { type: 'string' },
+          repo: { type: 'string' },
+          ref: { type: 'string' }
+        }
       }
     },
     credits: {
       type: 'object',
       additionalProperties: false,
       required: ['text'],
-      properties: { text: { type: 'string' }, logoUrl: { type: 'string' }, url: { type: 'string' } }
+      properties: {
+        text: { type: 'string' },
+        logoUrl: { type: 'string' },
+        url: { type: 'string' }
+      }
     },
     docsUrl: { type: 'string' },
     otherHubs: {
       type: 'array',
-      items: { type: 'object', additionalProperties: false, required: ['name', 'url'], properties: { name: { type: 'string' }, url: { type: 'string' } } }
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'url'],
+        properties: { name: { type: 'string' }, url: { type: 'string' } }
+      }
     }
   }
 };
-const check = new Ajv({ allErrors: true }).compile(siteConfigSchema);
+// multipleOfPrecision: 0.1 CPUs is a multiple of 0.01 although 0.1 / 0.01 is not an integer in floating point.
+const check = new Ajv({ allErrors: true, multipleOfPrecision: 9 }).compile(siteConfigSchema);
 
 /** Reads and checks the admin's site configuration; absent values keep their defaults. */
 export function loadSiteConfig(path: string | undefined): SiteConfig {
@@ -105,23 +141,44 @@ export function loadSiteConfig(path: string | undefined): SiteConfig {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`cannot read the envhub site configuration ${path}: ${(err as Error).message}`);
+    throw new Error(
+      `cannot read the envhub site configuration ${path}: ${(err as Error).message}`
+    );
   }
   if (!check(parsed)) {
-    const problems = (check.errors ?? []).map(e => `${e.instancePath || '(top)'} ${e.message}`).join('; ');
-    throw new Error(`the envhub site configuration ${path} is invalid: ${problems}`);
+    const problems = (check.errors ?? [])
+      .map(e => `${e.instancePath || '(top)'} ${e.message}`)
+      .join('; ');
+    throw new Error(
+      `the envhub site configuration ${path} is invalid: ${problems}`
+    );
   }
   const given = parsed as Partial<SiteConfig> & {
-    resources?: { defaults?: Partial<Resources>; maxima?: Partial<Resources>; minima?: Partial<Resources>; allowSwap?: boolean };
+    resources?: {
+      defaults?: Partial<Resources>;
+      maxima?: Partial<Resources>;
+      minima?: Partial<Resources>;
+      allowSwap?: boolean;
+    };
   };
   return {
     ...DEFAULT_SITE_CONFIG,
     ...given,
     resources: {
-      defaults: { ...DEFAULT_SITE_CONFIG.resources.defaults, ...given.resources?.defaults },
-      maxima: { ...DEFAULT_SITE_CONFIG.resources.maxima, ...given.resources?.maxima },
-      minima: { ...DEFAULT_SITE_CONFIG.resources.minima, ...given.resources?.minima },
-      allowSwap: given.resources?.allowSwap ?? DEFAULT_SITE_CONFIG.resources.allowSwap
+      defaults: {
+        ...DEFAULT_SITE_CONFIG.resources.defaults,
+        ...given.resources?.defaults
+      },
+      maxima: {
+        ...DEFAULT_SITE_CONFIG.resources.maxima,
+        ...given.resources?.maxima
+      },
+      minima: {
+        ...DEFAULT_SITE_CONFIG.resources.minima,
+        ...given.resources?.minima
+      },
+      allowSwap:
+        given.resources?.allowSwap ?? DEFAULT_SITE_CONFIG.resources.allowSwap
     }
   };
 }

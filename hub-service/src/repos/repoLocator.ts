@@ -1,3 +1,4 @@
+import type { ErrorCode } from '@envhub/schema';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
@@ -113,7 +114,7 @@ async function checkRedirect(
   location: string,
   access?: RepoAccess
 ): Promise<{ url: URL; host: CheckedHost }> {
-  const refuse = (status: number, code: string, why: string) =>
+  const refuse = (status: number, code: ErrorCode, why: string) =>
     new EnvhubError(
       status,
       code,

@@ -120,10 +120,6 @@ export class Store {
     return (this.db.prepare(`SELECT ${COLUMNS} FROM servers ORDER BY owner, name`).all() as ServerRow[]).map(row => toServer(row)!);
   }
 
-  serverByTicket(ticket: string): ServerRecord | undefined {
-    return toServer(this.db.prepare(`SELECT ${COLUMNS} FROM servers WHERE ticket = ?`).get(ticket) as ServerRow | undefined);
-  }
-
   /** Inserts or replaces the record of (owner, name). */
   saveServer(record: ServerRecord): void {
     this.db

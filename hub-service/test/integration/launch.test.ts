@@ -190,7 +190,9 @@ describe('sharing and managing a server', () => {
     const status = await fetch(`${hubUrl}/user/${user}/demo/api/status`, { headers: { Authorization: `token ${await tokenFor(colleague)}` } });
     expect(status.status).toBe(200);
     const notTheirs = await asColleague(`/servers/${user}/demo/collaborators`, { method: 'PUT', body: JSON.stringify({ users: [], groups: [] }) });
-    expect(notTheirs.status).toBe(404);
+    // They can see it, so the refusal says who may: 403, not 404.
+    expect(notTheirs.status).toBe(403);
+    expect(((await notTheirs.json()) as { message: string }).message).toContain(`only ${user}`);
     const unknown = await api(`/servers/${user}/demo/collaborators`, {
       method: 'PUT',
       headers: { 'Content-Type': 'application/json' },

@@ -737,7 +737,6 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     {
       site,
       namePrefix: NAME_PREFIX,
-      baseImage: BASE_IMAGE,
       allowedRepoHosts: options.allowedRepoHosts ?? [REPO_HOST],
       prefix: PREFIX
     }
@@ -753,26 +752,23 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
       return { ok: false as const, message: (err as Error).message };
     }
   };
-  // Not a literal passed to createApp, so that fields the app no longer takes are not an error.
-  const deps = {
+  const deps: AppDeps = {
     site,
     hubBaseUrl: HUB_BASE_URL,
     prefix: PREFIX,
     internalSecret: INTERNAL_SECRET,
     publicOrigin: PUBLIC_URL,
-    publicUrl: PUBLIC_URL,
     hub: hubClient,
     auth,
     launcher,
     store,
-    docker: docker as unknown as Docker,
     volumes,
     health: async () => ({
       hub: await checked(() => hub.version()),
       docker: await checked(() => docker.ping())
     })
   };
-  const server = createApp(deps as AppDeps).listen(0, '127.0.0.1');
+  const server = createApp(deps).listen(0, '127.0.0.1');
   const forgeRequests: string[] = [];
   const forge = createServer((req, res) => {
     forgeRequests.push(req.url ?? '');

@@ -13,8 +13,14 @@ export interface EnvhubSession {
 }
 
 async function follow(jar: CookieJar, path: string): Promise<Received> {
-  let response = await send(hubUrl, path, { headers: { Cookie: jar.header() } });
-  for (let hops = 0; hops < 10 && response.status >= 300 && response.status < 400; hops++) {
+  let response = await send(hubUrl, path, {
+    headers: { Cookie: jar.header() }
+  });
+  for (
+    let hops = 0;
+    hops < 10 && response.status >= 300 && response.status < 400;
+    hops++
+  ) {
     jar.take(response);
     const next = new URL(String(response.headers.location), `${hubUrl}${path}`);
     path = next.pathname + next.search;
@@ -31,11 +37,19 @@ async function follow(jar: CookieJar, path: string): Promise<Received> {
 export async function signInToEnvhub(user: string): Promise<EnvhubSession> {
   const jar = new CookieJar();
   jar.take(await send(hubUrl, '/hub/login'));
-  const login = await send(hubUrl, '/hub/login', { method: 'POST', headers: { Cookie: jar.header() }, form: { username: user, password, _xsrf: jar.get('_xsrf') ?? '' } });
-  if (login.status !== 302) throw new Error(`signing in to the Hub as ${user} failed: ${login.status}`);
+  const login = await send(hubUrl, '/hub/login', {
+    method: 'POST',
+    headers: { Cookie: jar.header() },
+    form: { username: user, password, _xsrf: jar.get('_xsrf') ?? '' }
+  });
+  if (login.status !== 302)
+    throw new Error(`signing in to the Hub as ${user} failed: ${login.status}`);
   jar.take(login);
   const home = await follow(jar, '/services/envhub/');
   const session = jar.get(SESSION_COOKIE);
-  if (home.status !== 200 || !session) throw new Error(`signing in to envhub as ${user} failed: ${home.status} ${home.text.slice(0, 200)}`);
+  if (home.status !== 200 || !session)
+    throw new Error(
+      `signing in to envhub as ${user} failed: ${home.status} ${home.text.slice(0, 200)}`
+    );
   return { session, xsrf: pageXsrf(home.text) };
 }

@@ -1,5 +1,13 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import {
+  createServer as createHttpServer,
+  type Server as HttpServer
+} from 'node:http';
+import {
+  createServer,
+  type AddressInfo,
+  type Server,
+  type Socket
+} from 'node:net';
 
 const listen = (server: Server | HttpServer, port: number, host: string) =>
   new Promise<void>((resolve, reject) => {
@@ -10,7 +18,8 @@ const listen = (server: Server | HttpServer, port: number, host: string) =>
     });
   });
 
-const close = (server: Server | HttpServer) => new Promise(resolve => server.close(resolve));
+const close = (server: Server | HttpServer) =>
+  new Promise(resolve => server.close(resolve));
 
 /**
  * A TCP listener on one port of several local addresses that records every connection it gets:
@@ -21,7 +30,8 @@ export class Canary {
     private readonly servers: Server[],
     readonly port: number,
     /** Every connection: the local address it reached. */
-    readonly contacts: string[]
+    readonly contacts: string[],
+    private readonly sockets: Set<Socket>
   ) {}
 
   /** Listens on the same free port of every address in `hosts`. */
@@ -29,10 +39,18 @@ export class Canary {
     for (let attempt = 0; attempt < 10; attempt++) {
       const servers: Server[] = [];
       const contacts: string[] = [];
+      const sockets = new Set<Socket>();
       const make = () =>
         createServer(socket => {
           contacts.push(socket.localAddress ?? '?');
-          socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+          sockets.add(
+            socket
+              .on('close', () => sockets.delete(socket))
+              .on('error', () => undefined)
+          );
+          socket.end(
+            'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'
+          );
         });
       try {
         let port = 0;
@@ -42,7 +60,7 @@ export class Canary {
           await listen(server, port, host);
           port = (server.address() as AddressInfo).port;
         }
-        return new Canary(servers, port, contacts);
+        return new Canary(servers, port, contacts, sockets);
       } catch (err) {
         await Promise.all(servers.filter(s => s.listening).map(close));
         if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
@@ -52,6 +70,7 @@ export class Canary {
   }
 
   async stop(): Promise<void> {
+    this.sockets.forEach(socket => socket.destroy());
     await Promise.all(this.servers.map(close));
   }
 }
@@ -63,22 +82,23 @@ export class Canary {
  */
 export class Redirector {
   readonly requests: string[] = [];
-  private readonly targets = new Map<string, { location: string; status: number }>();
-
-  private constructor(private readonly server: HttpServer) {}
+  private readonly targets = new Map<
+    string,
+    { location: string; status: number }
+  >();
+  private readonly server = createHttpServer((req, res) => {
+    const url = req.url ?? '/';
+    this.requests.push(url);
+    const [, name, rest = ''] = url.match(/^\/([^/?]+)(.*)$/) ?? [];
+    const target = name === undefined ? undefined : this.targets.get(name);
+    if (!target) res.writeHead(404).end();
+    else
+      res.writeHead(target.status, { Location: target.location + rest }).end();
+  });
 
   static async start(): Promise<Redirector> {
-    let redirector: Redirector | undefined;
-    const server = createHttpServer((req, res) => {
-      const url = req.url ?? '/';
-      redirector!.requests.push(url);
-      const [, name, rest = ''] = url.match(/^\/([^/?]+)(.*)$/) ?? [];
-      const target = name !== undefined ? redirector!.targets.get(name) : undefined;
-      if (!target) res.writeHead(404).end();
-      else res.writeHead(target.status, { Location: target.location + rest }).end();
-    });
-    redirector = new Redirector(server);
-    await listen(server, 0, '127.0.0.1');
+    const redirector = new Redirector();
+    await listen(redirector.server, 0, '127.0.0.1');
     return redirector;
   }
 

@@ -19,22 +19,35 @@ const logs = captureLogs();
 afterAll(() => logs.restore());
 
 /** Serves `events` as a launch stream and reads it as a client does: the events, and when the response ended. */
-async function follow(events: Channel<BuildEvent>, whileOpen: () => void): Promise<{ events: BuildEvent[]; endedAfterLastEventMs: number }> {
-  const app = express().get('/', (_req, res) => void sendEventStream(res, events));
+async function follow(
+  events: Channel<BuildEvent>,
+  whileOpen: () => void
+): Promise<{ events: BuildEvent[]; endedAfterLastEventMs: number }> {
+  const app = express().get(
+    '/',
+    (_req, res) => void sendEventStream(res, events)
+  );
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   try {
-    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    const response = await fetch(
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+    );
     whileOpen();
     const parser = new EventStreamParser();
     const received: BuildEvent[] = [];
     let lastEventAt = 0;
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      const parsed = parser.push(Buffer.from(chunk).toString('utf8')) as BuildEvent[];
+      const parsed = parser.push(
+        Buffer.from(chunk).toString('utf8')
+      ) as BuildEvent[];
       if (parsed.length > 0) lastEventAt = Date.now();
       received.push(...parsed);
     }
-    return { events: received, endedAfterLastEventMs: Date.now() - lastEventAt };
+    return {
+      events: received,
+      endedAfterLastEventMs: Date.now() - lastEventAt
+    };
   } finally {
     server.closeAllConnections();
     server.close();
@@ -42,13 +55,19 @@ async function follow(events: Channel<BuildEvent>, whileOpen: () => void): Promi
 }
 
 test('the launch stream ends as soon as its final event is sent', async () => {
-  for (const final of [{ phase: 'ready', url: 'https://hub.example.org/user/a/b/' }, { phase: 'failed', message: 'no' }] as BuildEvent[]) {
+  for (const final of [
+    { phase: 'ready', url: 'https://hub.example.org/user/a/b/' },
+    { phase: 'failed', message: 'no' }
+  ] as BuildEvent[]) {
     const events = new Channel<BuildEvent>();
-    const { events: received, endedAfterLastEventMs } = await follow(events, () => {
-      events.push({ phase: 'waiting' });
-      // The channel stays open: the stream ends because the event is final, not because the launch did.
-      events.push(final);
-    });
+    const { events: received, endedAfterLastEventMs } = await follow(
+      events,
+      () => {
+        events.push({ phase: 'waiting' });
+        // The channel stays open: the stream ends because the event is final, not because the launch did.
+        events.push(final);
+      }
+    );
     expect(received.map(e => e.phase)).toEqual(['waiting', final.phase]);
     expect(endedAfterLastEventMs).toBeLessThan(200);
   }
@@ -57,11 +76,18 @@ test('the launch stream ends as soon as its final event is sent', async () => {
 describe('a service that stops', () => {
   const store = new Store(':memory:');
   // A Hub that never answers: the launch is stuck in flight until the service stops.
-  const hub = { getServer: () => new Promise(() => undefined), userExists: async () => true, groupExists: async () => true } as unknown as HubClient;
-  const volumes = new Volumes({} as Docker, store, hub, { namePrefix: 'envhub', baseImage: 'envhub-base:latest', volumesPerUser: 10 });
-  const launcher = new Launcher(hub, store, {} as ImageBuilder, volumes, {
+  const hub = {
+    getServer: () => new Promise(() => undefined),
+    userExists: async () => true,
+    groupExists: async () => true
+  } as unknown as HubClient;
+  const volumes = new Volumes({} as Docker, store, hub, {
     namePrefix: 'envhub',
     baseImage: 'envhub-base:latest',
+    volumesPerUser: 10
+  });
+  const launcher = new Launcher(hub, store, {} as ImageBuilder, volumes, {
+    namePrefix: 'envhub',
     allowedRepoHosts: ['127.0.0.1'],
     prefix: '/services/envhub/',
     site: DEFAULT_SITE_CONFIG
@@ -69,7 +95,9 @@ describe('a service that stops', () => {
   // A forge that answers git's first request, so that the repository check passes (the ref is a
   // full commit hash: no git runs).
   const forge = createServer((_req, res) => {
-    res.writeHead(200, { 'Content-Type': 'application/x-git-upload-pack-advertisement' });
+    res.writeHead(200, {
+      'Content-Type': 'application/x-git-upload-pack-advertisement'
+    });
     res.end('001e# service=git-upload-pack\n0000');
   });
   beforeAll(async () => {
@@ -78,9 +106,17 @@ describe('a service that stops', () => {
   });
   afterAll(() => forge.close());
   const request = (name = 'a') => {
-    const validation = validateSpec({ repo: `http://127.0.0.1:${(forge.address() as AddressInfo).port}/a.git`, ref: 'a'.repeat(40), name });
+    const validation = validateSpec({
+      repo: `http://127.0.0.1:${(forge.address() as AddressInfo).port}/a.git`,
+      ref: 'a'.repeat(40),
+      name
+    });
     if (!validation.ok) throw new Error('invalid spec');
-    return { owner: 'alice', spec: { ...validation.spec, name }, publicOrigin: 'https://hub.example.org' };
+    return {
+      owner: 'alice',
+      spec: { ...validation.spec, name },
+      publicOrigin: 'https://hub.example.org'
+    };
   };
 
   test('ends every launch in flight with a failed event saying so, and takes no new ones', async () => {
@@ -93,7 +129,10 @@ describe('a service that stops', () => {
     launcher.failInFlight('envhub is restarting; launch again in a moment');
     await done;
     expect(seen.map(e => e.phase)).toEqual(['waiting', 'failed']);
-    expect(seen.at(-1)).toEqual({ phase: 'failed', message: 'envhub is restarting; launch again in a moment' });
+    expect(seen.at(-1)).toEqual({
+      phase: 'failed',
+      message: 'envhub is restarting; launch again in a moment'
+    });
     expect(joined).toBe(events);
     await expect(launcher.launch(request('b'))).rejects.toMatchObject({
       status: 503,

@@ -1,7 +1,18 @@
 import { homeVolumeName } from '../../src/naming.js';
 import { spawnFailureReason } from '../../src/hub/hubClient.js';
-import { captureLogs, NAME_PREFIX, PREFIX, testApp, type TestApp } from '../support/fakes.js';
-import { authHeader, launchPath, seedFixtures, type Tokens } from '../support/fixtures.js';
+import {
+  captureLogs,
+  NAME_PREFIX,
+  PREFIX,
+  testApp,
+  type TestApp
+} from '../support/fakes.js';
+import {
+  authHeader,
+  launchPath,
+  seedFixtures,
+  type Tokens
+} from '../support/fixtures.js';
 import { expectReady, expectStatus, streamEvents } from '../support/http.js';
 
 describe("the reason of a failed spawn, as the Hub's progress stream words it", () => {
@@ -26,9 +37,17 @@ describe("the reason of a failed spawn, as the Hub's progress stream words it", 
       'Spawn failed: HTTP 403: Forbidden (dave may not mount volume "private" (ask its owner, teacher, to add them as a member))',
       'dave may not mount volume "private" (ask its owner, teacher, to add them as a member)'
     ],
-    ['anything else, as it is', "Spawn failed: Server at http://127.0.0.1:32768/user/a/b/ didn't respond in 120 seconds", "Server at http://127.0.0.1:32768/user/a/b/ didn't respond in 120 seconds"],
+    [
+      'anything else, as it is',
+      "Spawn failed: Server at http://127.0.0.1:32768/user/a/b/ didn't respond in 120 seconds",
+      "Server at http://127.0.0.1:32768/user/a/b/ didn't respond in 120 seconds"
+    ],
     ['nothing', undefined, 'the Hub gave no reason (its log may have one)'],
-    ['only the prefix', 'Spawn failed: ', 'the Hub gave no reason (its log may have one)']
+    [
+      'only the prefix',
+      'Spawn failed: ',
+      'the Hub gave no reason (its log may have one)'
+    ]
   ])('%s', (_, message, reason) => {
     expect(spawnFailureReason(message)).toBe(reason);
   });
@@ -46,16 +65,27 @@ describe('a spawn that fails', () => {
   });
   afterEach(() => app.close());
 
-  const launch = () => app.send(`${PREFIX}build/${launchPath(app)}`, { headers: { ...authHeader(tokens, 'collaborator'), Accept: 'text/event-stream' } });
+  const launch = () =>
+    app.send(`${PREFIX}build/${launchPath(app)}`, {
+      headers: {
+        ...authHeader(tokens, 'collaborator'),
+        Accept: 'text/event-stream'
+      }
+    });
 
   test('at the first start leaves no record, Hub server or home behind', async () => {
     app.hub.dockerRefusal = 'no space left on device';
     const stream = await launch();
     expectStatus(stream, 200);
-    expect(streamEvents(stream.text).at(-1)).toEqual({ phase: 'failed', message: 'server "launchme" failed to start: no space left on device' });
+    expect(streamEvents(stream.text).at(-1)).toEqual({
+      phase: 'failed',
+      message: 'server "launchme" failed to start: no space left on device'
+    });
     expect(app.store.getServer('bob', 'launchme')).toBeUndefined();
     expect(await app.hub.getServer('bob', 'launchme')).toBeNull();
-    expect(app.docker.volumes.has(homeVolumeName(NAME_PREFIX, 'bob', 'launchme'))).toBe(false);
+    expect(
+      app.docker.volumes.has(homeVolumeName(NAME_PREFIX, 'bob', 'launchme'))
+    ).toBe(false);
     expect(app.hub.callsOf('removeServer')).toEqual([['bob', 'launchme']]);
   });
 
@@ -65,10 +95,21 @@ describe('a spawn that fails', () => {
     await app.hub.stopServer('bob', 'launchme');
     app.hub.dockerRefusal = 'no space left on device';
     const stream = await launch();
-    expect(streamEvents(stream.text).at(-1)).toEqual({ phase: 'failed', message: 'server "launchme" failed to start: no space left on device' });
-    expect(app.store.getServer('bob', 'launchme')).toEqual({ ...record, updatedAt: expect.any(String) });
-    expect(await app.hub.getServer('bob', 'launchme')).toMatchObject({ ready: false, stopped: true });
-    expect(app.docker.volumes.has(homeVolumeName(NAME_PREFIX, 'bob', 'launchme'))).toBe(true);
+    expect(streamEvents(stream.text).at(-1)).toEqual({
+      phase: 'failed',
+      message: 'server "launchme" failed to start: no space left on device'
+    });
+    expect(app.store.getServer('bob', 'launchme')).toEqual({
+      ...record,
+      updatedAt: expect.any(String)
+    });
+    expect(await app.hub.getServer('bob', 'launchme')).toMatchObject({
+      ready: false,
+      stopped: true
+    });
+    expect(
+      app.docker.volumes.has(homeVolumeName(NAME_PREFIX, 'bob', 'launchme'))
+    ).toBe(true);
     expect(app.hub.callsOf('removeServer')).toEqual([]);
   });
 });

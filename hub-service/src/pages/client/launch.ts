@@ -35,8 +35,19 @@ async function launch(url: string): Promise<void> {
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   const parser = new EventStreamParser();
+  const brokeOff = (why: string) => {
+    phase.textContent = 'failed';
+    logView.textContent += `\nThe launch stream broke off (${why}); launch again.\n`;
+  };
   for (;;) {
-    const { value, done } = await reader.read();
+    let chunk: ReadableStreamReadResult<string>;
+    try {
+      chunk = await reader.read();
+    } catch (err) {
+      brokeOff((err as Error).message);
+      return;
+    }
+    const { value, done } = chunk;
     const events = (done ? parser.end() : parser.push(value)) as LaunchEvent[];
     for (const event of events) {
       phase.textContent = event.phase;
@@ -48,7 +59,8 @@ async function launch(url: string): Promise<void> {
       }
       if (event.phase === 'failed') return;
     }
-    if (done) return;
+    // The stream ends after `ready` or `failed`; an end before either means the service went away.
+    if (done) return brokeOff('the service closed it before the launch finished');
   }
 }
 

@@ -1,14 +1,27 @@
 import { networkInterfaces } from 'node:os';
-import { buildPath, f, fixtureQuery, query, stream, type HostileCase } from './table.js';
+import {
+  buildPath,
+  f,
+  fixtureQuery,
+  query,
+  stream,
+  type HostileCase
+} from './table.js';
 
 /**
  * A launch of `repo` into the fixture server's name: whatever the service lets through ends in a
  * 409 ("runs another environment") at worst, never in a fetch or a build.
  */
-const launchRepo = (repo: () => string, ref = 'main') => () => stream(buildPath(repo(), ref, fixtureQuery()));
-const linkRepo = (repo: () => string) => () => ({ path: `v2/git/${encodeURIComponent(repo())}/main?${fixtureQuery()}` });
+const launchRepo =
+  (repo: () => string, ref = 'main') =>
+  () =>
+    stream(buildPath(repo(), ref, fixtureQuery()));
+const linkRepo = (repo: () => string) => () => ({
+  path: `v2/git/${encodeURIComponent(repo())}/main?${fixtureQuery()}`
+});
 
-const REPO_REFUSED = /http|scheme|URL|repo|user name|password|credential|address|host/i;
+const REPO_REFUSED =
+  /http|scheme|URL|repo|user name|password|credential|address|host/i;
 
 /** Repository "URLs" that git would take as options, remote helpers, local paths or other transports. */
 const notHttp: Array<[string, string]> = [
@@ -16,8 +29,14 @@ const notHttp: Array<[string, string]> = [
   ['a -u option', '-u touch /tmp/envhub-hostile'],
   ['a --config option', '--config=core.sshCommand=touch /tmp/envhub-hostile'],
   ['a -c option', '-cprotocol.ext.allow=always'],
-  ['an option after the URL', 'http://127.0.0.1/x.git --upload-pack=touch /tmp/envhub-hostile'],
-  ['an option after a newline', 'http://127.0.0.1/x.git\n--upload-pack=touch /tmp/envhub-hostile'],
+  [
+    'an option after the URL',
+    'http://127.0.0.1/x.git --upload-pack=touch /tmp/envhub-hostile'
+  ],
+  [
+    'an option after a newline',
+    'http://127.0.0.1/x.git\n--upload-pack=touch /tmp/envhub-hostile'
+  ],
   ['the ext:: remote helper', 'ext::sh -c touch% /tmp/envhub-hostile'],
   ['the fd:: remote helper', 'fd::17'],
   ['a file:// URL', 'file:///etc'],
@@ -37,9 +56,18 @@ const notHttp: Array<[string, string]> = [
   ['a URL with a user and password', 'http://user:secret@127.0.0.1/x.git'],
   ['a URL with a user', 'http://user@127.0.0.1/x.git'],
   ['a URL with an empty user and password', 'http://:@127.0.0.1/x.git'],
-  ['an allowed host as user name of a refused host', 'http://127.0.0.1@127.0.0.2/x.git'],
-  ['an allowed host and port as credentials of a refused host', 'http://127.0.0.1:80@127.0.0.2/x.git'],
-  ['a repository URL of 10 000 characters', `http://127.0.0.1/${'a'.repeat(10_000)}.git`]
+  [
+    'an allowed host as user name of a refused host',
+    'http://127.0.0.1@127.0.0.2/x.git'
+  ],
+  [
+    'an allowed host and port as credentials of a refused host',
+    'http://127.0.0.1:80@127.0.0.2/x.git'
+  ],
+  [
+    'a repository URL of 10 000 characters',
+    `http://127.0.0.1/${'a'.repeat(10_000)}.git`
+  ]
 ];
 
 /** Spellings the URL parser turns into a refused address (the canary listens where they lead). */
@@ -50,9 +78,18 @@ const parserTricks: Array<[string, (port: number) => string]> = [
   ['the scheme in capitals', port => `HTTP://127.0.0.2:${port}/x.git`],
   ['a tab inside the host', port => `http://127.0.0\t.2:${port}/x.git`],
   ['a percent-escaped host', port => `http://%31%32%37.0.0.2:${port}/x.git`],
-  ['full-width digits', port => `http://\uff11\uff12\uff17.\uff10.\uff10.\uff12:${port}/x.git`],
-  ['ideographic full stops', port => `http://127\u30020\u30020\u30022:${port}/x.git`],
-  ['a fragment hiding the real host', port => `http://127.0.0.2:${port}#@127.0.0.1/x.git`]
+  [
+    'full-width digits',
+    port => `http://\uff11\uff12\uff17.\uff10.\uff10.\uff12:${port}/x.git`
+  ],
+  [
+    'ideographic full stops',
+    port => `http://127\u30020\u30020\u30022:${port}/x.git`
+  ],
+  [
+    'a fragment hiding the real host',
+    port => `http://127.0.0.2:${port}#@127.0.0.1/x.git`
+  ]
 ];
 
 /** Addresses that are not the allowed 127.0.0.1 and localhost, spelled every way URL parsers accept. */
@@ -131,36 +168,79 @@ function ownAddresses(): string[] {
   const privateRange = /^(10\.|172\.(1[6-9]|2\d|3[01])\.|192\.168\.|127\.)/;
   return Object.values(networkInterfaces())
     .flat()
-    .flatMap(a => (a && a.family === 'IPv4' && !privateRange.test(a.address) ? [a.address] : []));
+    .flatMap(a =>
+      a && a.family === 'IPv4' && !privateRange.test(a.address)
+        ? [a.address]
+        : []
+    );
 }
 
-const HOST_REFUSED = /refus|not allowed|loopback|private|link-local|unspecified|reserved|multicast|address|ENVHUB_ALLOWED_REPO_HOSTS/i;
+const HOST_REFUSED =
+  /refus|not allowed|loopback|private|link-local|unspecified|reserved|multicast|address|ENVHUB_ALLOWED_REPO_HOSTS/i;
 
 /** The allowed git server answers with a redirect to a refused address: the launch is refused and the target never contacted. */
 const redirects: Array<[string, (port: number) => string, RegExp, number?]> = [
-  ['302 to 127.0.0.2', port => `http://127.0.0.2:${port}/x.git`, /127\.0\.0\.2/],
+  [
+    '302 to 127.0.0.2',
+    port => `http://127.0.0.2:${port}/x.git`,
+    /127\.0\.0\.2/
+  ],
   ['301 to [::1]', port => `http://[::1]:${port}/x.git`, /::1/, 301],
-  ['307 to decimal 2130706434', port => `http://2130706434:${port}/x.git`, /127\.0\.0\.2|2130706434/, 307],
+  [
+    '307 to decimal 2130706434',
+    port => `http://2130706434:${port}/x.git`,
+    /127\.0\.0\.2|2130706434/,
+    307
+  ],
   ['308 to 0.0.0.0', port => `http://0.0.0.0:${port}/x.git`, /0\.0\.0\.0/, 308],
-  ['303 to IPv4-mapped [::ffff:127.0.0.2]', port => `http://[::ffff:127.0.0.2]:${port}/x.git`, /127\.0\.0\.2|7f00:2/, 303],
+  [
+    '303 to IPv4-mapped [::ffff:127.0.0.2]',
+    port => `http://[::ffff:127.0.0.2]:${port}/x.git`,
+    /127\.0\.0\.2|7f00:2/,
+    303
+  ],
   ['302 to 10.0.0.1', () => 'http://10.0.0.1/x.git', /10\.0\.0\.1/],
-  ['302 to 169.254.169.254', () => 'http://169.254.169.254/latest/meta-data', /169\.254\.169\.254/],
+  [
+    '302 to 169.254.169.254',
+    () => 'http://169.254.169.254/latest/meta-data',
+    /169\.254\.169\.254/
+  ],
   ['302 to file:///etc', () => 'file:///etc', /file|scheme|http/],
   ['302 to ftp://', () => 'ftp://127.0.0.1/x.git', /ftp|scheme|http/],
-  ['302 to an allowed host with credentials', () => `${f.gitBase.replace('://', '://user:secret@')}/no-such.git`, /user name|password|credential/]
+  [
+    '302 to an allowed host with credentials',
+    () => `${f.gitBase.replace('://', '://user:secret@')}/no-such.git`,
+    /user name|password|credential/
+  ]
 ];
 
 const redirectCases: HostileCase[] = [
   ...redirects.map(([name, target, message, status], i): HostileCase => ({
     name: `redirect from the allowed host: ${name}`,
-    request: () => stream(buildPath(f.redirector.redirect(`r${i}`, target(f.canary.port), status), 'main', query(['name', `redirect-${i}`]))),
+    request: () =>
+      stream(
+        buildPath(
+          f.redirector.redirect(`r${i}`, target(f.canary.port), status),
+          'main',
+          query(['name', `redirect-${i}`])
+        )
+      ),
     expect: { status: [400, 403], message, orFailedEvent: true }
   })),
   {
     name: 'redirect from the allowed host: two hops, the second to 127.0.0.2',
     request: () => {
-      const second = f.redirector.redirect('hop2', `http://127.0.0.2:${f.canary.port}/x.git`);
-      return stream(buildPath(f.redirector.redirect('hop1', second), 'main', query(['name', 'redirect-hops'])));
+      const second = f.redirector.redirect(
+        'hop2',
+        `http://127.0.0.2:${f.canary.port}/x.git`
+      );
+      return stream(
+        buildPath(
+          f.redirector.redirect('hop1', second),
+          'main',
+          query(['name', 'redirect-hops'])
+        )
+      );
     },
     expect: { status: [400, 403], message: /127\.0\.0\.2/, orFailedEvent: true }
   },
@@ -171,7 +251,11 @@ const redirectCases: HostileCase[] = [
       f.redirector.redirect('loop', loop);
       return stream(buildPath(loop, 'main', query(['name', 'redirect-loop'])));
     },
-    expect: { status: [400, 403, 502], message: /redirect/, orFailedEvent: true }
+    expect: {
+      status: [400, 403, 502],
+      message: /redirect/,
+      orFailedEvent: true
+    }
   }
 ];
 
@@ -184,7 +268,10 @@ const optionRefs: Array<[string, string]> = [
   ['"--"', '--'],
   ['"-"', '-'],
   ['an option after a space', 'main --upload-pack=touch /tmp/envhub-hostile'],
-  ['an option after a newline', 'main\n--upload-pack=touch /tmp/envhub-hostile'],
+  [
+    'an option after a newline',
+    'main\n--upload-pack=touch /tmp/envhub-hostile'
+  ],
   ['an option after a tab', 'main\t--upload-pack=x']
 ];
 
@@ -202,13 +289,25 @@ const oddRefs: Array<[string, string]> = [
 const refCases: HostileCase[] = [
   ...optionRefs.map(([name, ref]): HostileCase => ({
     name: `git option in the ref: ${name}`,
-    request: () => stream(buildPath(f.repo, encodeURIComponent(ref), fixtureQuery())),
+    request: () =>
+      stream(buildPath(f.repo, encodeURIComponent(ref), fixtureQuery())),
     expect: { status: [400], message: /ref/ }
   })),
   ...oddRefs.map(([name, ref], i): HostileCase => ({
     name: `shell or git syntax in the ref: ${name}`,
-    request: () => stream(buildPath(f.repo, encodeURIComponent(ref), query(['name', `odd-ref-${i}`]))),
-    expect: { status: [400, 404], message: /ref|branch or tag/, orFailedEvent: true }
+    request: () =>
+      stream(
+        buildPath(
+          f.repo,
+          encodeURIComponent(ref),
+          query(['name', `odd-ref-${i}`])
+        )
+      ),
+    expect: {
+      status: [400, 404],
+      message: /ref|branch or tag/,
+      orFailedEvent: true
+    }
   }))
 ];
 
@@ -236,13 +335,54 @@ export const repoCases: HostileCase[] = [
       expect: { status: [400, 403], message: HOST_REFUSED }
     })),
   // Where this host has an address outside the ranges above (e.g. a documentation or public range), a repository there reaches its services too.
-  ...ownAddresses().map(
-    (address): HostileCase => ({
-      name: `repository host: this host's own address ${address}`,
-      request: launchRepo(() => `http://${address}:${f.canary.port}/x.git`),
-      expect: { status: [400, 403], message: HOST_REFUSED }
-    })
-  ),
+  ...ownAddresses().map((address): HostileCase => ({
+    name: `repository host: this host's own address ${address}`,
+    request: launchRepo(() => `http://${address}:${f.canary.port}/x.git`),
+    expect: { status: [400, 403], message: HOST_REFUSED }
+  })),
+  // A repository the service cannot reach is a client-visible answer naming it, never a 500.
+  {
+    name: 'a repository on an allowed host that refuses connections',
+    request: () =>
+      stream(
+        buildPath(
+          'http://127.0.0.1:1/x.git',
+          'main',
+          query(['name', 'unreachable'])
+        )
+      ),
+    expect: {
+      status: [400, 404, 502],
+      message: /reach|connect|refused|repository/,
+      orFailedEvent: true
+    }
+  },
+  {
+    name: 'a /v2/ link to a repository on an allowed host that refuses connections',
+    request: () => ({
+      path: `v2/git/${encodeURIComponent('http://127.0.0.1:1/x.git')}/main?name=unreachable`
+    }),
+    expect: {
+      status: [400, 404, 502],
+      message: /reach|connect|refused|repository/
+    }
+  },
+  {
+    name: 'a repository the allowed git server does not have',
+    request: () =>
+      stream(
+        buildPath(
+          `${f.gitBase}/no-such.git`,
+          'main',
+          query(['name', 'no-such'])
+        )
+      ),
+    expect: {
+      status: [400, 404, 502],
+      message: /repository|not found|exist|no-such/,
+      orFailedEvent: true
+    }
+  },
   ...redirectCases,
   ...refCases
 ];
