@@ -14,12 +14,13 @@ configure(
     hub_ip=os.environ["ENVHUB_HUB_IP"],
     data_dir=os.environ["ENVHUB_DATA_DIR"],
     service_command=["node", str(root / "hub-service" / "dist" / "server.js")],
-    # configurable-http-proxy, preloaded with a fix that cuts off a client's response when the
-    # upstream dies mid-response (otherwise a launch stream of a killed service never ends).
+    # configurable-http-proxy, preloaded with fixes (see deploy/proxy-fixes.mjs): a client's response
+    # is cut off when the upstream dies mid-response (or a killed service's launch stream never
+    # ends), and a malformed percent-escape in a path is a 400, not the proxy's 500.
     proxy_command=[
         "node",
         "--import",
-        str(root / "deploy" / "proxy-upstream-abort.mjs"),
+        str(root / "deploy" / "proxy-fixes.mjs"),
         str(root / "node_modules" / "configurable-http-proxy" / "bin" / "configurable-http-proxy"),
     ],
     base_image=os.environ.get("ENVHUB_BASE_IMAGE", "envhub-base:latest"),

@@ -156,7 +156,7 @@ export function apiRoutes(deps: ApiDeps): Router {
       throw new EnvhubError(400, 'accept', 'this is an event stream: send "Accept: text/event-stream"');
     }
     const path = req.originalUrl.split('?')[0].slice(`${deps.prefix}build/`.length);
-    const events = await launcher.launch(launchRequestFrom(path, req.query, userOf(res).name, deps.publicOrigin));
+    const events = await launcher.launch(launchRequestFrom(path, new URL(req.originalUrl, 'http://x').searchParams, userOf(res).name, deps.publicOrigin));
     await sendEventStream(res, events);
   });
 

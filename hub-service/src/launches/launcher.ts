@@ -9,7 +9,8 @@ import { log } from '../log.js';
 import { homeVolumeName, imageName } from '../naming.js';
 import { applyLaunchPolicy } from '../policy/launchPolicy.js';
 import { effectiveResources, type SiteConfig } from '../policy/siteConfig.js';
-import { checkRepo, resolveRef } from '../repos/git.js';
+import { checkRef, checkRepo, resolveRef } from '../repos/git.js';
+import { checkRepoUrl } from '../repos/repoPolicy.js';
 import { checkCollaborators, syncCollaborators } from './shares.js';
 import type { ServerRecord, Store } from '../store/store.js';
 import { parseSize } from '../units.js';
@@ -96,8 +97,11 @@ export class Launcher {
    */
   async admit(request: LaunchRequest): Promise<void> {
     const { owner, spec } = request;
+    const access = { allowedHosts: this.settings.allowedRepoHosts };
     applyLaunchPolicy(spec, this.settings.site);
-    await checkRepo(spec.repo, spec.ref, { allowedHosts: this.settings.allowedRepoHosts });
+    // The address policy first (no connection yet), the repository itself last, once all else passed.
+    await checkRepoUrl(spec.repo, access.allowedHosts);
+    checkRef(spec.ref);
     await checkCollaborators(this.hub, owner, spec.collaborators);
     await this.volumes.dockerMounts(owner, spec.mounts);
     const existing = this.store.getServer(owner, spec.name);
@@ -106,17 +110,18 @@ export class Launcher {
       if (count >= this.settings.site.serversPerUser) {
         throw new EnvhubError(409, 'too_many_servers', `you have ${count} servers and this hub allows ${this.settings.site.serversPerUser}; delete one first`);
       }
-      return;
+    } else {
+      const changes = environmentChanges(existing.spec as ValidEnvironmentSpec, spec);
+      if (changes.length > 0 && !request.update) {
+        throw new EnvhubError(
+          409,
+          'spec_differs',
+          `server "${spec.name}" runs another environment (${describeChanges(changes)}); ` +
+            'update and restart it (update=1), or launch under a new name'
+        );
+      }
     }
-    const changes = environmentChanges(existing.spec as ValidEnvironmentSpec, spec);
-    if (changes.length > 0 && !request.update) {
-      throw new EnvhubError(
-        409,
-        'spec_differs',
-        `server "${spec.name}" runs another environment (${describeChanges(changes)}); ` +
-          'update and restart it (update=1), or launch under a new name'
-      );
-    }
+    await checkRepo(spec.repo, spec.ref, access);
   }
 
   /**

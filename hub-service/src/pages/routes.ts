@@ -59,9 +59,10 @@ export function pageRoutes(deps: ApiDeps): Router {
   const v2 = async (req: Request, res: Response, confirmed: boolean) => {
     const user = res.locals.user as HubUser;
     const path = req.originalUrl.split('?')[0].slice(`${deps.prefix}v2/`.length);
-    const query = new URL(req.originalUrl, 'http://x').search;
+    const url = new URL(req.originalUrl, 'http://x');
+    const query = url.search;
     const origin = deps.publicOrigin;
-    const request = launchRequestFrom(path, req.query, user.name, origin);
+    const request = launchRequestFrom(path, url.searchParams, user.name, origin);
     const xsrf = auth.xsrfToken(req);
     const canonical = launchPath(request.spec);
     const page = { prefix: deps.prefix, xsrf, spec: request.spec, launch: `v2/${path}${query}`, editUrl: `${deps.prefix}?${editQuery(request.spec)}` };

@@ -116,7 +116,7 @@ function refProblem(ref: string): string | null {
 }
 
 /** Refuses a ref git could not have (or could take as an option) with a 400 naming it. */
-function checkRef(ref: string): void {
+export function checkRef(ref: string): void {
   const problem = refProblem(ref);
   if (problem) {
     throw new EnvhubError(

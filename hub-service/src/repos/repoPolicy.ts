@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { EnvhubError } from '../errors.js';
 
 /** Address ranges a repository may not be fetched from unless an admin lists the host (SSRF), by what they are. */
@@ -25,6 +26,15 @@ const RANGES: [
   ['a carrier-grade NAT address', [['100.64.0.0', 10]], []],
   ['a link-local address', [['169.254.0.0', 16]], [['fe80::', 10]]],
   ['a multicast address', [['224.0.0.0', 4]], [['ff00::', 8]]],
+  [
+    'a documentation address',
+    [
+      ['192.0.2.0', 24],
+      ['198.51.100.0', 24],
+      ['203.0.113.0', 24]
+    ],
+    [['2001:db8::', 32]]
+  ],
   [
     'a reserved address',
     [
@@ -111,7 +121,11 @@ export function internalAddressKind(address: string): string | null {
     if (ipv4) return internalAddressKind(ipv4);
   }
   const type = family === 6 ? 'ipv6' : 'ipv4';
-  return blockLists.find(({ list }) => list.check(bare, type))?.kind ?? null;
+  const range = blockLists.find(({ list }) => list.check(bare, type))?.kind;
+  if (range) return range;
+  // The host's own public addresses reach its services as loopback does.
+  const own = Object.values(networkInterfaces()).some(addresses => addresses?.some(a => a.address === bare));
+  return own ? 'an address of this host' : null;
 }
 
 /** Resolves a host name to every address it stands for. */
