@@ -34,7 +34,14 @@ export default defineConfig([
       parserOptions: { sourceType: 'module' }
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['warn', { args: 'none', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'warn',
+        {
+          args: 'none',
+          varsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_'
+        }
+      ],
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-namespace': 'off',
       '@typescript-eslint/no-use-before-define': 'off',
@@ -44,11 +51,23 @@ export default defineConfig([
     }
   },
   // JupyterLab's own rules, for the lab extension (its sources and its settings schema).
-  ...jupyterPlugin.configs.recommended.map(config => ({ ...config, files: config.files ? config.files.map(glob => `lab-extension/${glob}`) : ['lab-extension/**'] })),
+  ...jupyterPlugin.configs.recommended.map(config => ({
+    ...config,
+    files: config.files
+      ? config.files.map(glob => `lab-extension/${glob}`)
+      : ['lab-extension/**']
+  })),
   {
     files: ['lab-extension/src/**/*.ts', 'lab-extension/src/**/*.tsx'],
     rules: {
-      '@typescript-eslint/naming-convention': ['error', { selector: 'interface', format: ['PascalCase'], custom: { regex: '^I[A-Z]', match: true } }]
+      '@typescript-eslint/naming-convention': [
+        'error',
+        {
+          selector: 'interface',
+          format: ['PascalCase'],
+          custom: { regex: '^I[A-Z]', match: true }
+        }
+      ]
     }
   },
   prettierRecommended

@@ -10,7 +10,10 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { prepareBuildNetwork } from '../hub-service/src/builds/buildNetwork.js';
-import { basePython, ImageBuilder } from '../hub-service/src/images/imageBuilder.js';
+import {
+  basePython,
+  ImageBuilder
+} from '../hub-service/src/images/imageBuilder.js';
 import { ImageCache } from '../hub-service/src/images/imageCache.js';
 import { imageName } from '../hub-service/src/naming.js';
 import { Store } from '../hub-service/src/store/store.js';
@@ -23,11 +26,19 @@ const store = new Store(':memory:');
 const nonce = Date.now().toString(36);
 // A typical scientific-Python Binder environment; the nonce makes every run's environment new.
 const requirements = `# benchmark run ${nonce}\nnumpy==2.1.3\npandas==2.2.3\nmatplotlib==3.9.2\nrequests==2.32.3\npyyaml==6.0.2\n`;
-const notebook = (text: string) => JSON.stringify({ cells: [{ cell_type: 'markdown', metadata: {}, source: [text] }], metadata: {}, nbformat: 4, nbformat_minor: 5 });
+const notebook = (text: string) =>
+  JSON.stringify({
+    cells: [{ cell_type: 'markdown', metadata: {}, source: [text] }],
+    metadata: {},
+    nbformat: 4,
+    nbformat_minor: 5
+  });
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+async function timed<T>(
+  work: () => Promise<T>
+): Promise<{ ms: number; value: T }> {
   const start = performance.now();
   const value = await work();
   return { ms: performance.now() - start, value };
@@ -36,18 +47,38 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
 async function main(): Promise<void> {
   const git = await GitServer.start();
   // envhub builds in its isolated network; the baseline builds there too, so both reach the same index the same way.
-  const network = await prepareBuildNetwork(docker, { namePrefix: prefix, mirrors: [] });
-  const builder = new ImageBuilder(docker, store, new ImageCache(docker, store, { namePrefix: prefix, budgetBytes: null, baseImage }), {
-    baseImage,
+  const network = await prepareBuildNetwork(docker, {
     namePrefix: prefix,
-    strictRuntime: false,
-    availablePython: await basePython(docker, baseImage),
-    network,
-    limits: { memory: 4 * 1024 ** 3, cpus: 2 }
+    mirrors: []
   });
+  const builder = new ImageBuilder(
+    docker,
+    store,
+    new ImageCache(docker, store, {
+      namePrefix: prefix,
+      budgetBytes: null,
+      baseImage
+    }),
+    {
+      baseImage,
+      namePrefix: prefix,
+      strictRuntime: false,
+      availablePython: await basePython(docker, baseImage),
+      network,
+      limits: { memory: 4 * 1024 ** 3, cpus: 2 }
+    }
+  );
   const build = async (repo: string, commit: string) => {
     const image = imageName(`${prefix}-`, git.url(repo), commit);
-    for await (const entry of builder.build({ repo: git.url(repo), ref: 'main', commit, image, requestedBy: 'bench' }).subscribe()) {
+    for await (const entry of builder
+      .build({
+        repo: git.url(repo),
+        ref: 'main',
+        commit,
+        image,
+        requestedBy: 'bench'
+      })
+      .subscribe()) {
       if ('done' in entry && entry.error) throw new Error(entry.error);
     }
     return image;
@@ -62,9 +93,24 @@ async function main(): Promise<void> {
       `FROM ${baseImage}\nCOPY --chown=1000:100 requirements.txt /tmp/requirements.txt\nRUN pip install --no-cache-dir -r /tmp/requirements.txt\nCOPY --chown=1000:100 . /home/jovyan/\n`
     );
     const baseline = await timed(async () =>
-      execFileSync('docker', ['build', '--network', network, '-q', '-t', `${prefix}-baseline:${nonce}`, baselineDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+      execFileSync(
+        'docker',
+        [
+          'build',
+          '--network',
+          network,
+          '-q',
+          '-t',
+          `${prefix}-baseline:${nonce}`,
+          baselineDir
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] }
+      )
     );
-    const first = await git.commit('bench', { 'requirements.txt': requirements, 'index.ipynb': notebook('v1') });
+    const first = await git.commit('bench', {
+      'requirements.txt': requirements,
+      'index.ipynb': notebook('v1')
+    });
     const cold = await timed(() => build('bench', first));
 
     // (b) a commit that only edits the notebook.
@@ -73,19 +119,35 @@ async function main(): Promise<void> {
 
     // (c) ten concurrent launches of one uncached commit.
     const third = await git.commit('bench', { 'index.ipynb': notebook('v3') });
-    const concurrent = await timed(() => Promise.all(Array.from({ length: 10 }, () => build('bench', third))));
+    const concurrent = await timed(() =>
+      Promise.all(Array.from({ length: 10 }, () => build('bench', third)))
+    );
     const builds = store.buildsOf(concurrent.value[0]).length;
 
-    console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Docker ${(await docker.version()).Version}`);
-    console.log(`(a) cold build, requirements.txt: envhub ${seconds(cold.ms)} vs hand-written pip Dockerfile ${seconds(baseline.ms)} -> ratio ${(cold.ms / baseline.ms).toFixed(2)}`);
-    console.log(`(b) content-only commit to built: ${seconds(contentOnly.ms)} vs cold ${seconds(cold.ms)} -> ratio ${(contentOnly.ms / cold.ms).toFixed(3)}`);
-    console.log(`(c) 10 concurrent launches of one uncached commit: ${builds} build(s), all done in ${seconds(concurrent.ms)}`);
+    console.log(
+      `machine: ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Docker ${(await docker.version()).Version}`
+    );
+    console.log(
+      `(a) cold build, requirements.txt: envhub ${seconds(cold.ms)} vs hand-written pip Dockerfile ${seconds(baseline.ms)} -> ratio ${(cold.ms / baseline.ms).toFixed(2)}`
+    );
+    console.log(
+      `(b) content-only commit to built: ${seconds(contentOnly.ms)} vs cold ${seconds(cold.ms)} -> ratio ${(contentOnly.ms / cold.ms).toFixed(3)}`
+    );
+    console.log(
+      `(c) 10 concurrent launches of one uncached commit: ${builds} build(s), all done in ${seconds(concurrent.ms)}`
+    );
     if (builds !== 1) process.exitCode = 1;
   } finally {
     await git.stop();
     await rm(baselineDir, { recursive: true, force: true });
-    const ours = (await docker.listImages()).flatMap(i => i.RepoTags ?? []).filter(tag => tag.startsWith(`${prefix}-`));
-    for (const tag of ours) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+    const ours = (await docker.listImages())
+      .flatMap(i => i.RepoTags ?? [])
+      .filter(tag => tag.startsWith(`${prefix}-`));
+    for (const tag of ours)
+      await docker
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => undefined);
   }
 }
 

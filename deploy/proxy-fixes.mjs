@@ -28,9 +28,17 @@ httpProxy.createProxyServer = (...args) => {
 };
 
 // The module instance the proxy's command imports (ES modules are cached by URL).
-const { default: ConfigurableProxy } = await import(pathToFileURL(proxyMain).href);
+const { default: ConfigurableProxy } = await import(
+  pathToFileURL(proxyMain).href
+);
 const handleProxyError = ConfigurableProxy.prototype.handleProxyError;
-ConfigurableProxy.prototype.handleProxyError = function (code, kind, req, res, e) {
+ConfigurableProxy.prototype.handleProxyError = function (
+  code,
+  kind,
+  req,
+  res,
+  e
+) {
   if (!(e instanceof URIError)) {
     return handleProxyError.call(this, code, kind, req, res, e);
   }

@@ -6,7 +6,13 @@ import { join } from 'node:path';
 const dir = process.argv[2];
 let passed = 0;
 let failed = 0;
-const expected = ['unit-schema.json', 'unit-hub-service.json', 'unit-lab-extension.json', 'integration.json', 'ui.json'];
+const expected = [
+  'unit-schema.json',
+  'unit-hub-service.json',
+  'unit-lab-extension.json',
+  'integration.json',
+  'ui.json'
+];
 const present = new Set(readdirSync(dir));
 const missing = expected.filter(name => !present.has(name));
 for (const name of expected.filter(name => present.has(name))) {

@@ -1,4 +1,8 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, {
+  type NextFunction,
+  type Request,
+  type Response
+} from 'express';
 import { parseBodies } from './api/body.js';
 import { apiRoutes, type ApiDeps } from './api/routes.js';
 import { asEnvhubError } from './errors.js';
@@ -26,19 +30,35 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(deps.prefix, router);
 
   app.use((req, res) => {
-    res.status(404).json({ status: 404, code: 'not_found', message: `envhub has nothing at ${req.path}` });
+    res.status(404).json({
+      status: 404,
+      code: 'not_found',
+      message: `envhub has nothing at ${req.path}`
+    });
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const error = asEnvhubError(err);
-    if (error.status >= 500) log.error('request.failed', { path: req.path, error: (err as Error)?.message });
+    if (error.status >= 500)
+      log.error('request.failed', {
+        path: req.path,
+        error: (err as Error)?.message
+      });
     if (res.headersSent) {
       res.end();
       return;
     }
-    const wantsHtml = req.accepts(['json', 'html']) === 'html' && !req.path.startsWith(`${deps.prefix}api/`);
+    const wantsHtml =
+      req.accepts(['json', 'html']) === 'html' &&
+      !req.path.startsWith(`${deps.prefix}api/`);
     if (wantsHtml) {
-      const body = html`<div class="envhub-error"><h1>${error.message}</h1><p><a href="${deps.prefix}">Back to envhub</a></p></div>`;
-      res.status(error.status).type('html').send(layout({ title: 'Error', prefix: deps.prefix, body }));
+      const body = html`<div class="envhub-error">
+        <h1>${error.message}</h1>
+        <p><a href="${deps.prefix}">Back to envhub</a></p>
+      </div>`;
+      res
+        .status(error.status)
+        .type('html')
+        .send(layout({ title: 'Error', prefix: deps.prefix, body }));
       return;
     }
     res.status(error.status).json(error);

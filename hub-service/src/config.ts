@@ -48,7 +48,9 @@ export interface Config {
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
   if (!value) {
-    throw new Error(`${name} is not set: envhub runs as a JupyterHub managed service, which sets it`);
+    throw new Error(
+      `${name} is not set: envhub runs as a JupyterHub managed service, which sets it`
+    );
   }
   return value;
 }
@@ -58,15 +60,21 @@ function publicOrigin(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`ENVHUB_PUBLIC_URL "${url}" is not a URL; give where browsers reach the hub, e.g. https://hub.example.org`);
+    throw new Error(
+      `ENVHUB_PUBLIC_URL "${url}" is not a URL; give where browsers reach the hub, e.g. https://hub.example.org`
+    );
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`ENVHUB_PUBLIC_URL must be an http(s) URL, not ${url}`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new Error(`ENVHUB_PUBLIC_URL must be an http(s) URL, not ${url}`);
   return parsed.origin;
 }
 
 function positive(name: string, value: string): number {
   const n = Number(value);
-  if (!(n > 0)) throw new Error(`${name} must be a positive number (e.g. 2 or 0.5), not "${value}"`);
+  if (!(n > 0))
+    throw new Error(
+      `${name} must be a positive number (e.g. 2 or 0.5), not "${value}"`
+    );
   return n;
 }
 
@@ -82,7 +90,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     apiToken: required(env, 'JUPYTERHUB_API_TOKEN'),
     oauthClientId: required(env, 'JUPYTERHUB_CLIENT_ID'),
     oauthCallbackUrl: required(env, 'JUPYTERHUB_OAUTH_CALLBACK_URL'),
-    accessScopes: JSON.parse(env.JUPYTERHUB_OAUTH_ACCESS_SCOPES ?? '[]') as string[],
+    accessScopes: JSON.parse(
+      env.JUPYTERHUB_OAUTH_ACCESS_SCOPES ?? '[]'
+    ) as string[],
     internalSecret: required(env, 'ENVHUB_INTERNAL_SECRET'),
     dataDir: env.ENVHUB_DATA_DIR ?? 'var',
     namePrefix: env.ENVHUB_NAME_PREFIX ?? 'envhub',
@@ -92,12 +102,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
       .map(h => h.trim().toLowerCase())
       .filter(Boolean),
     publicOrigin: publicOrigin(required(env, 'ENVHUB_PUBLIC_URL')),
-    imageCacheBudget: env.ENVHUB_IMAGE_CACHE_BUDGET ? parseSize(env.ENVHUB_IMAGE_CACHE_BUDGET) : null,
+    imageCacheBudget: env.ENVHUB_IMAGE_CACHE_BUDGET
+      ? parseSize(env.ENVHUB_IMAGE_CACHE_BUDGET)
+      : null,
     pipIndexUrl: env.ENVHUB_PIP_INDEX_URL || undefined,
     aptMirror: env.ENVHUB_APT_MIRROR || undefined,
     buildMemory: parseSize(env.ENVHUB_BUILD_MEMORY || '4G'),
     buildCpus: positive('ENVHUB_BUILD_CPUS', env.ENVHUB_BUILD_CPUS || '2'),
-    strictRuntime: env.ENVHUB_STRICT_RUNTIME === '1' || env.ENVHUB_STRICT_RUNTIME === 'true',
+    strictRuntime:
+      env.ENVHUB_STRICT_RUNTIME === '1' || env.ENVHUB_STRICT_RUNTIME === 'true',
     siteConfigPath: env.ENVHUB_CONFIG || undefined
   };
 }

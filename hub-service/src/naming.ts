@@ -5,7 +5,9 @@ export function escapeName(text: string): string {
   return Array.from(Buffer.from(text, 'utf8'))
     .map(byte => {
       const ch = String.fromCharCode(byte);
-      return /[a-z0-9]/.test(ch) ? ch : '-' + byte.toString(16).padStart(2, '0');
+      return /[a-z0-9]/.test(ch)
+        ? ch
+        : '-' + byte.toString(16).padStart(2, '0');
     })
     .join('');
 }
@@ -13,14 +15,25 @@ export function escapeName(text: string): string {
 const MAX_IMAGE_REPOSITORY = 200;
 
 /** `<prefix><escaped repo URL>-<sha6>:<commit>`, BinderHub's image name scheme for the git provider. */
-export function imageName(prefix: string, repoUrl: string, commit: string): string {
+export function imageName(
+  prefix: string,
+  repoUrl: string,
+  commit: string
+): string {
   const hash = createHash('sha256').update(repoUrl).digest('hex').slice(0, 6);
-  const slug = escapeName(repoUrl).slice(0, MAX_IMAGE_REPOSITORY - prefix.length - hash.length - 1);
+  const slug = escapeName(repoUrl).slice(
+    0,
+    MAX_IMAGE_REPOSITORY - prefix.length - hash.length - 1
+  );
   return `${prefix}${slug}-${hash}:${commit}`.toLowerCase();
 }
 
 /** The Docker volume holding one server's home directory. */
-export function homeVolumeName(prefix: string, owner: string, server: string): string {
+export function homeVolumeName(
+  prefix: string,
+  owner: string,
+  server: string
+): string {
   return `${prefix}-home-${escapeName(owner)}--${server}`;
 }
 

@@ -31,10 +31,21 @@ const auth = new HubAuth(hub, {
   callbackUrl: config.oauthCallbackUrl,
   accessScopes: config.accessScopes
 });
-const cache = new ImageCache(docker, store, { namePrefix: config.namePrefix, budgetBytes: config.imageCacheBudget, baseImage: config.baseImage });
+const cache = new ImageCache(docker, store, {
+  namePrefix: config.namePrefix,
+  budgetBytes: config.imageCacheBudget,
+  baseImage: config.baseImage
+});
 // Builds run in a network of their own behind a host firewall; while that is not in place, every build is refused.
-const buildNetwork = prepareBuildNetwork(docker, { namePrefix: config.namePrefix, mirrors: [config.pipIndexUrl, config.aptMirror].filter((url): url is string => !!url) });
-buildNetwork.catch((err: Error) => log.error('builds.network_failed', { error: err.message }));
+const buildNetwork = prepareBuildNetwork(docker, {
+  namePrefix: config.namePrefix,
+  mirrors: [config.pipIndexUrl, config.aptMirror].filter(
+    (url): url is string => !!url
+  )
+});
+buildNetwork.catch((err: Error) =>
+  log.error('builds.network_failed', { error: err.message })
+);
 const builder = new ImageBuilder(docker, store, cache, {
   network: buildNetwork,
   limits: { memory: config.buildMemory, cpus: config.buildCpus },
@@ -47,11 +58,19 @@ const builder = new ImageBuilder(docker, store, cache, {
 });
 const interrupted = store.failInterruptedBuilds();
 if (interrupted > 0) log.warn('builds.interrupted', { count: interrupted });
-await removeBuildLeftovers(docker, config.namePrefix).catch((err: Error) => log.error('builds.leftovers_failed', { error: err.message }));
-const seccomp = await seccompProblem(docker).catch((err: Error) => `cannot tell: ${err.message}`);
+await removeBuildLeftovers(docker, config.namePrefix).catch((err: Error) =>
+  log.error('builds.leftovers_failed', { error: err.message })
+);
+const seccomp = await seccompProblem(docker).catch(
+  (err: Error) => `cannot tell: ${err.message}`
+);
 if (seccomp) log.warn('builds.seccomp_missing', { problem: seccomp });
 const site = loadSiteConfig(config.siteConfigPath);
-const volumes = new Volumes(docker, store, hub, { namePrefix: config.namePrefix, baseImage: config.baseImage, volumesPerUser: site.volumesPerUser });
+const volumes = new Volumes(docker, store, hub, {
+  namePrefix: config.namePrefix,
+  baseImage: config.baseImage,
+  volumesPerUser: site.volumesPerUser
+});
 const launcher = new Launcher(hub, store, builder, volumes, {
   site,
   namePrefix: config.namePrefix,
@@ -74,9 +93,15 @@ const reaper = new Reaper(
 // tokens), so group changes are followed every few minutes: joiners get in, leavers lose access.
 const GROUP_RESYNC_MS = 5 * 60_000;
 const resyncGroups = (): void => {
-  const servers = store.allServers().map(record => ({ owner: record.owner, name: record.name, collaborators: record.spec.collaborators }));
+  const servers = store.allServers().map(record => ({
+    owner: record.owner,
+    name: record.name,
+    collaborators: record.spec.collaborators
+  }));
   void resyncGroupShares(hub, servers)
-    .catch((err: unknown) => log.error('shares.resync_failed', { error: (err as Error).message }))
+    .catch((err: unknown) =>
+      log.error('shares.resync_failed', { error: (err as Error).message })
+    )
     .finally(() => setTimeout(resyncGroups, GROUP_RESYNC_MS).unref());
 };
 
@@ -85,7 +110,10 @@ reaper.start();
 setTimeout(resyncGroups, GROUP_RESYNC_MS).unref();
 const settled = <T>(check: Promise<T>) =>
   check.then(
-    version => ({ ok: true as const, ...(typeof version === 'string' ? { version } : {}) }),
+    version => ({
+      ok: true as const,
+      ...(typeof version === 'string' ? { version } : {})
+    }),
     (err: Error) => ({ ok: false as const, message: err.message })
   );
 // Builds: refused without their network; a daemon without envhub's seccomp profile is reported, not fatal.
@@ -93,12 +121,31 @@ const builds = async () => {
   const network = await settled(buildNetwork.then(() => undefined));
   return network.ok && seccomp ? { ...network, warning: seccomp } : network;
 };
-const health = async () => ({ hub: await settled(hub.version()), docker: await settled(docker.ping()), builds: await builds() });
-const app = createApp({ site, hubBaseUrl: config.hubBaseUrl, prefix: config.prefix, internalSecret: config.internalSecret, publicOrigin: config.publicOrigin, hub, auth, launcher, store, volumes, health });
-const server = app.listen(
-  config.listenPort,
-  config.listenHost,
-  () => log.info('service.listening', { host: config.listenHost, port: config.listenPort, prefix: config.prefix, hub: version })
+const health = async () => ({
+  hub: await settled(hub.version()),
+  docker: await settled(docker.ping()),
+  builds: await builds()
+});
+const app = createApp({
+  site,
+  hubBaseUrl: config.hubBaseUrl,
+  prefix: config.prefix,
+  internalSecret: config.internalSecret,
+  publicOrigin: config.publicOrigin,
+  hub,
+  auth,
+  launcher,
+  store,
+  volumes,
+  health
+});
+const server = app.listen(config.listenPort, config.listenHost, () =>
+  log.info('service.listening', {
+    host: config.listenHost,
+    port: config.listenPort,
+    prefix: config.prefix,
+    hub: version
+  })
 );
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

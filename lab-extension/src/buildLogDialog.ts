@@ -14,7 +14,9 @@ export class BuildLogView extends Widget {
     super();
     this.addClass(BUILD_LOG_CLASS);
     const status = document.createElement('p');
-    const finished = build.finishedAt ? `, finished ${new Date(build.finishedAt).toLocaleString()}` : '';
+    const finished = build.finishedAt
+      ? `, finished ${new Date(build.finishedAt).toLocaleString()}`
+      : '';
     status.textContent = `Build ${build.id}: ${build.status}${finished}`;
     const log = document.createElement('pre');
     log.textContent = build.log || '(the log is empty)';

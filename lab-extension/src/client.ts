@@ -119,7 +119,8 @@ export async function request(
   if (connection.token) {
     headers.set('Authorization', `token ${connection.token}`);
   }
-  const doFetch = connection.fetch ?? ((input, options) => fetch(input, options));
+  const doFetch =
+    connection.fetch ?? ((input, options) => fetch(input, options));
 
   let response: Response;
   try {
@@ -224,24 +225,35 @@ export function setMounts(
   name: string,
   mounts: Mount[]
 ): Promise<IEnvhubServer> {
-  return requestAPI<IEnvhubServer>(connection, `${serverPath(owner, name)}/mounts`, {
-    method: 'PUT',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(mounts)
-  });
+  return requestAPI<IEnvhubServer>(
+    connection,
+    `${serverPath(owner, name)}/mounts`,
+    {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(mounts)
+    }
+  );
 }
 
 /**
  * The shared volumes the signed-in user owns or is a member of.
  */
-export async function listVolumes(connection: IEnvhubConnection): Promise<IEnvhubVolume[]> {
-  return (await requestAPI<{ volumes: IEnvhubVolume[] }>(connection, 'api/volumes')).volumes;
+export async function listVolumes(
+  connection: IEnvhubConnection
+): Promise<IEnvhubVolume[]> {
+  return (
+    await requestAPI<{ volumes: IEnvhubVolume[] }>(connection, 'api/volumes')
+  ).volumes;
 }
 
 /**
  * Create an empty shared volume owned by the signed-in user.
  */
-export function createVolume(connection: IEnvhubConnection, name: string): Promise<IEnvhubVolume> {
+export function createVolume(
+  connection: IEnvhubConnection,
+  name: string
+): Promise<IEnvhubVolume> {
   return requestAPI<IEnvhubVolume>(connection, 'api/volumes', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },

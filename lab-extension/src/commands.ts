@@ -80,7 +80,8 @@ export function addCommands(options: ICommandsOptions): void {
 
   commands.addCommand(CommandIDs.share, {
     label: 'Share Environment',
-    caption: 'Copy the launch link or a badge of this environment; add collaborators in the envhub panel',
+    caption:
+      'Copy the launch link or a badge of this environment; add collaborators in the envhub panel',
     icon: shareIcon,
     isEnabled: ready,
     execute: async () => {
@@ -176,23 +177,28 @@ export function addCommands(options: ICommandsOptions): void {
 
   commands.addCommand(CommandIDs.relaunch, {
     label: 'Relaunch Server…',
-    caption: 'Fetch the ref again, rebuild if needed and restart this server (the home is kept)',
+    caption:
+      'Fetch the ref again, rebuild if needed and restart this server (the home is kept)',
     icon: refreshIcon,
     isEnabled: () => ready() && Boolean(server()?.canManage),
-    execute: () => confirmRestart('Relaunch', RELAUNCH_WARNING, { relaunch: '1' })
+    execute: () =>
+      confirmRestart('Relaunch', RELAUNCH_WARNING, { relaunch: '1' })
   });
 
   commands.addCommand(CommandIDs.restart, {
     label: 'Restart Server…',
-    caption: 'Restart this server with the same image, applying changed mounts (the home is kept)',
+    caption:
+      'Restart this server with the same image, applying changed mounts (the home is kept)',
     icon: refreshIcon,
     isEnabled: () => ready() && Boolean(server()?.canManage),
     execute: () => confirmRestart('Restart', RESTART_WARNING, { restart: '1' })
   });
 
   commands.addCommand(CommandIDs.mounts, {
-    label: () => (server()?.canManage === false ? 'Show Mounts' : 'Edit Mounts…'),
-    caption: 'The volumes mounted into this server; the owner changes them (applied at the next restart)',
+    label: () =>
+      server()?.canManage === false ? 'Show Mounts' : 'Edit Mounts…',
+    caption:
+      'The volumes mounted into this server; the owner changes them (applied at the next restart)',
     icon: folderIcon,
     isEnabled: ready,
     execute: async () => {
@@ -221,7 +227,9 @@ export function addCommands(options: ICommandsOptions): void {
         ]
       });
       if (answer.button.accept) {
-        await restart(saved, `Restarting ${saved.displayName}`, { restart: '1' });
+        await restart(saved, `Restarting ${saved.displayName}`, {
+          restart: '1'
+        });
       }
     }
   });
@@ -238,7 +246,8 @@ export function addCommands(options: ICommandsOptions): void {
       }
       try {
         const build =
-          model.state.build?.id === buildId && model.state.build.status !== 'running'
+          model.state.build?.id === buildId &&
+          model.state.build.status !== 'running'
             ? model.state.build
             : await getBuild(model.connection, buildId);
         await showBuildLog(build);
@@ -266,7 +275,11 @@ export function addCommands(options: ICommandsOptions): void {
     CommandIDs.buildLog
   ];
   if (palette) {
-    for (const command of [CommandIDs.openPanel, CommandIDs.refresh, ...actions]) {
+    for (const command of [
+      CommandIDs.openPanel,
+      CommandIDs.refresh,
+      ...actions
+    ]) {
       palette.addItem({ command, category: CATEGORY });
     }
   }

@@ -30,13 +30,18 @@ export function forgeLinks(repoUrl: string): IForgeLinks | null {
   }
   const infix = FORGES[url.hostname.toLowerCase()];
   const project = url.pathname.replace(/\/+$/, '').replace(/\.git$/, '');
-  if (infix === undefined || url.protocol !== 'https:' || project.split('/').length < 3) {
+  if (
+    infix === undefined ||
+    url.protocol !== 'https:' ||
+    project.split('/').length < 3
+  ) {
     return null;
   }
   const repo = `https://${url.hostname}${project}`;
   return {
     repo,
-    tree: ref => `${repo}${infix}/tree/${ref.split('/').map(encodeURIComponent).join('/')}`,
+    tree: ref =>
+      `${repo}${infix}/tree/${ref.split('/').map(encodeURIComponent).join('/')}`,
     commit: sha => `${repo}${infix}/commit/${encodeURIComponent(sha)}`
   };
 }

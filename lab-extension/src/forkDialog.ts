@@ -19,11 +19,17 @@ export function forkStart(server: IEnvhubServer): EnvironmentSpec {
  * What keeps `spec` from launching as a fork of `server`: the schema's errors,
  * and a name that is missing or the server's own (that would relaunch it instead).
  */
-export function forkErrors(spec: EnvironmentSpec, server: IEnvhubServer): FieldError[] {
+export function forkErrors(
+  spec: EnvironmentSpec,
+  server: IEnvhubServer
+): FieldError[] {
   const validation = validateSpec(spec);
   const errors = validation.ok ? [] : validation.errors;
   if (!spec.name && !errors.some(e => e.field === 'name')) {
-    errors.push({ field: 'name', message: 'Give the new server a name of its own.' });
+    errors.push({
+      field: 'name',
+      message: 'Give the new server a name of its own.'
+    });
   } else if (spec.name === server.name) {
     errors.push({
       field: 'name',

@@ -36,7 +36,14 @@ const plugin: JupyterFrontEndPlugin<IEnvhubModel> = {
   ): IEnvhubModel => {
     const model = new EnvhubModel({ context: readHubContext() });
     // Commands first: the panel's action buttons show their labels.
-    addCommands({ app, model, panelId: PANEL_ID, palette, launcher, notebooks });
+    addCommands({
+      app,
+      model,
+      panelId: PANEL_ID,
+      palette,
+      launcher,
+      notebooks
+    });
     const panel = new EnvhubPanel(model, app.commands);
     app.shell.add(panel, 'left', { rank: 1000 });
     if (restorer) {
@@ -49,7 +56,9 @@ const plugin: JupyterFrontEndPlugin<IEnvhubModel> = {
       if (state.status === 'error' && state.error) {
         if (state.error.message !== notified) {
           notified = state.error.message;
-          Notification.error(`envhub: ${state.error.message}`, { autoClose: 8000 });
+          Notification.error(`envhub: ${state.error.message}`, {
+            autoClose: 8000
+          });
         }
       } else if (state.status === 'ready') {
         notified = '';

@@ -72,8 +72,13 @@ export function fieldValue(param: LaunchParameter, text: string): unknown {
   const trimmed = text.trim();
   if (param.node.type === 'array' && param.node.items?.type === 'object') {
     // Mounts, one per line; a line that is not volume:path[:ro] stays text for validation to name.
-    const lines = trimmed.split('\n').map(line => line.trim()).filter(line => line !== '');
-    return lines.length > 0 ? lines.map(line => decodeMount(line) ?? line) : undefined;
+    const lines = trimmed
+      .split('\n')
+      .map(line => line.trim())
+      .filter(line => line !== '');
+    return lines.length > 0
+      ? lines.map(line => decodeMount(line) ?? line)
+      : undefined;
   }
   if (param.node.type === 'array') {
     const items = trimmed
@@ -95,7 +100,9 @@ export function fieldValue(param: LaunchParameter, text: string): unknown {
 function getPath(value: unknown, path: readonly string[]): unknown {
   return path.reduce<unknown>(
     (at, key) =>
-      at && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined,
+      at && typeof at === 'object'
+        ? (at as Record<string, unknown>)[key]
+        : undefined,
     value
   );
 }
@@ -191,7 +198,10 @@ export class LaunchForm extends Widget {
    * The spec with the form's values; unsupported parameters keep the starting values.
    */
   getValue(): EnvironmentSpec {
-    const spec = structuredClone(this._spec) as unknown as Record<string, unknown>;
+    const spec = structuredClone(this._spec) as unknown as Record<
+      string,
+      unknown
+    >;
     for (const [param, input] of this._inputs) {
       const value =
         input instanceof HTMLInputElement && input.type === 'checkbox'
@@ -206,7 +216,7 @@ export class LaunchForm extends Widget {
 
   private _field(param: LaunchParameter, errors: FieldError[]): HTMLElement {
     const { node } = param;
-    const id = `envhub-field-${param.name}-${++Private.counter}`;
+    const id = `envhub-field-${param.name}-${Private.nextId()}`;
     const row = document.createElement('div');
     row.className = FormCSS.field;
     row.dataset.param = param.name;
@@ -228,7 +238,8 @@ export class LaunchForm extends Widget {
       input = document.createElement('input');
       if (node.type === 'boolean') {
         input.type = 'checkbox';
-        input.checked = value === undefined ? Boolean(node.default) : Boolean(value);
+        input.checked =
+          value === undefined ? Boolean(node.default) : Boolean(value);
       } else {
         input.type = 'text';
         if (node.type === 'number' || node.type === 'integer') {
@@ -244,7 +255,10 @@ export class LaunchForm extends Widget {
       input.classList.add('jp-mod-styled');
     }
     if (node.type === 'array' && node.items?.type !== 'object') {
-      help.textContent = sentences(help.textContent, 'Separate several with commas.');
+      help.textContent = sentences(
+        help.textContent,
+        'Separate several with commas.'
+      );
     }
     if (unsupported) {
       input.disabled = true;
@@ -271,7 +285,10 @@ export class LaunchForm extends Widget {
   }
 
   private readonly _spec: EnvironmentSpec;
-  private readonly _inputs = new Map<LaunchParameter, HTMLInputElement | HTMLTextAreaElement>();
+  private readonly _inputs = new Map<
+    LaunchParameter,
+    HTMLInputElement | HTMLTextAreaElement
+  >();
 }
 
 /** Joins two sentences; schema descriptions do not end with a full stop. */
@@ -283,5 +300,10 @@ function sentences(first: string, second: string): string {
 }
 
 namespace Private {
-  export let counter = 0;
+  let counter = 0;
+
+  /** A number no other element id on the page has used. */
+  export function nextId(): number {
+    return ++counter;
+  }
 }

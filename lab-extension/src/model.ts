@@ -104,10 +104,15 @@ export class EnvhubModel implements IEnvhubModel {
    */
   async setCollaborators(users: string[], groups: string[]): Promise<void> {
     const { serverUser, serverName } = this._context;
-    const server = await setCollaborators(this.connection, serverUser, serverName, {
-      users,
-      groups
-    });
+    const server = await setCollaborators(
+      this.connection,
+      serverUser,
+      serverName,
+      {
+        users,
+        groups
+      }
+    );
     // Answers of refreshes started before this change are out of date.
     ++this._generation;
     this._setState({ ...this._state, status: 'ready', server, error: null });
@@ -121,7 +126,12 @@ export class EnvhubModel implements IEnvhubModel {
    */
   async setMounts(mounts: Mount[]): Promise<IEnvhubServer> {
     const { serverUser, serverName } = this._context;
-    const server = await setMounts(this.connection, serverUser, serverName, mounts);
+    const server = await setMounts(
+      this.connection,
+      serverUser,
+      serverName,
+      mounts
+    );
     ++this._generation;
     this._setState({ ...this._state, status: 'ready', server, error: null });
     return server;
@@ -186,7 +196,11 @@ function unavailableReason(context: IHubContext): string {
  */
 export function toError(reason: unknown): IEnvhubError {
   if (reason instanceof EnvhubRequestError) {
-    return { status: reason.status, code: reason.code, message: reason.message };
+    return {
+      status: reason.status,
+      code: reason.code,
+      message: reason.message
+    };
   }
   const message = reason instanceof Error ? reason.message : String(reason);
   return { status: 0, code: 'unexpected', message };

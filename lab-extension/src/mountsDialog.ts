@@ -1,4 +1,9 @@
-import { FieldError, Mount, environmentSchema, validateSpec } from '@envhub/schema';
+import {
+  FieldError,
+  Mount,
+  environmentSchema,
+  validateSpec
+} from '@envhub/schema';
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
@@ -50,7 +55,10 @@ let editors = 0;
  * The mounts of a server as rows of volume, mount path and read-only, with
  * "Add mount" and "New volume"; a dialog body whose value is the mounts.
  */
-export class MountsEditor extends Widget implements Dialog.IBodyWidget<Mount[]> {
+export class MountsEditor
+  extends Widget
+  implements Dialog.IBodyWidget<Mount[]>
+{
   constructor(options: IMountsEditorOptions) {
     super();
     this.addClass(MountsCSS.editor);
@@ -70,7 +78,11 @@ export class MountsEditor extends Widget implements Dialog.IBodyWidget<Mount[]> 
     add.type = 'button';
     add.className = `${MountsCSS.add} jp-Button jp-mod-styled jp-mod-reject`;
     add.textContent = 'Add mount';
-    add.addEventListener('click', () => this._addRow({ source: '', target: '', readOnly: false }).querySelector('input')?.focus());
+    add.addEventListener('click', () =>
+      this._addRow({ source: '', target: '', readOnly: false })
+        .querySelector('input')
+        ?.focus()
+    );
 
     const note = document.createElement('p');
     note.className = MountsCSS.note;
@@ -93,9 +105,14 @@ export class MountsEditor extends Widget implements Dialog.IBodyWidget<Mount[]> 
   getValue(): Mount[] {
     return [...this._rows.querySelectorAll<HTMLElement>(`.${MountsCSS.row}`)]
       .map(row => ({
-        source: row.querySelector<HTMLInputElement>('input[name="source"]')!.value.trim(),
-        target: row.querySelector<HTMLInputElement>('input[name="target"]')!.value.trim(),
-        readOnly: row.querySelector<HTMLInputElement>('input[name="readOnly"]')!.checked
+        source: row
+          .querySelector<HTMLInputElement>('input[name="source"]')!
+          .value.trim(),
+        target: row
+          .querySelector<HTMLInputElement>('input[name="target"]')!
+          .value.trim(),
+        readOnly: row.querySelector<HTMLInputElement>('input[name="readOnly"]')!
+          .checked
       }))
       .filter(mount => mount.source || mount.target);
   }
@@ -105,9 +122,19 @@ export class MountsEditor extends Widget implements Dialog.IBodyWidget<Mount[]> 
     row.className = MountsCSS.row;
     const legend = document.createElement('legend');
     legend.textContent = 'Mount';
-    const source = this._input('source', mountSchema.source, mount.source, 'course-data');
+    const source = this._input(
+      'source',
+      mountSchema.source,
+      mount.source,
+      'course-data'
+    );
     source.setAttribute('list', this._listId);
-    const target = this._input('target', mountSchema.target, mount.target, '/mnt/data');
+    const target = this._input(
+      'target',
+      mountSchema.target,
+      mount.target,
+      '/mnt/data'
+    );
     const readOnly = document.createElement('input');
     readOnly.type = 'checkbox';
     readOnly.name = 'readOnly';
@@ -121,7 +148,13 @@ export class MountsEditor extends Widget implements Dialog.IBodyWidget<Mount[]> 
     remove.textContent = 'Remove';
     remove.setAttribute('aria-label', 'Remove this mount');
     remove.addEventListener('click', () => row.remove());
-    row.append(legend, source.parentElement!, target.parentElement!, readOnlyLabel, remove);
+    row.append(
+      legend,
+      source.parentElement!,
+      target.parentElement!,
+      readOnlyLabel,
+      remove
+    );
     for (const error of this._options.errors ?? []) {
       if (index !== undefined && error.field.startsWith(`mounts.${index}`)) {
         const text = document.createElement('p');
@@ -134,7 +167,12 @@ export class MountsEditor extends Widget implements Dialog.IBodyWidget<Mount[]> 
     return row;
   }
 
-  private _input(name: string, field: { title: string; description: string }, value: string, placeholder: string): HTMLInputElement {
+  private _input(
+    name: string,
+    field: { title: string; description: string },
+    value: string,
+    placeholder: string
+  ): HTMLInputElement {
     const label = document.createElement('label');
     const input = document.createElement('input');
     input.name = name;
@@ -156,7 +194,12 @@ export class MountsEditor extends Widget implements Dialog.IBodyWidget<Mount[]> 
   private _createForm(): HTMLElement {
     const form = document.createElement('div');
     form.className = MountsCSS.create;
-    const name = this._input('volume', { ...mountSchema.source, title: 'New volume' }, '', 'my-data');
+    const name = this._input(
+      'volume',
+      { ...mountSchema.source, title: 'New volume' },
+      '',
+      'my-data'
+    );
     name.setAttribute('aria-label', 'Name of a new volume');
     const create = document.createElement('button');
     create.type = 'button';
@@ -173,13 +216,18 @@ export class MountsEditor extends Widget implements Dialog.IBodyWidget<Mount[]> 
       try {
         const volume = await this._options.createVolume(wanted);
         this._offer(volume);
-        this._addRow({ source: volume.name, target: `/mnt/${volume.name}`, readOnly: false });
+        this._addRow({
+          source: volume.name,
+          target: `/mnt/${volume.name}`,
+          readOnly: false
+        });
         name.value = '';
         status.className = MountsCSS.note;
         status.textContent = `Created volume ${volume.name}; it is mounted at /mnt/${volume.name} once you save and restart.`;
       } catch (reason) {
         status.className = MountsCSS.error;
-        status.textContent = reason instanceof Error ? reason.message : String(reason);
+        status.textContent =
+          reason instanceof Error ? reason.message : String(reason);
       } finally {
         create.disabled = false;
       }
@@ -195,9 +243,14 @@ export class MountsEditor extends Widget implements Dialog.IBodyWidget<Mount[]> 
 }
 
 /** The mount errors of `mounts` on `server`'s spec, as the schema sees them. */
-export function mountErrors(server: IEnvhubServer, mounts: Mount[]): FieldError[] {
+export function mountErrors(
+  server: IEnvhubServer,
+  mounts: Mount[]
+): FieldError[] {
   const validation = validateSpec({ ...server.spec, mounts });
-  return validation.ok ? [] : validation.errors.filter(e => e.field.startsWith('mounts'));
+  return validation.ok
+    ? []
+    : validation.errors.filter(e => e.field.startsWith('mounts'));
 }
 
 /**
@@ -242,7 +295,11 @@ export async function editMounts(
     mounts = result.value;
     errors = mountErrors(server, mounts);
     const whole = errors.filter(e => !/^mounts\.\d+/.test(e.field));
-    message = whole.length ? whole.map(e => e.message).join('; ') : errors.length ? 'Fix the mounts marked below.' : '';
+    message = whole.length
+      ? whole.map(e => e.message).join('; ')
+      : errors.length
+        ? 'Fix the mounts marked below.'
+        : '';
     if (errors.length) {
       continue;
     }

@@ -22,7 +22,8 @@ export const PANEL_ID = 'envhub-environment-panel';
 export const REFRESH_MS = 30_000;
 
 /** Said under mounts that changed since the server started. */
-export const MOUNTS_PENDING_NOTE = 'The mounts changed: they are applied when this server restarts.';
+export const MOUNTS_PENDING_NOTE =
+  'The mounts changed: they are applied when this server restarts.';
 
 /** CSS classes of the panel. */
 export namespace CSS {
@@ -138,7 +139,13 @@ export class EnvhubPanel extends Widget {
     this._refreshButton.disabled = status === 'loading';
 
     // Reloads that change nothing leave the DOM alone: no flicker, no lost focus.
-    const key = JSON.stringify({ status: status === 'loading' ? 'ready' : status, server, build, error, reason });
+    const key = JSON.stringify({
+      status: status === 'loading' ? 'ready' : status,
+      server,
+      build,
+      error,
+      reason
+    });
     if (key === this._renderedKey) {
       return;
     }
@@ -175,7 +182,11 @@ export class EnvhubPanel extends Widget {
     const list = definitionList(CSS.resources);
     add(list, 'Memory', text(memory ?? 'site default'));
     add(list, 'CPUs', text(cpus === undefined ? 'site default' : String(cpus)));
-    add(list, 'Idle timeout', text(idleTimeout ? formatDuration(idleTimeout) : 'none'));
+    add(
+      list,
+      'Idle timeout',
+      text(idleTimeout ? formatDuration(idleTimeout) : 'none')
+    );
     add(list, 'Maximum age', text(maxAge ? formatDuration(maxAge) : 'none'));
     for (const [kind, label] of [
       ['idle', 'Stops if idle'],
@@ -195,9 +206,11 @@ export class EnvhubPanel extends Widget {
   }
 
   private _updateStops(): void {
-    this._body.querySelectorAll<HTMLTimeElement>(`time.${CSS.stops}`).forEach(time => {
-      time.textContent = timeLeft(time.dateTime);
-    });
+    this._body
+      .querySelectorAll<HTMLTimeElement>(`time.${CSS.stops}`)
+      .forEach(time => {
+        time.textContent = timeLeft(time.dateTime);
+      });
   }
 
   private _mounts(server: IEnvhubServer): HTMLElement {
@@ -208,10 +221,14 @@ export class EnvhubPanel extends Widget {
       element.appendChild(note);
     }
     if (server.canManage) {
-      const ids = server.mountsPending ? [CommandIDs.mounts, CommandIDs.restart] : [CommandIDs.mounts];
+      const ids = server.mountsPending
+        ? [CommandIDs.mounts, CommandIDs.restart]
+        : [CommandIDs.mounts];
       element.appendChild(this._buttons(ids));
     } else {
-      element.appendChild(paragraph(CSS.note, 'Only the owner can change the mounts.'));
+      element.appendChild(
+        paragraph(CSS.note, 'Only the owner can change the mounts.')
+      );
     }
     return element;
   }
@@ -230,27 +247,40 @@ export class EnvhubPanel extends Widget {
       item.dataset.kind = entry.kind;
       item.dataset.name = entry.name;
       const label = document.createElement('span');
-      label.textContent = entry.kind === 'group' ? `${entry.name} (group)` : entry.name;
+      label.textContent =
+        entry.kind === 'group' ? `${entry.name} (group)` : entry.name;
       item.appendChild(label);
       if (server.canManage) {
-        const remove = button('Remove', `Stop sharing this server with ${entry.name}`, () => {
-          void this._changeCollaborators(
-            entry.kind === 'user' ? users.filter(u => u !== entry.name) : users,
-            entry.kind === 'group' ? groups.filter(g => g !== entry.name) : groups
-          );
-        });
+        const remove = button(
+          'Remove',
+          `Stop sharing this server with ${entry.name}`,
+          () => {
+            void this._changeCollaborators(
+              entry.kind === 'user'
+                ? users.filter(u => u !== entry.name)
+                : users,
+              entry.kind === 'group'
+                ? groups.filter(g => g !== entry.name)
+                : groups
+            );
+          }
+        );
         remove.className = `${CSS.remove} jp-Button jp-mod-styled jp-mod-minimal`;
         item.appendChild(remove);
       }
       list.appendChild(item);
     }
     const children: HTMLElement[] = [
-      entries.length > 0 ? list : paragraph(CSS.message, 'Only you use this server.')
+      entries.length > 0
+        ? list
+        : paragraph(CSS.message, 'Only you use this server.')
     ];
     if (server.canManage) {
       children.push(this._addForm);
     } else {
-      children.push(paragraph(CSS.note, 'Only the owner can change who shares this server.'));
+      children.push(
+        paragraph(CSS.note, 'Only the owner can change who shares this server.')
+      );
     }
     return section('Collaborators', ...children);
   }
@@ -299,7 +329,10 @@ export class EnvhubPanel extends Widget {
     return form;
   }
 
-  private async _changeCollaborators(users: string[], groups: string[]): Promise<boolean> {
+  private async _changeCollaborators(
+    users: string[],
+    groups: string[]
+  ): Promise<boolean> {
     const controls = this._body.querySelectorAll<HTMLButtonElement>(
       `.${CSS.remove}, .${CSS.addForm} button`
     );
@@ -328,7 +361,11 @@ export class EnvhubPanel extends Widget {
       copyItem('reStructuredText', server.snippets.rst, 'rst'),
       copyItem('HTML', server.snippets.html, 'html')
     );
-    const container = section('Share', copyItem('Launch link', server.launchUrl, 'link'), snippets);
+    const container = section(
+      'Share',
+      copyItem('Launch link', server.launchUrl, 'link'),
+      snippets
+    );
     container.classList.add(CSS.share);
     return container;
   }
@@ -386,7 +423,12 @@ export function mounts(server: IEnvhubServer): HTMLElement {
         ` ← ${mount.source}${mount.readOnly ? ' (read-only)' : ''}`
       );
       if (mount.problem) {
-        item.appendChild(paragraph(CSS.error, `Keeps the server from starting: ${mount.problem}`));
+        item.appendChild(
+          paragraph(
+            CSS.error,
+            `Keeps the server from starting: ${mount.problem}`
+          )
+        );
       }
       items.appendChild(item);
     }
@@ -395,7 +437,11 @@ export function mounts(server: IEnvhubServer): HTMLElement {
   return section('Mounts', ...children);
 }
 
-function button(label: string, title: string, onClick: () => void): HTMLButtonElement {
+function button(
+  label: string,
+  title: string,
+  onClick: () => void
+): HTMLButtonElement {
   const element = document.createElement('button');
   element.type = 'button';
   element.className = 'jp-Button jp-mod-styled jp-mod-reject';
@@ -439,7 +485,11 @@ function code(className: string, content: string): HTMLElement {
 }
 
 /** A link opening in a new tab; only web URLs, so a stored URL never runs script on click. */
-function link(className: string, content: string, href: string | null): HTMLElement {
+function link(
+  className: string,
+  content: string,
+  href: string | null
+): HTMLElement {
   const a = document.createElement('a');
   a.className = className;
   a.textContent = content;
@@ -476,7 +526,10 @@ function add(list: HTMLDListElement, label: string, value: HTMLElement): void {
   list.append(dt, dd);
 }
 
-function details(server: IEnvhubServer, build: IEnvhubBuild | null): HTMLElement {
+function details(
+  server: IEnvhubServer,
+  build: IEnvhubBuild | null
+): HTMLElement {
   const list = definitionList('');
   add(
     list,
@@ -490,13 +543,21 @@ function details(server: IEnvhubServer, build: IEnvhubBuild | null): HTMLElement
   );
   add(list, 'State', text(server.state, CSS.state));
   const forge = forgeLinks(server.repoUrl);
-  add(list, 'Repository', link(CSS.repo, server.repoUrl, forge?.repo ?? server.repoUrl));
-  const ref = forge ? link(CSS.ref, server.ref, forge.tree(server.ref)) : code(CSS.ref, server.ref);
+  add(
+    list,
+    'Repository',
+    link(CSS.repo, server.repoUrl, forge?.repo ?? server.repoUrl)
+  );
+  const ref = forge
+    ? link(CSS.ref, server.ref, forge.tree(server.ref))
+    : code(CSS.ref, server.ref);
   add(list, 'Ref', ref);
   add(
     list,
     'Commit',
-    forge ? link(CSS.commit, server.commit, forge.commit(server.commit)) : code(CSS.commit, server.commit)
+    forge
+      ? link(CSS.commit, server.commit, forge.commit(server.commit))
+      : code(CSS.commit, server.commit)
   );
   add(list, 'Image', code(CSS.image, server.image));
   if (build?.finishedAt) {

@@ -1,4 +1,9 @@
-import { Clipboard, Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import {
+  Clipboard,
+  Dialog,
+  Notification,
+  showDialog
+} from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
 import { IBadgeSnippets } from './tokens';
@@ -22,15 +27,21 @@ const SNIPPET_LABELS: Record<keyof IBadgeSnippets, string> = {
  *
  * @param kind stable name for tests and styling, e.g. `link` or `markdown`.
  */
-export function copyItem(label: string, value: string, kind: string): HTMLElement {
+export function copyItem(
+  label: string,
+  value: string,
+  kind: string
+): HTMLElement {
   const item = document.createElement('div');
   item.className = ShareCSS.item;
   item.dataset.kind = kind;
-  const id = `envhub-copy-${kind}-${++Private.counter}`;
+  const id = `envhub-copy-${kind}-${Private.nextId()}`;
   const title = document.createElement('label');
   title.htmlFor = id;
   title.textContent = label;
-  const field = document.createElement(value.includes('\n') ? 'textarea' : 'input');
+  const field = document.createElement(
+    value.includes('\n') ? 'textarea' : 'input'
+  );
   field.id = id;
   field.readOnly = true;
   field.value = value;
@@ -59,7 +70,12 @@ export class ShareBody extends Widget {
    * @param snippets README snippets for the link.
    * @param badgeUrl the badge image, shown as a preview.
    */
-  constructor(intro: string, link: string, snippets: IBadgeSnippets, badgeUrl: string) {
+  constructor(
+    intro: string,
+    link: string,
+    snippets: IBadgeSnippets,
+    badgeUrl: string
+  ) {
     super();
     this.addClass(ShareCSS.share);
     const text = document.createElement('p');
@@ -69,8 +85,12 @@ export class ShareBody extends Widget {
     badge.src = badgeUrl;
     badge.alt = 'Launch on envhub';
     this.node.append(text, copyItem('Launch link', link, 'link'), badge);
-    for (const kind of Object.keys(SNIPPET_LABELS) as Array<keyof IBadgeSnippets>) {
-      this.node.appendChild(copyItem(SNIPPET_LABELS[kind], snippets[kind], kind));
+    for (const kind of Object.keys(SNIPPET_LABELS) as Array<
+      keyof IBadgeSnippets
+    >) {
+      this.node.appendChild(
+        copyItem(SNIPPET_LABELS[kind], snippets[kind], kind)
+      );
     }
   }
 }
@@ -90,5 +110,10 @@ export async function showShareDialog(
 }
 
 namespace Private {
-  export let counter = 0;
+  let counter = 0;
+
+  /** A number no other element id on the page has used. */
+  export function nextId(): number {
+    return ++counter;
+  }
 }

@@ -10,7 +10,10 @@ const PATH_PARAMS = new Set(['urlpath', 'labpath', 'filepath']);
  * @param launchUrl the server's canonical launch link (absolute).
  * @param notebookPath the notebook's path relative to the server's root, e.g. `notebooks/intro.ipynb`.
  */
-export function notebookLaunchUrl(launchUrl: string, notebookPath: string): string {
+export function notebookLaunchUrl(
+  launchUrl: string,
+  notebookPath: string
+): string {
   const url = new URL(launchUrl);
   const urlpath = `lab/tree/${notebookPath
     .split('/')

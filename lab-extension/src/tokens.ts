@@ -1,4 +1,13 @@
-import type { BadgeSnippets, BuildView, EffectiveResources, ErrorBody, LaunchEvent, Mount, ServerView, VolumeView } from '@envhub/schema';
+import type {
+  BadgeSnippets,
+  BuildView,
+  EffectiveResources,
+  ErrorBody,
+  LaunchEvent,
+  Mount,
+  ServerView,
+  VolumeView
+} from '@envhub/schema';
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
 

@@ -4,13 +4,16 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { compile } from 'json-schema-to-typescript';
 
-const read = async name => JSON.parse(await readFile(new URL(`../${name}`, import.meta.url), 'utf8'));
+const read = async name =>
+  JSON.parse(await readFile(new URL(`../${name}`, import.meta.url), 'utf8'));
 const schema = await read('environment.schema.json');
 const volumeMembers = await read('volume-members.schema.json');
 
 function requireDefaults(node) {
   if (node.properties) {
-    const defaulted = Object.keys(node.properties).filter(key => node.properties[key].default !== undefined);
+    const defaulted = Object.keys(node.properties).filter(
+      key => node.properties[key].default !== undefined
+    );
     node.required = [...new Set([...(node.required ?? []), ...defaulted])];
     Object.values(node.properties).forEach(requireDefaults);
   }
@@ -20,11 +23,17 @@ function requireDefaults(node) {
 
 const outputs = {
   'environment.ts': schema,
-  'validEnvironment.ts': requireDefaults({ ...structuredClone(schema), title: 'ValidEnvironmentSpec' }),
+  'validEnvironment.ts': requireDefaults({
+    ...structuredClone(schema),
+    title: 'ValidEnvironmentSpec'
+  }),
   'volumeMembers.ts': requireDefaults(volumeMembers)
 };
 await mkdir(new URL('../src/generated/', import.meta.url), { recursive: true });
 for (const [file, source] of Object.entries(outputs)) {
-  const ts = await compile(source, source.title, { additionalProperties: false, ignoreMinAndMaxItems: true });
+  const ts = await compile(source, source.title, {
+    additionalProperties: false,
+    ignoreMinAndMaxItems: true
+  });
   await writeFile(new URL(`../src/generated/${file}`, import.meta.url), ts);
 }

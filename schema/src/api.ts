@@ -91,10 +91,18 @@ export interface VolumeView {
 
 /** Escapes text for HTML element content and attribute values. */
 export const escapeHtml = (text: string): string =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 
 /** The badge snippets (Markdown, reStructuredText, HTML) linking `badgeUrl` to `launchUrl`. */
-export function badgeSnippets(launchUrl: string, badgeUrl: string): BadgeSnippets {
+export function badgeSnippets(
+  launchUrl: string,
+  badgeUrl: string
+): BadgeSnippets {
   return {
     markdown: `[![Launch on envhub](${badgeUrl})](${launchUrl})`,
     rst: `.. image:: ${badgeUrl}\n   :target: ${launchUrl}\n   :alt: Launch on envhub`,
@@ -103,7 +111,14 @@ export function badgeSnippets(launchUrl: string, badgeUrl: string): BadgeSnippet
 }
 
 /** BinderHub's build and launch phases, in the order a launch passes through them. */
-export type LaunchPhase = 'waiting' | 'fetching' | 'building' | 'built' | 'launching' | 'ready' | 'failed';
+export type LaunchPhase =
+  | 'waiting'
+  | 'fetching'
+  | 'building'
+  | 'built'
+  | 'launching'
+  | 'ready'
+  | 'failed';
 
 /** One event of the BinderHub-compatible launch stream (`data: <json>` blocks of `GET build/…`). */
 export interface LaunchEvent {
@@ -121,7 +136,8 @@ export interface LaunchEvent {
 }
 
 /** Whether a launch stream ends with this event. */
-export const isFinalEvent = (event: Pick<LaunchEvent, 'phase'>): boolean => event.phase === 'ready' || event.phase === 'failed';
+export const isFinalEvent = (event: Pick<LaunchEvent, 'phase'>): boolean =>
+  event.phase === 'ready' || event.phase === 'failed';
 
 /** An image build and its kept log, as `GET api/builds/<id>` describes it. */
 export interface BuildView {

@@ -43,7 +43,8 @@ export class EventStreamParser {
     if (line.startsWith(':')) return;
     const colon = line.indexOf(':');
     const field = colon < 0 ? line : line.slice(0, colon);
-    if (field === 'data') this.data.push(colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, ''));
+    if (field === 'data')
+      this.data.push(colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, ''));
   }
 
   /** Every event of a whole stream's text. */

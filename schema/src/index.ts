@@ -4,12 +4,30 @@
  */
 
 /** A spec as a client may send it: everything but `repo` is optional. */
-export type { EnvironmentSpec, Mount, Collaborators, Resources } from './generated/environment.js';
+export type {
+  EnvironmentSpec,
+  Mount,
+  Collaborators,
+  Resources
+} from './generated/environment.js';
 /** A spec as {@link validateSpec} returns it: every field with a default is filled in. */
 export type { ValidEnvironmentSpec } from './generated/validEnvironment.js';
-export { environmentSchema, volumeMembersSchema, validateSpec, validateVolumeMembers, type FieldError, type MembersValidation, type Validation } from './validate.js';
+export {
+  environmentSchema,
+  volumeMembersSchema,
+  validateSpec,
+  validateVolumeMembers,
+  type FieldError,
+  type MembersValidation,
+  type Validation
+} from './validate.js';
 export type { VolumeMember, VolumeMembers } from './generated/volumeMembers.js';
-export { parseProviderSpec, gitProviderPath, providers, type ProviderSpec } from './providers.js';
+export {
+  parseProviderSpec,
+  gitProviderPath,
+  providers,
+  type ProviderSpec
+} from './providers.js';
 export {
   launchQuery,
   launchPath,

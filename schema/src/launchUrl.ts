@@ -9,7 +9,14 @@
 import type { EnvironmentSpec, Mount } from './generated/environment.js';
 import { decodeMount, encodeMount } from './mounts.js';
 import { gitProviderPath, parseProviderSpec } from './providers.js';
-import { environmentSchema, fieldName, validateSpec, withDefaults, type FieldError, type Validation } from './validate.js';
+import {
+  environmentSchema,
+  fieldName,
+  validateSpec,
+  withDefaults,
+  type FieldError,
+  type Validation
+} from './validate.js';
 
 /** The part of a JSON Schema node the codec and forms read. */
 export interface SchemaNode {
@@ -54,9 +61,18 @@ function paramsOf(node: SchemaNode, path: string[]): LaunchParameter[] {
     if (child.type === 'object') return paramsOf(child, childPath);
     const dotted = fieldName(childPath);
     const name = child.type === 'array' ? listParamNames[dotted] : key;
-    if (!name) throw new Error(`the launch-URL codec has no parameter name for the list "${dotted}"`);
-    if (child.type === 'array' && child.items?.type === 'object' && dotted !== 'mounts') {
-      throw new Error(`the launch-URL codec cannot encode the list of objects "${dotted}"`);
+    if (!name)
+      throw new Error(
+        `the launch-URL codec has no parameter name for the list "${dotted}"`
+      );
+    if (
+      child.type === 'array' &&
+      child.items?.type === 'object' &&
+      dotted !== 'mounts'
+    ) {
+      throw new Error(
+        `the launch-URL codec cannot encode the list of objects "${dotted}"`
+      );
     }
     return [{ name, path: childPath, node: child }];
   });
@@ -65,7 +81,11 @@ function paramsOf(node: SchemaNode, path: string[]): LaunchParameter[] {
 const rootSchema = environmentSchema as unknown as SchemaNode;
 const launchParams = paramsOf(
   {
-    properties: Object.fromEntries(Object.entries(rootSchema.properties ?? {}).filter(([key]) => key !== 'repo' && key !== 'ref'))
+    properties: Object.fromEntries(
+      Object.entries(rootSchema.properties ?? {}).filter(
+        ([key]) => key !== 'repo' && key !== 'ref'
+      )
+    )
   },
   []
 );
@@ -78,7 +98,9 @@ export const launchParameters: readonly LaunchParameter[] = launchParams;
 const paramsByName = new Map(launchParams.map(param => [param.name, param]));
 if (
   paramsByName.size !== launchParams.length ||
-  launchParams.some(p => Object.hasOwn(pathParams, p.name) && p.name !== 'urlpath')
+  launchParams.some(
+    p => Object.hasOwn(pathParams, p.name) && p.name !== 'urlpath'
+  )
 ) {
   throw new Error('two spec fields share a launch parameter name');
 }
@@ -89,7 +111,8 @@ export const launchParameterNames: readonly string[] = [
   ...Object.keys(pathParams).filter(name => !paramsByName.has(name))
 ];
 
-const encodeScalar = (value: unknown): string => (typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
+const encodeScalar = (value: unknown): string =>
+  typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
 
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
@@ -103,18 +126,27 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'undefined';
 }
 
-const equal = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonicalJson(b);
+const equal = (a: unknown, b: unknown): boolean =>
+  canonicalJson(a) === canonicalJson(b);
 
 function getPath(value: unknown, path: readonly string[]): unknown {
   return path.reduce<unknown>(
-    (at, key) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined),
+    (at, key) =>
+      at && typeof at === 'object'
+        ? (at as Record<string, unknown>)[key]
+        : undefined,
     value
   );
 }
 
-function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+function setPath(
+  target: Record<string, unknown>,
+  path: readonly string[],
+  value: unknown
+): void {
   let at = target;
-  for (const key of path.slice(0, -1)) at = (at[key] ??= {}) as Record<string, unknown>;
+  for (const key of path.slice(0, -1))
+    at = (at[key] ??= {}) as Record<string, unknown>;
   at[path[path.length - 1]] = value;
 }
 
@@ -127,9 +159,17 @@ export function launchQuery(spec: EnvironmentSpec): URLSearchParams {
   const query = new URLSearchParams();
   for (const { name, path, node } of launchParams) {
     const value = getPath(spec, path);
-    if (value === undefined || (node.default !== undefined && equal(value, node.default))) continue;
+    if (
+      value === undefined ||
+      (node.default !== undefined && equal(value, node.default))
+    )
+      continue;
     if (Array.isArray(value)) {
-      for (const item of value) query.append(name, name === 'mount' ? encodeMount(item as Mount) : String(item));
+      for (const item of value)
+        query.append(
+          name,
+          name === 'mount' ? encodeMount(item as Mount) : String(item)
+        );
     } else {
       query.append(name, encodeScalar(value));
     }
@@ -139,7 +179,8 @@ export function launchQuery(spec: EnvironmentSpec): URLSearchParams {
 
 // Query values keep '/' and ':' readable (RFC 3986 allows them there); URLSearchParams reads both forms.
 /** Encodes a launch-link query key or value, keeping '/' and ':' readable. */
-export const encodeQueryPart = (text: string): string => encodeURIComponent(text).replace(/%2F/g, '/').replace(/%3A/g, ':');
+export const encodeQueryPart = (text: string): string =>
+  encodeURIComponent(text).replace(/%2F/g, '/').replace(/%3A/g, ':');
 
 /**
  * The canonical launch path of a spec, relative to the service's prefix:
@@ -148,27 +189,37 @@ export const encodeQueryPart = (text: string): string => encodeURIComponent(text
  */
 export function launchPath(spec: EnvironmentSpec): string {
   const path = `v2/${gitProviderPath(spec.repo, spec.ref ?? 'HEAD')}`;
-  const query = [...launchQuery(spec)].map(([key, value]) => `${encodeQueryPart(key)}=${encodeQueryPart(value)}`).join('&');
+  const query = [...launchQuery(spec)]
+    .map(([key, value]) => `${encodeQueryPart(key)}=${encodeQueryPart(value)}`)
+    .join('&');
   return query ? `${path}?${query}` : path;
 }
 
 /** Query parameters as they come: from a URL, or from a web framework's parsed query. */
-export type LaunchQuery = URLSearchParams | Record<string, string | string[] | undefined>;
+export type LaunchQuery =
+  URLSearchParams | Record<string, string | string[] | undefined>;
 
 function entriesOf(query: LaunchQuery): Array<[string, string[]]> {
   const grouped = new Map<string, string[]>();
-  const add = (key: string, value: string) => grouped.set(key, [...(grouped.get(key) ?? []), value]);
+  const add = (key: string, value: string) =>
+    grouped.set(key, [...(grouped.get(key) ?? []), value]);
   if (query instanceof URLSearchParams) {
     query.forEach((value, key) => add(key, value));
   } else {
     for (const [key, value] of Object.entries(query)) {
-      for (const item of value === undefined ? [] : Array.isArray(value) ? value : [value]) add(key, String(item));
+      for (const item of value === undefined
+        ? []
+        : Array.isArray(value)
+          ? value
+          : [value])
+        add(key, String(item));
     }
   }
   return [...grouped];
 }
 
-const shown = (value: string): string => JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+const shown = (value: string): string =>
+  JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
 const flags = new Map([
   ['1', true],
   ['true', true],
@@ -190,7 +241,10 @@ export interface LaunchCandidate {
  * percent-encoded) and query into a candidate spec, without validating it. Binder's `labpath` and
  * `filepath` become `urlpath=lab/tree/<path>`; BinderHub's `build_only` and `_xsrf` are ignored.
  */
-export function specFromLaunch(providerPath: string, query: LaunchQuery): LaunchCandidate {
+export function specFromLaunch(
+  providerPath: string,
+  query: LaunchQuery
+): LaunchCandidate {
   const candidate: Record<string, unknown> = {};
   const errors: FieldError[] = [];
   try {
@@ -204,12 +258,17 @@ export function specFromLaunch(providerPath: string, query: LaunchQuery): Launch
   for (const [key, values] of entriesOf(query)) {
     if (ignoredParams.has(key)) continue;
     if (Object.hasOwn(pathParams, key)) {
-      values.filter(value => value !== '').forEach(value => paths.push([key, value]));
+      values
+        .filter(value => value !== '')
+        .forEach(value => paths.push([key, value]));
       continue;
     }
     const param = paramsByName.get(key);
     if (!param) {
-      errors.push({ field: key, message: `unknown launch parameter "${key}"; known: ${launchParameterNames.join(', ')}` });
+      errors.push({
+        field: key,
+        message: `unknown launch parameter "${key}"; known: ${launchParameterNames.join(', ')}`
+      });
       continue;
     }
     const field = fieldName(param.path);
@@ -230,20 +289,29 @@ export function specFromLaunch(providerPath: string, query: LaunchQuery): Launch
       continue;
     }
     if (values.length > 1) {
-      errors.push({ field, message: `launch parameter "${key}" is given ${values.length} times; give it once` });
+      errors.push({
+        field,
+        message: `launch parameter "${key}" is given ${values.length} times; give it once`
+      });
       continue;
     }
     const [value] = values;
     if (param.node.type === 'number' || param.node.type === 'integer') {
       if (!NUMBER.test(value.trim())) {
-        errors.push({ field, message: `launch parameter ${key}=${shown(value)} is not a number${hint}` });
+        errors.push({
+          field,
+          message: `launch parameter ${key}=${shown(value)} is not a number${hint}`
+        });
         continue;
       }
       setPath(candidate, param.path, Number(value));
     } else if (param.node.type === 'boolean') {
       const flag = flags.get(value);
       if (flag === undefined) {
-        errors.push({ field, message: `launch parameter ${key}=${shown(value)} must be 1 or 0${hint}` });
+        errors.push({
+          field,
+          message: `launch parameter ${key}=${shown(value)} must be 1 or 0${hint}`
+        });
         continue;
       }
       setPath(candidate, param.path, flag);
@@ -254,7 +322,10 @@ export function specFromLaunch(providerPath: string, query: LaunchQuery): Launch
 
   if (paths.length > 1) {
     const given = paths.map(([key]) => key).join(', ');
-    errors.push({ field: 'urlpath', message: `give only one of urlpath, labpath and filepath (got ${given})` });
+    errors.push({
+      field: 'urlpath',
+      message: `give only one of urlpath, labpath and filepath (got ${given})`
+    });
   } else if (paths.length === 1) {
     const [key, value] = paths[0];
     candidate.urlpath = pathParams[key](value);
@@ -279,8 +350,15 @@ export function parseLaunch(path: string, query?: LaunchQuery): Validation {
   const validation = validateSpec(candidate);
   if (validation.ok && errors.length === 0) return validation;
   // A field the URL already got wrong is not reported a second time by validation.
-  const covered = (field: string) => errors.some(e => field === e.field || field.startsWith(`${e.field}.`));
-  return { ok: false, errors: [...errors, ...(validation.ok ? [] : validation.errors.filter(e => !covered(e.field)))] };
+  const covered = (field: string) =>
+    errors.some(e => field === e.field || field.startsWith(`${e.field}.`));
+  return {
+    ok: false,
+    errors: [
+      ...errors,
+      ...(validation.ok ? [] : validation.errors.filter(e => !covered(e.field)))
+    ]
+  };
 }
 
 /** One field that differs between two specs. */
@@ -294,24 +372,39 @@ export interface SpecDifference {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
-function compare(a: unknown, b: unknown, node: SchemaNode | undefined, path: string[], into: SpecDifference[]): void {
+function compare(
+  a: unknown,
+  b: unknown,
+  node: SchemaNode | undefined,
+  path: string[],
+  into: SpecDifference[]
+): void {
   const objectLike = (value: unknown) => value === undefined || isRecord(value);
-  if (path.length > 0 && !(node?.type === 'object' && objectLike(a) && objectLike(b))) {
+  if (
+    path.length > 0 &&
+    !(node?.type === 'object' && objectLike(a) && objectLike(b))
+  ) {
     if (!equal(a, b)) into.push({ field: fieldName(path), from: a, to: b });
     return;
   }
   const from = isRecord(a) ? a : {};
   const to = isRecord(b) ? b : {};
   const known = Object.keys(node?.properties ?? {});
-  const extra = [...new Set([...Object.keys(from), ...Object.keys(to)])].filter(key => !known.includes(key));
-  for (const key of [...known, ...extra]) compare(from[key], to[key], node?.properties?.[key], [...path, key], into);
+  const extra = [...new Set([...Object.keys(from), ...Object.keys(to)])].filter(
+    key => !known.includes(key)
+  );
+  for (const key of [...known, ...extra])
+    compare(from[key], to[key], node?.properties?.[key], [...path, key], into);
 }
 
 /**
  * The fields in which `b` differs from `a`, in schema order, after filling in both specs' defaults.
  * Nested fields are compared one by one (`resources.memory`); lists are compared as wholes (`mounts`).
  */
-export function specDiff(a: EnvironmentSpec, b: EnvironmentSpec): SpecDifference[] {
+export function specDiff(
+  a: EnvironmentSpec,
+  b: EnvironmentSpec
+): SpecDifference[] {
   const differences: SpecDifference[] = [];
   compare(withDefaults(a), withDefaults(b), rootSchema, [], differences);
   return differences;

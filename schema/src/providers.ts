@@ -12,11 +12,15 @@ const decode = (segment: string): string => decodeURIComponent(segment);
 
 function splitFirst(spec: string, count: number): string[] | null {
   const parts = spec.split('/');
-  if (parts.length <= count || parts.slice(0, count).some(p => p === '')) return null;
+  if (parts.length <= count || parts.slice(0, count).some(p => p === ''))
+    return null;
   return [...parts.slice(0, count), parts.slice(count).join('/')];
 }
 
-const parsers: Record<string, (spec: string) => { repo: string; ref: string } | null> = {
+const parsers: Record<
+  string,
+  (spec: string) => { repo: string; ref: string } | null
+> = {
   // git/<url-escaped repository URL>/<ref>
   git: spec => {
     const parts = splitFirst(spec, 1);
@@ -25,18 +29,31 @@ const parsers: Record<string, (spec: string) => { repo: string; ref: string } | 
   // gh/<user>/<repo>/<ref>
   gh: spec => {
     const parts = splitFirst(spec, 2);
-    return parts && { repo: `https://github.com/${decode(parts[0])}/${decode(parts[1])}`, ref: decode(parts[2]) };
+    return (
+      parts && {
+        repo: `https://github.com/${decode(parts[0])}/${decode(parts[1])}`,
+        ref: decode(parts[2])
+      }
+    );
   },
   // gl/<url-escaped namespace/project>/<ref>
   gl: spec => {
     const parts = splitFirst(spec, 1);
-    return parts && { repo: `https://gitlab.com/${decode(parts[0])}`, ref: decode(parts[1]) };
+    return (
+      parts && {
+        repo: `https://gitlab.com/${decode(parts[0])}`,
+        ref: decode(parts[1])
+      }
+    );
   },
   // gist/<user>/<gist id>[/<ref>]
   gist: spec => {
     const parts = spec.split('/');
     if (parts.length < 2 || !parts[0] || !parts[1]) return null;
-    return { repo: `https://gist.github.com/${decode(parts[0])}/${decode(parts[1])}.git`, ref: decode(parts.slice(2).join('/') || 'HEAD') };
+    return {
+      repo: `https://gist.github.com/${decode(parts[0])}/${decode(parts[1])}.git`,
+      ref: decode(parts.slice(2).join('/') || 'HEAD')
+    };
   }
 };
 
@@ -52,7 +69,9 @@ export function parseProviderSpec(path: string): ProviderSpec {
   const provider = slash < 0 ? path : path.slice(0, slash);
   const parse = parsers[provider];
   if (!parse) {
-    throw new Error(`unknown provider "${provider}"; envhub supports: ${providers.join(', ')}`);
+    throw new Error(
+      `unknown provider "${provider}"; envhub supports: ${providers.join(', ')}`
+    );
   }
   let parsed: { repo: string; ref: string } | null;
   try {
@@ -61,7 +80,9 @@ export function parseProviderSpec(path: string): ProviderSpec {
     parsed = null;
   }
   if (!parsed || !parsed.ref) {
-    throw new Error(`"${path}" is not a valid ${provider} spec; expected e.g. git/<url-escaped repository URL>/<ref>`);
+    throw new Error(
+      `"${path}" is not a valid ${provider} spec; expected e.g. git/<url-escaped repository URL>/<ref>`
+    );
   }
   return { provider, ...parsed };
 }

@@ -12,7 +12,13 @@ export const volumeMembersSchema = membersSchema;
 
 // verbose: each error carries the schema it failed against, whose description is the hint.
 // multipleOfPrecision: 0.29 is a multiple of 0.01 although 0.29 / 0.01 is not an integer in floating point.
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true, multipleOfPrecision: 9 });
+const ajv = new Ajv({
+  allErrors: true,
+  useDefaults: true,
+  strict: true,
+  verbose: true,
+  multipleOfPrecision: 9
+});
 const check = ajv.compile<ValidEnvironmentSpec>(schema);
 const checkMembers = ajv.compile<VolumeMembers>(membersSchema);
 
@@ -24,10 +30,13 @@ export interface FieldError {
 }
 
 /** The outcome of validating a candidate spec: the spec with its defaults filled in, or what is wrong. */
-export type Validation = { ok: true; spec: ValidEnvironmentSpec } | { ok: false; errors: FieldError[] };
+export type Validation =
+  | { ok: true; spec: ValidEnvironmentSpec }
+  | { ok: false; errors: FieldError[] };
 
 /** Joins a path into the dotted field name used in errors and diffs. */
-export const fieldName = (path: ReadonlyArray<string | number>): string => path.join('.');
+export const fieldName = (path: ReadonlyArray<string | number>): string =>
+  path.join('.');
 
 function pathOf(instancePath: string): string[] {
   return instancePath
@@ -45,12 +54,18 @@ function describe(error: ErrorObject): FieldError {
   if (error.keyword === 'additionalProperties') {
     const field = fieldName([...path, String(error.params.additionalProperty)]);
     const known = Object.keys(node?.properties ?? {}).join(', ');
-    return { field, message: `unknown field "${field}"; known fields: ${known}` };
+    return {
+      field,
+      message: `unknown field "${field}"; known fields: ${known}`
+    };
   }
   if (error.keyword === 'required') {
     const field = fieldName([...path, String(error.params.missingProperty)]);
     const hint = node?.properties?.[error.params.missingProperty]?.description;
-    return { field, message: hint ? `${field} is required: ${hint}` : `${field} is required` };
+    return {
+      field,
+      message: hint ? `${field} is required: ${hint}` : `${field} is required`
+    };
   }
   const field = fieldName(path) || '(spec)';
   // ajv's pattern message shows the regular expression; the description says the same for people.
@@ -93,11 +108,17 @@ function duplicateTargets(spec: unknown): FieldError[] {
 export function validateSpec(candidate: unknown): Validation {
   const copy = structuredClone(candidate);
   const valid = check(copy);
-  const errors = [...(valid ? [] : (check.errors ?? []).map(describe)), ...duplicateTargets(copy)].filter(
+  const errors = [
+    ...(valid ? [] : (check.errors ?? []).map(describe)),
+    ...duplicateTargets(copy)
+  ].filter(
     // One message per field: a value that is both too short and malformed needs only the hint once.
-    (error, index, all) => all.findIndex(other => other.field === error.field) === index
+    (error, index, all) =>
+      all.findIndex(other => other.field === error.field) === index
   );
-  return errors.length === 0 ? { ok: true, spec: copy as ValidEnvironmentSpec } : { ok: false, errors };
+  return errors.length === 0
+    ? { ok: true, spec: copy as ValidEnvironmentSpec }
+    : { ok: false, errors };
 }
 
 /** A copy of `spec` with the schema's defaults filled in, valid or not (for comparing specs). */
@@ -108,20 +129,31 @@ export function withDefaults(spec: EnvironmentSpec): ValidEnvironmentSpec {
 }
 
 /** The outcome of validating a volume's members: with defaults filled in, or what is wrong. */
-export type MembersValidation = { ok: true; members: VolumeMembers } | { ok: false; errors: FieldError[] };
+export type MembersValidation =
+  { ok: true; members: VolumeMembers } | { ok: false; errors: FieldError[] };
 
 /** Validates a volume's members against its schema; each user and each group may be listed once. */
 export function validateVolumeMembers(candidate: unknown): MembersValidation {
   const copy = structuredClone(candidate);
-  const errors = checkMembers(copy) ? [] : (checkMembers.errors ?? []).map(describe);
+  const errors = checkMembers(copy)
+    ? []
+    : (checkMembers.errors ?? []).map(describe);
   for (const kind of ['users', 'groups'] as const) {
     const list = (copy as Partial<VolumeMembers> | null)?.[kind];
     if (!Array.isArray(list)) continue;
-    const names = list.map(member => (member as { name?: unknown } | null)?.name);
+    const names = list.map(
+      member => (member as { name?: unknown } | null)?.name
+    );
     names.forEach((name, index) => {
       const first = names.indexOf(name);
-      if (typeof name === 'string' && first !== index) errors.push({ field: fieldName([kind, index, 'name']), message: `${kind}.${index}.name "${name}" is already listed as ${kind}.${first}; list each once` });
+      if (typeof name === 'string' && first !== index)
+        errors.push({
+          field: fieldName([kind, index, 'name']),
+          message: `${kind}.${index}.name "${name}" is already listed as ${kind}.${first}; list each once`
+        });
     });
   }
-  return errors.length === 0 ? { ok: true, members: copy as VolumeMembers } : { ok: false, errors };
+  return errors.length === 0
+    ? { ok: true, members: copy as VolumeMembers }
+    : { ok: false, errors };
 }

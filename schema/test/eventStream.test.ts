@@ -10,7 +10,8 @@ describe('EventStreamParser', () => {
     for (const size of [1, 2, 7, text.length]) {
       const parser = new EventStreamParser();
       const events: unknown[] = [];
-      for (let at = 0; at < text.length; at += size) events.push(...parser.push(text.slice(at, at + size)));
+      for (let at = 0; at < text.length; at += size)
+        events.push(...parser.push(text.slice(at, at + size)));
       events.push(...parser.end());
       expect(events).toEqual([
         { phase: 'waiting', message: 'queued' },
@@ -27,6 +28,10 @@ describe('EventStreamParser', () => {
   });
 
   it('skips data that is not JSON, and parses a whole text at once', () => {
-    expect(EventStreamParser.parse('data: not json\n\ndata: {"progress": 50}\n\ndata: {"ready": true}')).toEqual([{ progress: 50 }, { ready: true }]);
+    expect(
+      EventStreamParser.parse(
+        'data: not json\n\ndata: {"progress": 50}\n\ndata: {"ready": true}'
+      )
+    ).toEqual([{ progress: 50 }, { ready: true }]);
   });
 });

@@ -7,7 +7,8 @@ function specWith(field: string, value: unknown): Record<string, unknown> {
   const spec: Record<string, unknown> = { repo };
   const keys = field.split('.');
   let at = spec;
-  for (const key of keys.slice(0, -1)) at = (at[key] ??= {}) as Record<string, unknown>;
+  for (const key of keys.slice(0, -1))
+    at = (at[key] ??= {}) as Record<string, unknown>;
   at[keys[keys.length - 1]] = value;
   return spec;
 }
@@ -18,40 +19,226 @@ const mount = (target: string, source = 'course-data', readOnly?: boolean) => [
 
 // field, value, where the error is reported, what the message says is wrong, a piece of the field's hint
 const invalid: Array<[string, unknown, string, string, string]> = [
-  ['repo', 'ftp://example.org/a.git', 'repo', 'does not have the expected form', 'as an http(s) URL'],
-  ['repo', 'https://user:secret@example.org/a.git', 'repo', 'does not have the expected form', 'without a user name or password'],
-  ['repo', 'example.org/a.git', 'repo', 'does not have the expected form', 'http(s) URL'],
+  [
+    'repo',
+    'ftp://example.org/a.git',
+    'repo',
+    'does not have the expected form',
+    'as an http(s) URL'
+  ],
+  [
+    'repo',
+    'https://user:secret@example.org/a.git',
+    'repo',
+    'does not have the expected form',
+    'without a user name or password'
+  ],
+  [
+    'repo',
+    'example.org/a.git',
+    'repo',
+    'does not have the expected form',
+    'http(s) URL'
+  ],
   ['repo', 42, 'repo', 'must be string', 'http(s) URL'],
-  ['ref', '--upload-pack=touch /tmp/x', 'ref', 'does not have the expected form', 'A branch, tag or commit'],
-  ['ref', 'main branch', 'ref', 'does not have the expected form', 'A branch, tag or commit'],
-  ['ref', '', 'ref', 'must NOT have fewer than 1 characters', 'A branch, tag or commit'],
-  ['name', 'UPPER', 'name', 'does not have the expected form', 'starting with a letter'],
-  ['name', '1abc', 'name', 'does not have the expected form', 'starting with a letter'],
+  [
+    'ref',
+    '--upload-pack=touch /tmp/x',
+    'ref',
+    'does not have the expected form',
+    'A branch, tag or commit'
+  ],
+  [
+    'ref',
+    'main branch',
+    'ref',
+    'does not have the expected form',
+    'A branch, tag or commit'
+  ],
+  [
+    'ref',
+    '',
+    'ref',
+    'must NOT have fewer than 1 characters',
+    'A branch, tag or commit'
+  ],
+  [
+    'name',
+    'UPPER',
+    'name',
+    'does not have the expected form',
+    'starting with a letter'
+  ],
+  [
+    'name',
+    '1abc',
+    'name',
+    'does not have the expected form',
+    'starting with a letter'
+  ],
   ['name', 'a--b', 'name', 'does not have the expected form', "without '--'"],
-  ['name', 'abc-', 'name', 'does not have the expected form', 'ending with a letter or digit'],
-  ['name', 'a'.repeat(31), 'name', 'must NOT have more than 30 characters', '1-30 characters'],
-  ['displayName', 'x'.repeat(61), 'displayName', 'must NOT have more than 60 characters', '1-60 characters'],
-  ['displayName', '', 'displayName', 'must NOT have fewer than 1 characters', '1-60 characters'],
-  ['displayName', 'two\nlines', 'displayName', 'does not have the expected form', 'no line breaks'],
-  ['urlpath', '../etc/passwd', 'urlpath', 'does not have the expected form', "no '..' segments"],
-  ['urlpath', 'lab/tree/../../x', 'urlpath', 'does not have the expected form', "no '..' segments"],
-  ['urlpath', 'lab/tree/%2e%2E/x', 'urlpath', 'does not have the expected form', "no '..' segments"],
-  ['urlpath', 'javascript:alert(1)', 'urlpath', 'does not have the expected form', 'no scheme'],
-  ['urlpath', 'https://evil.example/', 'urlpath', 'does not have the expected form', 'no scheme'],
-  ['urlpath', '//evil.example/x', 'urlpath', 'does not have the expected form', 'A path inside the server'],
-  ['urlpath', '/\\evil.example/x', 'urlpath', 'does not have the expected form', "no '\\'"],
-  ['urlpath', '', 'urlpath', 'must NOT have fewer than 1 characters', 'A path inside the server'],
-  ['mounts', mount('/etc/shadow'), 'mounts.0.target', 'does not have the expected form', 'below /home/jovyan/ or /mnt/'],
-  ['mounts', mount('/home/jovyan'), 'mounts.0.target', 'does not have the expected form', 'below /home/jovyan/ or /mnt/'],
-  ['mounts', mount('/mnt/../etc'), 'mounts.0.target', 'does not have the expected form', "no '.' or '..' segments"],
-  ['mounts', mount('/mnt/a/..'), 'mounts.0.target', 'does not have the expected form', "no '.' or '..' segments"],
-  ['mounts', mount('/mnt/./a'), 'mounts.0.target', 'does not have the expected form', "no '.' or '..' segments"],
-  ['mounts', mount('/mnt/a:b'), 'mounts.0.target', 'does not have the expected form', "no ':'"],
+  [
+    'name',
+    'abc-',
+    'name',
+    'does not have the expected form',
+    'ending with a letter or digit'
+  ],
+  [
+    'name',
+    'a'.repeat(31),
+    'name',
+    'must NOT have more than 30 characters',
+    '1-30 characters'
+  ],
+  [
+    'displayName',
+    'x'.repeat(61),
+    'displayName',
+    'must NOT have more than 60 characters',
+    '1-60 characters'
+  ],
+  [
+    'displayName',
+    '',
+    'displayName',
+    'must NOT have fewer than 1 characters',
+    '1-60 characters'
+  ],
+  [
+    'displayName',
+    'two\nlines',
+    'displayName',
+    'does not have the expected form',
+    'no line breaks'
+  ],
+  [
+    'urlpath',
+    '../etc/passwd',
+    'urlpath',
+    'does not have the expected form',
+    "no '..' segments"
+  ],
+  [
+    'urlpath',
+    'lab/tree/../../x',
+    'urlpath',
+    'does not have the expected form',
+    "no '..' segments"
+  ],
+  [
+    'urlpath',
+    'lab/tree/%2e%2E/x',
+    'urlpath',
+    'does not have the expected form',
+    "no '..' segments"
+  ],
+  [
+    'urlpath',
+    'javascript:alert(1)',
+    'urlpath',
+    'does not have the expected form',
+    'no scheme'
+  ],
+  [
+    'urlpath',
+    'https://evil.example/',
+    'urlpath',
+    'does not have the expected form',
+    'no scheme'
+  ],
+  [
+    'urlpath',
+    '//evil.example/x',
+    'urlpath',
+    'does not have the expected form',
+    'A path inside the server'
+  ],
+  [
+    'urlpath',
+    '/\\evil.example/x',
+    'urlpath',
+    'does not have the expected form',
+    "no '\\'"
+  ],
+  [
+    'urlpath',
+    '',
+    'urlpath',
+    'must NOT have fewer than 1 characters',
+    'A path inside the server'
+  ],
+  [
+    'mounts',
+    mount('/etc/shadow'),
+    'mounts.0.target',
+    'does not have the expected form',
+    'below /home/jovyan/ or /mnt/'
+  ],
+  [
+    'mounts',
+    mount('/home/jovyan'),
+    'mounts.0.target',
+    'does not have the expected form',
+    'below /home/jovyan/ or /mnt/'
+  ],
+  [
+    'mounts',
+    mount('/mnt/../etc'),
+    'mounts.0.target',
+    'does not have the expected form',
+    "no '.' or '..' segments"
+  ],
+  [
+    'mounts',
+    mount('/mnt/a/..'),
+    'mounts.0.target',
+    'does not have the expected form',
+    "no '.' or '..' segments"
+  ],
+  [
+    'mounts',
+    mount('/mnt/./a'),
+    'mounts.0.target',
+    'does not have the expected form',
+    "no '.' or '..' segments"
+  ],
+  [
+    'mounts',
+    mount('/mnt/a:b'),
+    'mounts.0.target',
+    'does not have the expected form',
+    "no ':'"
+  ],
   // DockerSpawner formats mount paths as Python templates: braces would reach its namespace.
-  ['mounts', mount('/mnt/{username}'), 'mounts.0.target', 'does not have the expected form', "'{' or '}'"],
-  ['mounts', mount('/mnt/data/'), 'mounts.0.target', 'does not have the expected form', 'no trailing /'],
-  ['mounts', mount('mnt/data'), 'mounts.0.target', 'does not have the expected form', 'An absolute path'],
-  ['mounts', mount('/mnt/data', 'Data'), 'mounts.0.source', 'does not have the expected form', 'lower-case letters'],
+  [
+    'mounts',
+    mount('/mnt/{username}'),
+    'mounts.0.target',
+    'does not have the expected form',
+    "'{' or '}'"
+  ],
+  [
+    'mounts',
+    mount('/mnt/data/'),
+    'mounts.0.target',
+    'does not have the expected form',
+    'no trailing /'
+  ],
+  [
+    'mounts',
+    mount('mnt/data'),
+    'mounts.0.target',
+    'does not have the expected form',
+    'An absolute path'
+  ],
+  [
+    'mounts',
+    mount('/mnt/data', 'Data'),
+    'mounts.0.source',
+    'does not have the expected form',
+    'lower-case letters'
+  ],
   [
     'mounts',
     mount('/mnt/data', '-data'),
@@ -59,19 +246,58 @@ const invalid: Array<[string, unknown, string, string, string]> = [
     'does not have the expected form',
     'starting with a letter or digit'
   ],
-  ['mounts', mount('/mnt/data', 'a'.repeat(64)), 'mounts.0.source', 'does not have the expected form', '1-63'],
-  ['mounts', mount('/mnt/data', '/var/lib/docker'), 'mounts.0.source', 'does not have the expected form', 'The name of a volume'],
-  ['mounts', mount('/mnt/data', 'data', 'yes' as unknown as boolean), 'mounts.0.readOnly', 'must be boolean', 'read-only'],
   [
     'mounts',
-    Array.from({ length: 11 }, (_, i) => ({ target: `/mnt/m${i}`, source: `v${i}` })),
+    mount('/mnt/data', 'a'.repeat(64)),
+    'mounts.0.source',
+    'does not have the expected form',
+    '1-63'
+  ],
+  [
+    'mounts',
+    mount('/mnt/data', '/var/lib/docker'),
+    'mounts.0.source',
+    'does not have the expected form',
+    'The name of a volume'
+  ],
+  [
+    'mounts',
+    mount('/mnt/data', 'data', 'yes' as unknown as boolean),
+    'mounts.0.readOnly',
+    'must be boolean',
+    'read-only'
+  ],
+  [
+    'mounts',
+    Array.from({ length: 11 }, (_, i) => ({
+      target: `/mnt/m${i}`,
+      source: `v${i}`
+    })),
     'mounts',
     'must NOT have more than 10 items',
     'at most 10'
   ],
-  ['mounts', { target: '/mnt/a', source: 'a' }, 'mounts', 'must be array', 'Volumes to mount'],
-  ['collaborators.users', ['alice/../bob'], 'collaborators.users.0', 'does not have the expected form', "no '/'"],
-  ['collaborators.users', [''], 'collaborators.users.0', 'must NOT have fewer than 1 characters', 'A Hub user name'],
+  [
+    'mounts',
+    { target: '/mnt/a', source: 'a' },
+    'mounts',
+    'must be array',
+    'Volumes to mount'
+  ],
+  [
+    'collaborators.users',
+    ['alice/../bob'],
+    'collaborators.users.0',
+    'does not have the expected form',
+    "no '/'"
+  ],
+  [
+    'collaborators.users',
+    [''],
+    'collaborators.users.0',
+    'must NOT have fewer than 1 characters',
+    'A Hub user name'
+  ],
   [
     'collaborators.users',
     ['x'.repeat(101)],
@@ -79,7 +305,13 @@ const invalid: Array<[string, unknown, string, string, string]> = [
     'must NOT have more than 100 characters',
     '1-100 characters'
   ],
-  ['collaborators.users', ['bob', 'bob'], 'collaborators.users', 'must list each entry once', 'each listed once'],
+  [
+    'collaborators.users',
+    ['bob', 'bob'],
+    'collaborators.users',
+    'must list each entry once',
+    'each listed once'
+  ],
   [
     'collaborators.users',
     Array.from({ length: 101 }, (_, i) => `u${i}`),
@@ -87,8 +319,20 @@ const invalid: Array<[string, unknown, string, string, string]> = [
     'must NOT have more than 100 items',
     'at most 100'
   ],
-  ['collaborators.users', 'bob', 'collaborators.users', 'must be array', 'Hub user names'],
-  ['collaborators.groups', ['a/b'], 'collaborators.groups.0', 'does not have the expected form', 'A Hub group name'],
+  [
+    'collaborators.users',
+    'bob',
+    'collaborators.users',
+    'must be array',
+    'Hub user names'
+  ],
+  [
+    'collaborators.groups',
+    ['a/b'],
+    'collaborators.groups.0',
+    'does not have the expected form',
+    'A Hub group name'
+  ],
   [
     'collaborators.groups',
     Array.from({ length: 101 }, (_, i) => `g${i}`),
@@ -96,21 +340,87 @@ const invalid: Array<[string, unknown, string, string, string]> = [
     'must NOT have more than 100 items',
     'at most 100'
   ],
-  ['public', 'yes', 'public', 'must be boolean', 'people who are not signed in'],
+  [
+    'public',
+    'yes',
+    'public',
+    'must be boolean',
+    'people who are not signed in'
+  ],
   ['credentials', 1, 'credentials', 'must be boolean', 'pass your credentials'],
-  ['resources.memory', '2GB', 'resources.memory', 'does not have the expected form', 'e.g. 512M or 2G'],
-  ['resources.memory', '512', 'resources.memory', 'does not have the expected form', 'followed by M for megabytes or G'],
-  ['resources.memory', '0M', 'resources.memory', 'does not have the expected form', 'Memory limit'],
+  [
+    'resources.memory',
+    '2GB',
+    'resources.memory',
+    'does not have the expected form',
+    'e.g. 512M or 2G'
+  ],
+  [
+    'resources.memory',
+    '512',
+    'resources.memory',
+    'does not have the expected form',
+    'followed by M for megabytes or G'
+  ],
+  [
+    'resources.memory',
+    '0M',
+    'resources.memory',
+    'does not have the expected form',
+    'Memory limit'
+  ],
   ['resources.memory', 2, 'resources.memory', 'must be string', 'Memory limit'],
-  ['resources.cpus', 0, 'resources.cpus', 'must be > 0', 'more than 0 and at most 64'],
-  ['resources.cpus', -1, 'resources.cpus', 'must be > 0', 'more than 0 and at most 64'],
-  ['resources.cpus', 65, 'resources.cpus', 'must be <= 64', 'more than 0 and at most 64'],
-  ['resources.cpus', 0.125, 'resources.cpus', 'must be multiple of 0.01', 'in steps of 0.01'],
+  [
+    'resources.cpus',
+    0,
+    'resources.cpus',
+    'must be > 0',
+    'more than 0 and at most 64'
+  ],
+  [
+    'resources.cpus',
+    -1,
+    'resources.cpus',
+    'must be > 0',
+    'more than 0 and at most 64'
+  ],
+  [
+    'resources.cpus',
+    65,
+    'resources.cpus',
+    'must be <= 64',
+    'more than 0 and at most 64'
+  ],
+  [
+    'resources.cpus',
+    0.125,
+    'resources.cpus',
+    'must be multiple of 0.01',
+    'in steps of 0.01'
+  ],
   ['resources.cpus', '2', 'resources.cpus', 'must be number', 'Number of CPUs'],
-  ['resources.idleTimeout', 59, 'resources.idleTimeout', 'must be >= 60', 'at least 60'],
-  ['resources.idleTimeout', 90.5, 'resources.idleTimeout', 'must be integer', 'a whole number'],
+  [
+    'resources.idleTimeout',
+    59,
+    'resources.idleTimeout',
+    'must be >= 60',
+    'at least 60'
+  ],
+  [
+    'resources.idleTimeout',
+    90.5,
+    'resources.idleTimeout',
+    'must be integer',
+    'a whole number'
+  ],
   ['resources.maxAge', 30, 'resources.maxAge', 'must be >= 60', 'at least 60'],
-  ['resources.maxAge', '1d', 'resources.maxAge', 'must be integer', 'Seconds after its start']
+  [
+    'resources.maxAge',
+    '1d',
+    'resources.maxAge',
+    'must be integer',
+    'Seconds after its start'
+  ]
 ];
 
 describe.each(invalid)('%s = %j', (field, value, reportedAs, wrong, hint) => {
@@ -144,7 +454,13 @@ const valid: Array<[string, unknown]> = [
   ['urlpath', 'lab/tree/a...b/.hidden/x'],
   ['mounts', mount('/mnt/data')],
   ['mounts', mount('/home/jovyan/shared/course data', 'course_2024.v1', true)],
-  ['mounts', Array.from({ length: 10 }, (_, i) => ({ target: `/mnt/m${i}`, source: `v${i}` }))],
+  [
+    'mounts',
+    Array.from({ length: 10 }, (_, i) => ({
+      target: `/mnt/m${i}`,
+      source: `v${i}`
+    }))
+  ],
   ['collaborators.users', ['alice', 'bob@example.org', 'Émile Zola']],
   ['collaborators.groups', ['course-2024']],
   ['public', true],
@@ -167,9 +483,18 @@ describe.each(valid)('%s = %j', (field, value) => {
 
 describe('defaults', () => {
   it('fills readOnly in each mount and the other collaborator list', () => {
-    const result = validateSpec({ repo, mounts: [{ source: 'a', target: '/mnt/a' }], collaborators: { users: ['bob'] } });
-    expect(result.ok && result.spec.mounts).toEqual([{ source: 'a', target: '/mnt/a', readOnly: false }]);
-    expect(result.ok && result.spec.collaborators).toEqual({ users: ['bob'], groups: [] });
+    const result = validateSpec({
+      repo,
+      mounts: [{ source: 'a', target: '/mnt/a' }],
+      collaborators: { users: ['bob'] }
+    });
+    expect(result.ok && result.spec.mounts).toEqual([
+      { source: 'a', target: '/mnt/a', readOnly: false }
+    ]);
+    expect(result.ok && result.spec.collaborators).toEqual({
+      users: ['bob'],
+      groups: []
+    });
   });
 
   it('leaves resources for the service to fill from its admin defaults', () => {

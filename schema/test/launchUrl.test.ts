@@ -22,7 +22,10 @@ const full: EnvironmentSpec = {
     { source: 'course-data', target: '/mnt/data', readOnly: true },
     { source: 'scratch', target: '/home/jovyan/scratch space' }
   ],
-  collaborators: { users: ['bob@example.org', 'Émile Zola'], groups: ['ta', 'course-2024'] },
+  collaborators: {
+    users: ['bob@example.org', 'Émile Zola'],
+    groups: ['ta', 'course-2024']
+  },
   public: true,
   credentials: true,
   resources: { memory: '1.5G', cpus: 0.29, idleTimeout: 3600, maxAge: 86400 }
@@ -32,13 +35,30 @@ const roundTripSpecs: Array<[string, EnvironmentSpec]> = [
   ['a minimal spec', { repo }],
   [
     'a spec with its defaults written out',
-    { repo, ref: 'HEAD', mounts: [], collaborators: { users: [], groups: [] }, public: false, resources: {} }
+    {
+      repo,
+      ref: 'HEAD',
+      mounts: [],
+      collaborators: { users: [], groups: [] },
+      public: false,
+      resources: {}
+    }
   ],
   ['a spec using every field', full],
   ['only resources', { repo, ref: 'v1', resources: { cpus: 64, maxAge: 60 } }],
   ['only collaborators groups', { repo, collaborators: { groups: ['g'] } }],
-  ['a commit ref and a urlpath with a query', { repo, ref: '0123456789abcdef', urlpath: '/voila/render/a.ipynb?theme=dark' }],
-  ['a writable mount spelled out', { repo, mounts: [{ source: 'v', target: '/mnt/v', readOnly: false }] }]
+  [
+    'a commit ref and a urlpath with a query',
+    {
+      repo,
+      ref: '0123456789abcdef',
+      urlpath: '/voila/render/a.ipynb?theme=dark'
+    }
+  ],
+  [
+    'a writable mount spelled out',
+    { repo, mounts: [{ source: 'v', target: '/mnt/v', readOnly: false }] }
+  ]
 ];
 
 describe('launchPath and parseLaunch', () => {
@@ -48,22 +68,35 @@ describe('launchPath and parseLaunch', () => {
     expect(parseLaunch(launchPath(spec))).toEqual(expected);
   });
 
-  it.each(roundTripSpecs)('give back %s when the query comes as a parsed object', (_, spec) => {
-    const [path, search = ''] = launchPath(spec).split('?');
-    const query: Record<string, string | string[]> = {};
-    for (const [key, value] of new URLSearchParams(search)) {
-      const seen = query[key];
-      query[key] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
+  it.each(roundTripSpecs)(
+    'give back %s when the query comes as a parsed object',
+    (_, spec) => {
+      const [path, search = ''] = launchPath(spec).split('?');
+      const query: Record<string, string | string[]> = {};
+      for (const [key, value] of new URLSearchParams(search)) {
+        const seen = query[key];
+        query[key] =
+          seen === undefined
+            ? value
+            : [...(Array.isArray(seen) ? seen : [seen]), value];
+      }
+      expect(parseLaunch(`/${path}`, query)).toEqual(validateSpec(spec));
     }
-    expect(parseLaunch(`/${path}`, query)).toEqual(validateSpec(spec));
-  });
+  );
 
   it('writes a minimal spec as a plain Binder git URL', () => {
-    expect(launchPath({ repo })).toBe('v2/git/https%3A%2F%2Fexample.org%2Fgroup%2Fa.git/HEAD');
+    expect(launchPath({ repo })).toBe(
+      'v2/git/https%3A%2F%2Fexample.org%2Fgroup%2Fa.git/HEAD'
+    );
   });
 
   it('is canonical: defaults written out or left out, key order, give the same URL', () => {
-    const a: EnvironmentSpec = { repo, resources: { memory: '2G', cpus: 1 }, name: 'x', public: false };
+    const a: EnvironmentSpec = {
+      repo,
+      resources: { memory: '2G', cpus: 1 },
+      name: 'x',
+      public: false
+    };
     const b: EnvironmentSpec = {
       name: 'x',
       ref: 'HEAD',
@@ -73,7 +106,9 @@ describe('launchPath and parseLaunch', () => {
       credentials: false
     };
     expect(launchPath(a)).toBe(launchPath(b));
-    expect(launchPath(a)).toBe(`${launchPath({ repo })}?name=x&memory=2G&cpus=1`);
+    expect(launchPath(a)).toBe(
+      `${launchPath({ repo })}?name=x&memory=2G&cpus=1`
+    );
   });
 
   it('carries every field in schema order, readable, with repeated parameters for lists', () => {
@@ -88,9 +123,15 @@ describe('launchPath and parseLaunch', () => {
   });
 
   it('accepts BinderHub shorthand providers and a missing v2/ prefix', () => {
-    expect(parseLaunch('gh/binder-examples/requirements/main?name=req')).toMatchObject({
+    expect(
+      parseLaunch('gh/binder-examples/requirements/main?name=req')
+    ).toMatchObject({
       ok: true,
-      spec: { repo: 'https://github.com/binder-examples/requirements', ref: 'main', name: 'req' }
+      spec: {
+        repo: 'https://github.com/binder-examples/requirements',
+        ref: 'main',
+        name: 'req'
+      }
     });
     expect(parseLaunch('/v2/gist/alice/abc123')).toMatchObject({
       ok: true,
@@ -153,12 +194,21 @@ describe('launchQuery', () => {
 describe('launchParameters', () => {
   it('gives each parameter its field and the schema node forms render from', () => {
     const byName = Object.fromEntries(launchParameters.map(p => [p.name, p]));
-    expect(launchParameters.map(p => p.name)).toEqual(launchParameterNames.filter(n => n !== 'labpath' && n !== 'filepath'));
+    expect(launchParameters.map(p => p.name)).toEqual(
+      launchParameterNames.filter(n => n !== 'labpath' && n !== 'filepath')
+    );
     expect(byName.memory.path).toEqual(['resources', 'memory']);
-    expect(byName.memory.node).toMatchObject({ type: 'string', title: 'Memory', description: expect.stringContaining('512M') });
+    expect(byName.memory.node).toMatchObject({
+      type: 'string',
+      title: 'Memory',
+      description: expect.stringContaining('512M')
+    });
     expect(byName.user.path).toEqual(['collaborators', 'users']);
     expect(byName.user.node.type).toBe('array');
-    expect(byName.public.node).toMatchObject({ type: 'boolean', default: false });
+    expect(byName.public.node).toMatchObject({
+      type: 'boolean',
+      default: false
+    });
   });
 });
 
@@ -172,7 +222,10 @@ describe('Binder launch parameters', () => {
     ['urlpath', 'tree/index.ipynb', 'tree/index.ipynb'],
     ['urlpath', '/rstudio', '/rstudio']
   ])('%s=%s opens %s', (key, value, urlpath) => {
-    expect(parseLaunch(binder, { [key]: value })).toMatchObject({ ok: true, spec: { urlpath } });
+    expect(parseLaunch(binder, { [key]: value })).toMatchObject({
+      ok: true,
+      spec: { urlpath }
+    });
   });
 
   it('treats an empty urlpath as none, as Binder does', () => {
@@ -182,28 +235,54 @@ describe('Binder launch parameters', () => {
 
   it('refuses a labpath that climbs out of the tree, reporting it as urlpath', () => {
     const result = parseLaunch(binder, { labpath: '../../etc/passwd' });
-    expect(result).toEqual({ ok: false, errors: [{ field: 'urlpath', message: expect.stringContaining("no '..' segments") }] });
+    expect(result).toEqual({
+      ok: false,
+      errors: [
+        {
+          field: 'urlpath',
+          message: expect.stringContaining("no '..' segments")
+        }
+      ]
+    });
   });
 
   it('refuses more than one way of saying which file to open', () => {
     const result = parseLaunch(`${binder}?urlpath=lab&filepath=a.ipynb`);
     expect(result).toEqual({
       ok: false,
-      errors: [{ field: 'urlpath', message: 'give only one of urlpath, labpath and filepath (got urlpath, filepath)' }]
+      errors: [
+        {
+          field: 'urlpath',
+          message:
+            'give only one of urlpath, labpath and filepath (got urlpath, filepath)'
+        }
+      ]
     });
   });
 
   it("ignores BinderHub's own build_only and _xsrf", () => {
-    expect(parseLaunch(`${binder}?build_only=true&_xsrf=abc&name=x`)).toMatchObject({ ok: true, spec: { name: 'x' } });
+    expect(
+      parseLaunch(`${binder}?build_only=true&_xsrf=abc&name=x`)
+    ).toMatchObject({ ok: true, spec: { name: 'x' } });
   });
 
-  it.each(['toString', 'constructor', '__proto__'])('treats %s as an unknown parameter, not as an object key', key => {
-    const result = parseLaunch(`${binder}?${key}=x`);
-    expect(result).toEqual({
-      ok: false,
-      errors: [{ field: key, message: expect.stringContaining(`unknown launch parameter "${key}"`) }]
-    });
-  });
+  it.each(['toString', 'constructor', '__proto__'])(
+    'treats %s as an unknown parameter, not as an object key',
+    key => {
+      const result = parseLaunch(`${binder}?${key}=x`);
+      expect(result).toEqual({
+        ok: false,
+        errors: [
+          {
+            field: key,
+            message: expect.stringContaining(
+              `unknown launch parameter "${key}"`
+            )
+          }
+        ]
+      });
+    }
+  );
 
   it('refuses unknown parameters, listing the known ones', () => {
     const result = parseLaunch(`${binder}?image=evil:latest&repo=https://x`);
@@ -212,7 +291,10 @@ describe('Binder launch parameters', () => {
     expect(result).toEqual({
       ok: false,
       errors: [
-        { field: 'image', message: `unknown launch parameter "image"; ${known}` },
+        {
+          field: 'image',
+          message: `unknown launch parameter "image"; ${known}`
+        },
         { field: 'repo', message: `unknown launch parameter "repo"; ${known}` }
       ]
     });
@@ -224,7 +306,9 @@ describe('specFromLaunch', () => {
     const query = new URLSearchParams(
       'cpus=0.5&idleTimeout=3600&public=true&credentials=0&user=a&user=b&mount=v:/mnt/v:ro&mount=w:/mnt/w:rw&mount=x:/mnt/x'
     );
-    expect(specFromLaunch('git/https%3A%2F%2Fexample.org%2Fa.git/main', query)).toEqual({
+    expect(
+      specFromLaunch('git/https%3A%2F%2Fexample.org%2Fa.git/main', query)
+    ).toEqual({
       candidate: {
         repo: 'https://example.org/a.git',
         ref: 'main',
@@ -243,33 +327,76 @@ describe('specFromLaunch', () => {
   });
 
   it.each([
-    ['cpus=two', 'resources.cpus', 'launch parameter cpus="two" is not a number (Number of CPUs'],
+    [
+      'cpus=two',
+      'resources.cpus',
+      'launch parameter cpus="two" is not a number (Number of CPUs'
+    ],
     ['cpus=', 'resources.cpus', 'launch parameter cpus="" is not a number'],
-    ['idleTimeout=1h', 'resources.idleTimeout', 'launch parameter idleTimeout="1h" is not a number (Seconds without activity'],
-    ['maxAge=0x10', 'resources.maxAge', 'launch parameter maxAge="0x10" is not a number'],
-    ['public=yes', 'public', 'launch parameter public="yes" must be 1 or 0 (true to give people'],
-    ['credentials=constructor', 'credentials', 'launch parameter credentials="constructor" must be 1 or 0'],
-    ['name=a&name=b', 'name', 'launch parameter "name" is given 2 times; give it once'],
-    ['mount=data', 'mounts.0', 'launch parameter mount="data" must be volume:path or volume:path:ro'],
+    [
+      'idleTimeout=1h',
+      'resources.idleTimeout',
+      'launch parameter idleTimeout="1h" is not a number (Seconds without activity'
+    ],
+    [
+      'maxAge=0x10',
+      'resources.maxAge',
+      'launch parameter maxAge="0x10" is not a number'
+    ],
+    [
+      'public=yes',
+      'public',
+      'launch parameter public="yes" must be 1 or 0 (true to give people'
+    ],
+    [
+      'credentials=constructor',
+      'credentials',
+      'launch parameter credentials="constructor" must be 1 or 0'
+    ],
+    [
+      'name=a&name=b',
+      'name',
+      'launch parameter "name" is given 2 times; give it once'
+    ],
+    [
+      'mount=data',
+      'mounts.0',
+      'launch parameter mount="data" must be volume:path or volume:path:ro'
+    ],
     [
       'mount=v:/mnt/v&mount=data:/mnt/d:rx',
       'mounts.1',
       'launch parameter mount="data:/mnt/d:rx" must be volume:path or volume:path:ro'
     ]
-  ])('reports %s as a field error, not an exception', (search, field, message) => {
-    const { errors } = specFromLaunch('gh/org/repo/main', new URLSearchParams(search));
-    expect(errors).toEqual([{ field, message: expect.stringContaining(message) }]);
-  });
+  ])(
+    'reports %s as a field error, not an exception',
+    (search, field, message) => {
+      const { errors } = specFromLaunch(
+        'gh/org/repo/main',
+        new URLSearchParams(search)
+      );
+      expect(errors).toEqual([
+        { field, message: expect.stringContaining(message) }
+      ]);
+    }
+  );
 
   it('reports a bad provider path as a repo error', () => {
     const { errors } = specFromLaunch('svn/x/y', {});
-    expect(errors).toEqual([{ field: 'repo', message: 'unknown provider "svn"; envhub supports: git, gh, gl, gist' }]);
+    expect(errors).toEqual([
+      {
+        field: 'repo',
+        message: 'unknown provider "svn"; envhub supports: git, gh, gl, gist'
+      }
+    ]);
   });
 });
 
 describe('parseLaunch errors', () => {
   it('reports a field once, from the URL if the URL was wrong, then the schema errors', () => {
-    const result = parseLaunch('v2/gh/org/repo/main?cpus=lots&memory=2GB&mount=bad&mount=v:/etc:ro&user=a/b');
+    const result = parseLaunch(
+      'v2/gh/org/repo/main?cpus=lots&memory=2GB&mount=bad&mount=v:/etc:ro&user=a/b'
+    );
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors.map(e => e.field)).toEqual([
@@ -285,7 +412,12 @@ describe('parseLaunch errors', () => {
     const result = parseLaunch('v2/nope/x?memory=1G');
     expect(result).toEqual({
       ok: false,
-      errors: [{ field: 'repo', message: expect.stringContaining('unknown provider "nope"') }]
+      errors: [
+        {
+          field: 'repo',
+          message: expect.stringContaining('unknown provider "nope"')
+        }
+      ]
     });
   });
 
@@ -294,16 +426,31 @@ describe('parseLaunch errors', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors).toEqual([
-      { field: 'resources.cpus', message: expect.stringContaining('resources.cpus must be > 0') },
-      { field: 'resources.idleTimeout', message: expect.stringContaining('resources.idleTimeout must be integer') }
+      {
+        field: 'resources.cpus',
+        message: expect.stringContaining('resources.cpus must be > 0')
+      },
+      {
+        field: 'resources.idleTimeout',
+        message: expect.stringContaining(
+          'resources.idleTimeout must be integer'
+        )
+      }
     ]);
   });
 
   it('refuses duplicate mount targets from a URL', () => {
-    const result = parseLaunch('v2/gh/org/repo/main?mount=a:/mnt/x&mount=b:/mnt/x:ro');
+    const result = parseLaunch(
+      'v2/gh/org/repo/main?mount=a:/mnt/x&mount=b:/mnt/x:ro'
+    );
     expect(result).toEqual({
       ok: false,
-      errors: [{ field: 'mounts.1.target', message: expect.stringContaining('already the target of mounts.0') }]
+      errors: [
+        {
+          field: 'mounts.1.target',
+          message: expect.stringContaining('already the target of mounts.0')
+        }
+      ]
     });
   });
 });
@@ -313,11 +460,20 @@ describe('specDiff', () => {
     const withDefaults = validateSpec(full);
     expect(withDefaults.ok).toBe(true);
     if (withDefaults.ok) expect(specDiff(full, withDefaults.spec)).toEqual([]);
-    expect(specDiff({ repo }, { repo, ref: 'HEAD', public: false, collaborators: {}, resources: {} })).toEqual([]);
+    expect(
+      specDiff(
+        { repo },
+        { repo, ref: 'HEAD', public: false, collaborators: {}, resources: {} }
+      )
+    ).toEqual([]);
   });
 
   it('names nested fields with dots, in schema order, with undefined for a field left out', () => {
-    const a: EnvironmentSpec = { repo, resources: { memory: '1G', cpus: 1 }, collaborators: { users: ['bob'] } };
+    const a: EnvironmentSpec = {
+      repo,
+      resources: { memory: '1G', cpus: 1 },
+      collaborators: { users: ['bob'] }
+    };
     const b: EnvironmentSpec = {
       repo,
       ref: 'main',
@@ -338,8 +494,15 @@ describe('specDiff', () => {
   it('compares lists as wholes, including order and readOnly defaults', () => {
     const one = { source: 'a', target: '/mnt/a' };
     const two = { source: 'b', target: '/mnt/b' };
-    expect(specDiff({ repo, mounts: [one, two] }, { repo, mounts: [{ ...one, readOnly: false }, two] })).toEqual([]);
-    expect(specDiff({ repo, mounts: [one, two] }, { repo, mounts: [two, one] })).toEqual([
+    expect(
+      specDiff(
+        { repo, mounts: [one, two] },
+        { repo, mounts: [{ ...one, readOnly: false }, two] }
+      )
+    ).toEqual([]);
+    expect(
+      specDiff({ repo, mounts: [one, two] }, { repo, mounts: [two, one] })
+    ).toEqual([
       {
         field: 'mounts',
         from: [
@@ -352,12 +515,18 @@ describe('specDiff', () => {
         ]
       }
     ]);
-    expect(specDiff({ repo, mounts: [one] }, { repo, mounts: [{ ...one, readOnly: true }] }).map(d => d.field)).toEqual([
-      'mounts'
-    ]);
-    expect(specDiff({ repo, collaborators: { users: ['a', 'b'] } }, { repo, collaborators: { users: ['a'] } })).toEqual([
-      { field: 'collaborators.users', from: ['a', 'b'], to: ['a'] }
-    ]);
+    expect(
+      specDiff(
+        { repo, mounts: [one] },
+        { repo, mounts: [{ ...one, readOnly: true }] }
+      ).map(d => d.field)
+    ).toEqual(['mounts']);
+    expect(
+      specDiff(
+        { repo, collaborators: { users: ['a', 'b'] } },
+        { repo, collaborators: { users: ['a'] } }
+      )
+    ).toEqual([{ field: 'collaborators.users', from: ['a', 'b'], to: ['a'] }]);
   });
 
   it('does not change the specs it compares', () => {

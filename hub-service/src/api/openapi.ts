@@ -1,53 +1,110 @@
-import { environmentSchema, launchParameterNames, volumeMembersSchema } from '@envhub/schema';
+import {
+  environmentSchema,
+  launchParameterNames,
+  volumeMembersSchema
+} from '@envhub/schema';
 
 const error = { $ref: '#/components/schemas/Error' };
 const json = (schema: object) => ({ 'application/json': { schema } });
 const errors = {
-  '400': { description: 'Invalid input; the message names every field', content: json(error) },
-  '401': { description: 'Not signed in', content: json(error) },
-  '403': {
-    description: 'Not allowed: you can see it but may not do this (the message says who may), your token lacks access to envhub, or an XSRF check failed',
+  '400': {
+    description: 'Invalid input; the message names every field',
     content: json(error)
   },
-  '404': { description: 'No such thing that you can see (things you may not see answer 404, never 403)', content: json(error) },
+  '401': { description: 'Not signed in', content: json(error) },
+  '403': {
+    description:
+      'Not allowed: you can see it but may not do this (the message says who may), your token lacks access to envhub, or an XSRF check failed',
+    content: json(error)
+  },
+  '404': {
+    description:
+      'No such thing that you can see (things you may not see answer 404, never 403)',
+    content: json(error)
+  },
   '413': { description: 'The body is over the limit', content: json(error) },
-  '415': { description: 'The body is not JSON (or a form, for pages) in UTF-8, or has an encoding this service does not read', content: json(error) },
-  '409': { description: 'Conflicts with an existing server; the message says what differs', content: json(error) },
-  '422': { description: 'Refused by this hub\'s policy; the message says what to change', content: json(error) }
+  '415': {
+    description:
+      'The body is not JSON (or a form, for pages) in UTF-8, or has an encoding this service does not read',
+    content: json(error)
+  },
+  '409': {
+    description:
+      'Conflicts with an existing server; the message says what differs',
+    content: json(error)
+  },
+  '422': {
+    description:
+      "Refused by this hub's policy; the message says what to change",
+    content: json(error)
+  }
 };
 const serverPath = [
   { name: 'owner', in: 'path', required: true, schema: { type: 'string' } },
   { name: 'name', in: 'path', required: true, schema: { type: 'string' } }
 ];
-const volumePath = [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }];
+const volumePath = [
+  { name: 'name', in: 'path', required: true, schema: { type: 'string' } }
+];
 
 /** The OpenAPI description of envhub's REST API, with the environment schema as its spec type. */
 export function openApiDocument(prefix: string): object {
-  const { $schema: _draft, $id: _id, ...specSchema } = environmentSchema as Record<string, unknown>;
+  const {
+    $schema: _draft,
+    $id: _id,
+    ...specSchema
+  } = environmentSchema as Record<string, unknown>;
   // Its items' $ref points into the document itself; inlined so that it resolves under components.
-  const { $schema: _membersDraft, $id: _membersId, ...members } = structuredClone(volumeMembersSchema) as Record<string, unknown> & { properties: { users: { items: object }; groups: { items: object } } };
+  const {
+    $schema: _membersDraft,
+    $id: _membersId,
+    ...members
+  } = structuredClone(volumeMembersSchema) as Record<string, unknown> & {
+    properties: { users: { items: object }; groups: { items: object } };
+  };
   members.properties.groups.items = members.properties.users.items;
   return {
     openapi: '3.1.0',
-    info: { title: 'envhub', version: '0.1.0', description: 'Launch Binder repositories as persistent named JupyterHub servers.' },
+    info: {
+      title: 'envhub',
+      version: '0.1.0',
+      description:
+        'Launch Binder repositories as persistent named JupyterHub servers.'
+    },
     servers: [{ url: prefix.replace(/\/$/, '') }],
     components: {
       securitySchemes: {
-        hubToken: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`token <JupyterHub API token>` or `Bearer <token>`' },
+        hubToken: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Authorization',
+          description: '`token <JupyterHub API token>` or `Bearer <token>`'
+        },
         hubSession: {
           type: 'apiKey',
           in: 'cookie',
           name: 'envhub session',
-          description: "envhub's session cookie from signing in through the Hub; writes also need the page's XSRF value (`X-XSRFToken` header or `_xsrf` form field), an HMAC bound to the session"
+          description:
+            "envhub's session cookie from signing in through the Hub; writes also need the page's XSRF value (`X-XSRFToken` header or `_xsrf` form field), an HMAC bound to the session"
         },
-        internalSecret: { type: 'apiKey', in: 'header', name: 'Authorization', description: "`token <secret shared with the Hub's apply_user_options hook>`" }
+        internalSecret: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Authorization',
+          description:
+            "`token <secret shared with the Hub's apply_user_options hook>`"
+        }
       },
       schemas: {
         EnvironmentSpec: specSchema,
         Error: {
           type: 'object',
           required: ['status', 'code', 'message'],
-          properties: { status: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' } }
+          properties: {
+            status: { type: 'integer' },
+            code: { type: 'string' },
+            message: { type: 'string' }
+          }
         },
         VolumeMembers: members,
         Volume: {
@@ -66,11 +123,32 @@ export function openApiDocument(prefix: string): object {
           type: 'object',
           properties: {
             ...Object.fromEntries(
-              ['owner', 'name', 'displayName', 'repoUrl', 'ref', 'commit', 'image', 'createdAt', 'state', 'url', 'buildId', 'launchUrl', 'badgeUrl'].map(k => [k, { type: ['string', 'null'] }])
+              [
+                'owner',
+                'name',
+                'displayName',
+                'repoUrl',
+                'ref',
+                'commit',
+                'image',
+                'createdAt',
+                'state',
+                'url',
+                'buildId',
+                'launchUrl',
+                'badgeUrl'
+              ].map(k => [k, { type: ['string', 'null'] }])
             ),
             spec: { $ref: '#/components/schemas/EnvironmentSpec' },
-            canManage: { type: 'boolean', description: 'the viewer is the owner or an admin' },
-            mountsPending: { type: 'boolean', description: "the spec's mounts differ from those the running server started with" }
+            canManage: {
+              type: 'boolean',
+              description: 'the viewer is the owner or an admin'
+            },
+            mountsPending: {
+              type: 'boolean',
+              description:
+                "the spec's mounts differ from those the running server started with"
+            }
           }
         }
       }
@@ -79,98 +157,380 @@ export function openApiDocument(prefix: string): object {
     paths: {
       '/build/{provider}/{spec}': {
         get: {
-          summary: 'Launch (BinderHub-compatible event stream of build and launch phases)',
+          summary:
+            'Launch (BinderHub-compatible event stream of build and launch phases)',
           parameters: [
-            { name: 'provider', in: 'path', required: true, schema: { enum: ['git', 'gh', 'gl', 'gist'] } },
-            { name: 'spec', in: 'path', required: true, schema: { type: 'string' }, description: 'e.g. `<url-escaped repository URL>/<ref>` for git' },
-            ...launchParameterNames.map(name => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
-            { name: 'update', in: 'query', schema: { enum: ['1'] }, description: 'apply a changed spec to the existing server and restart it' },
-            { name: 'relaunch', in: 'query', schema: { enum: ['1'] }, description: 'resolve the ref again, rebuild if needed, restart' },
-            { name: 'restart', in: 'query', schema: { enum: ['1'] }, description: 'restart a running server with the same image (applies changed mounts)' }
+            {
+              name: 'provider',
+              in: 'path',
+              required: true,
+              schema: { enum: ['git', 'gh', 'gl', 'gist'] }
+            },
+            {
+              name: 'spec',
+              in: 'path',
+              required: true,
+              schema: { type: 'string' },
+              description: 'e.g. `<url-escaped repository URL>/<ref>` for git'
+            },
+            ...launchParameterNames.map(name => ({
+              name,
+              in: 'query',
+              required: false,
+              schema: { type: 'string' }
+            })),
+            {
+              name: 'update',
+              in: 'query',
+              schema: { enum: ['1'] },
+              description:
+                'apply a changed spec to the existing server and restart it'
+            },
+            {
+              name: 'relaunch',
+              in: 'query',
+              schema: { enum: ['1'] },
+              description: 'resolve the ref again, rebuild if needed, restart'
+            },
+            {
+              name: 'restart',
+              in: 'query',
+              schema: { enum: ['1'] },
+              description:
+                'restart a running server with the same image (applies changed mounts)'
+            }
           ],
-          responses: { '200': { description: '`data: {"phase", "message", …}` events ending in `ready` (with `url`) or `failed`', content: { 'text/event-stream': {} } }, ...errors }
+          responses: {
+            '200': {
+              description:
+                '`data: {"phase", "message", …}` events ending in `ready` (with `url`) or `failed`',
+              content: { 'text/event-stream': {} }
+            },
+            ...errors
+          }
         }
       },
-      '/api/servers': { get: { summary: "The signed-in user's servers", responses: { '200': { description: 'servers', content: json({ type: 'object', properties: { servers: { type: 'array', items: { $ref: '#/components/schemas/Server' } } } }) } } } },
+      '/api/servers': {
+        get: {
+          summary: "The signed-in user's servers",
+          responses: {
+            '200': {
+              description: 'servers',
+              content: json({
+                type: 'object',
+                properties: {
+                  servers: {
+                    type: 'array',
+                    items: { $ref: '#/components/schemas/Server' }
+                  }
+                }
+              })
+            }
+          }
+        }
+      },
       '/api/servers/{owner}/{name}': {
-        get: { summary: 'One server', parameters: serverPath, responses: { '200': { description: 'the server', content: json({ $ref: '#/components/schemas/Server' }) }, ...errors } },
-        delete: { summary: 'Delete a server and its home volume', parameters: serverPath, responses: { '204': { description: 'deleted' }, ...errors } }
+        get: {
+          summary: 'One server',
+          parameters: serverPath,
+          responses: {
+            '200': {
+              description: 'the server',
+              content: json({ $ref: '#/components/schemas/Server' })
+            },
+            ...errors
+          }
+        },
+        delete: {
+          summary: 'Delete a server and its home volume',
+          parameters: serverPath,
+          responses: { '204': { description: 'deleted' }, ...errors }
+        }
       },
       '/api/servers/{owner}/{name}/collaborators': {
         put: {
           summary: 'Replace the collaborators (applied at once as Hub shares)',
           parameters: serverPath,
-          requestBody: { content: json((specSchema.properties as Record<string, object>).collaborators) },
-          responses: { '200': { description: 'the server', content: json({ $ref: '#/components/schemas/Server' }) }, ...errors }
+          requestBody: {
+            content: json(
+              (specSchema.properties as Record<string, object>).collaborators
+            )
+          },
+          responses: {
+            '200': {
+              description: 'the server',
+              content: json({ $ref: '#/components/schemas/Server' })
+            },
+            ...errors
+          }
         }
       },
       '/api/servers/{owner}/{name}/mounts': {
         put: {
-          summary: 'Replace the mounts (applied at the next start; `mountsPending` says whether one is due)',
+          summary:
+            'Replace the mounts (applied at the next start; `mountsPending` says whether one is due)',
           parameters: serverPath,
-          requestBody: { content: json((specSchema.properties as Record<string, object>).mounts) },
-          responses: { '200': { description: 'the server', content: json({ $ref: '#/components/schemas/Server' }) }, ...errors }
+          requestBody: {
+            content: json(
+              (specSchema.properties as Record<string, object>).mounts
+            )
+          },
+          responses: {
+            '200': {
+              description: 'the server',
+              content: json({ $ref: '#/components/schemas/Server' })
+            },
+            ...errors
+          }
         }
       },
       '/api/volumes': {
-        get: { summary: 'The volumes you own or are a member of', responses: { '200': { description: 'volumes', content: json({ type: 'object', properties: { volumes: { type: 'array', items: { $ref: '#/components/schemas/Volume' } } } }) } } },
+        get: {
+          summary: 'The volumes you own or are a member of',
+          responses: {
+            '200': {
+              description: 'volumes',
+              content: json({
+                type: 'object',
+                properties: {
+                  volumes: {
+                    type: 'array',
+                    items: { $ref: '#/components/schemas/Volume' }
+                  }
+                }
+              })
+            }
+          }
+        },
         post: {
           summary: 'Create an empty volume that you own',
-          requestBody: { content: json({ type: 'object', required: ['name'], properties: { name: environmentSchema.properties.mounts.items.properties.source } }) },
-          responses: { '201': { description: 'the volume', content: json({ $ref: '#/components/schemas/Volume' }) }, ...errors }
+          requestBody: {
+            content: json({
+              type: 'object',
+              required: ['name'],
+              properties: {
+                name: environmentSchema.properties.mounts.items.properties
+                  .source
+              }
+            })
+          },
+          responses: {
+            '201': {
+              description: 'the volume',
+              content: json({ $ref: '#/components/schemas/Volume' })
+            },
+            ...errors
+          }
         }
       },
       '/api/volumes/{name}': {
-        get: { summary: 'One volume', parameters: volumePath, responses: { '200': { description: 'the volume', content: json({ $ref: '#/components/schemas/Volume' }) }, ...errors } },
-        delete: { summary: 'Delete a volume and its files (refused while a running server mounts it)', parameters: volumePath, responses: { '204': { description: 'deleted' }, ...errors } }
+        get: {
+          summary: 'One volume',
+          parameters: volumePath,
+          responses: {
+            '200': {
+              description: 'the volume',
+              content: json({ $ref: '#/components/schemas/Volume' })
+            },
+            ...errors
+          }
+        },
+        delete: {
+          summary:
+            'Delete a volume and its files (refused while a running server mounts it)',
+          parameters: volumePath,
+          responses: { '204': { description: 'deleted' }, ...errors }
+        }
       },
       '/api/volumes/{name}/members': {
         put: {
-          summary: "Replace a volume's members (owner or admin; applied at each server's next start)",
+          summary:
+            "Replace a volume's members (owner or admin; applied at each server's next start)",
           parameters: volumePath,
-          requestBody: { content: json({ $ref: '#/components/schemas/VolumeMembers' }) },
-          responses: { '200': { description: 'the volume', content: json({ $ref: '#/components/schemas/Volume' }) }, ...errors }
+          requestBody: {
+            content: json({ $ref: '#/components/schemas/VolumeMembers' })
+          },
+          responses: {
+            '200': {
+              description: 'the volume',
+              content: json({ $ref: '#/components/schemas/Volume' })
+            },
+            ...errors
+          }
         }
       },
-      '/api/servers/{owner}/{name}/stop': { post: { summary: 'Stop a server (its home is kept)', parameters: serverPath, responses: { '202': { description: 'stopping' }, ...errors } } },
-      '/api/builds/{id}': { get: { summary: 'A build and its kept log', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'the build' }, ...errors } } },
-      '/': { get: { summary: 'The home page: launch form, your servers and volumes', tags: ['pages'], responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, ...errors } } },
+      '/api/servers/{owner}/{name}/stop': {
+        post: {
+          summary: 'Stop a server (its home is kept)',
+          parameters: serverPath,
+          responses: { '202': { description: 'stopping' }, ...errors }
+        }
+      },
+      '/api/builds/{id}': {
+        get: {
+          summary: 'A build and its kept log',
+          parameters: [
+            {
+              name: 'id',
+              in: 'path',
+              required: true,
+              schema: { type: 'string' }
+            }
+          ],
+          responses: { '200': { description: 'the build' }, ...errors }
+        }
+      },
+      '/': {
+        get: {
+          summary: 'The home page: launch form, your servers and volumes',
+          tags: ['pages'],
+          responses: {
+            '200': { description: 'HTML', content: { 'text/html': {} } },
+            ...errors
+          }
+        }
+      },
       '/builds/{id}': {
-        get: { summary: "A build's log page", tags: ['pages'], parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, ...errors } }
+        get: {
+          summary: "A build's log page",
+          tags: ['pages'],
+          parameters: [
+            {
+              name: 'id',
+              in: 'path',
+              required: true,
+              schema: { type: 'string' }
+            }
+          ],
+          responses: {
+            '200': { description: 'HTML', content: { 'text/html': {} } },
+            ...errors
+          }
+        }
       },
       '/v2/{provider}/{spec}': {
         get: {
-          summary: 'A Binder-style launch link: confirms a link from outside this hub, then launches (HTML)',
+          summary:
+            'A Binder-style launch link: confirms a link from outside this hub, then launches (HTML)',
           tags: ['pages'],
           parameters: [
-            { name: 'provider', in: 'path', required: true, schema: { enum: ['git', 'gh', 'gl', 'gist'] } },
-            { name: 'spec', in: 'path', required: true, schema: { type: 'string' } },
-            ...launchParameterNames.map(name => ({ name, in: 'query', required: false, schema: { type: 'string' } }))
+            {
+              name: 'provider',
+              in: 'path',
+              required: true,
+              schema: { enum: ['git', 'gh', 'gl', 'gist'] }
+            },
+            {
+              name: 'spec',
+              in: 'path',
+              required: true,
+              schema: { type: 'string' }
+            },
+            ...launchParameterNames.map(name => ({
+              name,
+              in: 'query',
+              required: false,
+              schema: { type: 'string' }
+            }))
           ],
-          responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, ...errors }
+          responses: {
+            '200': { description: 'HTML', content: { 'text/html': {} } },
+            ...errors
+          }
         },
         post: {
-          summary: 'Proceed after the confirmation page (a form with `_xsrf` and `remember`)',
+          summary:
+            'Proceed after the confirmation page (a form with `_xsrf` and `remember`)',
           tags: ['pages'],
           parameters: [
-            { name: 'provider', in: 'path', required: true, schema: { enum: ['git', 'gh', 'gl', 'gist'] } },
-            { name: 'spec', in: 'path', required: true, schema: { type: 'string' } }
+            {
+              name: 'provider',
+              in: 'path',
+              required: true,
+              schema: { enum: ['git', 'gh', 'gl', 'gist'] }
+            },
+            {
+              name: 'spec',
+              in: 'path',
+              required: true,
+              schema: { type: 'string' }
+            }
           ],
-          requestBody: { content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', properties: { _xsrf: { type: 'string' }, remember: { enum: ['1'] } } } } } },
-          responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, ...errors }
+          requestBody: {
+            content: {
+              'application/x-www-form-urlencoded': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    _xsrf: { type: 'string' },
+                    remember: { enum: ['1'] }
+                  }
+                }
+              }
+            }
+          },
+          responses: {
+            '200': { description: 'HTML', content: { 'text/html': {} } },
+            ...errors
+          }
         }
       },
       '/api/internal/spawn-config': {
         post: {
-          summary: "The spawn configuration for a launch ticket: for the Hub's apply_user_options hook only (shared secret), never for users",
+          summary:
+            "The spawn configuration for a launch ticket: for the Hub's apply_user_options hook only (shared secret), never for users",
           security: [{ internalSecret: [] }],
-          requestBody: { content: json({ type: 'object', required: ['user', 'server'], properties: { user: { type: 'string' }, server: { type: 'string' }, user_options: { type: 'object', properties: { ticket: { type: 'string' } }, additionalProperties: false } } }) },
-          responses: { '200': { description: 'image, volumes, mounts, limits and environment to spawn with' }, ...errors }
+          requestBody: {
+            content: json({
+              type: 'object',
+              required: ['user', 'server'],
+              properties: {
+                user: { type: 'string' },
+                server: { type: 'string' },
+                user_options: {
+                  type: 'object',
+                  properties: { ticket: { type: 'string' } },
+                  additionalProperties: false
+                }
+              }
+            })
+          },
+          responses: {
+            '200': {
+              description:
+                'image, volumes, mounts, limits and environment to spawn with'
+            },
+            ...errors
+          }
         }
       },
-      '/badge.svg': { get: { summary: 'The launch badge', security: [], responses: { '200': { description: 'SVG', content: { 'image/svg+xml': {} } } } } },
-      '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
-      '/api/health': { get: { summary: 'Whether the service reaches the Hub and the Docker engine, and can build in isolation (`hub`, `docker`, `builds`: each `{ok, message?, warning?}`; a warning does not make it unhealthy)', security: [], responses: { '200': { description: 'healthy' }, '503': { description: 'not healthy' } } } }
+      '/badge.svg': {
+        get: {
+          summary: 'The launch badge',
+          security: [],
+          responses: {
+            '200': { description: 'SVG', content: { 'image/svg+xml': {} } }
+          }
+        }
+      },
+      '/api/openapi.json': {
+        get: {
+          summary: 'This document',
+          security: [],
+          responses: { '200': { description: 'OpenAPI 3.1' } }
+        }
+      },
+      '/api/health': {
+        get: {
+          summary:
+            'Whether the service reaches the Hub and the Docker engine, and can build in isolation (`hub`, `docker`, `builds`: each `{ok, message?, warning?}`; a warning does not make it unhealthy)',
+          security: [],
+          responses: {
+            '200': { description: 'healthy' },
+            '503': { description: 'not healthy' }
+          }
+        }
+      }
     }
   };
 }

@@ -16,7 +16,9 @@ import { jsonBody } from './body.js';
 import { openApiDocument } from './openapi.js';
 
 /** One dependency's state in `GET api/health`. */
-export type HealthCheck = { ok: true; version?: string; warning?: string } | { ok: false; message: string };
+export type HealthCheck =
+  | { ok: true; version?: string; warning?: string }
+  | { ok: false; message: string };
 
 export interface ApiDeps {
   site: SiteConfig;
@@ -38,9 +40,19 @@ export interface ApiDeps {
 type ServerParams = { owner: string; name: string };
 
 /** The server `owner/name` if `user` may do `operation` on it (see policy/access.ts). */
-export function serverFor(store: Store, user: HubUser, { owner, name }: ServerParams, operation: Operation): ServerRecord {
+export function serverFor(
+  store: Store,
+  user: HubUser,
+  { owner, name }: ServerParams,
+  operation: Operation
+): ServerRecord {
   const record = store.getServer(owner, name);
-  authorize(operation, record ? serverRelation(user, record) : 'none', `server ${owner}/${name}`, owner);
+  authorize(
+    operation,
+    record ? serverRelation(user, record) : 'none',
+    `server ${owner}/${name}`,
+    owner
+  );
   return record!;
 }
 
@@ -53,7 +65,12 @@ export function buildFor(store: Store, user: HubUser, id: string): BuildRecord {
       ? 'owner'
       : user.admin
         ? 'admin'
-        : store.allServers().some(s => s.image === build.image && serverRelation(user, s) !== 'none')
+        : store
+              .allServers()
+              .some(
+                s =>
+                  s.image === build.image && serverRelation(user, s) !== 'none'
+              )
           ? 'collaborator'
           : 'none';
   authorize('build.read', relation, `build ${id}`, build?.requestedBy ?? '');
@@ -63,8 +80,10 @@ export function buildFor(store: Store, user: HubUser, id: string): BuildRecord {
 const userOf = (res: Response) => res.locals.user as HubUser;
 
 const COLLABORATORS_EXAMPLE = '{"users": ["bob"], "groups": ["team"]}';
-const MOUNTS_EXAMPLE = '[{"source": "course-data", "target": "/mnt/data", "readOnly": true}]';
-const MEMBERS_EXAMPLE = '{"users": [{"name": "bob", "readOnly": false}], "groups": [{"name": "students", "readOnly": true}]}';
+const MOUNTS_EXAMPLE =
+  '[{"source": "course-data", "target": "/mnt/data", "readOnly": true}]';
+const MEMBERS_EXAMPLE =
+  '{"users": [{"name": "bob", "readOnly": false}], "groups": [{"name": "students", "readOnly": true}]}';
 
 /**
  * The REST API, the BinderHub-compatible launch stream and the Hub-facing internal API. Routes are
@@ -74,15 +93,26 @@ export function apiRoutes(deps: ApiDeps): Router {
   const { auth, hub, launcher, store, volumes } = deps;
   const router = Router();
   const describe = (user: HubUser, record: ServerRecord) =>
-    describeServer(hub, store, record, { origin: deps.publicOrigin, prefix: deps.prefix, site: deps.site, viewer: user, volumes });
+    describeServer(hub, store, record, {
+      origin: deps.publicOrigin,
+      prefix: deps.prefix,
+      site: deps.site,
+      viewer: user,
+      volumes
+    });
 
   router.get('/api/health', async (_req, res) => {
     const body = await deps.health();
-    res.status(Object.values(body).every(check => check.ok) ? 200 : 503).json(body);
+    res
+      .status(Object.values(body).every(check => check.ok) ? 200 : 503)
+      .json(body);
   });
 
   router.get('/badge.svg', (_req, res) => {
-    res.type('image/svg+xml').set('Cache-Control', 'public, max-age=86400').send(BADGE_SVG);
+    res
+      .type('image/svg+xml')
+      .set('Cache-Control', 'public, max-age=86400')
+      .send(BADGE_SVG);
   });
 
   router.get('/api/openapi.json', (_req, res) => {
@@ -91,83 +121,205 @@ export function apiRoutes(deps: ApiDeps): Router {
 
   router.get('/api/servers', auth.require('api'), async (_req, res) => {
     const user = userOf(res);
-    res.json({ servers: await Promise.all(store.listServers(user.name).map(record => describe(user, record))) });
+    res.json({
+      servers: await Promise.all(
+        store.listServers(user.name).map(record => describe(user, record))
+      )
+    });
   });
 
-  router.get('/api/servers/:owner/:name', auth.require('api'), async (req: Request<ServerParams>, res) => {
-    const user = userOf(res);
-    res.json(await describe(user, serverFor(store, user, req.params, 'server.read')));
-  });
+  router.get(
+    '/api/servers/:owner/:name',
+    auth.require('api'),
+    async (req: Request<ServerParams>, res) => {
+      const user = userOf(res);
+      res.json(
+        await describe(user, serverFor(store, user, req.params, 'server.read'))
+      );
+    }
+  );
 
-  router.put('/api/servers/:owner/:name/collaborators', auth.require('api'), async (req: Request<ServerParams>, res) => {
-    const user = userOf(res);
-    const { owner, name } = serverFor(store, user, req.params, 'server.manage');
-    res.json(await describe(user, await launcher.setCollaborators(owner, name, jsonBody(req, 'object', COLLABORATORS_EXAMPLE))));
-  });
+  router.put(
+    '/api/servers/:owner/:name/collaborators',
+    auth.require('api'),
+    async (req: Request<ServerParams>, res) => {
+      const user = userOf(res);
+      const { owner, name } = serverFor(
+        store,
+        user,
+        req.params,
+        'server.manage'
+      );
+      res.json(
+        await describe(
+          user,
+          await launcher.setCollaborators(
+            owner,
+            name,
+            jsonBody(req, 'object', COLLABORATORS_EXAMPLE)
+          )
+        )
+      );
+    }
+  );
 
   // Applied at the server's next start (the view says so with `mountsPending`).
-  router.put('/api/servers/:owner/:name/mounts', auth.require('api'), async (req: Request<ServerParams>, res) => {
-    const user = userOf(res);
-    const { owner, name } = serverFor(store, user, req.params, 'server.manage');
-    res.json(await describe(user, await launcher.setMounts(owner, name, jsonBody(req, 'array', MOUNTS_EXAMPLE))));
-  });
+  router.put(
+    '/api/servers/:owner/:name/mounts',
+    auth.require('api'),
+    async (req: Request<ServerParams>, res) => {
+      const user = userOf(res);
+      const { owner, name } = serverFor(
+        store,
+        user,
+        req.params,
+        'server.manage'
+      );
+      res.json(
+        await describe(
+          user,
+          await launcher.setMounts(
+            owner,
+            name,
+            jsonBody(req, 'array', MOUNTS_EXAMPLE)
+          )
+        )
+      );
+    }
+  );
 
-  router.post('/api/servers/:owner/:name/stop', auth.require('api'), async (req: Request<ServerParams>, res) => {
-    const { owner, name } = serverFor(store, userOf(res), req.params, 'server.stop');
-    await launcher.stop(owner, name);
-    res.status(202).json({ status: 202, message: `server ${owner}/${name} is stopping; its home is kept` });
-  });
+  router.post(
+    '/api/servers/:owner/:name/stop',
+    auth.require('api'),
+    async (req: Request<ServerParams>, res) => {
+      const { owner, name } = serverFor(
+        store,
+        userOf(res),
+        req.params,
+        'server.stop'
+      );
+      await launcher.stop(owner, name);
+      res.status(202).json({
+        status: 202,
+        message: `server ${owner}/${name} is stopping; its home is kept`
+      });
+    }
+  );
 
-  router.delete('/api/servers/:owner/:name', auth.require('api'), async (req: Request<ServerParams>, res) => {
-    const { owner, name } = serverFor(store, userOf(res), req.params, 'server.delete');
-    await launcher.delete(owner, name);
-    res.status(204).end();
-  });
+  router.delete(
+    '/api/servers/:owner/:name',
+    auth.require('api'),
+    async (req: Request<ServerParams>, res) => {
+      const { owner, name } = serverFor(
+        store,
+        userOf(res),
+        req.params,
+        'server.delete'
+      );
+      await launcher.delete(owner, name);
+      res.status(204).end();
+    }
+  );
 
   router.get('/api/volumes', auth.require('api'), async (_req, res) => {
     res.json({ volumes: await volumes.list(userOf(res)) });
   });
 
   router.post('/api/volumes', auth.require('api'), async (req, res) => {
-    const { name } = jsonBody(req, 'object', '{"name": "course-data"}') as { name?: unknown };
+    const { name } = jsonBody(req, 'object', '{"name": "course-data"}') as {
+      name?: unknown;
+    };
     res.status(201).json(await volumes.create(userOf(res), name));
   });
 
-  router.get('/api/volumes/:name', auth.require('api'), async (req: Request<{ name: string }>, res) => {
-    res.json(await volumes.get(userOf(res), req.params.name));
-  });
+  router.get(
+    '/api/volumes/:name',
+    auth.require('api'),
+    async (req: Request<{ name: string }>, res) => {
+      res.json(await volumes.get(userOf(res), req.params.name));
+    }
+  );
 
-  router.put('/api/volumes/:name/members', auth.require('api'), async (req: Request<{ name: string }>, res) => {
-    res.json(await volumes.setMembers(userOf(res), req.params.name, jsonBody(req, 'object', MEMBERS_EXAMPLE)));
-  });
+  router.put(
+    '/api/volumes/:name/members',
+    auth.require('api'),
+    async (req: Request<{ name: string }>, res) => {
+      res.json(
+        await volumes.setMembers(
+          userOf(res),
+          req.params.name,
+          jsonBody(req, 'object', MEMBERS_EXAMPLE)
+        )
+      );
+    }
+  );
 
-  router.delete('/api/volumes/:name', auth.require('api'), async (req: Request<{ name: string }>, res) => {
-    await volumes.remove(userOf(res), req.params.name);
-    res.status(204).end();
-  });
+  router.delete(
+    '/api/volumes/:name',
+    auth.require('api'),
+    async (req: Request<{ name: string }>, res) => {
+      await volumes.remove(userOf(res), req.params.name);
+      res.status(204).end();
+    }
+  );
 
-  router.get('/api/builds/:id', auth.require('api'), (req: Request<{ id: string }>, res) => {
-    res.json(buildFor(store, userOf(res), req.params.id));
-  });
+  router.get(
+    '/api/builds/:id',
+    auth.require('api'),
+    (req: Request<{ id: string }>, res) => {
+      res.json(buildFor(store, userOf(res), req.params.id));
+    }
+  );
 
   // BinderHub's event stream: GET /build/<provider>/<spec>?<launch parameters>[&update=1|&relaunch=1|&restart=1]
-  router.get('/build/*spec', auth.require('api', { xsrf: true }), async (req, res) => {
-    if (!String(req.get('Accept')).includes('text/event-stream')) {
-      throw new EnvhubError(400, 'accept', 'this is an event stream: send "Accept: text/event-stream"');
+  router.get(
+    '/build/*spec',
+    auth.require('api', { xsrf: true }),
+    async (req, res) => {
+      if (!String(req.get('Accept')).includes('text/event-stream')) {
+        throw new EnvhubError(
+          400,
+          'accept',
+          'this is an event stream: send "Accept: text/event-stream"'
+        );
+      }
+      const path = req.originalUrl
+        .split('?')[0]
+        .slice(`${deps.prefix}build/`.length);
+      const events = await launcher.launch(
+        launchRequestFrom(
+          path,
+          new URL(req.originalUrl, 'http://x').searchParams,
+          userOf(res).name,
+          deps.publicOrigin
+        )
+      );
+      await sendEventStream(res, events);
     }
-    const path = req.originalUrl.split('?')[0].slice(`${deps.prefix}build/`.length);
-    const events = await launcher.launch(launchRequestFrom(path, new URL(req.originalUrl, 'http://x').searchParams, userOf(res).name, deps.publicOrigin));
-    await sendEventStream(res, events);
-  });
+  );
 
   // Called by the Hub's apply_user_options hook: the spawn config for a ticket. Not for users.
   router.post('/api/internal/spawn-config', async (req, res) => {
-    const given = Buffer.from(req.get('Authorization')?.replace(/^token\s+/i, '') ?? '');
+    const given = Buffer.from(
+      req.get('Authorization')?.replace(/^token\s+/i, '') ?? ''
+    );
     const secret = Buffer.from(deps.internalSecret);
     if (given.length !== secret.length || !timingSafeEqual(given, secret)) {
-      throw new EnvhubError(403, 'forbidden', 'only the Hub may ask for spawn configurations');
+      throw new EnvhubError(
+        403,
+        'forbidden',
+        'only the Hub may ask for spawn configurations'
+      );
     }
-    const { user, server, user_options: options } = jsonBody(req, 'object', '{"user": ..., "server": ..., "user_options": {"ticket": ...}}') as {
+    const {
+      user,
+      server,
+      user_options: options
+    } = jsonBody(
+      req,
+      'object',
+      '{"user": ..., "server": ..., "user_options": {"ticket": ...}}'
+    ) as {
       user?: unknown;
       server?: unknown;
       user_options?: unknown;

@@ -1,4 +1,9 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  randomBytes,
+  timingSafeEqual
+} from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { EnvhubError } from '../errors.js';
 import type { HubClient, HubUser } from '../hub/hubClient.js';
@@ -46,15 +51,23 @@ function sameSecret(a: string, b: string): boolean {
  * cookie proves nothing. Nothing but the session itself yields the value its pages carry.
  */
 export class HubAuth {
-  private readonly tokens = new Map<string, { user: HubUser; expires: number }>();
-  private readonly states = new Map<string, { next: string; verifier: string; expires: number }>();
+  private readonly tokens = new Map<
+    string,
+    { user: HubUser; expires: number }
+  >();
+  private readonly states = new Map<
+    string,
+    { next: string; verifier: string; expires: number }
+  >();
   private readonly xsrfKey: Buffer;
 
   constructor(
     private readonly hub: HubClient,
     private readonly settings: AuthSettings
   ) {
-    this.xsrfKey = createHmac('sha256', settings.clientSecret).update('envhub xsrf').digest();
+    this.xsrfKey = createHmac('sha256', settings.clientSecret)
+      .update('envhub xsrf')
+      .digest();
   }
 
   private get sessionCookie(): string {
@@ -66,7 +79,11 @@ export class HubAuth {
   }
 
   private cookieOptions() {
-    return { httpOnly: true, path: this.settings.prefix, sameSite: 'lax' as const };
+    return {
+      httpOnly: true,
+      path: this.settings.prefix,
+      sameSite: 'lax' as const
+    };
   }
 
   /** The user behind a token, from cache or the Hub; null if the Hub does not accept it. */
@@ -81,8 +98,12 @@ export class HubAuth {
     return user;
   }
 
-  private tokenFrom(req: Request): { token: string; viaCookie: boolean } | undefined {
-    const header = req.headers.authorization?.match(/^(?:token|bearer)\s+(\S+)$/i);
+  private tokenFrom(
+    req: Request
+  ): { token: string; viaCookie: boolean } | undefined {
+    const header = req.headers.authorization?.match(
+      /^(?:token|bearer)\s+(\S+)$/i
+    );
     if (header) return { token: header[1], viaCookie: false };
     const cookie = readCookie(req, this.sessionCookie);
     return cookie ? { token: cookie, viaCookie: true } : undefined;
@@ -94,23 +115,42 @@ export class HubAuth {
    * from cookie-authenticated requests, as every write and every launch must.
    */
   require(kind: 'page' | 'api', options: { xsrf?: boolean } = {}) {
-    return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    return async (
+      req: Request,
+      res: Response,
+      next: NextFunction
+    ): Promise<void> => {
       try {
         const found = this.tokenFrom(req);
         const user = found && (await this.userForToken(found.token));
         if (!found || !user) {
           if (kind === 'page') return this.startLogin(req, res);
-          throw new EnvhubError(401, 'unauthenticated', 'sign in to the Hub first, or send a Hub token in the Authorization header');
+          throw new EnvhubError(
+            401,
+            'unauthenticated',
+            'sign in to the Hub first, or send a Hub token in the Authorization header'
+          );
         }
-        if (!user.scopes.some(scope => this.settings.accessScopes.includes(scope))) {
-          throw new EnvhubError(403, 'forbidden', `${user.name} may not use envhub (missing scope ${this.settings.accessScopes[0] ?? 'access:services'})`);
+        if (
+          !user.scopes.some(scope => this.settings.accessScopes.includes(scope))
+        ) {
+          throw new EnvhubError(
+            403,
+            'forbidden',
+            `${user.name} may not use envhub (missing scope ${this.settings.accessScopes[0] ?? 'access:services'})`
+          );
         }
-        const xsrfCheck = options.xsrf ?? !['GET', 'HEAD', 'OPTIONS'].includes(req.method);
+        const xsrfCheck =
+          options.xsrf ?? !['GET', 'HEAD', 'OPTIONS'].includes(req.method);
         if (found.viaCookie && xsrfCheck) {
           // A header from scripts, a field from forms.
           const given = req.get('X-XSRFToken') ?? formField(req, '_xsrf');
           if (!given || !sameSecret(this.xsrfFor(found.token), given)) {
-            throw new EnvhubError(403, 'xsrf', "XSRF check failed: send the page's _xsrf value in an X-XSRFToken header (reload the page if you signed in again)");
+            throw new EnvhubError(
+              403,
+              'xsrf',
+              "XSRF check failed: send the page's _xsrf value in an X-XSRFToken header (reload the page if you signed in again)"
+            );
           }
         }
         res.locals.user = user;
@@ -122,7 +162,9 @@ export class HubAuth {
   }
 
   private xsrfFor(sessionToken: string): string {
-    return createHmac('sha256', this.xsrfKey).update(sessionToken).digest('base64url');
+    return createHmac('sha256', this.xsrfKey)
+      .update(sessionToken)
+      .digest('base64url');
   }
 
   /** The XSRF value a page for this request's session carries (empty without a session). */
@@ -135,9 +177,17 @@ export class HubAuth {
     const state = randomBytes(24).toString('base64url');
     const verifier = randomBytes(48).toString('base64url');
     const now = Date.now();
-    for (const [key, value] of this.states) if (value.expires < now) this.states.delete(key);
-    this.states.set(state, { next: req.originalUrl, verifier, expires: now + STATE_TTL_MS });
-    res.cookie(this.stateCookie, state, { ...this.cookieOptions(), maxAge: STATE_TTL_MS });
+    for (const [key, value] of this.states)
+      if (value.expires < now) this.states.delete(key);
+    this.states.set(state, {
+      next: req.originalUrl,
+      verifier,
+      expires: now + STATE_TTL_MS
+    });
+    res.cookie(this.stateCookie, state, {
+      ...this.cookieOptions(),
+      maxAge: STATE_TTL_MS
+    });
     const query = new URLSearchParams({
       client_id: this.settings.clientId,
       redirect_uri: this.settings.callbackUrl,
@@ -146,18 +196,39 @@ export class HubAuth {
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256'
     });
-    res.redirect(`${this.settings.hubBaseUrl}hub/api/oauth2/authorize?${query}`);
+    res.redirect(
+      `${this.settings.hubBaseUrl}hub/api/oauth2/authorize?${query}`
+    );
   }
 
   /** The OAuth callback: checks the state, trades the code for a token and sets the session. */
-  callback = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+  callback = async (
+    req: Request,
+    res: Response,
+    next: NextFunction
+  ): Promise<void> => {
     try {
-      if (req.query.error) throw new EnvhubError(400, 'oauth_error', `sign-in failed: ${String(req.query.error_description ?? req.query.error)}`);
+      if (req.query.error)
+        throw new EnvhubError(
+          400,
+          'oauth_error',
+          `sign-in failed: ${String(req.query.error_description ?? req.query.error)}`
+        );
       const code = typeof req.query.code === 'string' ? req.query.code : '';
       const state = typeof req.query.state === 'string' ? req.query.state : '';
       const saved = this.states.get(state);
-      if (!code || !state || state !== readCookie(req, this.stateCookie) || !saved || saved.expires < Date.now()) {
-        throw new EnvhubError(400, 'oauth_state', 'sign-in failed: the sign-in request expired or did not start here; open envhub again');
+      if (
+        !code ||
+        !state ||
+        state !== readCookie(req, this.stateCookie) ||
+        !saved ||
+        saved.expires < Date.now()
+      ) {
+        throw new EnvhubError(
+          400,
+          'oauth_state',
+          'sign-in failed: the sign-in request expired or did not start here; open envhub again'
+        );
       }
       this.states.delete(state);
       const token = await this.hub.oauthToken({
@@ -172,7 +243,11 @@ export class HubAuth {
       log.info('auth.signed_in', { user: user?.name });
       res.clearCookie(this.stateCookie, this.cookieOptions());
       res.cookie(this.sessionCookie, token, this.cookieOptions());
-      res.redirect(saved.next.startsWith(this.settings.prefix) ? saved.next : this.settings.prefix);
+      res.redirect(
+        saved.next.startsWith(this.settings.prefix)
+          ? saved.next
+          : this.settings.prefix
+      );
     } catch (err) {
       next(err);
     }

@@ -3,9 +3,21 @@ import { parse as parseToml } from 'smol-toml';
 import { EnvhubError } from '../errors.js';
 import { parseEnvironmentYml } from './buildPacks/conda.js';
 import { dockerfileImages } from './buildPacks/dockerfile.js';
-import { checkPython, parseAptTxt, parseRuntimeTxt } from './buildPacks/extras.js';
-import { parsePipfile, parsePipfileLock, type PipfileRequirements } from './buildPacks/pipfile.js';
-import { RepoFiles, invalidConfig, unsupportedConfig } from './buildPacks/repoFiles.js';
+import {
+  checkPython,
+  parseAptTxt,
+  parseRuntimeTxt
+} from './buildPacks/extras.js';
+import {
+  parsePipfile,
+  parsePipfileLock,
+  type PipfileRequirements
+} from './buildPacks/pipfile.js';
+import {
+  RepoFiles,
+  invalidConfig,
+  unsupportedConfig
+} from './buildPacks/repoFiles.js';
 import { scanRequirements } from './buildPacks/requirements.js';
 
 /** How this hub builds: the base image and where packages come from. */
@@ -23,7 +35,14 @@ export interface BuildPlanOptions {
 }
 
 /** The build pack repo2docker would pick. */
-export type BuildPack = 'dockerfile' | 'environment.yml' | 'pipfile' | 'requirements.txt' | 'setup.py' | 'pyproject.toml' | 'python';
+export type BuildPack =
+  | 'dockerfile'
+  | 'environment.yml'
+  | 'pipfile'
+  | 'requirements.txt'
+  | 'setup.py'
+  | 'pyproject.toml'
+  | 'python';
 
 /** How to build one checkout: an environment stage that depends only on environment files, then a content stage. */
 export interface BuildPlan {
@@ -50,7 +69,11 @@ export interface BuildPlan {
    */
   contentDockerfile(environmentImage: string): string | null;
   /** For 'dockerfile' repos: build it with the repository root as context, as repo2docker does. */
-  dockerfile?: { path: string; buildArgs: Record<string, string>; fromImages: string[] };
+  dockerfile?: {
+    path: string;
+    buildArgs: Record<string, string>;
+    fromImages: string[];
+  };
 }
 
 const HOME = '/home/jovyan';
@@ -58,19 +81,24 @@ const HOME = '/home/jovyan';
 const ENV_DIR = '/tmp/envhub-env';
 const START = '/srv/envhub/start';
 /** `--no-cache` keeps layers small; pip compiles bytecode by default, so uv should too. */
-const UV = 'uv pip install --python /srv/venv/bin/python --no-cache --link-mode=copy --compile-bytecode';
+const UV =
+  'uv pip install --python /srv/venv/bin/python --no-cache --link-mode=copy --compile-bytecode';
 const BINDER_BUILD_ARGS = { NB_USER: 'jovyan', NB_UID: '1000' };
 
 /** A word for a POSIX shell, quoted unless it is plainly safe. */
 export function shQuote(word: string): string {
-  return /^[A-Za-z0-9_./=:@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_./=:@%+,-]+$/.test(word)
+    ? word
+    : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** A repo path goes into COPY's JSON form: no globs or `$` (Docker expands both there), no control characters. */
 function copyable(path: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are what it refuses
   if (/[\0-\x1f\x7f*?[\]\\$]/.test(path)) {
-    throw invalidConfig(`${path}: envhub cannot copy a file whose name contains * ? [ ] \\ $ or control characters: rename it`);
+    throw invalidConfig(
+      `${path}: envhub cannot copy a file whose name contains * ? [ ] \\ $ or control characters: rename it`
+    );
   }
   return path;
 }
@@ -82,13 +110,31 @@ function serverConfig(message: string): EnvhubError {
 const IMAGE_REF = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/;
 
 function checkOptions(options: BuildPlanOptions): { mirror?: string } {
-  if (!IMAGE_REF.test(options.baseImage)) throw serverConfig(`base image "${options.baseImage}" is not an image reference`);
-  if (!/^\d+\.\d+$/.test(options.availablePython)) throw serverConfig(`availablePython "${options.availablePython}" must read X.Y`);
-  if (options.pipIndexUrl !== undefined && !/^https?:\/\/[^\s"'\\$`]+$/.test(options.pipIndexUrl)) {
-    throw serverConfig('the package index URL must be an http(s) URL without spaces, quotes, backslashes or $');
+  if (!IMAGE_REF.test(options.baseImage))
+    throw serverConfig(
+      `base image "${options.baseImage}" is not an image reference`
+    );
+  if (!/^\d+\.\d+$/.test(options.availablePython))
+    throw serverConfig(
+      `availablePython "${options.availablePython}" must read X.Y`
+    );
+  if (
+    options.pipIndexUrl !== undefined &&
+    !/^https?:\/\/[^\s"'\\$`]+$/.test(options.pipIndexUrl)
+  ) {
+    throw serverConfig(
+      'the package index URL must be an http(s) URL without spaces, quotes, backslashes or $'
+    );
   }
-  if (options.aptMirror !== undefined && !/^https?:\/\/[A-Za-z0-9._~:@[\]-]+(\/[A-Za-z0-9._~%+-]+)*\/?$/.test(options.aptMirror)) {
-    throw serverConfig('the apt mirror must be a plain http(s) URL such as http://mirror.example/debian');
+  if (
+    options.aptMirror !== undefined &&
+    !/^https?:\/\/[A-Za-z0-9._~:@[\]-]+(\/[A-Za-z0-9._~%+-]+)*\/?$/.test(
+      options.aptMirror
+    )
+  ) {
+    throw serverConfig(
+      'the apt mirror must be a plain http(s) URL such as http://mirror.example/debian'
+    );
   }
   return { mirror: options.aptMirror?.replace(/\/$/, '') };
 }
@@ -108,7 +154,9 @@ interface PythonInstall {
 /** Context path of a generated requirements file next to `source`, so its relative `-r` lines still resolve. */
 function generatedPath(source: string): string {
   const dir = posix.dirname(source);
-  return dir === '.' ? '.envhub-requirements.txt' : `${dir}/.envhub-requirements.txt`;
+  return dir === '.'
+    ? '.envhub-requirements.txt'
+    : `${dir}/.envhub-requirements.txt`;
 }
 
 function homePath(rel: string): string {
@@ -123,36 +171,79 @@ function localWarning(source: string, refs: string[]): string {
  * Reads the checked-out repository in `dir` (a real directory, with git's executable bits on disk)
  * and plans its build. Throws EnvhubError for configurations that can't work here.
  */
-export async function planBuild(dir: string, options: BuildPlanOptions): Promise<BuildPlan> {
+export async function planBuild(
+  dir: string,
+  options: BuildPlanOptions
+): Promise<BuildPlan> {
   const { mirror } = checkOptions(options);
   const repo = await RepoFiles.open(dir);
 
-  const [binder, dotBinder] = await Promise.all([repo.isDir('binder'), repo.isDir('.binder')]);
+  const [binder, dotBinder] = await Promise.all([
+    repo.isDir('binder'),
+    repo.isDir('.binder')
+  ]);
   if (binder && dotBinder) {
-    throw invalidConfig('both binder/ and .binder/ exist; repo2docker reads only one configuration folder: merge them into one and delete the other');
+    throw invalidConfig(
+      'both binder/ and .binder/ exist; repo2docker reads only one configuration folder: merge them into one and delete the other'
+    );
   }
-  const configDir: BuildPlan['configDir'] = binder ? 'binder' : dotBinder ? '.binder' : '';
+  const configDir: BuildPlan['configDir'] = binder
+    ? 'binder'
+    : dotBinder
+      ? '.binder'
+      : '';
   const cfg = (name: string) => (configDir ? `${configDir}/${name}` : name);
   const has = (name: string) => repo.isFile(cfg(name));
   const warnings: string[] = [];
 
   if (configDir) {
     const hidden: string[] = [];
-    for (const name of ['environment.yml', 'Pipfile', 'Pipfile.lock', 'requirements.txt', 'setup.py', 'pyproject.toml', 'apt.txt', 'postBuild', 'start', 'runtime.txt', 'Dockerfile']) {
+    for (const name of [
+      'environment.yml',
+      'Pipfile',
+      'Pipfile.lock',
+      'requirements.txt',
+      'setup.py',
+      'pyproject.toml',
+      'apt.txt',
+      'postBuild',
+      'start',
+      'runtime.txt',
+      'Dockerfile'
+    ]) {
       if (await repo.isFile(name)) hidden.push(name);
     }
-    if (hidden.length) warnings.push(`${configDir}/ exists, so ${hidden.join(', ')} at the repository root ${hidden.length > 1 ? 'are' : 'is'} ignored (as on Binder)`);
+    if (hidden.length)
+      warnings.push(
+        `${configDir}/ exists, so ${hidden.join(', ')} at the repository root ${hidden.length > 1 ? 'are' : 'is'} ignored (as on Binder)`
+      );
   }
 
   // 1. A Dockerfile is built as it is; nothing else applies.
   if (await has('Dockerfile')) {
     const path = cfg('Dockerfile');
-    const fromImages = dockerfileImages(await repo.readText(path), path, BINDER_BUILD_ARGS);
+    const fromImages = dockerfileImages(
+      await repo.readText(path),
+      path,
+      BINDER_BUILD_ARGS
+    );
     const ignored: string[] = [];
-    for (const name of ['environment.yml', 'Pipfile', 'Pipfile.lock', 'requirements.txt', 'apt.txt', 'runtime.txt', 'postBuild', 'start']) {
+    for (const name of [
+      'environment.yml',
+      'Pipfile',
+      'Pipfile.lock',
+      'requirements.txt',
+      'apt.txt',
+      'runtime.txt',
+      'postBuild',
+      'start'
+    ]) {
       if (await has(name)) ignored.push(cfg(name));
     }
-    if (ignored.length) warnings.push(`${path} builds the image, so ${ignored.join(', ')} ${ignored.length > 1 ? 'are' : 'is'} ignored (as on Binder)`);
+    if (ignored.length)
+      warnings.push(
+        `${path} builds the image, so ${ignored.join(', ')} ${ignored.length > 1 ? 'are' : 'is'} ignored (as on Binder)`
+      );
     return {
       buildPack: 'dockerfile',
       configDir,
@@ -168,14 +259,20 @@ export async function planBuild(dir: string, options: BuildPlanOptions): Promise
   // 2. Environments this hub cannot fetch fail before anything is built.
   for (const name of ['Project.toml', 'JuliaProject.toml', 'REQUIRE']) {
     if (await has(name)) {
-      throw unsupportedConfig(`${cfg(name)} asks for a Julia environment, but Julia and its packages cannot be fetched from this hub: use a Python environment, or a Binder service with Julia`);
+      throw unsupportedConfig(
+        `${cfg(name)} asks for a Julia environment, but Julia and its packages cannot be fetched from this hub: use a Python environment, or a Binder service with Julia`
+      );
     }
   }
   if (await has('default.nix')) {
-    throw unsupportedConfig(`${cfg('default.nix')} asks for a Nix environment, but Nix and its channels cannot be fetched from this hub: describe the environment with requirements.txt or environment.yml`);
+    throw unsupportedConfig(
+      `${cfg('default.nix')} asks for a Nix environment, but Nix and its channels cannot be fetched from this hub: describe the environment with requirements.txt or environment.yml`
+    );
   }
   const runtimeFile = cfg('runtime.txt');
-  const runtime = (await has('runtime.txt')) ? parseRuntimeTxt(await repo.readText(runtimeFile), runtimeFile) : null;
+  const runtime = (await has('runtime.txt'))
+    ? parseRuntimeTxt(await repo.readText(runtimeFile), runtimeFile)
+    : null;
   const rReason =
     runtime?.language === 'r'
       ? `${runtimeFile} asks for ${runtime.text}`
@@ -185,23 +282,31 @@ export async function planBuild(dir: string, options: BuildPlanOptions): Promise
           ? 'DESCRIPTION marks an R package'
           : null;
   if (rReason) {
-    throw unsupportedConfig(`${rReason}, but R and CRAN cannot be reached from this hub: remove the R configuration, or use a Binder service with R`);
+    throw unsupportedConfig(
+      `${rReason}, but R and CRAN cannot be reached from this hub: remove the R configuration, or use a Binder service with R`
+    );
   }
 
   const python = runtime?.language === 'python' ? runtime.version : null;
 
   // 3. Extras applied on top of every other build pack.
   const aptFile = cfg('apt.txt');
-  const apt = (await has('apt.txt')) ? parseAptTxt(await repo.readText(aptFile), aptFile) : [];
+  const apt = (await has('apt.txt'))
+    ? parseAptTxt(await repo.readText(aptFile), aptFile)
+    : [];
   const postBuild = (await has('postBuild')) ? cfg('postBuild') : null;
   const start = (await has('start')) ? cfg('start') : null;
   for (const script of [postBuild, start]) {
     if (script && !(await repo.isExecutable(script))) {
-      throw invalidConfig(`${script} is not executable: run \`git update-index --chmod=+x ${script}\` and commit`);
+      throw invalidConfig(
+        `${script} is not executable: run \`git update-index --chmod=+x ${script}\` and commit`
+      );
     }
   }
   if (start && !(await repo.readText(start)).startsWith('#!')) {
-    throw invalidConfig(`${start} has no #! line, so it cannot be executed: make its first line \`#!/bin/bash\` (and end it with \`exec "$@"\`)`);
+    throw invalidConfig(
+      `${start} has no #! line, so it cannot be executed: make its first line \`#!/bin/bash\` (and end it with \`exec "$@"\`)`
+    );
   }
 
   // 4. The Python environment.
@@ -213,7 +318,11 @@ export async function planBuild(dir: string, options: BuildPlanOptions): Promise
 
   const generated = (source: string, lines: string[], what: string): string => {
     const path = generatedPath(source);
-    generatedFiles[path] = [`# Generated by envhub from ${source}: ${what}`, ...lines, ''].join('\n');
+    generatedFiles[path] = [
+      `# Generated by envhub from ${source}: ${what}`,
+      ...lines,
+      ''
+    ].join('\n');
     return path;
   };
 
@@ -222,46 +331,69 @@ export async function planBuild(dir: string, options: BuildPlanOptions): Promise
     const file = cfg('environment.yml');
     const env = parseEnvironmentYml(await repo.readText(file), file);
     warnings.push(...env.warnings);
-    if (python) warnings.push(`${runtimeFile} is ignored because ${file} is present (as on Binder); pin python there instead`);
+    if (python)
+      warnings.push(
+        `${runtimeFile} is ignored because ${file} is present (as on Binder); pin python there instead`
+      );
     if (env.python) checkPython(env.python, file, options, warnings);
     const scan = await scanRequirements(repo, [], { file, lines: env.pip });
     environmentFiles.push(file, ...scan.files);
     if (env.requirements.length || scan.installsSomething) {
-      const gen = generated(file, [...env.requirements, ...env.pip.map(p => p.line)], 'conda dependencies as PyPI requirements, then its pip: list');
+      const gen = generated(
+        file,
+        [...env.requirements, ...env.pip.map(p => p.line)],
+        'conda dependencies as PyPI requirements, then its pip: list'
+      );
       install = {
         requirements: `${ENV_DIR}/${gen}`,
         copy: [gen, ...scan.files],
         stage: scan.localRefs.length ? 'content' : 'environment',
         cwd: homePath(configDir) // conda runs the pip: list in the file's folder
       };
-      if (scan.localRefs.length) warnings.push(localWarning(file, scan.localRefs));
+      if (scan.localRefs.length)
+        warnings.push(localWarning(file, scan.localRefs));
     }
   } else if ((await has('Pipfile.lock')) || (await has('Pipfile'))) {
     buildPack = 'pipfile';
     const locked = await has('Pipfile.lock');
     const file = cfg(locked ? 'Pipfile.lock' : 'Pipfile');
     const text = await repo.readText(file);
-    const pip: PipfileRequirements = locked ? parsePipfileLock(text, file) : parsePipfile(text, file);
+    const pip: PipfileRequirements = locked
+      ? parsePipfileLock(text, file)
+      : parsePipfile(text, file);
     warnings.push(...pip.warnings);
     if (python) checkPython(python, runtimeFile, options, warnings);
     else if (pip.python) checkPython(pip.python, file, options, warnings);
     environmentFiles.push(file);
     if (pip.requirements.length) {
-      const gen = generated(file, pip.requirements, locked ? 'the default and develop packages, pinned' : 'packages and dev-packages');
+      const gen = generated(
+        file,
+        pip.requirements,
+        locked
+          ? 'the default and develop packages, pinned'
+          : 'packages and dev-packages'
+      );
       install = {
         requirements: `${ENV_DIR}/${gen}`,
         copy: [gen],
         stage: pip.localRefs.length ? 'content' : 'environment',
         cwd: homePath(configDir) // pipenv resolves paths against the Pipfile's folder
       };
-      if (pip.localRefs.length) warnings.push(localWarning(file, pip.localRefs));
+      if (pip.localRefs.length)
+        warnings.push(localWarning(file, pip.localRefs));
     }
   } else {
     if (python) checkPython(python, runtimeFile, options, warnings);
     const rootSetup = !configDir && (await repo.isFile('setup.py'));
-    const rootPyproject = !configDir && !rootSetup && (await repo.isFile('pyproject.toml'));
-    if (rootPyproject && !isInstallable(await repo.readText('pyproject.toml'))) {
-      warnings.push('pyproject.toml has neither a [project] nor a [build-system] table, so the repository is not installed as a package');
+    const rootPyproject =
+      !configDir && !rootSetup && (await repo.isFile('pyproject.toml'));
+    if (
+      rootPyproject &&
+      !isInstallable(await repo.readText('pyproject.toml'))
+    ) {
+      warnings.push(
+        'pyproject.toml has neither a [project] nor a [build-system] table, so the repository is not installed as a package'
+      );
     } else {
       rootPackage = rootSetup || rootPyproject;
     }
@@ -272,20 +404,40 @@ export async function planBuild(dir: string, options: BuildPlanOptions): Promise
       if (scan.localRefs.length) {
         // The environment stage then holds no Python files: the install needs the checkout.
         warnings.push(localWarning(file, scan.localRefs));
-        install = { requirements: homePath(file), copy: [], stage: 'content', cwd: HOME };
+        install = {
+          requirements: homePath(file),
+          copy: [],
+          stage: 'content',
+          cwd: HOME
+        };
       } else if (scan.installsSomething) {
         environmentFiles.push(...scan.files);
-        install = { requirements: `${ENV_DIR}/${file}`, copy: scan.files, stage: 'environment', cwd: HOME };
+        install = {
+          requirements: `${ENV_DIR}/${file}`,
+          copy: scan.files,
+          stage: 'environment',
+          cwd: HOME
+        };
       }
     } else {
-      buildPack = !rootPackage ? 'python' : rootSetup ? 'setup.py' : 'pyproject.toml';
+      buildPack = !rootPackage
+        ? 'python'
+        : rootSetup
+          ? 'setup.py'
+          : 'pyproject.toml';
     }
   }
   if (apt.length) environmentFiles.unshift(aptFile);
-  if (python && buildPack !== 'environment.yml') environmentFiles.push(runtimeFile);
+  if (python && buildPack !== 'environment.yml')
+    environmentFiles.push(runtimeFile);
   for (const f of [...environmentFiles, ...(install?.copy ?? [])]) copyable(f);
 
-  const indexArgs = options.pipIndexUrl ? [`ARG PIP_INDEX_URL=${options.pipIndexUrl}`, `ARG UV_INDEX_URL=${options.pipIndexUrl}`] : [];
+  const indexArgs = options.pipIndexUrl
+    ? [
+        `ARG PIP_INDEX_URL=${options.pipIndexUrl}`,
+        `ARG UV_INDEX_URL=${options.pipIndexUrl}`
+      ]
+    : [];
 
   const env: string[] = [
     `FROM ${options.baseImage}`,
@@ -296,29 +448,46 @@ export async function planBuild(dir: string, options: BuildPlanOptions): Promise
   if (apt.length) {
     const steps = [
       ...(mirror
-        ? [`find /etc/apt -maxdepth 2 -type f \\( -name '*.list' -o -name '*.sources' \\) -exec sed -i -E ${shQuote(
-            `s#https?://[^[:space:]]*/debian(-security)?/?([[:space:]]|$)#${mirror}\\1\\2#g`
-          )} {} +`]
+        ? [
+            `find /etc/apt -maxdepth 2 -type f \\( -name '*.list' -o -name '*.sources' \\) -exec sed -i -E ${shQuote(
+              `s#https?://[^[:space:]]*/debian(-security)?/?([[:space:]]|$)#${mirror}\\1\\2#g`
+            )} {} +`
+          ]
         : []),
       'apt-get update',
       `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${apt.map(shQuote).join(' ')}`,
       'apt-get clean',
       'rm -rf /var/lib/apt/lists/*'
     ];
-    env.push(`# System packages from ${aptFile}`, 'USER root', `RUN ${steps.join(' \\\n && ')}`, 'USER jovyan');
+    env.push(
+      `# System packages from ${aptFile}`,
+      'USER root',
+      `RUN ${steps.join(' \\\n && ')}`,
+      'USER jovyan'
+    );
   }
   env.push(`# Python ${options.availablePython}: /srv/venv of the base image`);
   if (install) {
     if (install.copy.length) env.push(`# Environment files`);
-    for (const f of install.copy) env.push(`COPY --chown=1000:100 ${JSON.stringify([f, `${ENV_DIR}/${f}`])}`);
+    for (const f of install.copy)
+      env.push(
+        `COPY --chown=1000:100 ${JSON.stringify([f, `${ENV_DIR}/${f}`])}`
+      );
     if (install.stage === 'environment') {
-      env.push(...indexArgs, `RUN ${UV} -r ${shQuote(install.requirements)} \\`, ` && rm -rf ${ENV_DIR}`);
+      env.push(
+        ...indexArgs,
+        `RUN ${UV} -r ${shQuote(install.requirements)} \\`,
+        ` && rm -rf ${ENV_DIR}`
+      );
     }
   }
   const environmentDockerfile = env.join('\n') + '\n';
 
   const contentDockerfile = (environmentImage: string): string => {
-    if (!IMAGE_REF.test(environmentImage)) throw serverConfig(`environment image "${environmentImage}" is not an image reference`);
+    if (!IMAGE_REF.test(environmentImage))
+      throw serverConfig(
+        `environment image "${environmentImage}" is not an image reference`
+      );
     const runs: string[] = [];
     if (install?.stage === 'content') {
       runs.push(
@@ -326,7 +495,8 @@ export async function planBuild(dir: string, options: BuildPlanOptions): Promise
         ` && ${UV} -r ${shQuote(install.requirements)}${install.copy.length ? ` \\\n && rm -rf ${ENV_DIR}` : ''}`
       );
     }
-    if (rootPackage) runs.push(`# The repository is a Python package`, `RUN ${UV} ${HOME}`);
+    if (rootPackage)
+      runs.push(`# The repository is a Python package`, `RUN ${UV} ${HOME}`);
     if (postBuild) runs.push(`RUN ./${postBuild}`);
     const lines = [
       `FROM ${environmentImage}`,
@@ -350,7 +520,15 @@ export async function planBuild(dir: string, options: BuildPlanOptions): Promise
     return lines.join('\n') + '\n';
   };
 
-  return { buildPack, configDir, warnings, environmentFiles, generatedFiles, environmentDockerfile, contentDockerfile };
+  return {
+    buildPack,
+    configDir,
+    warnings,
+    environmentFiles,
+    generatedFiles,
+    environmentDockerfile,
+    contentDockerfile
+  };
 }
 
 /** Whether a pyproject.toml describes something pip can install, not just tool settings. */
@@ -359,7 +537,9 @@ function isInstallable(text: string): boolean {
   try {
     doc = parseToml(text) as Record<string, unknown>;
   } catch (err) {
-    throw invalidConfig(`pyproject.toml is not valid TOML (${(err as Error).message.split('\n')[0]}): fix the syntax`);
+    throw invalidConfig(
+      `pyproject.toml is not valid TOML (${(err as Error).message.split('\n')[0]}): fix the syntax`
+    );
   }
   return 'project' in doc || 'build-system' in doc;
 }

@@ -2,7 +2,10 @@ import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
 
 /** envhub's seccomp profile (Docker's default without raw or packet sockets), as the repository ships it. */
-export const SECCOMP_PROFILE = new URL('../../../deploy/docker/seccomp.json', import.meta.url);
+export const SECCOMP_PROFILE = new URL(
+  '../../../deploy/docker/seccomp.json',
+  import.meta.url
+);
 
 /**
  * Whether dockerd runs with envhub's seccomp profile: `docker info` names the profile file the
@@ -11,13 +14,20 @@ export const SECCOMP_PROFILE = new URL('../../../deploy/docker/seccomp.json', im
  */
 export async function seccompProblem(docker: Docker): Promise<string | null> {
   const info = (await docker.info()) as { SecurityOptions?: string[] };
-  const option = (info.SecurityOptions ?? []).find(o => o.startsWith('name=seccomp'));
+  const option = (info.SecurityOptions ?? []).find(o =>
+    o.startsWith('name=seccomp')
+  );
   const profile = option && /(?:^|,)profile=([^,]+)/.exec(option)?.[1];
-  const fix = 'restart dockerd through deploy/lib.sh (ensure_dockerd), which passes --seccomp-profile deploy/docker/seccomp.json';
+  const fix =
+    'restart dockerd through deploy/lib.sh (ensure_dockerd), which passes --seccomp-profile deploy/docker/seccomp.json';
   if (!profile || profile === 'default' || profile === 'builtin') {
     return `dockerd runs with ${profile ? "Docker's default seccomp profile" : 'no seccomp profile'}, so build steps running as root can open raw sockets: ${fix}`;
   }
-  const [loaded, shipped] = await Promise.all([readFile(profile, 'utf8').catch(() => null), readFile(SECCOMP_PROFILE, 'utf8')]);
-  if (loaded !== shipped) return `dockerd runs with the seccomp profile ${profile}, which is not envhub's (${SECCOMP_PROFILE.pathname}): ${fix}`;
+  const [loaded, shipped] = await Promise.all([
+    readFile(profile, 'utf8').catch(() => null),
+    readFile(SECCOMP_PROFILE, 'utf8')
+  ]);
+  if (loaded !== shipped)
+    return `dockerd runs with the seccomp profile ${profile}, which is not envhub's (${SECCOMP_PROFILE.pathname}): ${fix}`;
   return null;
 }

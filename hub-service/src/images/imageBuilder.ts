@@ -11,7 +11,11 @@ import { checkout } from '../repos/git.js';
 import type { Store } from '../store/store.js';
 import { describeFailure, plainText } from './buildFailure.js';
 import { labelStages } from './buildPacks/dockerfile.js';
-import { planBuild, type BuildPlan, type BuildPlanOptions } from './buildPlan.js';
+import {
+  planBuild,
+  type BuildPlan,
+  type BuildPlanOptions
+} from './buildPlan.js';
 import { LABELS, type ImageCache } from './imageCache.js';
 
 /** What to build: one repository at one resolved commit, into one image name, for one user. */
@@ -36,7 +40,8 @@ const CPU_PERIOD = 100_000;
 export const BUILDER_VERSION = '1';
 
 /** A build's log lines, then its end: `error` is set when it failed. */
-export type BuildLog = { line: string } | { done: true; buildId: string; error?: string };
+export type BuildLog =
+  { line: string } | { done: true; buildId: string; error?: string };
 
 export type BuilderSettings = Omit<BuildPlanOptions, 'baseImage'> & {
   baseImage: string;
@@ -86,8 +91,21 @@ export class ImageBuilder {
       lines.push(line);
       channel.push({ line });
     };
-    this.store.startBuild({ id: buildId, image: request.image, repo: request.repo, ref: request.ref, commit: request.commit, requestedBy: request.requestedBy, startedAt: new Date().toISOString() });
-    log.info('build.start', { buildId, image: request.image, repo: request.repo, commit: request.commit });
+    this.store.startBuild({
+      id: buildId,
+      image: request.image,
+      repo: request.repo,
+      ref: request.ref,
+      commit: request.commit,
+      requestedBy: request.requestedBy,
+      startedAt: new Date().toISOString()
+    });
+    log.info('build.start', {
+      buildId,
+      image: request.image,
+      repo: request.repo,
+      commit: request.commit
+    });
     const attempt: { plan?: BuildPlan } = {};
     this.run(request, emit, attempt)
       .then(async () => {
@@ -96,13 +114,25 @@ export class ImageBuilder {
         this.store.recordLaunch(request.image);
         log.info('build.done', { buildId, image: request.image });
         channel.push({ done: true, buildId });
-        await this.cache.evict().catch(err => log.warn('images.evict_failed', { error: (err as Error).message }));
+        await this.cache
+          .evict()
+          .catch(err =>
+            log.warn('images.evict_failed', { error: (err as Error).message })
+          );
       })
       .catch((err: Error) => {
-        const message = err instanceof EnvhubError ? plainText(err.message) : describeFailure(attempt.plan, lines.join(''), err.message);
+        const message =
+          err instanceof EnvhubError
+            ? plainText(err.message)
+            : describeFailure(attempt.plan, lines.join(''), err.message);
         emit(`[envhub] build failed: ${err.message}\n`);
         this.store.finishBuild(buildId, 'failed', lines.join(''));
-        log.error('build.failed', { buildId, image: request.image, cause: message, error: err.message });
+        log.error('build.failed', {
+          buildId,
+          image: request.image,
+          cause: message,
+          error: err.message
+        });
         channel.push({ done: true, buildId, error: message });
       })
       .finally(() => {
@@ -112,7 +142,11 @@ export class ImageBuilder {
     return channel;
   }
 
-  private async run(request: BuildRequest, emit: (line: string) => void, attempt: { plan?: BuildPlan }): Promise<void> {
+  private async run(
+    request: BuildRequest,
+    emit: (line: string) => void,
+    attempt: { plan?: BuildPlan }
+  ): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), 'envhub-build-'));
     try {
       emit(`[envhub] fetching ${request.repo} at ${request.commit}\n`);
@@ -120,7 +154,9 @@ export class ImageBuilder {
       await checkout(request.repo, request.commit, repoDir);
       const plan = await planBuild(repoDir, this.settings);
       attempt.plan = plan;
-      emit(`[envhub] build pack: ${plan.buildPack}${plan.configDir ? ` (configuration in ${plan.configDir}/)` : ''}\n`);
+      emit(
+        `[envhub] build pack: ${plan.buildPack}${plan.configDir ? ` (configuration in ${plan.configDir}/)` : ''}\n`
+      );
       plan.warnings.forEach(warning => emit(`[envhub] warning: ${warning}\n`));
       const labels: Record<string, string> = {
         [LABELS.repo]: request.repo,
@@ -131,20 +167,52 @@ export class ImageBuilder {
         [LABELS.role]: 'launchable',
         ...FINISHED
       };
-      if (plan.dockerfile) return await this.buildDockerfileRepo(plan, repoDir, request.image, labels, emit);
+      if (plan.dockerfile)
+        return await this.buildDockerfileRepo(
+          plan,
+          repoDir,
+          request.image,
+          labels,
+          emit
+        );
 
-      const { image: environmentImage, fingerprint } = await this.environment(plan, repoDir, emit);
+      const { image: environmentImage, fingerprint } = await this.environment(
+        plan,
+        repoDir,
+        emit
+      );
       const contentDockerfile = plan.contentDockerfile(environmentImage);
-      if (contentDockerfile === null) throw new Error('the build plan has no content stage');
-      await writeFile(join(dir, 'Dockerfile'), this.labelled(contentDockerfile));
+      if (contentDockerfile === null)
+        throw new Error('the build plan has no content stage');
+      await writeFile(
+        join(dir, 'Dockerfile'),
+        this.labelled(contentDockerfile)
+      );
       emit(`[envhub] adding the repository's content to ${environmentImage}\n`);
-      await this.dockerBuild(dir, { t: request.image, labels: { ...labels, [LABELS.fingerprint]: fingerprint, [LABELS.environmentImage]: environmentImage } }, emit);
+      await this.dockerBuild(
+        dir,
+        {
+          t: request.image,
+          labels: {
+            ...labels,
+            [LABELS.fingerprint]: fingerprint,
+            [LABELS.environmentImage]: environmentImage
+          }
+        },
+        emit
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
 
-  private async buildDockerfileRepo(plan: BuildPlan, repoDir: string, image: string, labels: Record<string, string>, emit: (line: string) => void): Promise<void> {
+  private async buildDockerfileRepo(
+    plan: BuildPlan,
+    repoDir: string,
+    image: string,
+    labels: Record<string, string>,
+    emit: (line: string) => void
+  ): Promise<void> {
     const dockerfile = plan.dockerfile!;
     for (const base of dockerfile.fromImages) {
       if (!(await this.exists(base))) {
@@ -156,32 +224,78 @@ export class ImageBuilder {
       }
     }
     // A labelled copy beside the repository's Dockerfile (same folder, same context).
-    const copy = posix.join(posix.dirname(dockerfile.path), '.envhub.Dockerfile');
-    await writeFile(join(repoDir, copy), this.labelled(await readFile(join(repoDir, dockerfile.path), 'utf8')));
-    await this.dockerBuild(repoDir, { t: image, dockerfile: copy, buildargs: dockerfile.buildArgs, labels, pull: undefined }, emit);
+    const copy = posix.join(
+      posix.dirname(dockerfile.path),
+      '.envhub.Dockerfile'
+    );
+    await writeFile(
+      join(repoDir, copy),
+      this.labelled(await readFile(join(repoDir, dockerfile.path), 'utf8'))
+    );
+    await this.dockerBuild(
+      repoDir,
+      {
+        t: image,
+        dockerfile: copy,
+        buildargs: dockerfile.buildArgs,
+        labels,
+        pull: undefined
+      },
+      emit
+    );
   }
 
   /** The environment image for `plan`: reused when its fingerprint exists, else built once. */
-  private async environment(plan: BuildPlan, repoDir: string, emit: (line: string) => void): Promise<{ image: string; fingerprint: string }> {
-    const baseId = (await this.docker.getImage(this.settings.baseImage).inspect()).Id;
+  private async environment(
+    plan: BuildPlan,
+    repoDir: string,
+    emit: (line: string) => void
+  ): Promise<{ image: string; fingerprint: string }> {
+    const baseId = (
+      await this.docker.getImage(this.settings.baseImage).inspect()
+    ).Id;
     const files = await Promise.all(
-      plan.environmentFiles.map(async path => ({ path, content: await readFile(join(repoDir, path)) }))
+      plan.environmentFiles.map(async path => ({
+        path,
+        content: await readFile(join(repoDir, path))
+      }))
     );
-    const generated = Object.entries(plan.generatedFiles ?? {}).sort(([a], [b]) => a.localeCompare(b));
-    const hash = createHash('sha256').update(JSON.stringify({ builder: BUILDER_VERSION, base: baseId, dockerfile: plan.environmentDockerfile }));
-    for (const file of [...files].sort((a, b) => a.path.localeCompare(b.path))) hash.update(`\0${file.path}\0`).update(file.content);
-    for (const [path, content] of generated) hash.update(`\0generated:${path}\0`).update(content);
+    const generated = Object.entries(plan.generatedFiles ?? {}).sort(
+      ([a], [b]) => a.localeCompare(b)
+    );
+    const hash = createHash('sha256').update(
+      JSON.stringify({
+        builder: BUILDER_VERSION,
+        base: baseId,
+        dockerfile: plan.environmentDockerfile
+      })
+    );
+    for (const file of [...files].sort((a, b) => a.path.localeCompare(b.path)))
+      hash.update(`\0${file.path}\0`).update(file.content);
+    for (const [path, content] of generated)
+      hash.update(`\0generated:${path}\0`).update(content);
     const fingerprint = hash.digest('hex');
     const image = `${this.settings.namePrefix}-environment:${fingerprint.slice(0, 24)}`;
     if (await this.exists(image)) {
-      emit(`[envhub] reusing environment ${image}: the environment files are unchanged, nothing to reinstall\n`);
+      emit(
+        `[envhub] reusing environment ${image}: the environment files are unchanged, nothing to reinstall\n`
+      );
       return { image, fingerprint };
     }
     let pending = this.environments.get(image);
     if (pending) {
-      emit(`[envhub] waiting for environment ${image}, which another build is making\n`);
+      emit(
+        `[envhub] waiting for environment ${image}, which another build is making\n`
+      );
     } else {
-      pending = this.buildEnvironment(plan, files, generated, image, fingerprint, emit).finally(() => this.environments.delete(image));
+      pending = this.buildEnvironment(
+        plan,
+        files,
+        generated,
+        image,
+        fingerprint,
+        emit
+      ).finally(() => this.environments.delete(image));
       this.environments.set(image, pending);
     }
     await pending;
@@ -196,15 +310,33 @@ export class ImageBuilder {
     fingerprint: string,
     emit: (line: string) => void
   ): Promise<void> {
-    emit(`[envhub] building environment ${image} from ${files.map(f => f.path).join(', ') || 'the base image'}\n`);
+    emit(
+      `[envhub] building environment ${image} from ${files.map(f => f.path).join(', ') || 'the base image'}\n`
+    );
     const dir = await mkdtemp(join(tmpdir(), 'envhub-env-'));
     try {
-      for (const { path, content } of [...files, ...generated.map(([path, content]) => ({ path, content: Buffer.from(content) }))]) {
+      for (const { path, content } of [
+        ...files,
+        ...generated.map(([path, content]) => ({
+          path,
+          content: Buffer.from(content)
+        }))
+      ]) {
         await mkdir(dirname(join(dir, path)), { recursive: true });
         await writeFile(join(dir, path), content);
       }
-      await writeFile(join(dir, 'Dockerfile'), this.labelled(plan.environmentDockerfile ?? `FROM ${this.settings.baseImage}\n`));
-      const labels = { [LABELS.role]: 'environment', [LABELS.fingerprint]: fingerprint, [LABELS.builderVersion]: BUILDER_VERSION, ...FINISHED };
+      await writeFile(
+        join(dir, 'Dockerfile'),
+        this.labelled(
+          plan.environmentDockerfile ?? `FROM ${this.settings.baseImage}\n`
+        )
+      );
+      const labels = {
+        [LABELS.role]: 'environment',
+        [LABELS.fingerprint]: fingerprint,
+        [LABELS.builderVersion]: BUILDER_VERSION,
+        ...FINISHED
+      };
       await this.dockerBuild(dir, { t: image, labels }, emit);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -220,18 +352,25 @@ export class ImageBuilder {
    * Runs one `docker build` in the build network, with the build limits (swap = memory) and
    * intermediate containers removed, streaming its output.
    */
-  private async dockerBuild(context: string, options: Record<string, unknown>, emit: (line: string) => void): Promise<void> {
+  private async dockerBuild(
+    context: string,
+    options: Record<string, unknown>,
+    emit: (line: string) => void
+  ): Promise<void> {
     const { memory, cpus } = this.settings.limits;
-    const stream = await this.docker.buildImage(tar.pack(context) as unknown as NodeJS.ReadableStream, {
-      ...options,
-      networkmode: await this.settings.network,
-      memory,
-      memswap: memory,
-      cpuperiod: CPU_PERIOD,
-      cpuquota: Math.round(cpus * CPU_PERIOD),
-      rm: true,
-      forcerm: true
-    });
+    const stream = await this.docker.buildImage(
+      tar.pack(context) as unknown as NodeJS.ReadableStream,
+      {
+        ...options,
+        networkmode: await this.settings.network,
+        memory,
+        memswap: memory,
+        cpuperiod: CPU_PERIOD,
+        cpuquota: Math.round(cpus * CPU_PERIOD),
+        rm: true,
+        forcerm: true
+      }
+    );
     await new Promise<void>((resolve, reject) => {
       this.docker.modem.followProgress(
         stream,
@@ -249,9 +388,16 @@ export class ImageBuilder {
 }
 
 /** The Python version (`x.y`) the base image provides, as its label says. */
-export async function basePython(docker: Docker, baseImage: string): Promise<string> {
-  const labels = (await docker.getImage(baseImage).inspect()).Config.Labels ?? {};
+export async function basePython(
+  docker: Docker,
+  baseImage: string
+): Promise<string> {
+  const labels =
+    (await docker.getImage(baseImage).inspect()).Config.Labels ?? {};
   const version = labels['org.envhub.python-version'];
-  if (!version) throw new Error(`the base image ${baseImage} has no org.envhub.python-version label; rebuild it with deploy/base-image/build.sh`);
+  if (!version)
+    throw new Error(
+      `the base image ${baseImage} has no org.envhub.python-version label; rebuild it with deploy/base-image/build.sh`
+    );
   return version.split('.').slice(0, 2).join('.');
 }

@@ -31,11 +31,18 @@ export class ImageCache {
   constructor(
     private readonly docker: Docker,
     private readonly store: Store,
-    private readonly settings: { namePrefix: string; budgetBytes: number | null; baseImage: string }
+    private readonly settings: {
+      namePrefix: string;
+      budgetBytes: number | null;
+      baseImage: string;
+    }
   ) {}
 
   private async usage(): Promise<{ bytes: number; images: ImageInfo[] }> {
-    const df = (await this.docker.df()) as { LayersSize: number; Images: ImageInfo[] };
+    const df = (await this.docker.df()) as {
+      LayersSize: number;
+      Images: ImageInfo[];
+    };
     return { bytes: df.LayersSize, images: df.Images };
   }
 
@@ -49,15 +56,26 @@ export class ImageCache {
       if (bytes <= budget) break;
       const victim = this.nextVictim(images);
       if (!victim) {
-        log.warn('images.over_budget', { bytes, budget, reason: 'every remaining envhub image is in use' });
+        log.warn('images.over_budget', {
+          bytes,
+          budget,
+          reason: 'every remaining envhub image is in use'
+        });
         break;
       }
       try {
         await this.docker.getImage(victim).remove();
         removed.push(victim);
-        log.info('images.evicted', { image: victim, bytesBefore: bytes, budget });
+        log.info('images.evicted', {
+          image: victim,
+          bytesBefore: bytes,
+          budget
+        });
       } catch (err) {
-        log.warn('images.evict_failed', { image: victim, error: (err as Error).message });
+        log.warn('images.evict_failed', {
+          image: victim,
+          error: (err as Error).message
+        });
         break;
       }
     }
@@ -66,16 +84,35 @@ export class ImageCache {
 
   private nextVictim(images: ImageInfo[]): string | undefined {
     const ours = images.filter(
-      image => image.Labels?.[LABELS.builderVersion] && (image.RepoTags ?? []).some(tag => tag.startsWith(`${this.settings.namePrefix}-`))
+      image =>
+        image.Labels?.[LABELS.builderVersion] &&
+        (image.RepoTags ?? []).some(tag =>
+          tag.startsWith(`${this.settings.namePrefix}-`)
+        )
     );
-    const tag = (image: ImageInfo) => (image.RepoTags ?? []).find(t => t.startsWith(`${this.settings.namePrefix}-`))!;
-    const free = ours.filter(image => image.Containers <= 0 && tag(image) !== this.settings.baseImage);
+    const tag = (image: ImageInfo) =>
+      (image.RepoTags ?? []).find(t =>
+        t.startsWith(`${this.settings.namePrefix}-`)
+      )!;
+    const free = ours.filter(
+      image => image.Containers <= 0 && tag(image) !== this.settings.baseImage
+    );
     const launched = this.store.imageLaunchTimes();
     const built = free
       .filter(image => image.Labels?.[LABELS.role] !== 'environment')
-      .sort((a, b) => (launched.get(tag(a)) ?? '').localeCompare(launched.get(tag(b)) ?? ''));
+      .sort((a, b) =>
+        (launched.get(tag(a)) ?? '').localeCompare(launched.get(tag(b)) ?? '')
+      );
     if (built.length > 0) return tag(built[0]);
-    const standingOn = new Set(ours.map(image => image.Labels?.[LABELS.environmentImage]).filter(Boolean));
-    return free.filter(image => image.Labels?.[LABELS.role] === 'environment' && !standingOn.has(tag(image))).map(tag)[0];
+    const standingOn = new Set(
+      ours.map(image => image.Labels?.[LABELS.environmentImage]).filter(Boolean)
+    );
+    return free
+      .filter(
+        image =>
+          image.Labels?.[LABELS.role] === 'environment' &&
+          !standingOn.has(tag(image))
+      )
+      .map(tag)[0];
   }
 }

@@ -13,12 +13,19 @@ const SWITCH = new Map([
 ]);
 
 /** A control parameter's value; anything but one of SWITCH's values, or given twice, is a 400. */
-function control(query: URLSearchParams, name: (typeof CONTROLS)[number]): boolean {
+function control(
+  query: URLSearchParams,
+  name: (typeof CONTROLS)[number]
+): boolean {
   const values = query.getAll(name);
   if (values.length === 0) return false;
   const value = SWITCH.get(values[0]);
   if (values.length > 1 || value === undefined) {
-    throw new EnvhubError(400, 'invalid_spec', `${name} must be given once, as 1 or 0 (got ${values.map(v => JSON.stringify(v)).join(', ')})`);
+    throw new EnvhubError(
+      400,
+      'invalid_spec',
+      `${name} must be given once, as 1 or 0 (got ${values.map(v => JSON.stringify(v)).join(', ')})`
+    );
   }
   return value;
 }
@@ -29,12 +36,21 @@ function control(query: URLSearchParams, name: (typeof CONTROLS)[number]): boole
  * The query is read from the URL itself, not a framework's parsed object, so that no parameter
  * (`__proto__` included) is dropped on the way and every unknown one is refused.
  */
-export function launchRequestFrom(providerPath: string, query: URLSearchParams, owner: string, publicOrigin: string): LaunchRequest {
+export function launchRequestFrom(
+  providerPath: string,
+  query: URLSearchParams,
+  owner: string,
+  publicOrigin: string
+): LaunchRequest {
   const specQuery = new URLSearchParams(query);
   CONTROLS.forEach(name => specQuery.delete(name));
   const validation = parseLaunch(providerPath, specQuery);
   if (!validation.ok) {
-    throw new EnvhubError(400, 'invalid_spec', validation.errors.map(e => e.message).join('; '));
+    throw new EnvhubError(
+      400,
+      'invalid_spec',
+      validation.errors.map(e => e.message).join('; ')
+    );
   }
   const spec = validation.spec;
   return {

@@ -1,9 +1,20 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { gitProviderPath, specDiff, validateSpec, type EnvironmentSpec, type SpecDifference, type ValidEnvironmentSpec } from '@envhub/schema';
+import {
+  gitProviderPath,
+  specDiff,
+  validateSpec,
+  type EnvironmentSpec,
+  type SpecDifference,
+  type ValidEnvironmentSpec
+} from '@envhub/schema';
 import { Channel } from '../builds/channel.js';
 import type { BuildEvent } from '../builds/events.js';
 import { asEnvhubError, EnvhubError } from '../errors.js';
-import { spawnFailureReason, type HubClient, type HubServer } from '../hub/hubClient.js';
+import {
+  spawnFailureReason,
+  type HubClient,
+  type HubServer
+} from '../hub/hubClient.js';
 import type { ImageBuilder } from '../images/imageBuilder.js';
 import { log } from '../log.js';
 import { homeVolumeName, imageName } from '../naming.js';
@@ -63,15 +74,30 @@ const HOME = '/home/jovyan';
  * Fields that say how to open or share a server, not what it runs: a change to them still
  * connects, and is applied then (collaborators are synced, the display name updated).
  */
-const NOT_ENVIRONMENT = new Set(['urlpath', 'displayName', 'collaborators.users', 'collaborators.groups']);
+const NOT_ENVIRONMENT = new Set([
+  'urlpath',
+  'displayName',
+  'collaborators.users',
+  'collaborators.groups'
+]);
 
 /** The differences between a server's spec and a requested one that matter for reconnecting. */
-export function environmentChanges(current: ValidEnvironmentSpec, requested: ValidEnvironmentSpec): SpecDifference[] {
-  return specDiff(current, requested).filter(d => !NOT_ENVIRONMENT.has(d.field));
+export function environmentChanges(
+  current: ValidEnvironmentSpec,
+  requested: ValidEnvironmentSpec
+): SpecDifference[] {
+  return specDiff(current, requested).filter(
+    d => !NOT_ENVIRONMENT.has(d.field)
+  );
 }
 
 const describeChanges = (changes: SpecDifference[]) =>
-  changes.map(c => `${c.field}: ${JSON.stringify(c.from ?? null)} → ${JSON.stringify(c.to ?? null)}`).join('; ');
+  changes
+    .map(
+      c =>
+        `${c.field}: ${JSON.stringify(c.from ?? null)} → ${JSON.stringify(c.to ?? null)}`
+    )
+    .join('; ');
 
 /**
  * Launches environments into persistent named servers: same name and spec reconnects (starting
@@ -79,7 +105,10 @@ const describeChanges = (changes: SpecDifference[]) =>
  * name creates. Concurrent launches of one server join.
  */
 export class Launcher {
-  private readonly inflight = new Map<string, { spec: ValidEnvironmentSpec; events: Channel<BuildEvent> }>();
+  private readonly inflight = new Map<
+    string,
+    { spec: ValidEnvironmentSpec; events: Channel<BuildEvent> }
+  >();
   /** Why new launches are refused once the service is stopping; null while it runs. */
   private stopping: string | null = null;
 
@@ -108,10 +137,17 @@ export class Launcher {
     if (!existing) {
       const count = this.store.listServers(owner).length;
       if (count >= this.settings.site.serversPerUser) {
-        throw new EnvhubError(409, 'too_many_servers', `you have ${count} servers and this hub allows ${this.settings.site.serversPerUser}; delete one first`);
+        throw new EnvhubError(
+          409,
+          'too_many_servers',
+          `you have ${count} servers and this hub allows ${this.settings.site.serversPerUser}; delete one first`
+        );
       }
     } else {
-      const changes = environmentChanges(existing.spec as ValidEnvironmentSpec, spec);
+      const changes = environmentChanges(
+        existing.spec as ValidEnvironmentSpec,
+        spec
+      );
       if (changes.length > 0 && !request.update) {
         throw new EnvhubError(
           409,
@@ -129,22 +165,42 @@ export class Launcher {
    * A request that `admit` refuses throws before any stream exists.
    */
   async launch(request: LaunchRequest): Promise<Channel<BuildEvent>> {
-    if (this.stopping !== null) throw new EnvhubError(503, 'restarting', this.stopping);
+    if (this.stopping !== null)
+      throw new EnvhubError(503, 'restarting', this.stopping);
     await this.admit(request);
     const key = `${request.owner}/${request.spec.name}`;
     const running = this.inflight.get(key);
-    if (running && environmentChanges(running.spec, request.spec).length === 0 && !request.relaunch) return running.events;
+    if (
+      running &&
+      environmentChanges(running.spec, request.spec).length === 0 &&
+      !request.relaunch
+    )
+      return running.events;
     if (running) {
-      throw new EnvhubError(409, 'launch_in_progress', `server "${request.spec.name}" is being launched right now; try again when it is up`);
+      throw new EnvhubError(
+        409,
+        'launch_in_progress',
+        `server "${request.spec.name}" is being launched right now; try again when it is up`
+      );
     }
     const events = new Channel<BuildEvent>();
     this.inflight.set(key, { spec: request.spec, events });
     const launchId = randomBytes(4).toString('hex');
-    log.info('launch.start', { launchId, owner: request.owner, server: request.spec.name, repo: request.spec.repo, ref: request.spec.ref });
+    log.info('launch.start', {
+      launchId,
+      owner: request.owner,
+      server: request.spec.name,
+      repo: request.spec.repo,
+      ref: request.spec.ref
+    });
     this.run(request, events)
       .catch((err: unknown) => {
         const error = asEnvhubError(err);
-        if (error.status >= 500) log.error('launch.failed', { launchId, error: (err as Error).message });
+        if (error.status >= 500)
+          log.error('launch.failed', {
+            launchId,
+            error: (err as Error).message
+          });
         else log.info('launch.refused', { launchId, code: error.code });
         events.push({ phase: 'failed', message: error.message });
       })
@@ -168,24 +224,53 @@ export class Launcher {
     }
   }
 
-  private async run(request: LaunchRequest, events: Channel<BuildEvent>): Promise<void> {
+  private async run(
+    request: LaunchRequest,
+    events: Channel<BuildEvent>
+  ): Promise<void> {
     const { owner, spec } = request;
-    events.push({ phase: 'waiting', message: `Launching ${spec.repo} (${spec.ref}) as server "${spec.name}"\n` });
+    events.push({
+      phase: 'waiting',
+      message: `Launching ${spec.repo} (${spec.ref}) as server "${spec.name}"\n`
+    });
     const existing = this.store.getServer(owner, spec.name);
     let hubServer = await this.hub.getServer(owner, spec.name);
     if (!existing && hubServer) {
-      throw new EnvhubError(409, 'name_taken', `you already have a server named "${spec.name}" that envhub did not launch; choose another name`);
+      throw new EnvhubError(
+        409,
+        'name_taken',
+        `you already have a server named "${spec.name}" that envhub did not launch; choose another name`
+      );
     }
-    const changed = existing ? environmentChanges(existing.spec as ValidEnvironmentSpec, spec).length > 0 : false;
+    const changed = existing
+      ? environmentChanges(existing.spec as ValidEnvironmentSpec, spec).length >
+        0
+      : false;
     if (existing && !changed && !request.relaunch) {
-      this.store.saveServer({ ...existing, spec, updatedAt: new Date().toISOString() });
-      if (hubServer?.ready && !request.restart) return this.ready(request, existing, hubServer, events);
-      events.push({ phase: 'fetching', message: `Reconnecting to server "${spec.name}" (${existing.commit})\n` });
+      this.store.saveServer({
+        ...existing,
+        spec,
+        updatedAt: new Date().toISOString()
+      });
+      if (hubServer?.ready && !request.restart)
+        return this.ready(request, existing, hubServer, events);
+      events.push({
+        phase: 'fetching',
+        message: `Reconnecting to server "${spec.name}" (${existing.commit})\n`
+      });
       await this.ensureImage(existing, events);
-      return this.start(request, existing, await this.stopToApply(owner, spec.name, hubServer, events), events);
+      return this.start(
+        request,
+        existing,
+        await this.stopToApply(owner, spec.name, hubServer, events),
+        events
+      );
     }
 
-    events.push({ phase: 'fetching', message: `Resolving ${spec.ref} in ${spec.repo}\n` });
+    events.push({
+      phase: 'fetching',
+      message: `Resolving ${spec.ref} in ${spec.repo}\n`
+    });
     const commit = await resolveRef(spec.repo, spec.ref);
     const now = new Date().toISOString();
     const record: ServerRecord = {
@@ -201,7 +286,8 @@ export class Launcher {
       updatedAt: now
     };
     await this.ensureImage(record, events);
-    if (existing) hubServer = await this.stopToApply(owner, spec.name, hubServer, events);
+    if (existing)
+      hubServer = await this.stopToApply(owner, spec.name, hubServer, events);
     this.store.saveServer(record);
     if (existing) return this.start(request, record, hubServer, events);
     try {
@@ -229,36 +315,69 @@ export class Launcher {
       await this.volumes.removeHome(owner, name);
       log.info('launch.rolled_back', { owner, server: name });
     } catch (err) {
-      log.error('launch.rollback_failed', { owner, server: name, error: (err as Error).message });
+      log.error('launch.rollback_failed', {
+        owner,
+        server: name,
+        error: (err as Error).message
+      });
     }
   }
 
   /** Stops a running server so that its next start applies a change; the Hub's state afterwards. */
-  private async stopToApply(owner: string, name: string, hubServer: HubServer | null, events: Channel<BuildEvent>): Promise<HubServer | null> {
+  private async stopToApply(
+    owner: string,
+    name: string,
+    hubServer: HubServer | null,
+    events: Channel<BuildEvent>
+  ): Promise<HubServer | null> {
     if (!hubServer || hubServer.stopped) return hubServer;
-    events.push({ phase: 'launching', message: `Stopping server "${name}" to apply the change (its home is kept)\n` });
+    events.push({
+      phase: 'launching',
+      message: `Stopping server "${name}" to apply the change (its home is kept)\n`
+    });
     await this.hub.stopServer(owner, name);
     await this.waitUntilStopped(owner, name);
     return this.hub.getServer(owner, name);
   }
 
-  private async ensureImage(record: ServerRecord, events: Channel<BuildEvent>): Promise<void> {
+  private async ensureImage(
+    record: ServerRecord,
+    events: Channel<BuildEvent>
+  ): Promise<void> {
     if (!(await this.builder.exists(record.image))) {
-      for await (const entry of this.builder.build({ ...record, requestedBy: record.owner }).subscribe()) {
-        if ('line' in entry) events.push({ phase: 'building', message: entry.line });
-        else if (entry.error) throw new EnvhubError(500, 'build_failed', entry.error);
+      for await (const entry of this.builder
+        .build({ ...record, requestedBy: record.owner })
+        .subscribe()) {
+        if ('line' in entry)
+          events.push({ phase: 'building', message: entry.line });
+        else if (entry.error)
+          throw new EnvhubError(500, 'build_failed', entry.error);
       }
     }
-    events.push({ phase: 'built', imageName: record.image, message: `Found built image ${record.image}, launching...\n` });
+    events.push({
+      phase: 'built',
+      imageName: record.image,
+      message: `Found built image ${record.image}, launching...\n`
+    });
   }
 
-  private async start(request: LaunchRequest, record: ServerRecord, hubServer: HubServer | null, events: Channel<BuildEvent>): Promise<void> {
+  private async start(
+    request: LaunchRequest,
+    record: ServerRecord,
+    hubServer: HubServer | null,
+    events: Channel<BuildEvent>
+  ): Promise<void> {
     const { owner, name } = record;
     if (hubServer?.pending === 'stop') await this.waitUntilStopped(owner, name);
     events.push({ phase: 'launching', message: `Starting server "${name}"\n` });
     if (hubServer?.pending !== 'spawn') {
       try {
-        await this.hub.startServer(owner, name, { ticket: record.ticket }, record.spec.displayName);
+        await this.hub.startServer(
+          owner,
+          name,
+          { ticket: record.ticket },
+          record.spec.displayName
+        );
       } catch (err) {
         // A spawn Docker refused at once comes back as a bare 500; the progress stream has the reason.
         throw (await this.spawnFailure(owner, name)) ?? err;
@@ -267,17 +386,27 @@ export class Launcher {
     for await (const progress of this.hub.progress(owner, name)) {
       if (progress.failed) throw spawnFailed(name, progress.message);
       if (progress.ready) break;
-      if (progress.message) events.push({ phase: 'launching', message: progress.message + '\n' });
+      if (progress.message)
+        events.push({ phase: 'launching', message: progress.message + '\n' });
     }
     const started = await this.hub.getServer(owner, name);
-    if (!started?.ready) throw new EnvhubError(500, 'spawn_failed', `server "${name}" did not become ready; the Hub log has the reason`);
+    if (!started?.ready)
+      throw new EnvhubError(
+        500,
+        'spawn_failed',
+        `server "${name}" did not become ready; the Hub log has the reason`
+      );
     return this.ready(request, record, started, events);
   }
 
   /** Why the Hub's last spawn of `owner/name` failed, if its progress stream says so. */
-  private async spawnFailure(owner: string, name: string): Promise<EnvhubError | null> {
+  private async spawnFailure(
+    owner: string,
+    name: string
+  ): Promise<EnvhubError | null> {
     try {
-      for await (const progress of this.hub.progress(owner, name)) if (progress.failed) return spawnFailed(name, progress.message);
+      for await (const progress of this.hub.progress(owner, name))
+        if (progress.failed) return spawnFailed(name, progress.message);
     } catch {
       // No spawn to report on: the caller's own error stands.
     }
@@ -290,17 +419,35 @@ export class Launcher {
       if (!server?.pending && !server?.ready) return;
       await new Promise(resolve => setTimeout(resolve, 500));
     }
-    throw new EnvhubError(503, 'stop_pending', `server "${name}" is still stopping; try again in a minute`);
+    throw new EnvhubError(
+      503,
+      'stop_pending',
+      `server "${name}" is still stopping; try again in a minute`
+    );
   }
 
-  private async ready(request: LaunchRequest, record: ServerRecord, server: HubServer, events: Channel<BuildEvent>): Promise<void> {
+  private async ready(
+    request: LaunchRequest,
+    record: ServerRecord,
+    server: HubServer,
+    events: Channel<BuildEvent>
+  ): Promise<void> {
     this.store.recordLaunch(record.image);
-    const shares = await syncCollaborators(this.hub, record.owner, record.name, request.spec.collaborators);
+    const shares = await syncCollaborators(
+      this.hub,
+      record.owner,
+      record.name,
+      request.spec.collaborators
+    );
     if (shares.added.length + shares.removed.length > 0) {
-      events.push({ phase: 'launching', message: `Collaborators: ${[...shares.added.map(a => `+${a}`), ...shares.removed.map(r => `-${r}`)].join(' ')}\n` });
+      events.push({
+        phase: 'launching',
+        message: `Collaborators: ${[...shares.added.map(a => `+${a}`), ...shares.removed.map(r => `-${r}`)].join(' ')}\n`
+      });
     }
     const url = new URL(server.url, request.publicOrigin);
-    if (request.spec.urlpath) url.pathname += request.spec.urlpath.replace(/^\//, '');
+    if (request.spec.urlpath)
+      url.pathname += request.spec.urlpath.replace(/^\//, '');
     events.push({
       phase: 'ready',
       message: `server running at ${url}\n`,
@@ -308,7 +455,10 @@ export class Launcher {
       image: record.image,
       repo_url: record.repo,
       binder_ref_url: record.repo,
-      binder_launch_host: new URL(this.settings.prefix, request.publicOrigin).toString(),
+      binder_launch_host: new URL(
+        this.settings.prefix,
+        request.publicOrigin
+      ).toString(),
       binder_request: `v2/${gitProviderPath(record.repo, record.ref)}`,
       binder_persistent_request: `v2/${gitProviderPath(record.repo, record.commit)}`
     });
@@ -318,16 +468,35 @@ export class Launcher {
    * Replaces a server's collaborators and applies them at once as Hub shares (no restart).
    * `given` is checked against the schema's `collaborators` field and the Hub's users and groups.
    */
-  async setCollaborators(owner: string, name: string, given: unknown): Promise<ServerRecord> {
+  async setCollaborators(
+    owner: string,
+    name: string,
+    given: unknown
+  ): Promise<ServerRecord> {
     const record = this.requireRecord(owner, name);
-    if (given === undefined) throw new EnvhubError(400, 'invalid_spec', 'send the collaborators as JSON: {"users": [...], "groups": [...]}');
+    if (given === undefined)
+      throw new EnvhubError(
+        400,
+        'invalid_spec',
+        'send the collaborators as JSON: {"users": [...], "groups": [...]}'
+      );
     const validation = validateSpec({ ...record.spec, collaborators: given });
-    if (!validation.ok) throw new EnvhubError(400, 'invalid_spec', validation.errors.map(e => e.message).join('; '));
+    if (!validation.ok)
+      throw new EnvhubError(
+        400,
+        'invalid_spec',
+        validation.errors.map(e => e.message).join('; ')
+      );
     const collaborators = validation.spec.collaborators;
     await checkCollaborators(this.hub, owner, collaborators);
-    const updated = { ...record, spec: { ...record.spec, collaborators }, updatedAt: new Date().toISOString() };
+    const updated = {
+      ...record,
+      spec: { ...record.spec, collaborators },
+      updatedAt: new Date().toISOString()
+    };
     this.store.saveServer(updated);
-    if (await this.hub.getServer(owner, name)) await syncCollaborators(this.hub, owner, name, collaborators);
+    if (await this.hub.getServer(owner, name))
+      await syncCollaborators(this.hub, owner, name, collaborators);
     return updated;
   }
 
@@ -335,14 +504,32 @@ export class Launcher {
    * Replaces a server's mounts. `given` is checked against the schema's `mounts` field and the
    * volumes the owner may use; a running server gets them at its next start.
    */
-  async setMounts(owner: string, name: string, given: unknown): Promise<ServerRecord> {
+  async setMounts(
+    owner: string,
+    name: string,
+    given: unknown
+  ): Promise<ServerRecord> {
     const record = this.requireRecord(owner, name);
-    if (given === undefined) throw new EnvhubError(400, 'invalid_spec', 'send the mounts as a JSON list: [{"source": "volume", "target": "/mnt/data", "readOnly": false}]');
+    if (given === undefined)
+      throw new EnvhubError(
+        400,
+        'invalid_spec',
+        'send the mounts as a JSON list: [{"source": "volume", "target": "/mnt/data", "readOnly": false}]'
+      );
     const validation = validateSpec({ ...record.spec, mounts: given });
-    if (!validation.ok) throw new EnvhubError(400, 'invalid_spec', validation.errors.map(e => e.message).join('; '));
+    if (!validation.ok)
+      throw new EnvhubError(
+        400,
+        'invalid_spec',
+        validation.errors.map(e => e.message).join('; ')
+      );
     const { mounts } = validation.spec;
     await this.volumes.dockerMounts(owner, mounts);
-    const updated = { ...record, spec: { ...record.spec, mounts }, updatedAt: new Date().toISOString() };
+    const updated = {
+      ...record,
+      spec: { ...record.spec, mounts },
+      updatedAt: new Date().toISOString()
+    };
     this.store.saveServer(updated);
     log.info('server.mounts', { owner, server: name, mounts: mounts.length });
     return updated;
@@ -369,7 +556,12 @@ export class Launcher {
 
   private requireRecord(owner: string, name: string): ServerRecord {
     const record = this.store.getServer(owner, name);
-    if (!record) throw new EnvhubError(404, 'not_found', `envhub has no server ${owner}/${name}`);
+    if (!record)
+      throw new EnvhubError(
+        404,
+        'not_found',
+        `envhub has no server ${owner}/${name}`
+      );
     return record;
   }
 
@@ -379,7 +571,11 @@ export class Launcher {
    * `user_options`: whoever asks the Hub directly is told to launch through envhub. A server envhub
    * has no record of is refused with NOT_LAUNCHED, so that the Hub drops the entry it just made.
    */
-  async spawnConfig(user: string, server: string, userOptions: unknown): Promise<SpawnConfig> {
+  async spawnConfig(
+    user: string,
+    server: string,
+    userOptions: unknown
+  ): Promise<SpawnConfig> {
     const record = this.store.getServer(user, server);
     if (!record) {
       throw new EnvhubError(
@@ -388,20 +584,38 @@ export class Launcher {
         `envhub did not launch ${user}/${server || '(the default server)'}: servers on this hub start only through envhub; launch one from envhub's page or a launch link`
       );
     }
-    const options = typeof userOptions === 'object' && userOptions !== null && !Array.isArray(userOptions) ? (userOptions as Record<string, unknown>) : {};
+    const options =
+      typeof userOptions === 'object' &&
+      userOptions !== null &&
+      !Array.isArray(userOptions)
+        ? (userOptions as Record<string, unknown>)
+        : {};
     const extra = Object.keys(options).filter(key => key !== 'ticket');
     if (extra.length > 0) {
-      throw new EnvhubError(400, 'user_options', `user_options may carry only an envhub launch ticket (got: ${extra.join(', ')}); launch servers through envhub`);
+      throw new EnvhubError(
+        400,
+        'user_options',
+        `user_options may carry only an envhub launch ticket (got: ${extra.join(', ')}); launch servers through envhub`
+      );
     }
     if (!sameSecret(options.ticket, record.ticket)) {
-      throw new EnvhubError(403, 'bad_ticket', `no valid launch ticket for ${user}/${server}; launch the server through envhub`);
+      throw new EnvhubError(
+        403,
+        'bad_ticket',
+        `no valid launch ticket for ${user}/${server}; launch the server through envhub`
+      );
     }
     const mounts = record.spec.mounts ?? [];
     const dockerMounts = await this.volumes.dockerMounts(user, mounts);
     this.store.setStartedMounts(user, server, JSON.stringify(mounts));
     return {
       image: record.image,
-      volumes: { [homeVolumeName(this.settings.namePrefix, user, server)]: { bind: HOME, mode: 'rw' } },
+      volumes: {
+        [homeVolumeName(this.settings.namePrefix, user, server)]: {
+          bind: HOME,
+          mode: 'rw'
+        }
+      },
       mounts: dockerMounts,
       ...this.limits(record.spec),
       display_name: record.spec.displayName,
@@ -417,15 +631,25 @@ export class Launcher {
   }
 
   /** A spec's memory and CPU limits as DockerSpawner takes them; swap stays off unless the site allows it. */
-  private limits(spec: Pick<EnvironmentSpec, 'resources'>): Pick<SpawnConfig, 'mem_limit' | 'cpu_limit' | 'memswap_limit'> {
+  private limits(
+    spec: Pick<EnvironmentSpec, 'resources'>
+  ): Pick<SpawnConfig, 'mem_limit' | 'cpu_limit' | 'memswap_limit'> {
     const { memory, cpus } = effectiveResources(spec, this.settings.site);
     const bytes = parseSize(memory);
-    return { mem_limit: bytes, cpu_limit: cpus, memswap_limit: this.settings.site.resources.allowSwap ? null : bytes };
+    return {
+      mem_limit: bytes,
+      cpu_limit: cpus,
+      memswap_limit: this.settings.site.resources.allowSwap ? null : bytes
+    };
   }
 }
 
 const spawnFailed = (name: string, message: string | undefined) =>
-  new EnvhubError(500, 'spawn_failed', `server "${name}" failed to start: ${spawnFailureReason(message)}`);
+  new EnvhubError(
+    500,
+    'spawn_failed',
+    `server "${name}" failed to start: ${spawnFailureReason(message)}`
+  );
 
 /** Whether `given` is the secret `expected`, compared in constant time. */
 function sameSecret(given: unknown, expected: string): boolean {

@@ -36,10 +36,12 @@ export function reapReason(
     return Number.isFinite(at) ? (now.getTime() - at) / 1000 : null;
   };
   const age = secondsSince(server.started);
-  if (limits.maxAge > 0 && age !== null && age > limits.maxAge) return 'max-age';
+  if (limits.maxAge > 0 && age !== null && age > limits.maxAge)
+    return 'max-age';
   // A server the Hub has seen no activity from counts as idle since it started.
   const idle = secondsSince(server.last_activity) ?? age;
-  if (limits.idleTimeout > 0 && idle !== null && idle > limits.idleTimeout) return 'idle';
+  if (limits.idleTimeout > 0 && idle !== null && idle > limits.idleTimeout)
+    return 'idle';
   return null;
 }
 
@@ -81,7 +83,9 @@ export class Reaper {
     this.timer = setTimeout(() => {
       this.sweeping = true;
       this.sweep()
-        .catch((err: unknown) => log.error('reaper.sweep_failed', { error: (err as Error).message }))
+        .catch((err: unknown) =>
+          log.error('reaper.sweep_failed', { error: (err as Error).message })
+        )
         .finally(() => {
           this.sweeping = false;
           this.schedule();
@@ -92,8 +96,11 @@ export class Reaper {
   }
 
   /** One pass over the listed servers; returns those it stopped. A failing server is logged and skipped. */
-  async sweep(): Promise<Array<{ owner: string; name: string; reason: ReapReason }>> {
-    const stopped: Array<{ owner: string; name: string; reason: ReapReason }> = [];
+  async sweep(): Promise<
+    Array<{ owner: string; name: string; reason: ReapReason }>
+  > {
+    const stopped: Array<{ owner: string; name: string; reason: ReapReason }> =
+      [];
     for (const { owner, name, idleTimeout, maxAge } of this.listServers()) {
       if (!(idleTimeout > 0) && !(maxAge > 0)) continue;
       try {
@@ -103,9 +110,21 @@ export class Reaper {
         if (!reason) continue;
         await this.hub.stopServer(owner, name);
         stopped.push({ owner, name, reason });
-        log.info('reaper.stopped', { owner, server: name, reason, started: server.started ?? null, lastActivity: server.last_activity ?? null, idleTimeout, maxAge });
+        log.info('reaper.stopped', {
+          owner,
+          server: name,
+          reason,
+          started: server.started ?? null,
+          lastActivity: server.last_activity ?? null,
+          idleTimeout,
+          maxAge
+        });
       } catch (err) {
-        log.warn('reaper.failed', { owner, server: name, error: (err as Error).message });
+        log.warn('reaper.failed', {
+          owner,
+          server: name,
+          error: (err as Error).message
+        });
       }
     }
     return stopped;

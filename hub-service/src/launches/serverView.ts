@@ -17,11 +17,24 @@ export interface ViewContext {
 }
 
 const plus = (iso: string | null | undefined, seconds: number) =>
-  iso && seconds > 0 ? new Date(Date.parse(iso) + seconds * 1000).toISOString() : null;
+  iso && seconds > 0
+    ? new Date(Date.parse(iso) + seconds * 1000).toISOString()
+    : null;
 
-export async function describeServer(hub: HubClient, store: Store, record: ServerRecord, context: ViewContext): Promise<ServerView> {
+export async function describeServer(
+  hub: HubClient,
+  store: Store,
+  record: ServerRecord,
+  context: ViewContext
+): Promise<ServerView> {
   const server = await hub.getServer(record.owner, record.name);
-  const state = !server ? 'missing' : server.ready ? 'running' : server.pending ? `pending ${server.pending}` : 'stopped';
+  const state = !server
+    ? 'missing'
+    : server.ready
+      ? 'running'
+      : server.pending
+        ? `pending ${server.pending}`
+        : 'stopped';
   const resources = effectiveResources(record.spec, context.site);
   // Whoever follows a shared link gets a server of their own: the owner's collaborators stay out of it.
   const launchUrl = `${context.origin}${context.prefix}${launchPath({ ...record.spec, collaborators: undefined })}`;
@@ -44,9 +57,25 @@ export async function describeServer(hub: HubClient, store: Store, record: Serve
     badgeUrl,
     snippets: badgeSnippets(launchUrl, badgeUrl),
     resources,
-    stopsAt: { idle: plus(running?.last_activity ?? running?.started, resources.idleTimeout), maxAge: plus(running?.started, resources.maxAge) },
-    canManage: ALLOWED['server.manage'].includes(serverRelation(context.viewer, record)),
-    mounts: (await context.volumes.effectiveMounts(record.owner, record.spec.mounts ?? [])).map(m => ({ ...m, problem: m.problem?.message ?? null })),
-    mountsPending: running !== null && (record.startedMounts ?? '[]') !== JSON.stringify(record.spec.mounts ?? [])
+    stopsAt: {
+      idle: plus(
+        running?.last_activity ?? running?.started,
+        resources.idleTimeout
+      ),
+      maxAge: plus(running?.started, resources.maxAge)
+    },
+    canManage: ALLOWED['server.manage'].includes(
+      serverRelation(context.viewer, record)
+    ),
+    mounts: (
+      await context.volumes.effectiveMounts(
+        record.owner,
+        record.spec.mounts ?? []
+      )
+    ).map(m => ({ ...m, problem: m.problem?.message ?? null })),
+    mountsPending:
+      running !== null &&
+      (record.startedMounts ?? '[]') !==
+        JSON.stringify(record.spec.mounts ?? [])
   };
 }

@@ -1,4 +1,12 @@
-import { encodeMount, environmentSchema, launchParameters, launchPath, type EnvironmentSpec, type VolumeMember, type VolumeView } from '@envhub/schema';
+import {
+  encodeMount,
+  environmentSchema,
+  launchParameters,
+  launchPath,
+  type EnvironmentSpec,
+  type VolumeMember,
+  type VolumeView
+} from '@envhub/schema';
 import type { ServerView } from '../launches/serverView.js';
 import type { SiteConfig } from '../policy/siteConfig.js';
 import { html, layout, type Html } from './html.js';
@@ -22,20 +30,38 @@ function input(param: Param, value: string | undefined, hint?: string): Html {
   const { name, node } = param;
   const id = `envhub-${name}`;
   if (node.type === 'boolean') {
-    return html`<label class="inline"><input type="checkbox" name="${name}" id="${id}" value="1" ${value === '1' ? html`checked` : ''}> ${node.title}
-  <small>${node.description}</small></label>`;
+    return html`<label class="inline"
+      ><input
+        type="checkbox"
+        name="${name}"
+        id="${id}"
+        value="1"
+        ${value === '1' ? html`checked` : ''}
+      />
+      ${node.title} <small>${node.description}</small></label
+    >`;
   }
   const list = node.type === 'array';
-  return html`<label>${node.title}${list ? ' (comma-separated)' : ''}
-  <input name="${name}" id="${id}" value="${value ?? ''}" placeholder="${hint ?? ''}" ${node.type === 'number' || node.type === 'integer' ? html`inputmode="decimal"` : ''}>
-  <small>${node.description}</small></label>`;
+  return html`<label
+    >${node.title}${list ? ' (comma-separated)' : ''}
+    <input
+      name="${name}"
+      id="${id}"
+      value="${value ?? ''}"
+      placeholder="${hint ?? ''}"
+      ${node.type === 'number' || node.type === 'integer' ? html`inputmode="decimal"` : ''}
+    />
+    <small>${node.description}</small></label
+  >`;
 }
 
 const basic = new Set(['name', 'displayName', 'urlpath']);
 
 /** The launch form, rendered from the environment schema: repository and ref, then every launch parameter. */
 function launchForm(data: HomePageData): Html {
-  const params = launchParameters.filter(p => !['labpath', 'filepath'].includes(p.name));
+  const params = launchParameters.filter(
+    p => !['labpath', 'filepath'].includes(p.name)
+  );
   const prefill = data.prefill;
   const { defaults, maxima } = data.site.resources;
   const placeholders: Record<string, string> = {
@@ -46,138 +72,323 @@ function launchForm(data: HomePageData): Html {
     maxAge: `${defaults.maxAge} (default; at most ${maxima.maxAge})`
   };
   return html`<form id="envhub-launch-form">
-  <label>Repository URL <input name="repo" id="envhub-repo" required value="${prefill.repo ?? ''}" placeholder="https://forge.example.org/group/project.git">
-    <small>A git repository in the Binder format (requirements.txt, environment.yml, apt.txt, postBuild, …)</small></label>
-  <label>Git ref <input name="ref" id="envhub-ref" value="${prefill.ref ?? 'HEAD'}"><small>A branch, tag or commit; HEAD means the default branch</small></label>
-  ${params.filter(p => basic.has(p.name)).map(p => input(p, prefill[p.name]))}
-  <details><summary>Resources, collaborators and access</summary>
-  ${params.filter(p => !basic.has(p.name)).map(p => input(p, prefill[p.name], placeholders[p.name]))}
-  <ul class="envhub-security" id="envhub-security-notes">
-    <li data-when="user group" hidden>Collaborators get full access to the server, as you have: they can run code, and read and change its files.</li>
-    <li data-when="mount" hidden>Mounted volumes are shared with everyone the volume's owner lets in: what the server writes there, they can read, and a read-write member can change or delete your files.</li>
-    <li data-when="public credentials" hidden>Public access and credentials are not supported on this hub yet: a launch asking for them is refused.</li>
-    <li data-when="memory cpus idleTimeout maxAge" hidden>Resources above this hub's maxima are refused; envhub stops the server after the idle timeout or maximum age, keeping its home.</li>
-    <li>Everything in the repository runs with your permissions inside your server; launch only repositories you trust.</li>
-  </ul>
-  </details>
-  <div class="actions">
-    <button type="submit" id="envhub-launch">Launch</button>
-    ${data.site.otherHubs.map(hub => html`<button type="button" class="secondary" data-other-hub="${hub.url}">Launch on ${hub.name}</button>`)}
-    <button type="button" class="secondary" data-other-hub="https://mybinder.org/" data-binder-only="1">Launch on mybinder.org</button>
-  </div>
-</form>`;
+    <label
+      >Repository URL
+      <input
+        name="repo"
+        id="envhub-repo"
+        required
+        value="${prefill.repo ?? ''}"
+        placeholder="https://forge.example.org/group/project.git"
+      />
+      <small
+        >A git repository in the Binder format (requirements.txt,
+        environment.yml, apt.txt, postBuild, …)</small
+      ></label
+    >
+    <label
+      >Git ref
+      <input
+        name="ref"
+        id="envhub-ref"
+        value="${prefill.ref ?? 'HEAD'}"
+      /><small
+        >A branch, tag or commit; HEAD means the default branch</small
+      ></label
+    >
+    ${params.filter(p => basic.has(p.name)).map(p => input(p, prefill[p.name]))}
+    <details>
+      <summary>Resources, collaborators and access</summary>
+      ${params.filter(p => !basic.has(p.name)).map(p => input(p, prefill[p.name], placeholders[p.name]))}
+      <ul class="envhub-security" id="envhub-security-notes">
+        <li data-when="user group" hidden>
+          Collaborators get full access to the server, as you have: they can run
+          code, and read and change its files.
+        </li>
+        <li data-when="mount" hidden>
+          Mounted volumes are shared with everyone the volume's owner lets in:
+          what the server writes there, they can read, and a read-write member
+          can change or delete your files.
+        </li>
+        <li data-when="public credentials" hidden>
+          Public access and credentials are not supported on this hub yet: a
+          launch asking for them is refused.
+        </li>
+        <li data-when="memory cpus idleTimeout maxAge" hidden>
+          Resources above this hub's maxima are refused; envhub stops the server
+          after the idle timeout or maximum age, keeping its home.
+        </li>
+        <li>
+          Everything in the repository runs with your permissions inside your
+          server; launch only repositories you trust.
+        </li>
+      </ul>
+    </details>
+    <div class="actions">
+      <button type="submit" id="envhub-launch">Launch</button>
+      ${data.site.otherHubs.map(hub => html`<button type="button" class="secondary" data-other-hub="${hub.url}">Launch on ${hub.name}</button>`)}
+      <button
+        type="button"
+        class="secondary"
+        data-other-hub="https://mybinder.org/"
+        data-binder-only="1"
+      >
+        Launch on mybinder.org
+      </button>
+    </div>
+  </form>`;
 }
 
 function featured(data: HomePageData): Html {
   if (data.site.featured.length === 0) return html``;
-  return html`<section id="envhub-featured"><h2>Choose a preconfigured server</h2><ul>${data.site.featured.map(
-    f => html`<li><a href="${data.prefix}${launchPath({ repo: f.repo, ref: f.ref ?? 'HEAD' } as EnvironmentSpec)}">${f.title}</a>${f.description ? html` — ${f.description}` : ''}</li>`
-  )}</ul></section>`;
+  return html`<section id="envhub-featured">
+    <h2>Choose a preconfigured server</h2>
+    <ul>
+      ${data.site.featured.map(
+        f =>
+          html`<li>
+            <a
+              href="${data.prefix}${launchPath({ repo: f.repo, ref: f.ref ?? 'HEAD' } as EnvironmentSpec)}"
+              >${f.title}</a
+            >${f.description ? html` — ${f.description}` : ''}
+          </li>`
+      )}
+    </ul>
+  </section>`;
 }
 
 /** A spec mybinder.org can launch as it is: only a repository, a ref and a path to open. */
 function binderCompatible(spec: EnvironmentSpec): boolean {
-  const envhubOnly = launchPath({ ...spec, urlpath: undefined, name: undefined, displayName: undefined });
+  const envhubOnly = launchPath({
+    ...spec,
+    urlpath: undefined,
+    name: undefined,
+    displayName: undefined
+  });
   return !envhubOnly.includes('?');
 }
 
 function serverRow(data: HomePageData, s: ServerView): Html {
   // Start and relaunch stream a launch of the server's whole spec (its collaborators included).
   const action = (name: string, label: string) =>
-    html`<button type="button" data-action="${name}" data-owner="${s.owner}" data-name="${s.name}" data-launch="${launchPath(s.spec)}">${label}</button>`;
+    html`<button
+      type="button"
+      data-action="${name}"
+      data-owner="${s.owner}"
+      data-name="${s.name}"
+      data-launch="${launchPath(s.spec)}"
+    >
+      ${label}
+    </button>`;
   const { launchUrl, snippets } = s;
   return html`<tr data-server="${s.name}">
-  <td>${s.displayName}</td><td><code>${s.repoUrl}</code></td><td>${s.ref}</td><td><code>${s.commit.slice(0, 10)}</code></td>
-  <td class="state">${s.state}</td>
-  <td>${s.buildId ? html`<a class="build-log" href="${data.prefix}builds/${s.buildId}">build log</a>` : ''}</td>
-  <td class="actions">${s.state === 'running' && s.url ? html`<a class="button" href="${s.url}">open</a>${action('stop', 'stop')}` : action('start', 'start')}${s.mountsPending ? action('restart', 'restart (apply mounts)') : ''}${action('relaunch', 'relaunch')}${action('delete', 'delete')}
-  <details class="mounts" ${s.mounts.some(m => m.problem) ? html`open` : ''}><summary>mounts (${String(s.mounts.length)})</summary>
-    ${s.mounts.filter(m => m.problem).map(m => html`<p class="problem">Mount of ${m.source} keeps the server from starting: ${m.problem}</p>`)}
-    <form class="envhub-mounts" data-owner="${s.owner}" data-name="${s.name}">
-      <label>Mounts <textarea name="mounts" rows="3" placeholder="course-data:/mnt/course:ro">${(s.spec.mounts ?? []).map(encodeMount).join('\n')}</textarea>
-        <small>One per line: volume:/mnt/path, or volume:/mnt/path:ro for read-only. Applied when the server next starts.</small></label>
-      <button type="submit">Save mounts</button>
-    </form></details>
-  <details class="share"><summary>share</summary>
-    <label>Launch link <input readonly class="launch-link" value="${launchUrl}"></label>
-    <label>Markdown <input readonly value="${snippets.markdown}"></label>
-    <label>reStructuredText <textarea readonly rows="3">${snippets.rst}</textarea></label>
-    <label>HTML <input readonly value="${snippets.html}"></label>
-    ${data.site.otherHubs.map(hub => html`<a href="${hub.url.replace(/\/?$/, '/')}${launchPath(s.spec)}">launch on ${hub.name}</a> `)}
-    ${binderCompatible(s.spec) ? html`<a href="https://mybinder.org/${launchPath({ repo: s.repoUrl, ref: s.ref, urlpath: s.spec.urlpath } as EnvironmentSpec)}">launch on mybinder.org</a>` : ''}
-  </details></td>
-</tr>`;
+    <td>${s.displayName}</td>
+    <td><code>${s.repoUrl}</code></td>
+    <td>${s.ref}</td>
+    <td><code>${s.commit.slice(0, 10)}</code></td>
+    <td class="state">${s.state}</td>
+    <td>
+      ${s.buildId ? html`<a class="build-log" href="${data.prefix}builds/${s.buildId}">build log</a>` : ''}
+    </td>
+    <td class="actions">
+      ${s.state === 'running' && s.url ? html`<a class="button" href="${s.url}">open</a>${action('stop', 'stop')}` : action('start', 'start')}${s.mountsPending ? action('restart', 'restart (apply mounts)') : ''}${action('relaunch', 'relaunch')}${action('delete', 'delete')}
+      <details
+        class="mounts"
+        ${s.mounts.some(m => m.problem) ? html`open` : ''}
+      >
+        <summary>mounts (${String(s.mounts.length)})</summary>
+        ${s.mounts.filter(m => m.problem).map(m => html`<p class="problem">Mount of ${m.source} keeps the server from starting: ${m.problem}</p>`)}
+        <form
+          class="envhub-mounts"
+          data-owner="${s.owner}"
+          data-name="${s.name}"
+        >
+          <label
+            >Mounts
+            <textarea
+              name="mounts"
+              rows="3"
+              placeholder="course-data:/mnt/course:ro"
+            >
+${(s.spec.mounts ?? []).map(encodeMount).join('\n')}</textarea>
+            <small
+              >One per line: volume:/mnt/path, or volume:/mnt/path:ro for
+              read-only. Applied when the server next starts.</small
+            ></label
+          >
+          <button type="submit">Save mounts</button>
+        </form>
+      </details>
+      <details class="share">
+        <summary>share</summary>
+        <label
+          >Launch link <input readonly class="launch-link" value="${launchUrl}"
+        /></label>
+        <label>Markdown <input readonly value="${snippets.markdown}" /></label>
+        <label
+          >reStructuredText
+          <textarea readonly rows="3">${snippets.rst}</textarea>
+        </label>
+        <label>HTML <input readonly value="${snippets.html}" /></label>
+        ${data.site.otherHubs.map(hub => html`<a href="${hub.url.replace(/\/?$/, '/')}${launchPath(s.spec)}">launch on ${hub.name}</a> `)}
+        ${binderCompatible(s.spec) ? html`<a href="https://mybinder.org/${launchPath({ repo: s.repoUrl, ref: s.ref, urlpath: s.spec.urlpath } as EnvironmentSpec)}">launch on mybinder.org</a>` : ''}
+      </details>
+    </td>
+  </tr>`;
 }
 
-const ACCESS = { owner: 'owner', write: 'read-write', read: 'read-only' } as const;
+const ACCESS = {
+  owner: 'owner',
+  write: 'read-write',
+  read: 'read-only'
+} as const;
 const VOLUME_NAME = environmentSchema.properties.mounts.items.properties.source;
 
 function memberList(members: VolumeView['members']): string {
-  const named = (kind: string, list: VolumeMember[]) => list.map(m => `${m.name}${kind} (${m.readOnly ? 'read-only' : 'read-write'})`);
-  return [...named('', members.users), ...named(', group', members.groups)].join('; ') || 'only the owner';
+  const named = (kind: string, list: VolumeMember[]) =>
+    list.map(
+      m => `${m.name}${kind} (${m.readOnly ? 'read-only' : 'read-write'})`
+    );
+  return (
+    [...named('', members.users), ...named(', group', members.groups)].join(
+      '; '
+    ) || 'only the owner'
+  );
 }
 
 function volumeRow(v: VolumeView): Html {
-  const names = (list: VolumeMember[], readOnly: boolean) => list.filter(m => m.readOnly === readOnly).map(m => m.name).join(', ');
+  const names = (list: VolumeMember[], readOnly: boolean) =>
+    list
+      .filter(m => m.readOnly === readOnly)
+      .map(m => m.name)
+      .join(', ');
   const field = (name: string, label: string, value: string) =>
-    html`<label>${label} <input name="${name}" value="${value}" placeholder="comma-separated names"></label>`;
+    html`<label
+      >${label}
+      <input
+        name="${name}"
+        value="${value}"
+        placeholder="comma-separated names"
+    /></label>`;
   return html`<tr data-volume="${v.name}">
-  <td><code>${v.name}</code></td><td>${v.owner}</td><td class="access">${v.access ? ACCESS[v.access] : 'none (admin)'}</td>
-  <td class="members">${memberList(v.members)}</td><td>${v.mountedBy.join(', ')}</td>
-  <td class="actions">${
-    v.canManage
-      ? html`<details class="members-editor"><summary>members</summary>
-    <form class="envhub-members" data-volume="${v.name}">
-      ${field('users', 'Users, read-write', names(v.members.users, false))}
-      ${field('readOnlyUsers', 'Users, read-only', names(v.members.users, true))}
-      ${field('groups', 'Groups, read-write', names(v.members.groups, false))}
-      ${field('readOnlyGroups', 'Groups, read-only', names(v.members.groups, true))}
-      <button type="submit">Save members</button>
-    </form></details><button type="button" data-volume-action="delete" data-volume="${v.name}">delete</button>`
-      : ''
-  }</td>
-</tr>`;
+    <td><code>${v.name}</code></td>
+    <td>${v.owner}</td>
+    <td class="access">${v.access ? ACCESS[v.access] : 'none (admin)'}</td>
+    <td class="members">${memberList(v.members)}</td>
+    <td>${v.mountedBy.join(', ')}</td>
+    <td class="actions">
+      ${
+        v.canManage
+          ? html`<details class="members-editor">
+                <summary>members</summary>
+                <form class="envhub-members" data-volume="${v.name}">
+                  ${field('users', 'Users, read-write', names(v.members.users, false))}
+                  ${field('readOnlyUsers', 'Users, read-only', names(v.members.users, true))}
+                  ${field('groups', 'Groups, read-write', names(v.members.groups, false))}
+                  ${field('readOnlyGroups', 'Groups, read-only', names(v.members.groups, true))}
+                  <button type="submit">Save members</button>
+                </form>
+              </details>
+              <button
+                type="button"
+                data-volume-action="delete"
+                data-volume="${v.name}"
+              >
+                delete
+              </button>`
+          : ''
+      }
+    </td>
+  </tr>`;
 }
 
 /** Shared volumes: the user's and those shared with them, a form to create one, members and delete for owners. */
 function volumesSection(data: HomePageData): Html {
-  return html`<section id="envhub-volumes-section"><h2>Your volumes</h2>
-<p>A volume keeps data apart from any one server. Mount it with a launch's mounts (<code>volume:/mnt/data</code>, or
-  <code>volume:/mnt/data:ro</code> for read-only), and let other users and groups mount it too, read-write or read-only.
-  Changes to members apply when their servers next start.</p>
-${
-  data.volumes.length === 0
-    ? html`<p id="envhub-no-volumes">No volumes yet.</p>`
-    : html`<table id="envhub-volumes"><thead><tr><th>Name</th><th>Owner</th><th>Your access</th><th>Members</th><th>Mounted by your servers</th><th></th></tr></thead>
-<tbody>${data.volumes.map(volumeRow)}</tbody></table>`
-}
-<form id="envhub-volume-form" class="inline-form">
-  <label>New volume <input name="name" required placeholder="course-data"><small>${VOLUME_NAME.description}</small></label>
-  <button type="submit">Create volume</button>
-</form></section>`;
+  return html`<section id="envhub-volumes-section">
+    <h2>Your volumes</h2>
+    <p>
+      A volume keeps data apart from any one server. Mount it with a launch's
+      mounts (<code>volume:/mnt/data</code>, or
+      <code>volume:/mnt/data:ro</code> for read-only), and let other users and
+      groups mount it too, read-write or read-only. Changes to members apply
+      when their servers next start.
+    </p>
+    ${
+      data.volumes.length === 0
+        ? html`<p id="envhub-no-volumes">No volumes yet.</p>`
+        : html`<table id="envhub-volumes">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Owner</th>
+                <th>Your access</th>
+                <th>Members</th>
+                <th>Mounted by your servers</th>
+                <th></th>
+              </tr>
+            </thead>
+            <tbody>
+              ${data.volumes.map(volumeRow)}
+            </tbody>
+          </table>`
+    }
+    <form id="envhub-volume-form" class="inline-form">
+      <label
+        >New volume
+        <input name="name" required placeholder="course-data" /><small
+          >${VOLUME_NAME.description}</small
+        ></label
+      >
+      <button type="submit">Create volume</button>
+    </form>
+  </section>`;
 }
 
 /** The signed-in user's start page: launch form, featured environments, their servers. */
 export function homePage(data: HomePageData): string {
   const credits = data.site.credits;
   const body = html`<h1>Hello, ${data.user}</h1>
-<p>Launch a git repository in the Binder format as a persistent server of your own.
-  <a href="${data.site.docsUrl}">How to prepare a repository</a></p>
-${featured(data)}
-<section><h2>Create my own</h2>${launchForm(data)}</section>
-<section id="envhub-progress" hidden>
-  <h2>Launch <span id="envhub-phase"></span></h2>
-  <pre id="envhub-log"></pre>
-</section>
-<h2>Your servers</h2>
-${
-  data.servers.length === 0
-    ? html`<p id="envhub-no-servers">No servers yet.</p>`
-    : html`<table id="envhub-servers"><thead><tr><th>Name</th><th>Repository</th><th>Ref</th><th>Commit</th><th>State</th><th>Build</th><th></th></tr></thead>
-<tbody>${data.servers.map(s => serverRow(data, s))}</tbody></table>`
-}
-${volumesSection(data)}
-${credits ? html`<footer id="envhub-credits">${credits.logoUrl ? html`<img src="${credits.logoUrl}" alt="" height="32">` : ''}${credits.url ? html`<a href="${credits.url}">${credits.text}</a>` : credits.text}</footer>` : ''}
-<script type="module" src="${data.prefix}static/launch.js"></script>`;
-  return layout({ title: 'Launch', prefix: data.prefix, body, xsrf: data.xsrf });
+    <p>
+      Launch a git repository in the Binder format as a persistent server of
+      your own. <a href="${data.site.docsUrl}">How to prepare a repository</a>
+    </p>
+    ${featured(data)}
+    <section>
+      <h2>Create my own</h2>
+      ${launchForm(data)}
+    </section>
+    <section id="envhub-progress" hidden>
+      <h2>Launch <span id="envhub-phase"></span></h2>
+      <pre id="envhub-log"></pre>
+    </section>
+    <h2>Your servers</h2>
+    ${
+      data.servers.length === 0
+        ? html`<p id="envhub-no-servers">No servers yet.</p>`
+        : html`<table id="envhub-servers">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Repository</th>
+                <th>Ref</th>
+                <th>Commit</th>
+                <th>State</th>
+                <th>Build</th>
+                <th></th>
+              </tr>
+            </thead>
+            <tbody>
+              ${data.servers.map(s => serverRow(data, s))}
+            </tbody>
+          </table>`
+    }
+    ${volumesSection(data)}
+    ${credits ? html`<footer id="envhub-credits">${credits.logoUrl ? html`<img src="${credits.logoUrl}" alt="" height="32" />` : ''}${credits.url ? html`<a href="${credits.url}">${credits.text}</a>` : credits.text}</footer>` : ''}
+    <script type="module" src="${data.prefix}static/launch.js"></script>`;
+  return layout({
+    title: 'Launch',
+    prefix: data.prefix,
+    body,
+    xsrf: data.xsrf
+  });
 }

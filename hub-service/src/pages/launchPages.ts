@@ -12,70 +12,165 @@ interface LaunchPageData {
   editUrl: string;
 }
 
-function capabilities(spec: ValidEnvironmentSpec & { name: string }, resources: Resources): Html[] {
+function capabilities(
+  spec: ValidEnvironmentSpec & { name: string },
+  resources: Resources
+): Html[] {
   const items = [
-    html`<li>Runs code from <code>${spec.repo}</code> at <code>${spec.ref}</code> in a server of yours named <strong>${spec.name}</strong>, with its own persistent home.</li>`,
-    html`<li>Resources: ${resources.memory} memory, ${resources.cpus} CPU; stopped after ${Math.round(resources.idleTimeout / 60)} idle minutes, at most ${Math.round(resources.maxAge / 3600)} hours after it starts.</li>`
+    html`<li>
+      Runs code from <code>${spec.repo}</code> at <code>${spec.ref}</code> in a
+      server of yours named <strong>${spec.name}</strong>, with its own
+      persistent home.
+    </li>`,
+    html`<li>
+      Resources: ${resources.memory} memory, ${resources.cpus} CPU; stopped
+      after ${Math.round(resources.idleTimeout / 60)} idle minutes, at most
+      ${Math.round(resources.maxAge / 3600)} hours after it starts.
+    </li>`
   ];
   const { users = [], groups = [] } = spec.collaborators ?? {};
   if (users.length + groups.length > 0) {
-    items.push(html`<li>Gives access to your server to ${[...users.map(u => `user ${u}`), ...groups.map(g => `group ${g}`)].join(', ')}.</li>`);
+    items.push(
+      html`<li>
+        Gives access to your server to
+        ${[...users.map(u => `user ${u}`), ...groups.map(g => `group ${g}`)].join(', ')}.
+      </li>`
+    );
   }
   for (const m of spec.mounts ?? []) {
     items.push(
       m.readOnly
-        ? html`<li>Mounts volume <code>${m.source}</code> at <code>${m.target}</code>, read-only: code from this repository can read everything on it.</li>`
-        : html`<li><strong>Mounts volume <code>${m.source}</code> at <code>${m.target}</code>, read-write: code from this repository can read, change and delete everything on it.</strong></li>`
+        ? html`<li>
+            Mounts volume <code>${m.source}</code> at <code>${m.target}</code>,
+            read-only: code from this repository can read everything on it.
+          </li>`
+        : html`<li>
+            <strong
+              >Mounts volume <code>${m.source}</code> at
+              <code>${m.target}</code>, read-write: code from this repository
+              can read, change and delete everything on it.</strong
+            >
+          </li>`
     );
   }
-  if (spec.public) items.push(html`<li>Opens temporary read-only public access.</li>`);
-  if (spec.credentials) items.push(html`<li><strong>Passes your credentials into the server.</strong></li>`);
-  if (spec.urlpath) items.push(html`<li>Opens <code>${spec.urlpath}</code>.</li>`);
+  if (spec.public)
+    items.push(html`<li>Opens temporary read-only public access.</li>`);
+  if (spec.credentials)
+    items.push(
+      html`<li><strong>Passes your credentials into the server.</strong></li>`
+    );
+  if (spec.urlpath)
+    items.push(html`<li>Opens <code>${spec.urlpath}</code>.</li>`);
   return items;
 }
 
 /** Shown when a launch link came from outside this hub: what the spec will do, before it does it. */
-export function confirmPage(data: LaunchPageData & { resources: Resources }): string {
+export function confirmPage(
+  data: LaunchPageData & { resources: Resources }
+): string {
   const body = html`<h1>Launch this environment?</h1>
-<p>You followed a launch link from outside this hub. This is what it will do:</p>
-<ul id="envhub-capabilities">${capabilities(data.spec, data.resources)}</ul>
-<form method="post" action="${data.prefix}${data.launch}" class="envhub-confirm">
-  <input type="hidden" name="_xsrf" value="${data.xsrf}">
-  <label class="inline"><input type="checkbox" name="remember" value="1"> Don't ask again for this link</label>
-  <div class="actions">
-    <button type="submit" id="envhub-proceed">Proceed</button>
-    <a class="button" id="envhub-edit" href="${data.editUrl}">Edit</a>
-    <a class="button secondary" id="envhub-cancel" href="${data.prefix}">Cancel</a>
-  </div>
-</form>`;
-  return layout({ title: 'Confirm launch', prefix: data.prefix, body, xsrf: data.xsrf });
+    <p>
+      You followed a launch link from outside this hub. This is what it will do:
+    </p>
+    <ul id="envhub-capabilities">
+      ${capabilities(data.spec, data.resources)}
+    </ul>
+    <form
+      method="post"
+      action="${data.prefix}${data.launch}"
+      class="envhub-confirm"
+    >
+      <input type="hidden" name="_xsrf" value="${data.xsrf}" />
+      <label class="inline"
+        ><input type="checkbox" name="remember" value="1" /> Don't ask again for
+        this link</label
+      >
+      <div class="actions">
+        <button type="submit" id="envhub-proceed">Proceed</button>
+        <a class="button" id="envhub-edit" href="${data.editUrl}">Edit</a>
+        <a class="button secondary" id="envhub-cancel" href="${data.prefix}"
+          >Cancel</a
+        >
+      </div>
+    </form>`;
+  return layout({
+    title: 'Confirm launch',
+    prefix: data.prefix,
+    body,
+    xsrf: data.xsrf
+  });
 }
 
 /** Shown when a launch names an existing server with another environment. */
-export function differsPage(data: LaunchPageData & { changes: SpecDifference[] }): string {
-  const rows = data.changes.map(c => html`<tr><td><code>${c.field}</code></td><td>${JSON.stringify(c.from ?? null)}</td><td>${JSON.stringify(c.to ?? null)}</td></tr>`);
+export function differsPage(
+  data: LaunchPageData & { changes: SpecDifference[] }
+): string {
+  const rows = data.changes.map(
+    c =>
+      html`<tr>
+        <td><code>${c.field}</code></td>
+        <td>${JSON.stringify(c.from ?? null)}</td>
+        <td>${JSON.stringify(c.to ?? null)}</td>
+      </tr>`
+  );
   const body = html`<h1>Server "${data.spec.name}" runs another environment</h1>
-<table id="envhub-differences"><thead><tr><th>Field</th><th>Now</th><th>Requested</th></tr></thead><tbody>${rows}</tbody></table>
-<form method="post" action="${data.prefix}${data.launch}${data.launch.includes('?') ? '&' : '?'}update=1" class="envhub-confirm">
-  <input type="hidden" name="_xsrf" value="${data.xsrf}">
-  <div class="actions">
-    <button type="submit" id="envhub-update">Update and restart</button>
-    <a class="button" id="envhub-new-name" href="${data.editUrl}">Launch under a new name</a>
-    <a class="button secondary" id="envhub-cancel" href="${data.prefix}">Cancel</a>
-  </div>
-</form>
-<p>Updating restarts the server: running kernels stop; its home is kept.</p>`;
-  return layout({ title: 'Environment differs', prefix: data.prefix, body, xsrf: data.xsrf });
+    <table id="envhub-differences">
+      <thead>
+        <tr>
+          <th>Field</th>
+          <th>Now</th>
+          <th>Requested</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${rows}
+      </tbody>
+    </table>
+    <form
+      method="post"
+      action="${data.prefix}${data.launch}${data.launch.includes('?') ? '&' : '?'}update=1"
+      class="envhub-confirm"
+    >
+      <input type="hidden" name="_xsrf" value="${data.xsrf}" />
+      <div class="actions">
+        <button type="submit" id="envhub-update">Update and restart</button>
+        <a class="button" id="envhub-new-name" href="${data.editUrl}"
+          >Launch under a new name</a
+        >
+        <a class="button secondary" id="envhub-cancel" href="${data.prefix}"
+          >Cancel</a
+        >
+      </div>
+    </form>
+    <p>
+      Updating restarts the server: running kernels stop; its home is kept.
+    </p>`;
+  return layout({
+    title: 'Environment differs',
+    prefix: data.prefix,
+    body,
+    xsrf: data.xsrf
+  });
 }
 
 /** The launch itself: the live build log, then JupyterLab. */
-export function launchPage(data: { prefix: string; xsrf: string; buildUrl: string; spec: ValidEnvironmentSpec & { name: string } }): string {
+export function launchPage(data: {
+  prefix: string;
+  xsrf: string;
+  buildUrl: string;
+  spec: ValidEnvironmentSpec & { name: string };
+}): string {
   const body = html`<h1>Launching ${data.spec.name}</h1>
-<p><code>${data.spec.repo}</code> at <code>${data.spec.ref}</code></p>
-<section id="envhub-progress" data-build-url="${data.buildUrl}">
-  <h2>Launch <span id="envhub-phase"></span></h2>
-  <pre id="envhub-log"></pre>
-</section>
-<script type="module" src="${data.prefix}static/launch.js"></script>`;
-  return layout({ title: `Launching ${data.spec.name}`, prefix: data.prefix, body, xsrf: data.xsrf });
+    <p><code>${data.spec.repo}</code> at <code>${data.spec.ref}</code></p>
+    <section id="envhub-progress" data-build-url="${data.buildUrl}">
+      <h2>Launch <span id="envhub-phase"></span></h2>
+      <pre id="envhub-log"></pre>
+    </section>
+    <script type="module" src="${data.prefix}static/launch.js"></script>`;
+  return layout({
+    title: `Launching ${data.spec.name}`,
+    prefix: data.prefix,
+    body,
+    xsrf: data.xsrf
+  });
 }

@@ -1,7 +1,12 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import express, { Router, type Request, type Response } from 'express';
-import { launchPath, launchQuery, type EnvironmentSpec, type ValidEnvironmentSpec } from '@envhub/schema';
+import {
+  launchPath,
+  launchQuery,
+  type EnvironmentSpec,
+  type ValidEnvironmentSpec
+} from '@envhub/schema';
 import { formField } from '../api/body.js';
 import { buildFor, type ApiDeps } from '../api/routes.js';
 import type { EnvhubError } from '../errors.js';
@@ -27,67 +32,159 @@ const clientScripts = fileURLToPath(new URL('./client/', import.meta.url));
 const stylesheets = fileURLToPath(new URL('../../static/', import.meta.url));
 /** Modules of `@envhub/schema` without imports, which pages load as they are (see BROWSER_IMPORTS). */
 const resolveModule = createRequire(import.meta.url).resolve;
-const BROWSER_MODULES = new Map<string, string>(BROWSER_IMPORTS.map(name => [name, resolveModule(`@envhub/schema/${name}`)]));
+const BROWSER_MODULES = new Map<string, string>(
+  BROWSER_IMPORTS.map(name => [name, resolveModule(`@envhub/schema/${name}`)])
+);
 
 /** envhub's HTML pages: the home page, build logs and Binder-style launch links with their confirmation. */
 export function pageRoutes(deps: ApiDeps): Router {
   const { auth, store, launcher } = deps;
   const router = Router();
-  router.use('/static', express.static(clientScripts, { index: false }), express.static(stylesheets, { index: false }));
+  router.use(
+    '/static',
+    express.static(clientScripts, { index: false }),
+    express.static(stylesheets, { index: false })
+  );
   // The schema's browser modules, for the page script (mapped by the page's import map).
-  router.get('/static/schema/:module.js', (req: Request<{ module: string }>, res, next) => {
-    const path = BROWSER_MODULES.get(req.params.module);
-    if (path) res.type('text/javascript').sendFile(path);
-    else next();
-  });
+  router.get(
+    '/static/schema/:module.js',
+    (req: Request<{ module: string }>, res, next) => {
+      const path = BROWSER_MODULES.get(req.params.module);
+      if (path) res.type('text/javascript').sendFile(path);
+      else next();
+    }
+  );
   router.get('/oauth_callback', auth.callback);
 
   router.get('/', auth.require('page'), async (req, res) => {
     const user = res.locals.user as HubUser;
-    const context = { origin: deps.publicOrigin, prefix: deps.prefix, site: deps.site, viewer: user, volumes: deps.volumes };
-    const servers = await Promise.all(store.listServers(user.name).map(record => describeServer(deps.hub, store, record, context)));
-    const prefill = Object.fromEntries(Object.entries(req.query).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-    res.type('html').send(homePage({ prefix: deps.prefix, xsrf: auth.xsrfToken(req), user: user.name, site: deps.site, servers, volumes: await deps.volumes.list(user), prefill }));
+    const context = {
+      origin: deps.publicOrigin,
+      prefix: deps.prefix,
+      site: deps.site,
+      viewer: user,
+      volumes: deps.volumes
+    };
+    const servers = await Promise.all(
+      store
+        .listServers(user.name)
+        .map(record => describeServer(deps.hub, store, record, context))
+    );
+    const prefill = Object.fromEntries(
+      Object.entries(req.query).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string'
+      )
+    );
+    res.type('html').send(
+      homePage({
+        prefix: deps.prefix,
+        xsrf: auth.xsrfToken(req),
+        user: user.name,
+        site: deps.site,
+        servers,
+        volumes: await deps.volumes.list(user),
+        prefill
+      })
+    );
   });
 
-  router.get('/builds/:id', auth.require('page'), (req: Request<{ id: string }>, res) => {
-    res.type('html').send(buildPage(deps.prefix, buildFor(store, res.locals.user as HubUser, req.params.id)));
-  });
+  router.get(
+    '/builds/:id',
+    auth.require('page'),
+    (req: Request<{ id: string }>, res) => {
+      res
+        .type('html')
+        .send(
+          buildPage(
+            deps.prefix,
+            buildFor(store, res.locals.user as HubUser, req.params.id)
+          )
+        );
+    }
+  );
 
   // Binder-style launch links: /v2/<provider>/<spec>?<launch parameters>. A link from outside this
   // hub is confirmed first; the launch page then follows the launch stream.
   const v2 = async (req: Request, res: Response, confirmed: boolean) => {
     const user = res.locals.user as HubUser;
-    const path = req.originalUrl.split('?')[0].slice(`${deps.prefix}v2/`.length);
+    const path = req.originalUrl
+      .split('?')[0]
+      .slice(`${deps.prefix}v2/`.length);
     const url = new URL(req.originalUrl, 'http://x');
     const query = url.search;
     const origin = deps.publicOrigin;
-    const request = launchRequestFrom(path, url.searchParams, user.name, origin);
+    const request = launchRequestFrom(
+      path,
+      url.searchParams,
+      user.name,
+      origin
+    );
     const xsrf = auth.xsrfToken(req);
     const canonical = launchPath(request.spec);
-    const page = { prefix: deps.prefix, xsrf, spec: request.spec, launch: `v2/${path}${query}`, editUrl: `${deps.prefix}?${editQuery(request.spec)}` };
+    const page = {
+      prefix: deps.prefix,
+      xsrf,
+      spec: request.spec,
+      launch: `v2/${path}${query}`,
+      editUrl: `${deps.prefix}?${editQuery(request.spec)}`
+    };
     try {
       await launcher.admit(request);
     } catch (err) {
       const existing = store.getServer(user.name, request.spec.name);
       if ((err as EnvhubError).code === 'spec_differs' && existing) {
-        const changes = environmentChanges(existing.spec as ValidEnvironmentSpec, request.spec);
-        res.status(409).type('html').send(differsPage({ ...page, editUrl: `${deps.prefix}?${editQuery({ ...request.spec, name: '' })}`, changes }));
+        const changes = environmentChanges(
+          existing.spec as ValidEnvironmentSpec,
+          request.spec
+        );
+        res
+          .status(409)
+          .type('html')
+          .send(
+            differsPage({
+              ...page,
+              editUrl: `${deps.prefix}?${editQuery({ ...request.spec, name: '' })}`,
+              changes
+            })
+          );
         return;
       }
       throw err;
     }
     // Only envhub's own pages and the Hub's count as "this hub": users' servers share the origin.
     const referer = req.get('Referer') ?? '';
-    const fromThisHub = referer.startsWith(`${origin}${deps.prefix}`) || referer.startsWith(`${origin}${deps.hubBaseUrl}hub/`);
-    if (!confirmed && !fromThisHub && !store.isTrustedLaunch(user.name, canonical)) {
-      res.type('html').send(confirmPage({ ...page, resources: effectiveResources(request.spec, deps.site) }));
+    const fromThisHub =
+      referer.startsWith(`${origin}${deps.prefix}`) ||
+      referer.startsWith(`${origin}${deps.hubBaseUrl}hub/`);
+    if (
+      !confirmed &&
+      !fromThisHub &&
+      !store.isTrustedLaunch(user.name, canonical)
+    ) {
+      res.type('html').send(
+        confirmPage({
+          ...page,
+          resources: effectiveResources(request.spec, deps.site)
+        })
+      );
       return;
     }
-    if (confirmed && formField(req, 'remember') === '1') store.trustLaunch(user.name, canonical);
-    res.type('html').send(launchPage({ prefix: deps.prefix, xsrf, spec: request.spec, buildUrl: `${deps.prefix}build/${path}${query}` }));
+    if (confirmed && formField(req, 'remember') === '1')
+      store.trustLaunch(user.name, canonical);
+    res.type('html').send(
+      launchPage({
+        prefix: deps.prefix,
+        xsrf,
+        spec: request.spec,
+        buildUrl: `${deps.prefix}build/${path}${query}`
+      })
+    );
   };
-  router.get('/v2/*spec', auth.require('page'), (req, res) => v2(req, res, false));
-  router.post('/v2/*spec', auth.require('page', { xsrf: true }), (req, res) => v2(req, res, true));
+  router.get('/v2/*spec', auth.require('page'), (req, res) =>
+    v2(req, res, false)
+  );
+  router.post('/v2/*spec', auth.require('page', { xsrf: true }), (req, res) =>
+    v2(req, res, true)
+  );
   return router;
 }

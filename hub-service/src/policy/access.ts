@@ -44,22 +44,46 @@ const VERBS: Record<Operation, string> = {
 };
 
 /** Whether `relation` may see the thing at all, i.e. read it. */
-const canSeeAs = (operation: Operation, relation: Relation): boolean => ALLOWED[`${operation.split('.')[0]}.read` as Operation].includes(relation);
+const canSeeAs = (operation: Operation, relation: Relation): boolean =>
+  ALLOWED[`${operation.split('.')[0]}.read` as Operation].includes(relation);
 
 /**
  * Allows `operation` on `what` (e.g. `server alice/x`) to a caller with `relation`, or throws the
  * 404 or 403 of the rule above.
  */
-export function authorize(operation: Operation, relation: Relation, what: string, owner: string): void {
+export function authorize(
+  operation: Operation,
+  relation: Relation,
+  what: string,
+  owner: string
+): void {
   if (ALLOWED[operation].includes(relation)) return;
-  if (!canSeeAs(operation, relation)) throw new EnvhubError(404, 'not_found', `envhub has no ${what} that you can see`);
-  throw new EnvhubError(403, 'forbidden', `only ${owner}, the owner of ${what}, or an admin may ${VERBS[operation]}`);
+  if (!canSeeAs(operation, relation))
+    throw new EnvhubError(
+      404,
+      'not_found',
+      `envhub has no ${what} that you can see`
+    );
+  throw new EnvhubError(
+    403,
+    'forbidden',
+    `only ${owner}, the owner of ${what}, or an admin may ${VERBS[operation]}`
+  );
 }
 
 /** How `user` stands to a server owned by `owner` with these collaborators. */
-export function serverRelation(user: HubUser, server: { owner: string; spec: { collaborators?: { users?: string[]; groups?: string[] } } }): Relation {
+export function serverRelation(
+  user: HubUser,
+  server: {
+    owner: string;
+    spec: { collaborators?: { users?: string[]; groups?: string[] } };
+  }
+): Relation {
   if (server.owner === user.name) return 'owner';
   if (user.admin) return 'admin';
   const { users = [], groups = [] } = server.spec.collaborators ?? {};
-  return users.includes(user.name) || (user.groups ?? []).some(g => groups.includes(g)) ? 'collaborator' : 'none';
+  return users.includes(user.name) ||
+    (user.groups ?? []).some(g => groups.includes(g))
+    ? 'collaborator'
+    : 'none';
 }

@@ -132,7 +132,9 @@ const siteConfigSchema = {
   }
 };
 // multipleOfPrecision: 0.1 CPUs is a multiple of 0.01 although 0.1 / 0.01 is not an integer in floating point.
-const check = new Ajv({ allErrors: true, multipleOfPrecision: 9 }).compile(siteConfigSchema);
+const check = new Ajv({ allErrors: true, multipleOfPrecision: 9 }).compile(
+  siteConfigSchema
+);
 
 /** Reads and checks the admin's site configuration; absent values keep their defaults. */
 export function loadSiteConfig(path: string | undefined): SiteConfig {

@@ -142,13 +142,21 @@ async function locate(
 }
 
 const unreachableRepo = (repo: string) => (detail: string | undefined) =>
-  new EnvhubError(400, 'repo_unreachable', `cannot read the repository ${repo}: ${detail}`);
+  new EnvhubError(
+    400,
+    'repo_unreachable',
+    `cannot read the repository ${repo}: ${detail}`
+  );
 
 /**
  * Checks, before anything is built or created, that `ref` can name a commit and that `repo`
  * answers at an address the policy allows (redirects included).
  */
-export async function checkRepo(repo: string, ref: string, access?: RepoAccess): Promise<void> {
+export async function checkRepo(
+  repo: string,
+  ref: string,
+  access?: RepoAccess
+): Promise<void> {
   checkRef(ref);
   await locate(repo, access, unreachableRepo(repo));
 }

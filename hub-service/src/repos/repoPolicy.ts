@@ -124,7 +124,9 @@ export function internalAddressKind(address: string): string | null {
   const range = blockLists.find(({ list }) => list.check(bare, type))?.kind;
   if (range) return range;
   // The host's own public addresses reach its services as loopback does.
-  const own = Object.values(networkInterfaces()).some(addresses => addresses?.some(a => a.address === bare));
+  const own = Object.values(networkInterfaces()).some(addresses =>
+    addresses?.some(a => a.address === bare)
+  );
   return own ? 'an address of this host' : null;
 }
 

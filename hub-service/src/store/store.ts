@@ -80,10 +80,12 @@ const MIGRATIONS = [
 const COLUMNS = `owner, name, repo, ref, commit_sha AS "commit", image, ticket, spec, started_mounts AS startedMounts, created_at AS createdAt, updated_at AS updatedAt`;
 
 type ServerRow = Omit<ServerRecord, 'spec'> & { spec: string };
-const toServer = (row: ServerRow | undefined): ServerRecord | undefined => row && { ...row, spec: JSON.parse(row.spec) as EnvironmentSpec };
+const toServer = (row: ServerRow | undefined): ServerRecord | undefined =>
+  row && { ...row, spec: JSON.parse(row.spec) as EnvironmentSpec };
 
 type VolumeRow = Omit<VolumeRecord, 'members'> & { members: string };
-const toVolume = (row: VolumeRow | undefined): VolumeRecord | undefined => row && { ...row, members: JSON.parse(row.members) as VolumeMembers };
+const toVolume = (row: VolumeRow | undefined): VolumeRecord | undefined =>
+  row && { ...row, members: JSON.parse(row.members) as VolumeMembers };
 const VOLUME_COLUMNS = `name, owner, members, created_at AS createdAt`;
 
 const BUILD_COLUMNS = `id, image, repo, ref, commit_sha AS "commit", requested_by AS requestedBy, status, started_at AS startedAt, finished_at AS finishedAt, log`;
@@ -108,16 +110,28 @@ export class Store {
   }
 
   getServer(owner: string, name: string): ServerRecord | undefined {
-    return toServer(this.db.prepare(`SELECT ${COLUMNS} FROM servers WHERE owner = ? AND name = ?`).get(owner, name) as ServerRow | undefined);
+    return toServer(
+      this.db
+        .prepare(`SELECT ${COLUMNS} FROM servers WHERE owner = ? AND name = ?`)
+        .get(owner, name) as ServerRow | undefined
+    );
   }
 
   listServers(owner: string): ServerRecord[] {
-    return (this.db.prepare(`SELECT ${COLUMNS} FROM servers WHERE owner = ? ORDER BY name`).all(owner) as ServerRow[]).map(row => toServer(row)!);
+    return (
+      this.db
+        .prepare(`SELECT ${COLUMNS} FROM servers WHERE owner = ? ORDER BY name`)
+        .all(owner) as ServerRow[]
+    ).map(row => toServer(row)!);
   }
 
   /** Every server envhub launched, of every user. */
   allServers(): ServerRecord[] {
-    return (this.db.prepare(`SELECT ${COLUMNS} FROM servers ORDER BY owner, name`).all() as ServerRow[]).map(row => toServer(row)!);
+    return (
+      this.db
+        .prepare(`SELECT ${COLUMNS} FROM servers ORDER BY owner, name`)
+        .all() as ServerRow[]
+    ).map(row => toServer(row)!);
   }
 
   /** Inserts or replaces the record of (owner, name). */
@@ -133,32 +147,50 @@ export class Store {
   }
 
   deleteServer(owner: string, name: string): void {
-    this.db.prepare(`DELETE FROM servers WHERE owner = ? AND name = ?`).run(owner, name);
+    this.db
+      .prepare(`DELETE FROM servers WHERE owner = ? AND name = ?`)
+      .run(owner, name);
   }
 
   /** Records the mounts (as a JSON text) a server was last started with. */
   setStartedMounts(owner: string, name: string, mounts: string): void {
-    this.db.prepare(`UPDATE servers SET started_mounts = ? WHERE owner = ? AND name = ?`).run(mounts, owner, name);
+    this.db
+      .prepare(
+        `UPDATE servers SET started_mounts = ? WHERE owner = ? AND name = ?`
+      )
+      .run(mounts, owner, name);
   }
 
   /** Adds a volume; false when the name is taken (names are unique across the hub). */
   addVolume(volume: VolumeRecord): boolean {
     const result = this.db
-      .prepare(`INSERT OR IGNORE INTO volumes (name, owner, members, created_at) VALUES (@name, @owner, @members, @createdAt)`)
+      .prepare(
+        `INSERT OR IGNORE INTO volumes (name, owner, members, created_at) VALUES (@name, @owner, @members, @createdAt)`
+      )
       .run({ ...volume, members: JSON.stringify(volume.members) });
     return result.changes === 1;
   }
 
   getVolume(name: string): VolumeRecord | undefined {
-    return toVolume(this.db.prepare(`SELECT ${VOLUME_COLUMNS} FROM volumes WHERE name = ?`).get(name) as VolumeRow | undefined);
+    return toVolume(
+      this.db
+        .prepare(`SELECT ${VOLUME_COLUMNS} FROM volumes WHERE name = ?`)
+        .get(name) as VolumeRow | undefined
+    );
   }
 
   allVolumes(): VolumeRecord[] {
-    return (this.db.prepare(`SELECT ${VOLUME_COLUMNS} FROM volumes ORDER BY name`).all() as VolumeRow[]).map(row => toVolume(row)!);
+    return (
+      this.db
+        .prepare(`SELECT ${VOLUME_COLUMNS} FROM volumes ORDER BY name`)
+        .all() as VolumeRow[]
+    ).map(row => toVolume(row)!);
   }
 
   setVolumeMembers(name: string, members: VolumeMembers): void {
-    this.db.prepare(`UPDATE volumes SET members = ? WHERE name = ?`).run(JSON.stringify(members), name);
+    this.db
+      .prepare(`UPDATE volumes SET members = ? WHERE name = ?`)
+      .run(JSON.stringify(members), name);
   }
 
   deleteVolume(name: string): void {
@@ -167,11 +199,19 @@ export class Store {
 
   /** Remembers that `user` need not confirm `launch` (a canonical launch path) again. */
   trustLaunch(user: string, launch: string): void {
-    this.db.prepare(`INSERT OR IGNORE INTO trusted_launches (user, launch) VALUES (?, ?)`).run(user, launch);
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO trusted_launches (user, launch) VALUES (?, ?)`
+      )
+      .run(user, launch);
   }
 
   isTrustedLaunch(user: string, launch: string): boolean {
-    return this.db.prepare(`SELECT 1 FROM trusted_launches WHERE user = ? AND launch = ?`).get(user, launch) !== undefined;
+    return (
+      this.db
+        .prepare(`SELECT 1 FROM trusted_launches WHERE user = ? AND launch = ?`)
+        .get(user, launch) !== undefined
+    );
   }
 
   startBuild(build: Omit<BuildRecord, 'status' | 'finishedAt' | 'log'>): void {
@@ -184,37 +224,62 @@ export class Store {
   }
 
   finishBuild(id: string, status: 'built' | 'failed', log: string): void {
-    this.db.prepare(`UPDATE builds SET status = ?, log = ?, finished_at = ? WHERE id = ?`).run(status, log, new Date().toISOString(), id);
+    this.db
+      .prepare(
+        `UPDATE builds SET status = ?, log = ?, finished_at = ? WHERE id = ?`
+      )
+      .run(status, log, new Date().toISOString(), id);
   }
 
   getBuild(id: string): BuildRecord | undefined {
-    return this.db.prepare(`SELECT ${BUILD_COLUMNS} FROM builds WHERE id = ?`).get(id) as BuildRecord | undefined;
+    return this.db
+      .prepare(`SELECT ${BUILD_COLUMNS} FROM builds WHERE id = ?`)
+      .get(id) as BuildRecord | undefined;
   }
 
   /** Every build of `image`, oldest first. */
   buildsOf(image: string): BuildRecord[] {
-    return this.db.prepare(`SELECT ${BUILD_COLUMNS} FROM builds WHERE image = ? ORDER BY started_at`).all(image) as BuildRecord[];
+    return this.db
+      .prepare(
+        `SELECT ${BUILD_COLUMNS} FROM builds WHERE image = ? ORDER BY started_at`
+      )
+      .all(image) as BuildRecord[];
   }
 
   /** The most recent build of `image`, if envhub built it. */
   latestBuild(image: string): BuildRecord | undefined {
-    return this.db.prepare(`SELECT ${BUILD_COLUMNS} FROM builds WHERE image = ? ORDER BY started_at DESC LIMIT 1`).get(image) as BuildRecord | undefined;
+    return this.db
+      .prepare(
+        `SELECT ${BUILD_COLUMNS} FROM builds WHERE image = ? ORDER BY started_at DESC LIMIT 1`
+      )
+      .get(image) as BuildRecord | undefined;
   }
 
   /** Builds a service restart interrupted: they never finished, so they failed. */
   failInterruptedBuilds(): number {
-    return this.db.prepare(`UPDATE builds SET status = 'failed', finished_at = ?, log = log || ? WHERE status = 'running'`).run(new Date().toISOString(), '\n[envhub] build interrupted by a service restart\n').changes;
+    return this.db
+      .prepare(
+        `UPDATE builds SET status = 'failed', finished_at = ?, log = log || ? WHERE status = 'running'`
+      )
+      .run(
+        new Date().toISOString(),
+        '\n[envhub] build interrupted by a service restart\n'
+      ).changes;
   }
 
   recordLaunch(image: string): void {
     this.db
-      .prepare(`INSERT INTO image_launches (image, last_launched_at) VALUES (?, ?) ON CONFLICT (image) DO UPDATE SET last_launched_at = excluded.last_launched_at`)
+      .prepare(
+        `INSERT INTO image_launches (image, last_launched_at) VALUES (?, ?) ON CONFLICT (image) DO UPDATE SET last_launched_at = excluded.last_launched_at`
+      )
       .run(image, new Date().toISOString());
   }
 
   /** When each image was last launched (images never launched are absent). */
   imageLaunchTimes(): Map<string, string> {
-    const rows = this.db.prepare(`SELECT image, last_launched_at AS at FROM image_launches`).all() as Array<{ image: string; at: string }>;
+    const rows = this.db
+      .prepare(`SELECT image, last_launched_at AS at FROM image_launches`)
+      .all() as Array<{ image: string; at: string }>;
     return new Map(rows.map(r => [r.image, r.at]));
   }
 

@@ -1,5 +1,11 @@
 import type Docker from 'dockerode';
-import { environmentSchema, validateVolumeMembers, type Mount, type VolumeMembers, type VolumeView } from '@envhub/schema';
+import {
+  environmentSchema,
+  validateVolumeMembers,
+  type Mount,
+  type VolumeMembers,
+  type VolumeView
+} from '@envhub/schema';
 import { EnvhubError } from '../errors.js';
 import type { HubClient, HubUser } from '../hub/hubClient.js';
 import { checkCollaborators } from '../launches/shares.js';
@@ -13,7 +19,10 @@ export type VolumeAccess = VolumeView['access'];
 
 /** A mount as a start binds it, with what refuses it (see Volumes.effectiveMounts). */
 export interface EffectiveMount extends Required<Mount> {
-  problem: { code: 'no_such_volume' | 'volume_forbidden'; message: string } | null;
+  problem: {
+    code: 'no_such_volume' | 'volume_forbidden';
+    message: string;
+  } | null;
 }
 
 /**
@@ -46,7 +55,12 @@ const noMembers = (): VolumeMembers => ({ users: [], groups: [] });
 /** `given` as members, or a 400 naming each field that is wrong (the schema's volume-members). */
 function parseMembers(given: unknown): VolumeMembers {
   const validation = validateVolumeMembers(given);
-  if (!validation.ok) throw new EnvhubError(400, 'invalid_members', validation.errors.map(e => e.message).join('; '));
+  if (!validation.ok)
+    throw new EnvhubError(
+      400,
+      'invalid_members',
+      validation.errors.map(e => e.message).join('; ')
+    );
   return validation.members;
 }
 
@@ -58,7 +72,10 @@ export class Volumes {
   constructor(
     private readonly docker: Docker,
     private readonly store: Store,
-    private readonly hub: Pick<HubClient, 'groupMembers' | 'userExists' | 'groupExists'>,
+    private readonly hub: Pick<
+      HubClient,
+      'groupMembers' | 'userExists' | 'groupExists'
+    >,
     private readonly settings: VolumeSettings
   ) {}
 
@@ -66,11 +83,16 @@ export class Volumes {
    * How `user` may use `volume`, or null: the widest of their own and their groups' grants.
    * `groups` keeps the Hub's answers about group members for one request.
    */
-  async access(user: string, volume: VolumeRecord, groups = new Map<string, Promise<string[]>>()): Promise<VolumeAccess> {
+  async access(
+    user: string,
+    volume: VolumeRecord,
+    groups = new Map<string, Promise<string[]>>()
+  ): Promise<VolumeAccess> {
     if (volume.owner === user) return 'owner';
     const grants = volume.members.users.filter(m => m.name === user);
     for (const group of volume.members.groups) {
-      if (!groups.has(group.name)) groups.set(group.name, this.hub.groupMembers(group.name));
+      if (!groups.has(group.name))
+        groups.set(group.name, this.hub.groupMembers(group.name));
       if ((await groups.get(group.name)!).includes(user)) grants.push(group);
     }
     if (grants.length === 0) return null;
@@ -81,7 +103,11 @@ export class Volumes {
   async list(user: HubUser): Promise<VolumeView[]> {
     const groups = new Map<string, Promise<string[]>>();
     const servers = this.store.listServers(user.name);
-    const views = await Promise.all(this.store.allVolumes().map(volume => this.view(user, volume, groups, servers)));
+    const views = await Promise.all(
+      this.store
+        .allVolumes()
+        .map(volume => this.view(user, volume, groups, servers))
+    );
     return views.filter(view => view.access !== null);
   }
 
@@ -91,10 +117,22 @@ export class Volumes {
   }
 
   /** The volume called `name` with `user`'s view of it, if the access policy lets them do `operation`. */
-  private async authorized(user: HubUser, name: string, operation: Operation): Promise<{ volume: VolumeRecord; view: VolumeView }> {
+  private async authorized(
+    user: HubUser,
+    name: string,
+    operation: Operation
+  ): Promise<{ volume: VolumeRecord; view: VolumeView }> {
     const volume = this.store.getVolume(name);
     const view = volume && (await this.view(user, volume));
-    const relation = !view ? 'none' : view.access === 'owner' ? 'owner' : user.admin ? 'admin' : view.access ? 'member' : 'none';
+    const relation = !view
+      ? 'none'
+      : view.access === 'owner'
+        ? 'owner'
+        : user.admin
+          ? 'admin'
+          : view.access
+            ? 'member'
+            : 'none';
     authorize(operation, relation, `volume "${name}"`, volume?.owner ?? '');
     return { volume: volume!, view: view! };
   }
@@ -102,37 +140,74 @@ export class Volumes {
   /** Creates an empty volume owned by `user`, writable by jovyan. */
   async create(user: HubUser, name: unknown): Promise<VolumeView> {
     if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-      throw new EnvhubError(400, 'invalid_name', `name ${JSON.stringify(name ?? null)} does not have the expected form (${NAME.description})`);
+      throw new EnvhubError(
+        400,
+        'invalid_name',
+        `name ${JSON.stringify(name ?? null)} does not have the expected form (${NAME.description})`
+      );
     }
-    const owned = this.store.allVolumes().filter(v => v.owner === user.name).length;
+    const owned = this.store
+      .allVolumes()
+      .filter(v => v.owner === user.name).length;
     if (owned >= this.settings.volumesPerUser) {
-      throw new EnvhubError(409, 'too_many_volumes', `you own ${owned} volumes and this hub allows ${this.settings.volumesPerUser}; delete one first`);
+      throw new EnvhubError(
+        409,
+        'too_many_volumes',
+        `you own ${owned} volumes and this hub allows ${this.settings.volumesPerUser}; delete one first`
+      );
     }
-    const record: VolumeRecord = { name, owner: user.name, members: noMembers(), createdAt: new Date().toISOString() };
+    const record: VolumeRecord = {
+      name,
+      owner: user.name,
+      members: noMembers(),
+      createdAt: new Date().toISOString()
+    };
     // The row claims the name first, so two concurrent creations cannot both make the volume.
     if (!this.store.addVolume(record)) {
-      throw new EnvhubError(409, 'volume_exists', `a volume named "${name}" already exists on this hub; choose another name`);
+      throw new EnvhubError(
+        409,
+        'volume_exists',
+        `a volume named "${name}" already exists on this hub; choose another name`
+      );
     }
     try {
       await this.makeDockerVolume(name, user.name);
     } catch (err) {
       this.store.deleteVolume(name);
       await this.removeDockerVolume(name).catch(() => undefined);
-      log.error('volume.create_failed', { name, error: (err as Error).message });
-      throw new EnvhubError(500, 'volume_create_failed', `could not create volume "${name}": ${(err as Error).message}`);
+      log.error('volume.create_failed', {
+        name,
+        error: (err as Error).message
+      });
+      throw new EnvhubError(
+        500,
+        'volume_create_failed',
+        `could not create volume "${name}": ${(err as Error).message}`
+      );
     }
     log.info('volume.created', { name, owner: user.name });
     return this.view(user, record);
   }
 
   /** Replaces a volume's members; only its owner or an admin may. Applies at each server's next start. */
-  async setMembers(user: HubUser, name: string, given: unknown): Promise<VolumeView> {
+  async setMembers(
+    user: HubUser,
+    name: string,
+    given: unknown
+  ): Promise<VolumeView> {
     const { volume } = await this.authorized(user, name, 'volume.manage');
     const members = parseMembers(given);
-    await checkCollaborators(this.hub, volume.owner, { users: members.users.map(m => m.name), groups: members.groups.map(m => m.name) });
+    await checkCollaborators(this.hub, volume.owner, {
+      users: members.users.map(m => m.name),
+      groups: members.groups.map(m => m.name)
+    });
     const users = members.users.filter(m => m.name !== volume.owner);
     this.store.setVolumeMembers(name, { ...members, users });
-    log.info('volume.members', { name, users: users.length, groups: members.groups.length });
+    log.info('volume.members', {
+      name,
+      users: users.length,
+      groups: members.groups.length
+    });
     return this.view(user, { ...volume, members: { ...members, users } });
   }
 
@@ -143,7 +218,11 @@ export class Volumes {
       await this.removeDockerVolume(name);
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 409) {
-        throw new EnvhubError(409, 'volume_in_use', `volume "${name}" is mounted by a running server; stop the servers that mount it first`);
+        throw new EnvhubError(
+          409,
+          'volume_in_use',
+          `volume "${name}" is mounted by a running server; stop the servers that mount it first`
+        );
       }
       throw err;
     }
@@ -155,18 +234,32 @@ export class Volumes {
    * `owner`'s mounts as their next start binds them: read-only where the mount or the owner's access
    * says so, and what refuses each mount that cannot be bound (a missing or closed volume).
    */
-  async effectiveMounts(owner: string, mounts: Mount[]): Promise<EffectiveMount[]> {
+  async effectiveMounts(
+    owner: string,
+    mounts: Mount[]
+  ): Promise<EffectiveMount[]> {
     const groups = new Map<string, Promise<string[]>>();
     return Promise.all(
       mounts.map(async (mount): Promise<EffectiveMount> => {
         const volume = this.store.getVolume(mount.source);
         const access = volume ? await this.access(owner, volume, groups) : null;
         const problem: EffectiveMount['problem'] = !volume
-          ? { code: 'no_such_volume', message: `there is no volume "${mount.source}" (create it first)` }
+          ? {
+              code: 'no_such_volume',
+              message: `there is no volume "${mount.source}" (create it first)`
+            }
           : !access
-            ? { code: 'volume_forbidden', message: `${owner} may not mount volume "${mount.source}" (ask its owner, ${volume.owner}, to add them as a member)` }
+            ? {
+                code: 'volume_forbidden',
+                message: `${owner} may not mount volume "${mount.source}" (ask its owner, ${volume.owner}, to add them as a member)`
+              }
             : null;
-        return { source: mount.source, target: mount.target, readOnly: Boolean(mount.readOnly) || access === 'read', problem };
+        return {
+          source: mount.source,
+          target: mount.target,
+          readOnly: Boolean(mount.readOnly) || access === 'read',
+          problem
+        };
       })
     );
   }
@@ -178,10 +271,23 @@ export class Volumes {
    */
   async dockerMounts(owner: string, mounts: Mount[]): Promise<DockerMount[]> {
     const effective = await this.effectiveMounts(owner, mounts);
-    const problems = effective.flatMap((mount, i) => (mount.problem ? [{ code: mount.problem.code, message: `mounts.${i}.source: ${mount.problem.message}` }] : []));
+    const problems = effective.flatMap((mount, i) =>
+      mount.problem
+        ? [
+            {
+              code: mount.problem.code,
+              message: `mounts.${i}.source: ${mount.problem.message}`
+            }
+          ]
+        : []
+    );
     if (problems.length > 0) {
       const forbidden = problems.some(p => p.code === 'volume_forbidden');
-      throw new EnvhubError(forbidden ? 403 : 422, forbidden ? 'volume_forbidden' : 'no_such_volume', problems.map(p => p.message).join('; '));
+      throw new EnvhubError(
+        forbidden ? 403 : 422,
+        forbidden ? 'volume_forbidden' : 'no_such_volume',
+        problems.map(p => p.message).join('; ')
+      );
     }
     return effective.map(mount => ({
       type: 'volume',
@@ -204,16 +310,23 @@ export class Volumes {
       createdAt: volume.createdAt,
       members: volume.members,
       access: await this.access(user.name, volume, groups),
-      canManage: ALLOWED['volume.manage'].includes(volume.owner === user.name ? 'owner' : user.admin ? 'admin' : 'none'),
+      canManage: ALLOWED['volume.manage'].includes(
+        volume.owner === user.name ? 'owner' : user.admin ? 'admin' : 'none'
+      ),
       mountedBy: servers
-        .filter(server => (server.spec.mounts ?? []).some(m => m.source === volume.name))
+        .filter(server =>
+          (server.spec.mounts ?? []).some(m => m.source === volume.name)
+        )
         .map(server => server.name)
     };
   }
 
   private async makeDockerVolume(name: string, owner: string): Promise<void> {
     const volumeName = sharedVolumeName(this.settings.namePrefix, name);
-    await this.docker.createVolume({ Name: volumeName, Labels: { 'org.envhub.volume': name, 'org.envhub.owner': owner } });
+    await this.docker.createVolume({
+      Name: volumeName,
+      Labels: { 'org.envhub.volume': name, 'org.envhub.owner': owner }
+    });
     // A new volume's root belongs to root; jovyan must be able to write to it.
     const container = await this.docker.createContainer({
       Image: this.settings.baseImage,
@@ -233,11 +346,15 @@ export class Volumes {
 
   /** Removes the home volume of `owner`'s server `server` (its files are gone for good). */
   async removeHome(owner: string, server: string): Promise<void> {
-    await this.removeDockerVolumeNamed(homeVolumeName(this.settings.namePrefix, owner, server));
+    await this.removeDockerVolumeNamed(
+      homeVolumeName(this.settings.namePrefix, owner, server)
+    );
   }
 
   private async removeDockerVolume(name: string): Promise<void> {
-    await this.removeDockerVolumeNamed(sharedVolumeName(this.settings.namePrefix, name));
+    await this.removeDockerVolumeNamed(
+      sharedVolumeName(this.settings.namePrefix, name)
+    );
   }
 
   private async removeDockerVolumeNamed(volumeName: string): Promise<void> {

@@ -24,22 +24,47 @@ const baseImage = process.env.ENVHUB_BASE_IMAGE ?? 'envhub-base:latest';
 
 /** The ports of the hub under test (envhub/hub.py): proxy, proxy API, Hub, envhub service. */
 const hubPort = Number(new URL(hubUrl).port);
-const ports = { proxy: hubPort, proxyApi: hubPort + 1, hub: hubPort + 2, service: hubPort + 3 };
+const ports = {
+  proxy: hubPort,
+  proxyApi: hubPort + 1,
+  hub: hubPort + 2,
+  service: hubPort + 3
+};
 
 /** Every IPv4 address of the host but loopback (its network interface, docker0, other bridges). */
 function hostAddresses(): string[] {
-  const out = execFileSync('ip', ['-4', '-o', 'addr', 'show'], { encoding: 'utf8' });
-  return [...out.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\//g)].map(m => m[1]).filter(a => !a.startsWith('127.'));
+  const out = execFileSync('ip', ['-4', '-o', 'addr', 'show'], {
+    encoding: 'utf8'
+  });
+  return [...out.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\//g)]
+    .map(m => m[1])
+    .filter(a => !a.startsWith('127.'));
 }
 
 /** The host's default gateway (on its LAN). */
-const routerAddress = () => /default via (\S+)/.exec(execFileSync('ip', ['-4', 'route', 'show', 'default'], { encoding: 'utf8' }))![1];
+const routerAddress = () =>
+  /default via (\S+)/.exec(
+    execFileSync('ip', ['-4', 'route', 'show', 'default'], { encoding: 'utf8' })
+  )![1];
 
 /** The host's DNS resolvers: builds reach them on port 53 only. */
-const resolvers = () => [...readFileSync('/etc/resolv.conf', 'utf8').matchAll(/^nameserver\s+(\d+\.\d+\.\d+\.\d+)/gm)].map(m => m[1]).filter(a => !a.startsWith('127.'));
+const resolvers = () =>
+  [
+    ...readFileSync('/etc/resolv.conf', 'utf8').matchAll(
+      /^nameserver\s+(\d+\.\d+\.\d+\.\d+)/gm
+    )
+  ]
+    .map(m => m[1])
+    .filter(a => !a.startsWith('127.'));
 
 /** Where the Hub listens for containers: ENVHUB_HUB_IP, by default docker0's address (deploy/serve.sh). */
-const hubIp = () => process.env.ENVHUB_HUB_IP || /inet (\S+)\//.exec(execFileSync('ip', ['-4', '-o', 'addr', 'show', 'docker0'], { encoding: 'utf8' }))![1];
+const hubIp = () =>
+  process.env.ENVHUB_HUB_IP ||
+  /inet (\S+)\//.exec(
+    execFileSync('ip', ['-4', '-o', 'addr', 'show', 'docker0'], {
+      encoding: 'utf8'
+    })
+  )![1];
 
 /**
  * Tries every way out that a build must not have and records each outcome in a JSON file (never
@@ -121,7 +146,12 @@ limits = {'memory': memory, 'swap': swap, 'cpus': quota / period}
 json.dump({'uid': os.getuid(), 'attempts': attempts, 'controls': controls, 'limits': limits}, open(sys.argv[2], 'w'), indent=1)
 `;
 
-type Outcomes = { uid: number; attempts: Record<string, string>; controls: Record<string, string>; limits: { memory: number; swap: number; cpus: number } };
+type Outcomes = {
+  uid: number;
+  attempts: Record<string, string>;
+  controls: Record<string, string>;
+  limits: { memory: number; swap: number; cpus: number };
+};
 
 describe('builds', () => {
   const limits = { memory: 1536 * 1024 ** 2, cpus: 1.5 };
@@ -130,7 +160,11 @@ describe('builds', () => {
   let git: GitServer;
   let listener: Server;
   let builder: ImageBuilder;
-  let targets: { tcp: Array<[string, string, number]>; ports: number[]; unix: string[] };
+  let targets: {
+    tcp: Array<[string, string, number]>;
+    ports: number[];
+    unix: string[];
+  };
 
   beforeAll(async () => {
     setAllowedRepoHosts(['127.0.0.1']);
@@ -138,17 +172,35 @@ describe('builds', () => {
     // A service on every address of the host, as a careless one would listen.
     listener = createServer(socket => socket.end('hello\n'));
     await new Promise<void>(resolve => listener.listen(0, '0.0.0.0', resolve));
-    builder = new ImageBuilder(docker, store, new ImageCache(docker, store, { namePrefix, budgetBytes: null, baseImage }), {
-      baseImage,
-      namePrefix,
-      strictRuntime: false,
-      availablePython: await basePython(docker, baseImage),
-      network: prepareBuildNetwork(docker, { namePrefix, mirrors: [] }),
-      limits
-    });
+    builder = new ImageBuilder(
+      docker,
+      store,
+      new ImageCache(docker, store, {
+        namePrefix,
+        budgetBytes: null,
+        baseImage
+      }),
+      {
+        baseImage,
+        namePrefix,
+        strictRuntime: false,
+        availablePython: await basePython(docker, baseImage),
+        network: prepareBuildNetwork(docker, { namePrefix, mirrors: [] }),
+        limits
+      }
+    );
     const gitPort = Number(new URL(git.url('x')).port);
     const listenerPort = (listener.address() as AddressInfo).port;
-    const everyPort = [ports.proxy, ports.proxyApi, ports.hub, ports.service, 2375, 2376, gitPort, listenerPort];
+    const everyPort = [
+      ports.proxy,
+      ports.proxyApi,
+      ports.hub,
+      ports.service,
+      2375,
+      2376,
+      gitPort,
+      listenerPort
+    ];
     targets = {
       tcp: [
         ['envhub service 127.0.0.1', '127.0.0.1', ports.service],
@@ -157,9 +209,25 @@ describe('builds', () => {
         ['loopback git server', '127.0.0.1', gitPort],
         ['Docker API tcp 127.0.0.1', '127.0.0.1', 2375],
         ["the host's router", routerAddress(), 80],
-        ...resolvers().map(address => [`DNS resolver ${address} (not DNS)`, address, 80] as [string, string, number]),
+        ...resolvers().map(
+          address =>
+            [`DNS resolver ${address} (not DNS)`, address, 80] as [
+              string,
+              string,
+              number
+            ]
+        ),
         ['cloud metadata', '169.254.169.254', 80],
-        ...hostAddresses().flatMap(address => everyPort.map(port => [`host ${address}:${port}`, address, port] as [string, string, number]))
+        ...hostAddresses().flatMap(address =>
+          everyPort.map(
+            port =>
+              [`host ${address}:${port}`, address, port] as [
+                string,
+                string,
+                number
+              ]
+          )
+        )
       ],
       ports: everyPort,
       unix: ['/var/run/docker.sock', '/run/docker.sock']
@@ -169,31 +237,53 @@ describe('builds', () => {
   afterAll(async () => {
     await git.stop();
     await new Promise(resolve => listener.close(resolve));
-    for (const image of built) await docker.getImage(image).remove().catch(() => undefined);
+    for (const image of built)
+      await docker
+        .getImage(image)
+        .remove()
+        .catch(() => undefined);
   });
 
   async function build(repo: string, commit: string): Promise<string> {
     const image = imageName(`${namePrefix}-`, git.url(repo), commit);
     let log = '';
     let error: string | undefined;
-    for await (const entry of builder.build({ repo: git.url(repo), ref: 'main', commit, image, requestedBy: 'tests' }).subscribe()) {
+    for await (const entry of builder
+      .build({
+        repo: git.url(repo),
+        ref: 'main',
+        commit,
+        image,
+        requestedBy: 'tests'
+      })
+      .subscribe()) {
       if ('line' in entry) log += entry.line;
       else error = (entry as Extract<BuildLog, { done: true }>).error;
     }
     if (error) throw new Error(`the build failed: ${error}\n${log}`);
     built.push(image);
-    const environment = (await docker.getImage(image).inspect()).Config.Labels?.[LABELS.environmentImage];
+    const environment = (await docker.getImage(image).inspect()).Config
+      .Labels?.[LABELS.environmentImage];
     if (environment) built.push(environment);
     return image;
   }
 
   /** What the probe recorded in `image` at `path`, read by a throw-away container. */
   async function outcomes(image: string, path: string): Promise<Outcomes> {
-    const container = await docker.createContainer({ Image: image, Entrypoint: ['cat'], Cmd: [path], NetworkDisabled: true });
+    const container = await docker.createContainer({
+      Image: image,
+      Entrypoint: ['cat'],
+      Cmd: [path],
+      NetworkDisabled: true
+    });
     try {
       await container.start();
       await container.wait();
-      return JSON.parse(demultiplex((await container.logs({ stdout: true, stderr: true })) as Buffer)) as Outcomes;
+      return JSON.parse(
+        demultiplex(
+          (await container.logs({ stdout: true, stderr: true })) as Buffer
+        )
+      ) as Outcomes;
     } finally {
       await container.remove({ force: true });
     }
@@ -201,7 +291,12 @@ describe('builds', () => {
 
   function expectIsolated(recorded: Outcomes): void {
     expect(Object.keys(recorded.attempts).length).toBeGreaterThan(20);
-    const reached = Object.entries(recorded.attempts).filter(([name, result]) => !name.startsWith('raw') && !name.startsWith('packet') && (result === 'connected' || result === 'opened'));
+    const reached = Object.entries(recorded.attempts).filter(
+      ([name, result]) =>
+        !name.startsWith('raw') &&
+        !name.startsWith('packet') &&
+        (result === 'connected' || result === 'opened')
+    );
     expect(reached).toEqual([]);
     // The probe can tell success from failure: the package index, DNS and ordinary sockets work.
     expect(recorded.controls).toEqual({
@@ -212,7 +307,11 @@ describe('builds', () => {
       'AF_UNIX SOCK_STREAM': 'opened',
       AF_NETLINK: 'opened'
     });
-    expect(recorded.limits).toEqual({ memory: limits.memory, swap: 0, cpus: limits.cpus });
+    expect(recorded.limits).toEqual({
+      memory: limits.memory,
+      swap: 0,
+      cpus: limits.cpus
+    });
   }
 
   describe('a postBuild (as the notebook user)', () => {
@@ -224,25 +323,41 @@ describe('builds', () => {
         'requirements.txt': 'six==1.16.0\n', // the base image has another version: this one comes from the index
         'probe.py': PROBE,
         'targets.json': JSON.stringify(targets),
-        postBuild: '#!/bin/bash\npython3 probe.py targets.json /home/jovyan/.isolation.json\n'
+        postBuild:
+          '#!/bin/bash\npython3 probe.py targets.json /home/jovyan/.isolation.json\n'
       });
-      image = await build('hostile-postbuild', await git.chmodExecutable('hostile-postbuild', ['postBuild']));
+      image = await build(
+        'hostile-postbuild',
+        await git.chmodExecutable('hostile-postbuild', ['postBuild'])
+      );
       recorded = await outcomes(image, '/home/jovyan/.isolation.json');
     });
 
     test('reaches the package index, and nothing on the host: no service, proxy API, Hub, Docker API or loopback server', async () => {
       expect(recorded.uid).toBe(1000);
       expectIsolated(recorded);
-      const container = await docker.createContainer({ Image: image, Entrypoint: ['python', '-c', 'import six; print(six.__version__)'], NetworkDisabled: true });
+      const container = await docker.createContainer({
+        Image: image,
+        Entrypoint: ['python', '-c', 'import six; print(six.__version__)'],
+        NetworkDisabled: true
+      });
       await container.start();
       await container.wait();
-      expect(demultiplex((await container.logs({ stdout: true, stderr: true })) as Buffer)).toBe('1.16.0\n');
+      expect(
+        demultiplex(
+          (await container.logs({ stdout: true, stderr: true })) as Buffer
+        )
+      ).toBe('1.16.0\n');
       await container.remove();
     });
 
     test('cannot open raw or packet sockets', () => {
-      expect(recorded.attempts['raw socket AF_INET SOCK_RAW IPPROTO_ICMP']).toBe('PermissionError');
-      expect(recorded.attempts['packet socket AF_PACKET SOCK_RAW']).toBe('PermissionError');
+      expect(
+        recorded.attempts['raw socket AF_INET SOCK_RAW IPPROTO_ICMP']
+      ).toBe('PermissionError');
+      expect(recorded.attempts['packet socket AF_PACKET SOCK_RAW']).toBe(
+        'PermissionError'
+      );
     });
   });
 
@@ -255,7 +370,10 @@ describe('builds', () => {
         'targets.json': JSON.stringify(targets),
         Dockerfile: `FROM ${baseImage}\nUSER root\nCOPY probe.py targets.json /tmp/\nRUN python3 /tmp/probe.py /tmp/targets.json /isolation.json\nUSER jovyan\n`
       });
-      recorded = await outcomes(await build('hostile-dockerfile', commit), '/isolation.json');
+      recorded = await outcomes(
+        await build('hostile-dockerfile', commit),
+        '/isolation.json'
+      );
     });
 
     test('reaches nothing on the host either', () => {
@@ -265,9 +383,16 @@ describe('builds', () => {
 
     test("cannot open raw or packet sockets (dockerd runs with envhub's seccomp profile)", async () => {
       const problem = await seccompProblem(docker);
-      if (problem) throw new Error(`this test needs dockerd running with envhub's seccomp profile: ${problem}`);
-      expect(recorded.attempts['raw socket AF_INET SOCK_RAW IPPROTO_ICMP']).toBe('PermissionError');
-      expect(recorded.attempts['packet socket AF_PACKET SOCK_RAW']).toBe('PermissionError');
+      if (problem)
+        throw new Error(
+          `this test needs dockerd running with envhub's seccomp profile: ${problem}`
+        );
+      expect(
+        recorded.attempts['raw socket AF_INET SOCK_RAW IPPROTO_ICMP']
+      ).toBe('PermissionError');
+      expect(recorded.attempts['packet socket AF_PACKET SOCK_RAW']).toBe(
+        'PermissionError'
+      );
     });
   });
 });

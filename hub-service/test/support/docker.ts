@@ -10,8 +10,14 @@ export function demultiplex(raw: Buffer): string {
 }
 
 /** Runs `command` in a running container and returns its output (stdout and stderr). */
-export async function exec(container: string, command: string[], docker = new Docker()): Promise<string> {
-  const run = await docker.getContainer(container).exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
+export async function exec(
+  container: string,
+  command: string[],
+  docker = new Docker()
+): Promise<string> {
+  const run = await docker
+    .getContainer(container)
+    .exec({ Cmd: command, AttachStdout: true, AttachStderr: true });
   const stream = await run.start({});
   const chunks: Buffer[] = [];
   await new Promise(resolve => {

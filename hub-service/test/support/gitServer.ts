@@ -7,7 +7,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
 
 const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=envhub tests', '-c', 'user.email=tests@envhub.invalid', ...args], { cwd, encoding: 'utf8' }).trim();
+  execFileSync(
+    'git',
+    [
+      '-c',
+      'user.name=envhub tests',
+      '-c',
+      'user.email=tests@envhub.invalid',
+      ...args
+    ],
+    { cwd, encoding: 'utf8' }
+  ).trim();
 
 /**
  * Real git repositories served over HTTP on 127.0.0.1 with git's "dumb" protocol, the way a
@@ -23,10 +33,13 @@ export class GitServer {
     const root = await mkdtemp(join(tmpdir(), 'envhub-git-'));
     await mkdir(join(root, 'srv'));
     const server = createServer(async (req, res) => {
-      const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+      const path = normalize(
+        decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
+      );
       const file = join(root, 'srv', path);
       try {
-        if (!file.startsWith(join(root, 'srv')) || !(await stat(file)).isFile()) throw new Error('not a file');
+        if (!file.startsWith(join(root, 'srv')) || !(await stat(file)).isFile())
+          throw new Error('not a file');
         createReadStream(file).pipe(res);
       } catch {
         res.writeHead(404).end();
@@ -42,7 +55,11 @@ export class GitServer {
   }
 
   /** Commits `files` (path → content) to branch `main` of `name`, creating it if needed; returns the commit. */
-  async commit(name: string, files: Record<string, string>, message = 'update'): Promise<string> {
+  async commit(
+    name: string,
+    files: Record<string, string>,
+    message = 'update'
+  ): Promise<string> {
     const work = join(this.root, 'work', name);
     const bare = join(this.root, 'srv', `${name}.git`);
     try {

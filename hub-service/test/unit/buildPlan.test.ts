@@ -1,10 +1,24 @@
-import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  rm,
+  symlink,
+  writeFile
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { labelStages } from '../../src/images/buildPacks/dockerfile.js';
-import { planBuild, type BuildPlan, type BuildPlanOptions } from '../../src/images/buildPlan.js';
+import {
+  planBuild,
+  type BuildPlan,
+  type BuildPlanOptions
+} from '../../src/images/buildPlan.js';
 
-const options: BuildPlanOptions = { baseImage: 'envhub-base:latest', availablePython: '3.11' };
+const options: BuildPlanOptions = {
+  baseImage: 'envhub-base:latest',
+  availablePython: '3.11'
+};
 const EXEC = '#!/bin/bash\nset -e\n';
 
 /** A file's content, or content with a mode (git's 0755 for scripts). */
@@ -21,14 +35,18 @@ async function repo(files: Files): Promise<string> {
   for (const [path, spec] of Object.entries(files)) {
     const file = join(dir, path);
     await mkdir(dirname(file), { recursive: true });
-    const { content, mode } = typeof spec === 'string' ? { content: spec, mode: 0o644 } : spec;
+    const { content, mode } =
+      typeof spec === 'string' ? { content: spec, mode: 0o644 } : spec;
     await writeFile(file, content);
     await chmod(file, mode);
   }
   return dir;
 }
 
-async function plan(files: Files, extra: Partial<BuildPlanOptions> = {}): Promise<BuildPlan> {
+async function plan(
+  files: Files,
+  extra: Partial<BuildPlanOptions> = {}
+): Promise<BuildPlan> {
   return planBuild(await repo(files), { ...options, ...extra });
 }
 
@@ -43,29 +61,54 @@ function expectInOrder(text: string, needles: string[]): void {
   let from = 0;
   for (const needle of needles) {
     const at = text.indexOf(needle, from);
-    if (at < 0) throw new Error(`expected "${needle}" after offset ${from} in:\n${text}`);
+    if (at < 0)
+      throw new Error(`expected "${needle}" after offset ${from} in:\n${text}`);
     from = at + needle.length;
   }
 }
 
 function rejection(code: string, ...parts: string[]) {
-  return { status: 422, code, message: expect.stringMatching(new RegExp(parts.map(p => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[\\s\\S]*'))) };
+  return {
+    status: 422,
+    code,
+    message: expect.stringMatching(
+      new RegExp(
+        parts
+          .map(p => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('[\\s\\S]*')
+      )
+    )
+  };
 }
 
 describe('build packs', () => {
   test('an empty repository gets the default Python: nothing to install, content copied into the home', async () => {
     const p = await plan({ 'README.md': '# hi' });
-    expect(p).toMatchObject({ buildPack: 'python', configDir: '', warnings: [], environmentFiles: [], generatedFiles: {} });
+    expect(p).toMatchObject({
+      buildPack: 'python',
+      configDir: '',
+      warnings: [],
+      environmentFiles: [],
+      generatedFiles: {}
+    });
     expect(p.environmentDockerfile).toMatch(/^FROM envhub-base:latest\n/);
     expect(p.environmentDockerfile).not.toContain('uv pip install');
     expect(p.environmentDockerfile).not.toContain('apt-get');
     expect(content(p)).toBe(
-      ['FROM envhub-env-abc:fp1', '# envhub content stage: the repository, then what depends on it.', 'COPY --chown=1000:100 repo/ /home/jovyan/', ''].join('\n')
+      [
+        'FROM envhub-env-abc:fp1',
+        '# envhub content stage: the repository, then what depends on it.',
+        'COPY --chown=1000:100 repo/ /home/jovyan/',
+        ''
+      ].join('\n')
     );
   });
 
   test('requirements.txt installs in the environment stage from a copy of the file only', async () => {
-    const p = await plan({ 'requirements.txt': 'six==1.16.0\n', 'index.ipynb': '{}' });
+    const p = await plan({
+      'requirements.txt': 'six==1.16.0\n',
+      'index.ipynb': '{}'
+    });
     expect(p.buildPack).toBe('requirements.txt');
     expect(p.environmentFiles).toEqual(['requirements.txt']);
     expectInOrder(p.environmentDockerfile!, [
@@ -80,12 +123,25 @@ describe('build packs', () => {
     const p = await plan({
       'binder/requirements.txt': 'toolz\n',
       'binder/apt.txt': '# tools\nfortune-mod\n\ncowsay # inline comment\n',
-      'binder/postBuild': { content: EXEC + 'echo built > ~/.built\n', mode: 0o755 },
-      'binder/start': { content: EXEC + 'export GREETING=hi\nexec "$@"\n', mode: 0o755 },
+      'binder/postBuild': {
+        content: EXEC + 'echo built > ~/.built\n',
+        mode: 0o755
+      },
+      'binder/start': {
+        content: EXEC + 'export GREETING=hi\nexec "$@"\n',
+        mode: 0o755
+      },
       'notebook.ipynb': '{}'
     });
-    expect(p).toMatchObject({ buildPack: 'requirements.txt', configDir: 'binder', warnings: [] });
-    expect(p.environmentFiles).toEqual(['binder/apt.txt', 'binder/requirements.txt']);
+    expect(p).toMatchObject({
+      buildPack: 'requirements.txt',
+      configDir: 'binder',
+      warnings: []
+    });
+    expect(p.environmentFiles).toEqual([
+      'binder/apt.txt',
+      'binder/requirements.txt'
+    ]);
     expectInOrder(p.environmentDockerfile!, [
       'FROM envhub-base:latest',
       'USER root',
@@ -114,39 +170,67 @@ describe('build packs', () => {
   });
 
   test('.binder/ works like binder/', async () => {
-    const p = await plan({ '.binder/requirements.txt': 'six\n', '.binder/postBuild': { content: EXEC, mode: 0o755 } });
-    expect(p).toMatchObject({ buildPack: 'requirements.txt', configDir: '.binder', environmentFiles: ['.binder/requirements.txt'] });
+    const p = await plan({
+      '.binder/requirements.txt': 'six\n',
+      '.binder/postBuild': { content: EXEC, mode: 0o755 }
+    });
+    expect(p).toMatchObject({
+      buildPack: 'requirements.txt',
+      configDir: '.binder',
+      environmentFiles: ['.binder/requirements.txt']
+    });
     expect(content(p)).toContain('RUN ./.binder/postBuild');
   });
 
   test('setup.py at the root is installed after the repository is copied, before postBuild', async () => {
-    const p = await plan({ 'setup.py': 'from setuptools import setup\nsetup(name="x")\n', postBuild: { content: EXEC, mode: 0o755 } });
+    const p = await plan({
+      'setup.py': 'from setuptools import setup\nsetup(name="x")\n',
+      postBuild: { content: EXEC, mode: 0o755 }
+    });
     expect(p.buildPack).toBe('setup.py');
     expect(p.environmentFiles).toEqual([]);
-    expectInOrder(content(p), ['COPY --chown=1000:100 repo/ /home/jovyan/', 'RUN uv pip install --python /srv/venv/bin/python', ' /home/jovyan\n', 'RUN ./postBuild']);
+    expectInOrder(content(p), [
+      'COPY --chown=1000:100 repo/ /home/jovyan/',
+      'RUN uv pip install --python /srv/venv/bin/python',
+      ' /home/jovyan\n',
+      'RUN ./postBuild'
+    ]);
   });
 
   test('requirements.txt and a root setup.py: requirements in the environment, the package with the content', async () => {
-    const p = await plan({ 'requirements.txt': 'six\n', 'setup.py': 'from setuptools import setup\nsetup()\n' });
+    const p = await plan({
+      'requirements.txt': 'six\n',
+      'setup.py': 'from setuptools import setup\nsetup()\n'
+    });
     expect(p.buildPack).toBe('requirements.txt');
-    expect(p.environmentDockerfile).toContain('-r /tmp/envhub-env/requirements.txt');
+    expect(p.environmentDockerfile).toContain(
+      '-r /tmp/envhub-env/requirements.txt'
+    );
     expect(content(p)).toContain('--compile-bytecode /home/jovyan\n');
   });
 
   test('pyproject.toml is installed when it describes a package, and only then', async () => {
-    const pkg = await plan({ 'pyproject.toml': '[project]\nname = "demo"\nversion = "0.1"\n' });
+    const pkg = await plan({
+      'pyproject.toml': '[project]\nname = "demo"\nversion = "0.1"\n'
+    });
     expect(pkg.buildPack).toBe('pyproject.toml');
     expect(content(pkg)).toContain('--compile-bytecode /home/jovyan\n');
 
-    const tools = await plan({ 'pyproject.toml': '[tool.black]\nline-length = 100\n' });
+    const tools = await plan({
+      'pyproject.toml': '[tool.black]\nline-length = 100\n'
+    });
     expect(tools.buildPack).toBe('python');
     expect(content(tools)).not.toContain('uv pip install');
-    expect(tools.warnings).toEqual([expect.stringContaining('pyproject.toml has neither a [project] nor a [build-system] table')]);
+    expect(tools.warnings).toEqual([
+      expect.stringContaining(
+        'pyproject.toml has neither a [project] nor a [build-system] table'
+      )
+    ]);
   });
 
   test('Pipfile: packages and dev-packages become requirements ("*" is any version)', async () => {
     const p = await plan({
-      'Pipfile': [
+      Pipfile: [
         '[[source]]',
         'url = "https://pypi.org/simple"',
         'name = "pypi"',
@@ -161,7 +245,11 @@ describe('build packs', () => {
         ''
       ].join('\n')
     });
-    expect(p).toMatchObject({ buildPack: 'pipfile', warnings: [], environmentFiles: ['Pipfile'] });
+    expect(p).toMatchObject({
+      buildPack: 'pipfile',
+      warnings: [],
+      environmentFiles: ['Pipfile']
+    });
     expect(p.generatedFiles).toEqual({
       '.envhub-requirements.txt': [
         '# Generated by envhub from Pipfile: packages and dev-packages',
@@ -180,15 +268,25 @@ describe('build packs', () => {
 
   test('Pipfile.lock is preferred over Pipfile: default and develop, pinned, with markers', async () => {
     const lock = {
-      _meta: { requires: { python_version: '3.11' }, sources: [{ url: 'https://pypi.org/simple', name: 'pypi' }] },
+      _meta: {
+        requires: { python_version: '3.11' },
+        sources: [{ url: 'https://pypi.org/simple', name: 'pypi' }]
+      },
       default: {
         six: { hashes: ['sha256:abc'], version: '==1.16.0' },
         colorama: { version: '==0.4.6', markers: "sys_platform == 'win32'" }
       },
       develop: { toolz: { version: '==0.12.1' } }
     };
-    const p = await plan({ 'binder/Pipfile': '[packages]\nflask = "*"\n', 'binder/Pipfile.lock': JSON.stringify(lock) });
-    expect(p).toMatchObject({ buildPack: 'pipfile', configDir: 'binder', environmentFiles: ['binder/Pipfile.lock'] });
+    const p = await plan({
+      'binder/Pipfile': '[packages]\nflask = "*"\n',
+      'binder/Pipfile.lock': JSON.stringify(lock)
+    });
+    expect(p).toMatchObject({
+      buildPack: 'pipfile',
+      configDir: 'binder',
+      environmentFiles: ['binder/Pipfile.lock']
+    });
     expect(p.generatedFiles['binder/.envhub-requirements.txt']).toBe(
       [
         '# Generated by envhub from binder/Pipfile.lock: the default and develop packages, pinned',
@@ -198,16 +296,34 @@ describe('build packs', () => {
         ''
       ].join('\n')
     );
-    expect(p.generatedFiles['binder/.envhub-requirements.txt']).not.toContain('flask');
+    expect(p.generatedFiles['binder/.envhub-requirements.txt']).not.toContain(
+      'flask'
+    );
   });
 
   test('a Pipfile that installs the repository itself installs in the content stage, from the Pipfile folder', async () => {
-    const p = await plan({ 'binder/Pipfile': '[packages]\nsix = "*"\nmypkg = {path = "..", editable = true}\n' });
-    expect(p.generatedFiles['binder/.envhub-requirements.txt']).toContain('-e ..\n');
-    expect(p.warnings).toEqual([expect.stringContaining('binder/Pipfile refers to files in the repository')]);
-    expect(p.environmentDockerfile).toContain('COPY --chown=1000:100 ["binder/.envhub-requirements.txt"');
+    const p = await plan({
+      'binder/Pipfile':
+        '[packages]\nsix = "*"\nmypkg = {path = "..", editable = true}\n'
+    });
+    expect(p.generatedFiles['binder/.envhub-requirements.txt']).toContain(
+      '-e ..\n'
+    );
+    expect(p.warnings).toEqual([
+      expect.stringContaining(
+        'binder/Pipfile refers to files in the repository'
+      )
+    ]);
+    expect(p.environmentDockerfile).toContain(
+      'COPY --chown=1000:100 ["binder/.envhub-requirements.txt"'
+    );
     expect(p.environmentDockerfile).not.toContain('uv pip install');
-    expectInOrder(content(p), ['COPY --chown=1000:100 repo/ /home/jovyan/', 'RUN cd /home/jovyan/binder', '-r /tmp/envhub-env/binder/.envhub-requirements.txt', 'rm -rf /tmp/envhub-env']);
+    expectInOrder(content(p), [
+      'COPY --chown=1000:100 repo/ /home/jovyan/',
+      'RUN cd /home/jovyan/binder',
+      '-r /tmp/envhub-env/binder/.envhub-requirements.txt',
+      'rm -rf /tmp/envhub-env'
+    ]);
   });
 });
 
@@ -250,7 +366,11 @@ describe('environment.yml', () => {
         ''
       ].join('\n')
     );
-    expect(p.warnings).toEqual([expect.stringContaining('names conda channels bioconda; conda channels are unreachable from this hub')]);
+    expect(p.warnings).toEqual([
+      expect.stringContaining(
+        'names conda channels bioconda; conda channels are unreachable from this hub'
+      )
+    ]);
     expectInOrder(p.environmentDockerfile!, [
       'COPY --chown=1000:100 ["binder/.envhub-requirements.txt","/tmp/envhub-env/binder/.envhub-requirements.txt"]',
       '-r /tmp/envhub-env/binder/.envhub-requirements.txt'
@@ -261,7 +381,7 @@ describe('environment.yml', () => {
     const p = await plan({
       'environment.yml': 'dependencies:\n  - python=3.9\n  - six\n',
       'requirements.txt': 'toolz\n',
-      'Pipfile': '[packages]\nflask = "*"\n',
+      Pipfile: '[packages]\nflask = "*"\n',
       'runtime.txt': 'python-3.11\n'
     });
     expect(p.buildPack).toBe('environment.yml');
@@ -273,30 +393,59 @@ describe('environment.yml', () => {
   });
 
   test('conda-only packages are refused by name, with the file and apt.txt alternatives', async () => {
-    const promise = plan({ 'binder/environment.yml': 'dependencies:\n  - numpy\n  - r-base=4.3\n  - nodejs\n  - r-ggplot2\n' });
+    const promise = plan({
+      'binder/environment.yml':
+        'dependencies:\n  - numpy\n  - r-base=4.3\n  - nodejs\n  - r-ggplot2\n'
+    });
     await expect(promise).rejects.toMatchObject(
-      rejection('unsupported_config', 'binder/environment.yml', 'no PyPI equivalent (r-base, nodejs, r-ggplot2)', 'conda channels are unreachable', 'apt.txt instead: nodejs')
+      rejection(
+        'unsupported_config',
+        'binder/environment.yml',
+        'no PyPI equivalent (r-base, nodejs, r-ggplot2)',
+        'conda channels are unreachable',
+        'apt.txt instead: nodejs'
+      )
     );
   });
 
   test('pip: -r includes are followed next to environment.yml; -e makes the install content-dependent', async () => {
     const p = await plan({
-      'binder/environment.yml': 'dependencies:\n  - pip:\n    - -r requirements-pip.txt\n    - -e ..\n',
+      'binder/environment.yml':
+        'dependencies:\n  - pip:\n    - -r requirements-pip.txt\n    - -e ..\n',
       'binder/requirements-pip.txt': 'six\n'
     });
-    expect(p.environmentFiles).toEqual(['binder/environment.yml', 'binder/requirements-pip.txt']);
+    expect(p.environmentFiles).toEqual([
+      'binder/environment.yml',
+      'binder/requirements-pip.txt'
+    ]);
     expectInOrder(p.environmentDockerfile!, [
       'COPY --chown=1000:100 ["binder/.envhub-requirements.txt","/tmp/envhub-env/binder/.envhub-requirements.txt"]',
       'COPY --chown=1000:100 ["binder/requirements-pip.txt","/tmp/envhub-env/binder/requirements-pip.txt"]'
     ]);
     expect(p.environmentDockerfile).not.toContain('uv pip install');
-    expect(p.warnings).toEqual([expect.stringContaining('binder/environment.yml refers to files in the repository (binder/environment.yml pip entry 2: -e ..)')]);
-    expectInOrder(content(p), ['COPY --chown=1000:100 repo/ /home/jovyan/', 'RUN cd /home/jovyan/binder', '-r /tmp/envhub-env/binder/.envhub-requirements.txt']);
+    expect(p.warnings).toEqual([
+      expect.stringContaining(
+        'binder/environment.yml refers to files in the repository (binder/environment.yml pip entry 2: -e ..)'
+      )
+    ]);
+    expectInOrder(content(p), [
+      'COPY --chown=1000:100 repo/ /home/jovyan/',
+      'RUN cd /home/jovyan/binder',
+      '-r /tmp/envhub-env/binder/.envhub-requirements.txt'
+    ]);
   });
 
   test('malformed YAML and conda "or" specs are clear errors', async () => {
-    await expect(plan({ 'environment.yml': 'dependencies: [numpy\n' })).rejects.toMatchObject(rejection('invalid_config', 'environment.yml is not valid YAML'));
-    await expect(plan({ 'environment.yml': 'dependencies:\n  - numpy 1.2|1.3\n' })).rejects.toMatchObject(rejection('unsupported_config', 'conda\'s "|" (or)'));
+    await expect(
+      plan({ 'environment.yml': 'dependencies: [numpy\n' })
+    ).rejects.toMatchObject(
+      rejection('invalid_config', 'environment.yml is not valid YAML')
+    );
+    await expect(
+      plan({ 'environment.yml': 'dependencies:\n  - numpy 1.2|1.3\n' })
+    ).rejects.toMatchObject(
+      rejection('unsupported_config', 'conda\'s "|" (or)')
+    );
   });
 });
 
@@ -315,10 +464,16 @@ describe('precedence and configuration folders', () => {
       environmentFiles: [],
       generatedFiles: {},
       environmentDockerfile: null,
-      dockerfile: { path: 'Dockerfile', buildArgs: { NB_USER: 'jovyan', NB_UID: '1000' }, fromImages: ['envhub-base:latest'] }
+      dockerfile: {
+        path: 'Dockerfile',
+        buildArgs: { NB_USER: 'jovyan', NB_UID: '1000' },
+        fromImages: ['envhub-base:latest']
+      }
     });
     expect(p.contentDockerfile('x:y')).toBeNull();
-    expect(p.warnings).toEqual(['Dockerfile builds the image, so environment.yml, requirements.txt, apt.txt, postBuild are ignored (as on Binder)']);
+    expect(p.warnings).toEqual([
+      'Dockerfile builds the image, so environment.yml, requirements.txt, apt.txt, postBuild are ignored (as on Binder)'
+    ]);
   });
 
   test('binder/ hides every root configuration file, including a root Dockerfile and setup.py', async () => {
@@ -328,62 +483,108 @@ describe('precedence and configuration folders', () => {
       'requirements.txt': 'toolz\n',
       'binder/requirements.txt': 'six\n'
     });
-    expect(p).toMatchObject({ buildPack: 'requirements.txt', configDir: 'binder', environmentFiles: ['binder/requirements.txt'] });
+    expect(p).toMatchObject({
+      buildPack: 'requirements.txt',
+      configDir: 'binder',
+      environmentFiles: ['binder/requirements.txt']
+    });
     expect(content(p)).not.toContain('uv pip install');
-    expect(p.warnings).toEqual(['binder/ exists, so requirements.txt, setup.py, Dockerfile at the repository root are ignored (as on Binder)']);
+    expect(p.warnings).toEqual([
+      'binder/ exists, so requirements.txt, setup.py, Dockerfile at the repository root are ignored (as on Binder)'
+    ]);
   });
 
   test('setup.py counts only at the root: binder/setup.py is not installed', async () => {
-    const p = await plan({ 'binder/setup.py': 'from setuptools import setup\nsetup()\n' });
+    const p = await plan({
+      'binder/setup.py': 'from setuptools import setup\nsetup()\n'
+    });
     expect(p.buildPack).toBe('python');
     expect(content(p)).not.toContain('uv pip install');
   });
 
   test('a Dockerfile in binder/ is used, with its path', async () => {
-    const p = await plan({ 'binder/Dockerfile': 'FROM envhub-base:latest\n', 'binder/requirements.txt': 'six\n' });
+    const p = await plan({
+      'binder/Dockerfile': 'FROM envhub-base:latest\n',
+      'binder/requirements.txt': 'six\n'
+    });
     expect(p.dockerfile?.path).toBe('binder/Dockerfile');
-    expect(p.warnings).toEqual(['binder/Dockerfile builds the image, so binder/requirements.txt is ignored (as on Binder)']);
+    expect(p.warnings).toEqual([
+      'binder/Dockerfile builds the image, so binder/requirements.txt is ignored (as on Binder)'
+    ]);
   });
 
   test('both binder/ and .binder/ is an error naming both', async () => {
-    await expect(plan({ 'binder/requirements.txt': 'six\n', '.binder/requirements.txt': 'six\n' })).rejects.toMatchObject(
-      rejection('invalid_config', 'both binder/ and .binder/ exist', 'delete the other')
+    await expect(
+      plan({
+        'binder/requirements.txt': 'six\n',
+        '.binder/requirements.txt': 'six\n'
+      })
+    ).rejects.toMatchObject(
+      rejection(
+        'invalid_config',
+        'both binder/ and .binder/ exist',
+        'delete the other'
+      )
     );
   });
 });
 
 describe('scripts', () => {
   test('a postBuild without the executable bit is refused with the git command that fixes it', async () => {
-    await expect(plan({ 'binder/postBuild': { content: EXEC, mode: 0o644 } })).rejects.toMatchObject({
+    await expect(
+      plan({ 'binder/postBuild': { content: EXEC, mode: 0o644 } })
+    ).rejects.toMatchObject({
       status: 422,
       code: 'invalid_config',
-      message: 'binder/postBuild is not executable: run `git update-index --chmod=+x binder/postBuild` and commit'
+      message:
+        'binder/postBuild is not executable: run `git update-index --chmod=+x binder/postBuild` and commit'
     });
   });
 
   test('a start without the executable bit, or without a #! line, is refused', async () => {
-    await expect(plan({ start: { content: EXEC + 'exec "$@"\n', mode: 0o644 } })).rejects.toMatchObject(
-      rejection('invalid_config', 'start is not executable: run `git update-index --chmod=+x start`')
+    await expect(
+      plan({ start: { content: EXEC + 'exec "$@"\n', mode: 0o644 } })
+    ).rejects.toMatchObject(
+      rejection(
+        'invalid_config',
+        'start is not executable: run `git update-index --chmod=+x start`'
+      )
     );
-    await expect(plan({ start: { content: 'exec "$@"\n', mode: 0o755 } })).rejects.toMatchObject(rejection('invalid_config', 'start has no #! line'));
+    await expect(
+      plan({ start: { content: 'exec "$@"\n', mode: 0o755 } })
+    ).rejects.toMatchObject(
+      rejection('invalid_config', 'start has no #! line')
+    );
   });
 });
 
 describe('apt.txt', () => {
   test('a line that is not a package name is refused, naming the line', async () => {
-    await expect(plan({ 'apt.txt': 'vim\n# ok\ncurl; rm -rf /\n' })).rejects.toMatchObject(
-      rejection('invalid_config', 'apt.txt line 3: "curl; rm -rf /" is not a Debian package name')
+    await expect(
+      plan({ 'apt.txt': 'vim\n# ok\ncurl; rm -rf /\n' })
+    ).rejects.toMatchObject(
+      rejection(
+        'invalid_config',
+        'apt.txt line 3: "curl; rm -rf /" is not a Debian package name'
+      )
     );
-    await expect(plan({ 'apt.txt': '$(reboot)\n' })).rejects.toMatchObject(rejection('invalid_config', 'apt.txt line 1'));
+    await expect(plan({ 'apt.txt': '$(reboot)\n' })).rejects.toMatchObject(
+      rejection('invalid_config', 'apt.txt line 1')
+    );
   });
 
   test('versions and several names per line are accepted, duplicates dropped', async () => {
     const p = await plan({ 'apt.txt': 'graphviz=2.42.2-7 libgl1\nlibgl1\n' });
-    expect(p.environmentDockerfile).toContain('--no-install-recommends graphviz=2.42.2-7 libgl1 \\\n');
+    expect(p.environmentDockerfile).toContain(
+      '--no-install-recommends graphviz=2.42.2-7 libgl1 \\\n'
+    );
   });
 
   test('an apt mirror rewrites the sources in the same RUN, before apt-get update', async () => {
-    const p = await plan({ 'apt.txt': 'vim\n' }, { aptMirror: 'http://mirror.example:3142/debian/' });
+    const p = await plan(
+      { 'apt.txt': 'vim\n' },
+      { aptMirror: 'http://mirror.example:3142/debian/' }
+    );
     expectInOrder(p.environmentDockerfile!, [
       "RUN find /etc/apt -maxdepth 2 -type f \\( -name '*.list' -o -name '*.sources' \\) -exec sed -i -E 's#https?://[^[:space:]]*/debian(-security)?/?([[:space:]]|$)#http://mirror.example:3142/debian\\1\\2#g' {} +",
       '&& apt-get update'
@@ -393,103 +594,204 @@ describe('apt.txt', () => {
 
 describe('runtime.txt', () => {
   test('the available Python is silent; another one warns and falls back', async () => {
-    expect((await plan({ 'runtime.txt': 'python-3.11.4\n' })).warnings).toEqual([]);
-    const p = await plan({ 'binder/runtime.txt': 'python-3.8\n', 'binder/requirements.txt': 'six\n' });
-    expect(p.warnings).toEqual(['binder/runtime.txt asks for Python 3.8, but this hub provides only Python 3.11: using Python 3.11 instead']);
-    expect(p.environmentFiles).toEqual(['binder/requirements.txt', 'binder/runtime.txt']);
+    expect((await plan({ 'runtime.txt': 'python-3.11.4\n' })).warnings).toEqual(
+      []
+    );
+    const p = await plan({
+      'binder/runtime.txt': 'python-3.8\n',
+      'binder/requirements.txt': 'six\n'
+    });
+    expect(p.warnings).toEqual([
+      'binder/runtime.txt asks for Python 3.8, but this hub provides only Python 3.11: using Python 3.11 instead'
+    ]);
+    expect(p.environmentFiles).toEqual([
+      'binder/requirements.txt',
+      'binder/runtime.txt'
+    ]);
   });
 
   test('strict mode turns the fallback into an error', async () => {
-    await expect(plan({ 'runtime.txt': 'python-3.8\n' }, { strictRuntime: true })).rejects.toMatchObject(
-      rejection('unsupported_config', 'runtime.txt asks for Python 3.8, but this hub provides only Python 3.11 (strict runtime mode)')
+    await expect(
+      plan({ 'runtime.txt': 'python-3.8\n' }, { strictRuntime: true })
+    ).rejects.toMatchObject(
+      rejection(
+        'unsupported_config',
+        'runtime.txt asks for Python 3.8, but this hub provides only Python 3.11 (strict runtime mode)'
+      )
     );
   });
 
   test('malformed content is refused', async () => {
-    await expect(plan({ 'runtime.txt': 'python3.10\n' })).rejects.toMatchObject(rejection('invalid_config', 'runtime.txt reads "python3.10"', 'python-X.Y'));
+    await expect(plan({ 'runtime.txt': 'python3.10\n' })).rejects.toMatchObject(
+      rejection(
+        'invalid_config',
+        'runtime.txt reads "python3.10"',
+        'python-X.Y'
+      )
+    );
   });
 });
 
 describe('what this hub cannot fetch fails fast', () => {
   test.each([
-    [{ 'runtime.txt': 'r-4.3-2024-01-10\n', 'requirements.txt': 'six\n' }, 'runtime.txt asks for r-4.3-2024-01-10, but R and CRAN cannot be reached'],
-    [{ DESCRIPTION: 'Package: demo\n' }, 'DESCRIPTION marks an R package, but R and CRAN cannot be reached'],
-    [{ 'binder/install.R': 'install.packages("x")\n', 'binder/environment.yml': 'dependencies: [six]\n' }, 'binder/install.R installs R packages'],
-    [{ 'Project.toml': '[deps]\n', 'requirements.txt': 'six\n' }, 'Project.toml asks for a Julia environment'],
-    [{ 'binder/default.nix': '{}\n' }, 'binder/default.nix asks for a Nix environment']
+    [
+      { 'runtime.txt': 'r-4.3-2024-01-10\n', 'requirements.txt': 'six\n' },
+      'runtime.txt asks for r-4.3-2024-01-10, but R and CRAN cannot be reached'
+    ],
+    [
+      { DESCRIPTION: 'Package: demo\n' },
+      'DESCRIPTION marks an R package, but R and CRAN cannot be reached'
+    ],
+    [
+      {
+        'binder/install.R': 'install.packages("x")\n',
+        'binder/environment.yml': 'dependencies: [six]\n'
+      },
+      'binder/install.R installs R packages'
+    ],
+    [
+      { 'Project.toml': '[deps]\n', 'requirements.txt': 'six\n' },
+      'Project.toml asks for a Julia environment'
+    ],
+    [
+      { 'binder/default.nix': '{}\n' },
+      'binder/default.nix asks for a Nix environment'
+    ]
   ])('%o', async (files, message) => {
-    await expect(plan(files)).rejects.toMatchObject(rejection('unsupported_config', message));
+    await expect(plan(files)).rejects.toMatchObject(
+      rejection('unsupported_config', message)
+    );
   });
 
   test('DESCRIPTION is only R at the root without a binder folder (as repo2docker)', async () => {
-    expect((await plan({ DESCRIPTION: 'x', 'binder/requirements.txt': 'six\n' })).buildPack).toBe('requirements.txt');
+    expect(
+      (await plan({ DESCRIPTION: 'x', 'binder/requirements.txt': 'six\n' }))
+        .buildPack
+    ).toBe('requirements.txt');
   });
 });
 
 describe('requirements files', () => {
   test('-r and -c includes are followed relative to the including file and copied into the environment context', async () => {
     const p = await plan({
-      'binder/requirements.txt': '-r ../reqs/base.txt\n--constraint=constraints.txt\nsix\n',
+      'binder/requirements.txt':
+        '-r ../reqs/base.txt\n--constraint=constraints.txt\nsix\n',
       'reqs/base.txt': '-r more.txt\ntoolz\n',
       'reqs/more.txt': '-r base.txt\nattrs # a cycle is fine\n',
       'binder/constraints.txt': 'six<2\n'
     });
-    expect(p.environmentFiles).toEqual(['binder/requirements.txt', 'reqs/base.txt', 'reqs/more.txt', 'binder/constraints.txt']);
-    for (const f of p.environmentFiles) expect(p.environmentDockerfile).toContain(`COPY --chown=1000:100 ["${f}","/tmp/envhub-env/${f}"]`);
+    expect(p.environmentFiles).toEqual([
+      'binder/requirements.txt',
+      'reqs/base.txt',
+      'reqs/more.txt',
+      'binder/constraints.txt'
+    ]);
+    for (const f of p.environmentFiles)
+      expect(p.environmentDockerfile).toContain(
+        `COPY --chown=1000:100 ["${f}","/tmp/envhub-env/${f}"]`
+      );
   });
 
   test('a file of comments and constraints installs nothing', async () => {
-    const p = await plan({ 'requirements.txt': '# nothing yet\n-c constraints.txt\n', 'constraints.txt': 'six<2\n' });
+    const p = await plan({
+      'requirements.txt': '# nothing yet\n-c constraints.txt\n',
+      'constraints.txt': 'six<2\n'
+    });
     expect(p.buildPack).toBe('requirements.txt');
     expect(p.environmentDockerfile).not.toContain('uv pip install');
-    const q = await plan({ 'requirements.txt': '-c constraints.txt\ntoolz\n', 'constraints.txt': 'six<2\n' });
+    const q = await plan({
+      'requirements.txt': '-c constraints.txt\ntoolz\n',
+      'constraints.txt': 'six<2\n'
+    });
     expect(q.environmentDockerfile).toContain('uv pip install');
   });
 
   test('includes that leave the repository, are absolute, or do not exist are refused', async () => {
-    await expect(plan({ 'requirements.txt': 'six\n-r ../../etc/passwd\n' })).rejects.toMatchObject(
-      rejection('invalid_config', 'requirements.txt line 2: -r ../../etc/passwd points outside the repository')
+    await expect(
+      plan({ 'requirements.txt': 'six\n-r ../../etc/passwd\n' })
+    ).rejects.toMatchObject(
+      rejection(
+        'invalid_config',
+        'requirements.txt line 2: -r ../../etc/passwd points outside the repository'
+      )
     );
-    await expect(plan({ 'requirements.txt': '-c /etc/passwd\n' })).rejects.toMatchObject(rejection('invalid_config', 'points outside the repository'));
-    await expect(plan({ 'requirements.txt': '-r missing.txt\n' })).rejects.toMatchObject(rejection('invalid_config', 'includes missing.txt, which is not in the repository'));
+    await expect(
+      plan({ 'requirements.txt': '-c /etc/passwd\n' })
+    ).rejects.toMatchObject(
+      rejection('invalid_config', 'points outside the repository')
+    );
+    await expect(
+      plan({ 'requirements.txt': '-r missing.txt\n' })
+    ).rejects.toMatchObject(
+      rejection(
+        'invalid_config',
+        'includes missing.txt, which is not in the repository'
+      )
+    );
   });
 
   test('a requirements file linked to a host file is refused', async () => {
     const dir = await repo({ 'README.md': 'x' });
     await mkdir(join(dir, 'binder'));
     await symlink('/etc/hostname', join(dir, 'binder', 'requirements.txt'));
-    await expect(planBuild(dir, options)).rejects.toMatchObject(rejection('invalid_config', 'binder/requirements.txt is a symbolic link to a path outside the repository'));
+    await expect(planBuild(dir, options)).rejects.toMatchObject(
+      rejection(
+        'invalid_config',
+        'binder/requirements.txt is a symbolic link to a path outside the repository'
+      )
+    );
   });
 
   test('local paths make the install content-dependent: it moves to the content stage, from the repository root', async () => {
-    const p = await plan({ 'binder/requirements.txt': 'six\n-e .\n', 'setup.py': 'x' });
+    const p = await plan({
+      'binder/requirements.txt': 'six\n-e .\n',
+      'setup.py': 'x'
+    });
     expect(p.warnings).toEqual([
       'binder/ exists, so setup.py at the repository root is ignored (as on Binder)',
-      expect.stringContaining('binder/requirements.txt refers to files in the repository (binder/requirements.txt line 2: -e .), so it is installed with the repository content')
+      expect.stringContaining(
+        'binder/requirements.txt refers to files in the repository (binder/requirements.txt line 2: -e .), so it is installed with the repository content'
+      )
     ]);
     expect(p.environmentFiles).toEqual([]);
     expect(p.environmentDockerfile).not.toContain('uv pip install');
-    expectInOrder(content(p), ['COPY --chown=1000:100 repo/ /home/jovyan/', 'RUN cd /home/jovyan', '-r /home/jovyan/binder/requirements.txt']);
+    expectInOrder(content(p), [
+      'COPY --chown=1000:100 repo/ /home/jovyan/',
+      'RUN cd /home/jovyan',
+      '-r /home/jovyan/binder/requirements.txt'
+    ]);
   });
 
-  test.each(['./pkg', 'pkg/sub', 'dist/demo-1.0-py3-none-any.whl', 'demo @ file:///home/jovyan/pkg', '--find-links ./wheels', '-e ./src'])(
-    '%s is local',
-    async line => {
-      const p = await plan({ 'requirements.txt': `${line}\n` });
-      expect(content(p)).toContain('-r /home/jovyan/requirements.txt');
-    }
-  );
+  test.each([
+    './pkg',
+    'pkg/sub',
+    'dist/demo-1.0-py3-none-any.whl',
+    'demo @ file:///home/jovyan/pkg',
+    '--find-links ./wheels',
+    '-e ./src'
+  ])('%s is local', async line => {
+    const p = await plan({ 'requirements.txt': `${line}\n` });
+    expect(content(p)).toContain('-r /home/jovyan/requirements.txt');
+  });
 
-  test.each(['numpy>=1.26 ; python_version >= "3.9"', 'demo @ https://example.org/demo.whl', '-e git+https://example.org/x.git#egg=x', '--index-url https://example.org/simple'])(
-    '%s is not local',
-    async line => {
-      const p = await plan({ 'requirements.txt': `${line}\nsix\n` });
-      expect(p.environmentDockerfile).toContain('-r /tmp/envhub-env/requirements.txt');
-    }
-  );
+  test.each([
+    'numpy>=1.26 ; python_version >= "3.9"',
+    'demo @ https://example.org/demo.whl',
+    '-e git+https://example.org/x.git#egg=x',
+    '--index-url https://example.org/simple'
+  ])('%s is not local', async line => {
+    const p = await plan({ 'requirements.txt': `${line}\nsix\n` });
+    expect(p.environmentDockerfile).toContain(
+      '-r /tmp/envhub-env/requirements.txt'
+    );
+  });
 
   test('an include whose name Docker would read as a glob is refused', async () => {
-    await expect(plan({ 'requirements.txt': '-r req[1].txt\n', 'req[1].txt': 'six\n' })).rejects.toMatchObject(rejection('invalid_config', 'req[1].txt: envhub cannot copy'));
+    await expect(
+      plan({ 'requirements.txt': '-r req[1].txt\n', 'req[1].txt': 'six\n' })
+    ).rejects.toMatchObject(
+      rejection('invalid_config', 'req[1].txt: envhub cannot copy')
+    );
   });
 });
 
@@ -512,23 +814,49 @@ describe('Dockerfile FROM parsing', () => {
       ''
     ].join('\n');
     const p = await plan({ Dockerfile: dockerfile });
-    expect(p.dockerfile?.fromImages).toEqual(['python:3.11-slim', 'debian:bookworm', 'ghcr.io/astral-sh/uv:0.4']);
+    expect(p.dockerfile?.fromImages).toEqual([
+      'python:3.11-slim',
+      'debian:bookworm',
+      'ghcr.io/astral-sh/uv:0.4'
+    ]);
   });
 
   test('Binder build args and ${VAR:-default} forms are used', async () => {
-    const p = await plan({ Dockerfile: 'ARG NB_USER\nARG REG\nFROM ${REG:-docker.io}/jupyter/base-notebook:${NB_USER}\n' });
-    expect(p.dockerfile?.fromImages).toEqual(['docker.io/jupyter/base-notebook:jovyan']);
+    const p = await plan({
+      Dockerfile:
+        'ARG NB_USER\nARG REG\nFROM ${REG:-docker.io}/jupyter/base-notebook:${NB_USER}\n'
+    });
+    expect(p.dockerfile?.fromImages).toEqual([
+      'docker.io/jupyter/base-notebook:jovyan'
+    ]);
   });
 
   test('a FROM with an ARG that has no value, or no FROM at all, is refused', async () => {
-    await expect(plan({ Dockerfile: 'ARG BASE\nFROM $BASE\n' })).rejects.toMatchObject(rejection('invalid_config', 'Dockerfile line 2: $BASE has no value'));
-    await expect(plan({ Dockerfile: 'RUN echo hi\n' })).rejects.toMatchObject(rejection('invalid_config', 'Dockerfile has no FROM line'));
+    await expect(
+      plan({ Dockerfile: 'ARG BASE\nFROM $BASE\n' })
+    ).rejects.toMatchObject(
+      rejection('invalid_config', 'Dockerfile line 2: $BASE has no value')
+    );
+    await expect(plan({ Dockerfile: 'RUN echo hi\n' })).rejects.toMatchObject(
+      rejection('invalid_config', 'Dockerfile has no FROM line')
+    );
   });
 });
 
 describe('the build-of label in every stage', () => {
   test('comes right after each FROM, continuation lines and stage names included, and nowhere else', () => {
-    const dockerfile = ['# escape=\\', 'ARG BASE=envhub-base:latest', 'FROM ${BASE} AS build', 'RUN echo one \\', '    two', 'FROM \\', '  build', '# FROM in a comment', 'from build as again', 'COPY --from=build /x /x'].join('\n');
+    const dockerfile = [
+      '# escape=\\',
+      'ARG BASE=envhub-base:latest',
+      'FROM ${BASE} AS build',
+      'RUN echo one \\',
+      '    two',
+      'FROM \\',
+      '  build',
+      '# FROM in a comment',
+      'from build as again',
+      'COPY --from=build /x /x'
+    ].join('\n');
     expect(labelStages(dockerfile, 'org.envhub.build-of', 'envhub')).toBe(
       [
         '# escape=\\',
@@ -549,25 +877,50 @@ describe('the build-of label in every stage', () => {
   });
 
   test('generated Dockerfiles get it in both stages', async () => {
-    const p = await plan({ 'requirements.txt': 'six\n', postBuild: { content: EXEC, mode: 0o755 } });
-    for (const text of [p.environmentDockerfile!, p.contentDockerfile('envhub-environment:abc')]) {
-      const labelled = labelStages(text, 'org.envhub.build-of', 'envhub').split('\n');
+    const p = await plan({
+      'requirements.txt': 'six\n',
+      postBuild: { content: EXEC, mode: 0o755 }
+    });
+    for (const text of [
+      p.environmentDockerfile!,
+      p.contentDockerfile('envhub-environment:abc')
+    ]) {
+      const labelled = labelStages(text, 'org.envhub.build-of', 'envhub').split(
+        '\n'
+      );
       expect(labelled[1]).toBe('LABEL org.envhub.build-of="envhub"');
       expect(labelled.filter(l => l.startsWith('LABEL'))).toHaveLength(1);
     }
   });
 
   test('a value that would need quoting is refused', () => {
-    expect(() => labelStages('FROM x\n', 'org.envhub.build-of', 'a" b')).toThrow('needs quoting');
+    expect(() =>
+      labelStages('FROM x\n', 'org.envhub.build-of', 'a" b')
+    ).toThrow('needs quoting');
   });
 });
 
 describe('options', () => {
   test('a package index is a build ARG in both stages, declared only where something installs', async () => {
     const url = 'https://pypi.internal.example/simple/';
-    const p = await plan({ 'requirements.txt': 'six\n', postBuild: { content: EXEC, mode: 0o755 } }, { pipIndexUrl: url });
-    expectInOrder(p.environmentDockerfile!, ['COPY', `ARG PIP_INDEX_URL=${url}`, `ARG UV_INDEX_URL=${url}`, 'RUN uv pip install']);
-    expectInOrder(content(p), ['COPY --chown=1000:100 repo/', `ARG PIP_INDEX_URL=${url}`, 'RUN ./postBuild']);
+    const p = await plan(
+      {
+        'requirements.txt': 'six\n',
+        postBuild: { content: EXEC, mode: 0o755 }
+      },
+      { pipIndexUrl: url }
+    );
+    expectInOrder(p.environmentDockerfile!, [
+      'COPY',
+      `ARG PIP_INDEX_URL=${url}`,
+      `ARG UV_INDEX_URL=${url}`,
+      'RUN uv pip install'
+    ]);
+    expectInOrder(content(p), [
+      'COPY --chown=1000:100 repo/',
+      `ARG PIP_INDEX_URL=${url}`,
+      'RUN ./postBuild'
+    ]);
     expect(p.environmentDockerfile).not.toMatch(/^ENV .*INDEX/m);
 
     const bare = await plan({}, { pipIndexUrl: url });
@@ -576,10 +929,18 @@ describe('options', () => {
   });
 
   test('options that could break the Dockerfile are refused as server configuration errors', async () => {
-    await expect(plan({}, { pipIndexUrl: 'https://x/simple\nRUN reboot' })).rejects.toMatchObject({ status: 500, code: 'server_config' });
-    await expect(plan({}, { aptMirror: "http://x/debian' ; reboot" })).rejects.toMatchObject({ status: 500, code: 'server_config' });
-    await expect(plan({}, { baseImage: 'base\nRUN reboot' })).rejects.toMatchObject({ status: 500, code: 'server_config' });
+    await expect(
+      plan({}, { pipIndexUrl: 'https://x/simple\nRUN reboot' })
+    ).rejects.toMatchObject({ status: 500, code: 'server_config' });
+    await expect(
+      plan({}, { aptMirror: "http://x/debian' ; reboot" })
+    ).rejects.toMatchObject({ status: 500, code: 'server_config' });
+    await expect(
+      plan({}, { baseImage: 'base\nRUN reboot' })
+    ).rejects.toMatchObject({ status: 500, code: 'server_config' });
     const p = await plan({});
-    expect(() => p.contentDockerfile('env\nRUN reboot')).toThrow('is not an image reference');
+    expect(() => p.contentDockerfile('env\nRUN reboot')).toThrow(
+      'is not an image reference'
+    );
   });
 });

@@ -4,16 +4,39 @@ import { launchRequestFrom } from '../../src/launches/launchRequest.js';
 import { internalAddressKind } from '../../src/repos/repoPolicy.js';
 
 const path = `git/${encodeURIComponent('https://forge.example.org/a/b.git')}/main`;
-const read = (query: string) => launchRequestFrom(path, new URLSearchParams(query), 'alice', 'http://127.0.0.1:8000');
+const read = (query: string) =>
+  launchRequestFrom(
+    path,
+    new URLSearchParams(query),
+    'alice',
+    'http://127.0.0.1:8000'
+  );
 
 describe('launch requests from URLs', () => {
   test('control parameters take 1/true and 0/false', () => {
-    expect(read('update=1&restart=true&relaunch=0')).toMatchObject({ update: true, restart: true, relaunch: false });
-    expect(read('')).toMatchObject({ update: false, restart: false, relaunch: false });
+    expect(read('update=1&restart=true&relaunch=0')).toMatchObject({
+      update: true,
+      restart: true,
+      relaunch: false
+    });
+    expect(read('')).toMatchObject({
+      update: false,
+      restart: false,
+      relaunch: false
+    });
   });
 
-  test.each(['update=yes', 'update=', 'relaunch=2', 'restart=on', 'update=1&update=0', 'restart=1%0A'])('%s is refused, naming the parameter', query => {
-    expect(() => read(query)).toThrow(new RegExp(`${query.split('=')[0]} must be given once, as 1 or 0`));
+  test.each([
+    'update=yes',
+    'update=',
+    'relaunch=2',
+    'restart=on',
+    'update=1&update=0',
+    'restart=1%0A'
+  ])('%s is refused, naming the parameter', query => {
+    expect(() => read(query)).toThrow(
+      new RegExp(`${query.split('=')[0]} must be given once, as 1 or 0`)
+    );
   });
 
   test('parameters a query parser would drop are refused as unknown', () => {
@@ -29,8 +52,11 @@ describe('repository addresses of the host itself', () => {
   });
 
   test("every address of this host's interfaces is refused", () => {
-    const own = Object.values(networkInterfaces()).flatMap(list => list ?? []).map(a => a.address);
+    const own = Object.values(networkInterfaces())
+      .flatMap(list => list ?? [])
+      .map(a => a.address);
     expect(own.length).toBeGreaterThan(0);
-    for (const address of own) expect(internalAddressKind(address)).not.toBeNull();
+    for (const address of own)
+      expect(internalAddressKind(address)).not.toBeNull();
   });
 });

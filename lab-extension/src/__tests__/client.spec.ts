@@ -23,7 +23,11 @@ describe('serviceUrl', () => {
     ['/hub/', '', '/services/envhub/'],
     ['/hub', '', '/services/envhub/'],
     ['/jupyter/hub/', '', '/jupyter/services/envhub/'],
-    ['/hub/', 'https://hub.example.org/', 'https://hub.example.org/services/envhub/']
+    [
+      '/hub/',
+      'https://hub.example.org/',
+      'https://hub.example.org/services/envhub/'
+    ]
   ])('hubPrefix %j, hubHost %j -> %j', (prefix, host, expected) => {
     expect(serviceUrl(prefix, host)).toBe(expected);
   });
@@ -102,7 +106,10 @@ describe('requestAPI', () => {
     const { fetch, requests } = fakeFetch({
       [ALICE_X]: { status: 200, body: SERVER }
     });
-    await requestAPI({ serviceUrl: '/services/envhub', token: '', fetch }, '/api/servers/alice/x');
+    await requestAPI(
+      { serviceUrl: '/services/envhub', token: '', fetch },
+      '/api/servers/alice/x'
+    );
     expect(requests[0].url).toBe(ALICE_X);
     expect(requests[0].headers.has('Authorization')).toBe(false);
   });
@@ -111,22 +118,25 @@ describe('requestAPI', () => {
     [404, 'not_found', 'No server alice/x is recorded by envhub.'],
     [403, 'forbidden', 'This token lacks access:services!service=envhub.'],
     [400, 'invalid_name', 'Server names may use letters, digits, - and _.']
-  ])('throws EnvhubRequestError on %i with the service message', async (status, code, message) => {
-    const { fetch } = fakeFetch({
-      [ALICE_X]: { status, body: { status, code, message } }
-    });
+  ])(
+    'throws EnvhubRequestError on %i with the service message',
+    async (status, code, message) => {
+      const { fetch } = fakeFetch({
+        [ALICE_X]: { status, body: { status, code, message } }
+      });
 
-    const error = await getServer(
-      { serviceUrl: '/services/envhub/', token: 't', fetch },
-      'alice',
-      'x'
-    ).catch(e => e);
+      const error = await getServer(
+        { serviceUrl: '/services/envhub/', token: 't', fetch },
+        'alice',
+        'x'
+      ).catch(e => e);
 
-    expect(error).toBeInstanceOf(EnvhubRequestError);
-    expect(error.status).toBe(status);
-    expect(error.code).toBe(code);
-    expect(error.message).toBe(message);
-  });
+      expect(error).toBeInstanceOf(EnvhubRequestError);
+      expect(error.status).toBe(status);
+      expect(error.code).toBe(code);
+      expect(error.message).toBe(message);
+    }
+  );
 
   it('explains a non-JSON error page with the status', async () => {
     const { fetch } = fakeFetch({
@@ -153,7 +163,9 @@ describe('requestAPI', () => {
   });
 
   it('turns a network failure into status 0', async () => {
-    const { fetch } = fakeFetch({ [ALICE_X]: new TypeError('Failed to fetch') });
+    const { fetch } = fakeFetch({
+      [ALICE_X]: new TypeError('Failed to fetch')
+    });
 
     const error = await getServer(
       { serviceUrl: '/services/envhub/', token: 't', fetch },
@@ -175,7 +187,11 @@ describe('requestAPI', () => {
     });
 
     await expect(
-      getServer({ serviceUrl: '/services/envhub/', token: 't', fetch }, 'alice', 'x')
+      getServer(
+        { serviceUrl: '/services/envhub/', token: 't', fetch },
+        'alice',
+        'x'
+      )
     ).rejects.toMatchObject({ status: 200, code: 'invalid_response' });
   });
 });
@@ -184,7 +200,10 @@ describe('setCollaborators', () => {
   it('PUTs the users and groups as JSON and returns the new server view', async () => {
     const updated = {
       ...SERVER,
-      spec: { ...SERVER.spec, collaborators: { users: ['bob', 'carol'], groups: ['lab'] } }
+      spec: {
+        ...SERVER.spec,
+        collaborators: { users: ['bob', 'carol'], groups: ['lab'] }
+      }
     };
     const { fetch, requests } = fakeFetch({
       [`${ALICE_X}/collaborators`]: { status: 200, body: updated }
@@ -218,11 +237,20 @@ describe('setCollaborators', () => {
     });
 
     await expect(
-      setCollaborators({ serviceUrl: '/services/envhub/', token: 't', fetch }, 'alice', 'x', {
-        users: ['nobody'],
-        groups: []
-      })
-    ).rejects.toMatchObject({ status: 400, code: 'unknown_collaborators', message });
+      setCollaborators(
+        { serviceUrl: '/services/envhub/', token: 't', fetch },
+        'alice',
+        'x',
+        {
+          users: ['nobody'],
+          groups: []
+        }
+      )
+    ).rejects.toMatchObject({
+      status: 400,
+      code: 'unknown_collaborators',
+      message
+    });
   });
 });
 
@@ -239,9 +267,14 @@ describe('volumes', () => {
 
   it('lists the volumes the user may mount', async () => {
     const { fetch, requests } = fakeFetch({
-      '/services/envhub/api/volumes': { status: 200, body: { volumes: [VOLUME] } }
+      '/services/envhub/api/volumes': {
+        status: 200,
+        body: { volumes: [VOLUME] }
+      }
     });
-    expect(await listVolumes({ serviceUrl: '/services/envhub/', token: 't', fetch })).toEqual([VOLUME]);
+    expect(
+      await listVolumes({ serviceUrl: '/services/envhub/', token: 't', fetch })
+    ).toEqual([VOLUME]);
     expect(requests[0].method).toBe('GET');
   });
 
@@ -253,11 +286,20 @@ describe('volumes', () => {
     const connection = { serviceUrl: '/services/envhub/', token: 't', fetch };
     expect(await createVolume(connection, 'course')).toEqual(VOLUME);
     expect(requests[0].method).toBe('POST');
-    expect(JSON.parse(String(requests[0].init.body))).toEqual({ name: 'course' });
+    expect(JSON.parse(String(requests[0].init.body))).toEqual({
+      name: 'course'
+    });
 
-    const message = 'a volume named "course" already exists on this hub; choose another name';
-    table['/services/envhub/api/volumes'] = { status: 409, body: { status: 409, code: 'volume_exists', message } };
-    await expect(createVolume(connection, 'course')).rejects.toMatchObject({ status: 409, message });
+    const message =
+      'a volume named "course" already exists on this hub; choose another name';
+    table['/services/envhub/api/volumes'] = {
+      status: 409,
+      body: { status: 409, code: 'volume_exists', message }
+    };
+    await expect(createVolume(connection, 'course')).rejects.toMatchObject({
+      status: 409,
+      message
+    });
   });
 });
 
@@ -266,7 +308,10 @@ describe('getBuild', () => {
     const { fetch, requests } = fakeFetch({
       '/services/envhub/api/builds/b%2F1': { status: 200, body: BUILD }
     });
-    const build = await getBuild({ serviceUrl: '/services/envhub/', token: 't', fetch }, 'b/1');
+    const build = await getBuild(
+      { serviceUrl: '/services/envhub/', token: 't', fetch },
+      'b/1'
+    );
     expect(build.log).toContain('build pack: python');
     expect(requests[0].url).toBe('/services/envhub/api/builds/b%2F1');
   });
@@ -300,7 +345,10 @@ describe('launchStream', () => {
       event => seen.push(event)
     );
 
-    expect(final).toEqual({ phase: 'ready', url: 'http://hub/user/alice/y/lab' });
+    expect(final).toEqual({
+      phase: 'ready',
+      url: 'http://hub/user/alice/y/lab'
+    });
     expect(seen.map(e => e.phase)).toEqual(['waiting', 'building', 'ready']);
     expect(requests[0].url).toBe(STREAM_URL);
     expect(requests[0].headers.get('Accept')).toBe('text/event-stream');
@@ -327,7 +375,10 @@ describe('launchStream', () => {
   it('throws the refusal the service sends before streaming', async () => {
     const message = 'mounts of shared volumes are not supported yet';
     const { fetch } = fakeFetch({
-      [STREAM_URL]: { status: 422, body: { status: 422, code: 'not_supported', message } }
+      [STREAM_URL]: {
+        status: 422,
+        body: { status: 422, code: 'not_supported', message }
+      }
     });
     const onEvent = jest.fn();
 
@@ -339,7 +390,11 @@ describe('launchStream', () => {
     ).catch(e => e);
 
     expect(error).toBeInstanceOf(EnvhubRequestError);
-    expect(error).toMatchObject({ status: 422, code: 'not_supported', message });
+    expect(error).toMatchObject({
+      status: 422,
+      code: 'not_supported',
+      message
+    });
     expect(onEvent).not.toHaveBeenCalled();
   });
 
@@ -359,7 +414,10 @@ describe('launchStream', () => {
 
   it('reports a cancelled launch as aborted', async () => {
     const controller = new AbortController();
-    const fetch = async (_url: string, init: RequestInit): Promise<Response> => {
+    const fetch = async (
+      _url: string,
+      init: RequestInit
+    ): Promise<Response> => {
       controller.abort();
       expect(init.signal?.aborted).toBe(true);
       // What browsers throw for an aborted fetch.

@@ -2,11 +2,18 @@ import { launchParameters, specDiff, validateSpec } from '@envhub/schema';
 
 import { forkErrors, forkStart } from '../forkDialog';
 import { launchRequest } from '../launchDialog';
-import { FormCSS, LaunchForm, NOT_SUPPORTED_YET, UNSUPPORTED_PARAMETERS } from '../launchForm';
+import {
+  FormCSS,
+  LaunchForm,
+  NOT_SUPPORTED_YET,
+  UNSUPPORTED_PARAMETERS
+} from '../launchForm';
 import { SERVER } from './fakeService';
 
 function field(form: LaunchForm, name: string): HTMLElement {
-  const row = form.node.querySelector<HTMLElement>(`.${FormCSS.field}[data-param="${name}"]`);
+  const row = form.node.querySelector<HTMLElement>(
+    `.${FormCSS.field}[data-param="${name}"]`
+  );
   if (!row) {
     throw new Error(`no field ${name}`);
   }
@@ -20,25 +27,38 @@ function input(form: LaunchForm, name: string): HTMLInputElement {
 describe('LaunchForm', () => {
   it('renders one field per launch parameter, labelled and explained by the schema', () => {
     const form = new LaunchForm({ repo: SERVER.repoUrl });
-    const rows = [...form.node.querySelectorAll<HTMLElement>(`.${FormCSS.field}`)];
+    const rows = [
+      ...form.node.querySelectorAll<HTMLElement>(`.${FormCSS.field}`)
+    ];
 
-    expect(rows.map(row => row.dataset.param)).toEqual(launchParameters.map(p => p.name));
+    expect(rows.map(row => row.dataset.param)).toEqual(
+      launchParameters.map(p => p.name)
+    );
     for (const param of launchParameters) {
       const row = field(form, param.name);
       const label = row.querySelector('label')!;
       expect(label.textContent).toContain(param.node.title);
       const control = row.querySelector<HTMLElement>(`[name="${param.name}"]`)!;
-      expect(label.htmlFor === control.id || label.contains(control)).toBe(true);
-      const help = form.node.querySelector(`#${control.getAttribute('aria-describedby')}`);
+      expect(label.htmlFor === control.id || label.contains(control)).toBe(
+        true
+      );
+      const help = form.node.querySelector(
+        `#${control.getAttribute('aria-describedby')}`
+      );
       expect(help?.textContent).toContain(param.node.description);
     }
   });
 
   it('groups nested fields under their object title', () => {
     const form = new LaunchForm({ repo: SERVER.repoUrl });
-    const legends = [...form.node.querySelectorAll(`.${FormCSS.group} > legend`)].map(l => l.textContent);
+    const legends = [
+      ...form.node.querySelectorAll(`.${FormCSS.group} > legend`)
+    ].map(l => l.textContent);
     expect(legends).toEqual(['Collaborators', 'Resources']);
-    expect(field(form, 'memory').closest('fieldset')?.querySelector('legend')?.textContent).toBe('Resources');
+    expect(
+      field(form, 'memory').closest('fieldset')?.querySelector('legend')
+        ?.textContent
+    ).toBe('Resources');
   });
 
   it('shows the fields the service does not support yet, disabled, with a note', () => {
@@ -98,39 +118,61 @@ describe('LaunchForm', () => {
     // Validation then names the field that is not a number.
     const validation = validateSpec(spec);
     expect(validation.ok).toBe(false);
-    expect(!validation.ok && validation.errors.map(e => e.field)).toEqual(['resources.idleTimeout']);
+    expect(!validation.ok && validation.errors.map(e => e.field)).toEqual([
+      'resources.idleTimeout'
+    ]);
   });
 
   it('shows each error under its field, and the others above the form', () => {
     const form = new LaunchForm(forkStart(SERVER), [
-      { field: 'resources.memory', message: 'resources.memory does not have the expected form' },
-      { field: 'collaborators.users.1', message: 'collaborators.users must list each entry once' },
+      {
+        field: 'resources.memory',
+        message: 'resources.memory does not have the expected form'
+      },
+      {
+        field: 'collaborators.users.1',
+        message: 'collaborators.users must list each entry once'
+      },
       { field: '(spec)', message: 'something else' }
     ]);
-    expect(field(form, 'memory').querySelector(`.${FormCSS.error}`)?.textContent).toBe(
-      'resources.memory does not have the expected form'
-    );
+    expect(
+      field(form, 'memory').querySelector(`.${FormCSS.error}`)?.textContent
+    ).toBe('resources.memory does not have the expected form');
     expect(input(form, 'memory').getAttribute('aria-invalid')).toBe('true');
-    expect(field(form, 'user').querySelector(`.${FormCSS.error}`)?.textContent).toContain('each entry once');
-    expect(form.node.querySelector(`.${FormCSS.errors}`)?.textContent).toBe('something else');
+    expect(
+      field(form, 'user').querySelector(`.${FormCSS.error}`)?.textContent
+    ).toContain('each entry once');
+    expect(form.node.querySelector(`.${FormCSS.errors}`)?.textContent).toBe(
+      'something else'
+    );
     expect(field(form, 'cpus').querySelector(`.${FormCSS.error}`)).toBeNull();
   });
 });
 
 describe('forking', () => {
   it('needs a valid name of its own', () => {
-    expect(forkErrors(forkStart(SERVER), SERVER).map(e => e.field)).toEqual(['name']);
-    expect(forkErrors({ ...forkStart(SERVER), name: 'x' }, SERVER)[0].message).toContain(
-      "this server's name"
-    );
-    expect(forkErrors({ ...forkStart(SERVER), name: 'Not A Name' }, SERVER)).toHaveLength(1);
+    expect(forkErrors(forkStart(SERVER), SERVER).map(e => e.field)).toEqual([
+      'name'
+    ]);
+    expect(
+      forkErrors({ ...forkStart(SERVER), name: 'x' }, SERVER)[0].message
+    ).toContain("this server's name");
+    expect(
+      forkErrors({ ...forkStart(SERVER), name: 'Not A Name' }, SERVER)
+    ).toHaveLength(1);
     expect(forkErrors({ ...forkStart(SERVER), name: 'y' }, SERVER)).toEqual([]);
   });
 
   it('launches through the build stream with the spec as launch parameters', () => {
-    const { path, query } = launchRequest({ ...forkStart(SERVER), name: 'y', displayName: 'Week 3' });
+    const { path, query } = launchRequest({
+      ...forkStart(SERVER),
+      name: 'y',
+      displayName: 'Week 3'
+    });
     expect(path).toBe(`git/${encodeURIComponent(SERVER.repoUrl)}/main`);
-    expect(query.toString()).toBe('name=y&displayName=Week+3&user=bob&memory=1G');
+    expect(query.toString()).toBe(
+      'name=y&displayName=Week+3&user=bob&memory=1G'
+    );
 
     const relaunch = launchRequest(SERVER.spec, { relaunch: '1' });
     expect(relaunch.query.get('name')).toBe('x');

@@ -81,7 +81,10 @@ describe('EnvhubModel', () => {
   it('goes to error with the service message on a 4xx', async () => {
     const message = 'No server alice/x is recorded by envhub.';
     const { fetch } = fakeFetch({
-      [ALICE_X]: { status: 404, body: { status: 404, code: 'not_found', message } }
+      [ALICE_X]: {
+        status: 404,
+        body: { status: 404, code: 'not_found', message }
+      }
     });
     const model = new EnvhubModel({ context: context(), fetch });
     const seen = statuses(model);
@@ -89,7 +92,11 @@ describe('EnvhubModel', () => {
     await model.refresh();
 
     expect(seen).toEqual(['loading', 'error']);
-    expect(model.state.error).toEqual({ status: 404, code: 'not_found', message });
+    expect(model.state.error).toEqual({
+      status: 404,
+      code: 'not_found',
+      message
+    });
     expect(model.state.server).toBeNull();
   });
 
@@ -119,7 +126,9 @@ describe('EnvhubModel', () => {
     const fetch = (): Promise<Response> =>
       new Promise<Response>(resolve => pending.push(resolve));
     const answer = (ref: string): Response =>
-      new Response(JSON.stringify({ ...SERVER, ref, buildId: null }), { status: 200 });
+      new Response(JSON.stringify({ ...SERVER, ref, buildId: null }), {
+        status: 200
+      });
     const model = new EnvhubModel({ context: context(), fetch });
 
     const first = model.refresh();
@@ -137,23 +146,35 @@ describe('EnvhubModel', () => {
   it('sets collaborators and takes the server view the service answers with', async () => {
     const updated = {
       ...SERVER,
-      spec: { ...SERVER.spec, collaborators: { users: ['bob', 'carol'], groups: [] } }
+      spec: {
+        ...SERVER.spec,
+        collaborators: { users: ['bob', 'carol'], groups: [] }
+      }
     };
     const { fetch, requests } = fakeFetch({
       [ALICE_X]: { status: 200, body: SERVER },
       [`${ALICE_X}/collaborators`]: { status: 200, body: updated }
     });
-    const model = new EnvhubModel({ context: context({ user: 'admin' }), fetch });
+    const model = new EnvhubModel({
+      context: context({ user: 'admin' }),
+      fetch
+    });
     await model.refresh();
     const seen = statuses(model);
 
     await model.setCollaborators(['bob', 'carol'], []);
 
     expect(seen).toEqual(['ready']);
-    expect(model.state.server?.spec.collaborators?.users).toEqual(['bob', 'carol']);
+    expect(model.state.server?.spec.collaborators?.users).toEqual([
+      'bob',
+      'carol'
+    ]);
     const put = requests.find(r => r.method === 'PUT');
     expect(put?.url).toBe(`${ALICE_X}/collaborators`);
-    expect(JSON.parse(String(put?.init.body))).toEqual({ users: ['bob', 'carol'], groups: [] });
+    expect(JSON.parse(String(put?.init.body))).toEqual({
+      users: ['bob', 'carol'],
+      groups: []
+    });
   });
 
   it('keeps the state when the service refuses new collaborators', async () => {
@@ -169,7 +190,9 @@ describe('EnvhubModel', () => {
     await model.refresh();
     const before = model.state;
 
-    await expect(model.setCollaborators(['bob', 'nobody'], [])).rejects.toMatchObject({
+    await expect(
+      model.setCollaborators(['bob', 'nobody'], [])
+    ).rejects.toMatchObject({
       status: 400,
       message
     });
@@ -177,11 +200,20 @@ describe('EnvhubModel', () => {
   });
 
   it('saves new mounts and shows the server the service sends back', async () => {
-    const mounts = [{ source: 'course', target: '/mnt/course', readOnly: true }];
+    const mounts = [
+      { source: 'course', target: '/mnt/course', readOnly: true }
+    ];
     const { fetch, requests } = fakeFetch({
       [ALICE_X]: { status: 200, body: SERVER },
       [BUILD_B1]: { status: 200, body: BUILD },
-      [`${ALICE_X}/mounts`]: { status: 200, body: { ...SERVER, spec: { ...SERVER.spec, mounts }, mountsPending: true } }
+      [`${ALICE_X}/mounts`]: {
+        status: 200,
+        body: {
+          ...SERVER,
+          spec: { ...SERVER.spec, mounts },
+          mountsPending: true
+        }
+      }
     });
     const model = new EnvhubModel({ context: context(), fetch });
     await model.refresh();
@@ -196,16 +228,22 @@ describe('EnvhubModel', () => {
   });
 
   it('keeps the state when the service refuses the mounts', async () => {
-    const message = 'mounts.0.source: alice may not mount volume "theirs" (ask its owner, bob, to add them as a member)';
+    const message =
+      'mounts.0.source: alice may not mount volume "theirs" (ask its owner, bob, to add them as a member)';
     const { fetch } = fakeFetch({
       [ALICE_X]: { status: 200, body: SERVER },
-      [`${ALICE_X}/mounts`]: { status: 403, body: { status: 403, code: 'volume_forbidden', message } }
+      [`${ALICE_X}/mounts`]: {
+        status: 403,
+        body: { status: 403, code: 'volume_forbidden', message }
+      }
     });
     const model = new EnvhubModel({ context: context(), fetch });
     await model.refresh();
     const before = model.state;
 
-    await expect(model.setMounts([{ source: 'theirs', target: '/mnt/t', readOnly: false }])).rejects.toMatchObject({ status: 403, message });
+    await expect(
+      model.setMounts([{ source: 'theirs', target: '/mnt/t', readOnly: false }])
+    ).rejects.toMatchObject({ status: 403, message });
     expect(model.state).toBe(before);
   });
 
@@ -223,8 +261,8 @@ describe('EnvhubModel', () => {
     expect(seen).toEqual([]);
     expect(model.state.status).toBe('unavailable');
     expect(model.state.reason).toBe(reason);
-    expect(model.state.reason.startsWith('This server was not started by envhub')).toBe(
-      true
-    );
+    expect(
+      model.state.reason.startsWith('This server was not started by envhub')
+    ).toBe(true);
   });
 });

@@ -15,7 +15,11 @@ function instructions(text: string): Instruction[] {
   for (const line of lines) {
     const directive = /^#\s*([a-zA-Z]+)\s*=\s*(\S+)\s*$/.exec(line);
     if (!directive) break;
-    if (directive[1].toLowerCase() === 'escape' && (directive[2] === '`' || directive[2] === '\\')) escape = directive[2];
+    if (
+      directive[1].toLowerCase() === 'escape' &&
+      (directive[2] === '`' || directive[2] === '\\')
+    )
+      escape = directive[2];
   }
   const out: Instruction[] = [];
   let current: { text: string; lineNo: number } | null = null;
@@ -33,13 +37,25 @@ function instructions(text: string): Instruction[] {
     }
     current.text += body;
     const m = /^\s*(\S+)\s*(.*)$/s.exec(current.text);
-    if (m) out.push({ keyword: m[1].toUpperCase(), args: m[2].trim(), lineNo: current.lineNo, endLineNo: i + 1 });
+    if (m)
+      out.push({
+        keyword: m[1].toUpperCase(),
+        args: m[2].trim(),
+        lineNo: current.lineNo,
+        endLineNo: i + 1
+      });
     current = null;
   });
   const last = current as { text: string; lineNo: number } | null;
   if (last) {
     const m = /^\s*(\S+)\s*(.*)$/s.exec(last.text);
-    if (m) out.push({ keyword: m[1].toUpperCase(), args: m[2].trim(), lineNo: last.lineNo, endLineNo: lines.length });
+    if (m)
+      out.push({
+        keyword: m[1].toUpperCase(),
+        args: m[2].trim(),
+        lineNo: last.lineNo,
+        endLineNo: lines.length
+      });
   }
   return out;
 }
@@ -49,31 +65,50 @@ function unquote(value: string): string {
 }
 
 /** Docker's `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR:+alternative}` expansion over known ARGs. */
-function expand(value: string, args: Map<string, string | undefined>, where: string): string {
-  return value.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g, (_m, braced, op, word, bare) => {
-    const name = (braced ?? bare) as string;
-    const v = args.get(name);
-    if (op === '-') return v ? v : word;
-    if (op === '+') return v ? word : '';
-    if (v === undefined) {
-      throw invalidConfig(`${where}: $${name} has no value (declare \`ARG ${name}=<default>\` before the first FROM)`);
+function expand(
+  value: string,
+  args: Map<string, string | undefined>,
+  where: string
+): string {
+  return value.replace(
+    /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+    (_m, braced, op, word, bare) => {
+      const name = (braced ?? bare) as string;
+      const v = args.get(name);
+      if (op === '-') return v ? v : word;
+      if (op === '+') return v ? word : '';
+      if (v === undefined) {
+        throw invalidConfig(
+          `${where}: $${name} has no value (declare \`ARG ${name}=<default>\` before the first FROM)`
+        );
+      }
+      return v;
     }
-    return v;
-  });
+  );
 }
 
 /**
  * The images a Dockerfile pulls: its FROM lines (and `COPY --from=<image>`), with ARGs declared
  * before the first FROM substituted, stage names and `scratch` left out.
  */
-export function dockerfileImages(text: string, file: string, buildArgs: Record<string, string>): string[] {
+export function dockerfileImages(
+  text: string,
+  file: string,
+  buildArgs: Record<string, string>
+): string[] {
   const args = new Map<string, string | undefined>();
   const stages = new Set<string>();
   const images: string[] = [];
   let seenFrom = false;
   const add = (image: string) => {
     const lower = image.toLowerCase();
-    if (lower === 'scratch' || stages.has(lower) || /^\d+$/.test(image) || images.includes(image)) return;
+    if (
+      lower === 'scratch' ||
+      stages.has(lower) ||
+      /^\d+$/.test(image) ||
+      images.includes(image)
+    )
+      return;
     images.push(image);
   };
   for (const { keyword, args: rest, lineNo } of instructions(text)) {
@@ -90,13 +125,17 @@ export function dockerfileImages(text: string, file: string, buildArgs: Record<s
       const words = rest.split(/\s+/).filter(w => !w.startsWith('--'));
       if (!words[0]) throw invalidConfig(`${where}: FROM names no image`);
       add(expand(words[0], args, where));
-      if (words[1]?.toUpperCase() === 'AS' && words[2]) stages.add(words[2].toLowerCase());
+      if (words[1]?.toUpperCase() === 'AS' && words[2])
+        stages.add(words[2].toLowerCase());
     } else if (keyword === 'COPY' || keyword === 'ADD') {
       const from = /(?:^|\s)--from=(\S+)/.exec(rest);
       if (from) add(expand(from[1], args, where));
     }
   }
-  if (!seenFrom) throw invalidConfig(`${file} has no FROM line: a Dockerfile must start from an image`);
+  if (!seenFrom)
+    throw invalidConfig(
+      `${file} has no FROM line: a Dockerfile must start from an image`
+    );
   return images;
 }
 
@@ -106,8 +145,17 @@ export function dockerfileImages(text: string, file: string, buildArgs: Record<s
  * build carries it.
  */
 export function labelStages(text: string, name: string, value: string): string {
-  if (!/^[a-z0-9.-]+$/.test(name) || !/^[\w.-]*$/.test(value)) throw new Error(`label ${name}=${value} needs quoting envhub does not do`);
+  if (!/^[a-z0-9.-]+$/.test(name) || !/^[\w.-]*$/.test(value))
+    throw new Error(`label ${name}=${value} needs quoting envhub does not do`);
   const lines = text.split(/\r?\n/);
-  const after = new Set(instructions(text).filter(i => i.keyword === 'FROM').map(i => i.endLineNo));
-  return lines.flatMap((line, i) => (after.has(i + 1) ? [line, `LABEL ${name}="${value}"`] : [line])).join('\n');
+  const after = new Set(
+    instructions(text)
+      .filter(i => i.keyword === 'FROM')
+      .map(i => i.endLineNo)
+  );
+  return lines
+    .flatMap((line, i) =>
+      after.has(i + 1) ? [line, `LABEL ${name}="${value}"`] : [line]
+    )
+    .join('\n');
 }

@@ -25,14 +25,18 @@ export function parseAptTxt(text: string, file: string): string[] {
 }
 
 /** What a runtime.txt asks for. */
-export type Runtime = { language: 'python'; version: string } | { language: 'r'; text: string } | null;
+export type Runtime =
+  | { language: 'python'; version: string }
+  | { language: 'r'; text: string }
+  | null;
 
 /** `python-3.10`, `python-3.10.4` or an R runtime; anything else is refused, an empty file is ignored. */
 export function parseRuntimeTxt(text: string, file: string): Runtime {
   const value = text.trim();
   if (!value) return null;
   const python = /^python-(\d+)\.(\d+)(\.\d+)?$/.exec(value);
-  if (python) return { language: 'python', version: `${python[1]}.${python[2]}` };
+  if (python)
+    return { language: 'python', version: `${python[1]}.${python[2]}` };
   if (/^r-/i.test(value)) return { language: 'r', text: value };
   throw invalidConfig(
     `${file} reads "${value.slice(0, 80)}", which is not a runtime envhub knows: write python-X.Y on one line (e.g. python-3.11)`
@@ -41,7 +45,10 @@ export function parseRuntimeTxt(text: string, file: string): Runtime {
 
 /** `3.11` → [3, 11]; extra components are kept for comparisons that need them. */
 function parts(version: string): number[] {
-  return version.split('.').map(p => Number.parseInt(p, 10)).filter(n => !Number.isNaN(n));
+  return version
+    .split('.')
+    .map(p => Number.parseInt(p, 10))
+    .filter(n => !Number.isNaN(n));
 }
 
 function compare(a: number[], b: number[]): number {
@@ -57,7 +64,10 @@ function compare(a: number[], b: number[]): number {
  * write them (`3.9`, `=3.9`, `3.9.*`, `>=3.8,<3.12`, `~=3.10`). Patch levels are ignored, as
  * repo2docker ignores them: only the minor version is chosen.
  */
-export function pythonSatisfies(available: string, constraint: string): boolean {
+export function pythonSatisfies(
+  available: string,
+  constraint: string
+): boolean {
   const have = parts(available).slice(0, 2);
   return constraint
     .split(',')
@@ -75,7 +85,9 @@ export function pythonSatisfies(available: string, constraint: string): boolean 
         case '=':
           return compare(have.slice(0, minor.length), minor) === 0;
         case '!=':
-          return want.length > 2 || compare(have.slice(0, minor.length), minor) !== 0;
+          return (
+            want.length > 2 || compare(have.slice(0, minor.length), minor) !== 0
+          );
         case '>=':
           return cmp >= 0;
         case '>':
@@ -85,7 +97,11 @@ export function pythonSatisfies(available: string, constraint: string): boolean 
         case '<':
           return want.length > 2 ? cmp <= 0 : cmp < 0;
         case '~=':
-          return cmp >= 0 && (want.length < 2 || have[0] === want[0]) && (want.length < 3 || have[1] === want[1]);
+          return (
+            cmp >= 0 &&
+            (want.length < 2 || have[0] === want[0]) &&
+            (want.length < 3 || have[1] === want[1])
+          );
         default:
           return true;
       }
@@ -105,7 +121,9 @@ export function checkPython(
   if (pythonSatisfies(options.availablePython, request)) return;
   const what = `${source} asks for Python ${request}, but this hub provides only Python ${options.availablePython}`;
   if (options.strictRuntime) {
-    throw unsupportedConfig(`${what} (strict runtime mode): ask for Python ${options.availablePython} there, or remove the pin`);
+    throw unsupportedConfig(
+      `${what} (strict runtime mode): ask for Python ${options.availablePython} there, or remove the pin`
+    );
   }
   warnings.push(`${what}: using Python ${options.availablePython} instead`);
 }

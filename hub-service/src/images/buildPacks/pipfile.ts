@@ -17,73 +17,138 @@ export interface PipfileRequirements {
 const NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 /** PEP 508 environment markers a Pipfile may give as keys of a package table. */
 const MARKER_KEYS = [
-  'os_name', 'sys_platform', 'platform_machine', 'platform_python_implementation', 'platform_release',
-  'platform_system', 'platform_version', 'python_version', 'python_full_version', 'implementation_name',
+  'os_name',
+  'sys_platform',
+  'platform_machine',
+  'platform_python_implementation',
+  'platform_release',
+  'platform_system',
+  'platform_version',
+  'python_version',
+  'python_full_version',
+  'implementation_name',
   'implementation_version'
 ];
 
 function oneLine(value: unknown, where: string): string {
-  if (typeof value !== 'string' || /[\r\n\0]/.test(value)) throw invalidConfig(`${where} must be a one-line string`);
+  if (typeof value !== 'string' || /[\r\n\0]/.test(value))
+    throw invalidConfig(`${where} must be a one-line string`);
   return value.trim();
 }
 
 /** One Pipfile or Pipfile.lock entry as a requirement line; `local` when it installs a repository path. */
-function entryToRequirement(name: string, entry: unknown, where: string, lock: boolean): { line: string; local: boolean } {
-  if (!NAME.test(name)) throw invalidConfig(`${where}: "${name}" is not a package name`);
+function entryToRequirement(
+  name: string,
+  entry: unknown,
+  where: string,
+  lock: boolean
+): { line: string; local: boolean } {
+  if (!NAME.test(name))
+    throw invalidConfig(`${where}: "${name}" is not a package name`);
   if (typeof entry === 'string') {
     const spec = oneLine(entry, where);
     if (spec === '*' || spec === '') return { line: name, local: false };
-    return { line: `${name}${/^[0-9]/.test(spec) ? '==' : ''}${spec}`, local: false };
+    return {
+      line: `${name}${/^[0-9]/.test(spec) ? '==' : ''}${spec}`,
+      local: false
+    };
   }
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-    throw invalidConfig(`${where}: expected a version string such as "*" or "==1.2", or a table`);
+    throw invalidConfig(
+      `${where}: expected a version string such as "*" or "==1.2", or a table`
+    );
   }
   const e = entry as Record<string, unknown>;
-  const extras = Array.isArray(e.extras) && e.extras.length ? `[${e.extras.map(x => oneLine(x, `${where} extras`)).join(',')}]` : '';
+  const extras =
+    Array.isArray(e.extras) && e.extras.length
+      ? `[${e.extras.map(x => oneLine(x, `${where} extras`)).join(',')}]`
+      : '';
   const markers = [
-    ...(e.markers !== undefined ? [oneLine(e.markers, `${where} markers`)] : []),
+    ...(e.markers !== undefined
+      ? [oneLine(e.markers, `${where} markers`)]
+      : []),
     // In a Pipfile `sys_platform = "== 'linux'"` is shorthand for the marker `sys_platform == 'linux'`.
-    ...(lock ? [] : MARKER_KEYS.filter(k => e[k] !== undefined).map(k => `${k} ${oneLine(e[k], `${where} ${k}`)}`))
+    ...(lock
+      ? []
+      : MARKER_KEYS.filter(k => e[k] !== undefined).map(
+          k => `${k} ${oneLine(e[k], `${where} ${k}`)}`
+        ))
   ];
-  const marker = markers.length ? ` ; ${markers.map(m => (markers.length > 1 ? `(${m})` : m)).join(' and ')}` : '';
+  const marker = markers.length
+    ? ` ; ${markers.map(m => (markers.length > 1 ? `(${m})` : m)).join(' and ')}`
+    : '';
   const editable = e.editable === true ? '-e ' : '';
   if (e.path !== undefined) {
     const path = oneLine(e.path, `${where} path`);
-    return { line: `${editable}${/^[./]/.test(path) ? path : `./${path}`}${extras}`, local: true };
+    return {
+      line: `${editable}${/^[./]/.test(path) ? path : `./${path}`}${extras}`,
+      local: true
+    };
   }
   if (e.git !== undefined) {
     const url = oneLine(e.git, `${where} git`).replace(/^git\+/, '');
     const ref = e.ref !== undefined ? `@${oneLine(e.ref, `${where} ref`)}` : '';
-    return { line: editable ? `-e git+${url}${ref}#egg=${name}` : `${name}${extras} @ git+${url}${ref}${marker}`, local: false };
+    return {
+      line: editable
+        ? `-e git+${url}${ref}#egg=${name}`
+        : `${name}${extras} @ git+${url}${ref}${marker}`,
+      local: false
+    };
   }
   const url = e.file ?? e.url;
-  if (url !== undefined) return { line: `${name}${extras} @ ${oneLine(url, `${where} file`)}${marker}`, local: false };
-  let version = e.version === undefined ? '*' : oneLine(e.version, `${where} version`);
+  if (url !== undefined)
+    return {
+      line: `${name}${extras} @ ${oneLine(url, `${where} file`)}${marker}`,
+      local: false
+    };
+  let version =
+    e.version === undefined ? '*' : oneLine(e.version, `${where} version`);
   if (version === '*') version = '';
   else if (/^[0-9]/.test(version)) version = `==${version}`;
   return { line: `${name}${extras}${version}${marker}`, local: false };
 }
 
-function section(doc: Record<string, unknown>, key: string, file: string): Array<[string, unknown]> {
+function section(
+  doc: Record<string, unknown>,
+  key: string,
+  file: string
+): Array<[string, unknown]> {
   const value = doc[key];
   if (value === undefined) return [];
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidConfig(`${file}: [${key}] must be a table`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw invalidConfig(`${file}: [${key}] must be a table`);
   return Object.entries(value as Record<string, unknown>);
 }
 
-function convert(doc: Record<string, unknown>, sections: string[], file: string, lock: boolean): PipfileRequirements {
-  const result: PipfileRequirements = { requirements: [], localRefs: [], warnings: [] };
+function convert(
+  doc: Record<string, unknown>,
+  sections: string[],
+  file: string,
+  lock: boolean
+): PipfileRequirements {
+  const result: PipfileRequirements = {
+    requirements: [],
+    localRefs: [],
+    warnings: []
+  };
   const seen = new Set<string>();
   for (const key of sections) {
     for (const [name, entry] of section(doc, key, file)) {
       // A package in both sections: the default one wins, as pipenv merges them.
       if (seen.has(name.toLowerCase())) continue;
       seen.add(name.toLowerCase());
-      const { line, local } = entryToRequirement(name, entry, `${file} [${key}] ${name}`, lock);
+      const { line, local } = entryToRequirement(
+        name,
+        entry,
+        `${file} [${key}] ${name}`,
+        lock
+      );
       result.requirements.push(line);
       if (local) result.localRefs.push(`${file} ${name}: ${line}`);
       if (entry !== null && typeof entry === 'object' && 'index' in entry) {
-        result.warnings.push(`${file}: ${name} names the package index "${String((entry as { index: unknown }).index)}"; this hub installs from its configured index`);
+        result.warnings.push(
+          `${file}: ${name} names the package index "${String((entry as { index: unknown }).index)}"; this hub installs from its configured index`
+        );
       }
     }
   }
@@ -93,24 +158,44 @@ function convert(doc: Record<string, unknown>, sections: string[], file: string,
 function sourcesWarning(sources: unknown, file: string): string | null {
   if (!Array.isArray(sources)) return null;
   const urls = sources
-    .map(s => (s && typeof s === 'object' ? String((s as { url?: unknown }).url ?? '') : ''))
-    .filter(u => u && !/^https:\/\/pypi\.(org|python\.org)\/simple\/?$/.test(u));
-  return urls.length ? `${file} names package indexes ${urls.join(', ')}; this hub installs from its configured index` : null;
+    .map(s =>
+      s && typeof s === 'object'
+        ? String((s as { url?: unknown }).url ?? '')
+        : ''
+    )
+    .filter(
+      u => u && !/^https:\/\/pypi\.(org|python\.org)\/simple\/?$/.test(u)
+    );
+  return urls.length
+    ? `${file} names package indexes ${urls.join(', ')}; this hub installs from its configured index`
+    : null;
 }
 
 /** Pipfile.lock: the pinned `default` and `develop` sections. */
-export function parsePipfileLock(text: string, file: string): PipfileRequirements {
+export function parsePipfileLock(
+  text: string,
+  file: string
+): PipfileRequirements {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw invalidConfig(`${file} is not valid JSON (${(err as Error).message}): regenerate it with \`pipenv lock\``);
+    throw invalidConfig(
+      `${file} is not valid JSON (${(err as Error).message}): regenerate it with \`pipenv lock\``
+    );
   }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw invalidConfig(`${file} must be a JSON object: regenerate it with \`pipenv lock\``);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+    throw invalidConfig(
+      `${file} must be a JSON object: regenerate it with \`pipenv lock\``
+    );
   const lock = doc as Record<string, unknown>;
   const result = convert(lock, ['default', 'develop'], file, true);
-  const meta = (lock._meta ?? {}) as { requires?: Record<string, unknown>; sources?: unknown };
-  const python = meta.requires?.python_full_version ?? meta.requires?.python_version;
+  const meta = (lock._meta ?? {}) as {
+    requires?: Record<string, unknown>;
+    sources?: unknown;
+  };
+  const python =
+    meta.requires?.python_full_version ?? meta.requires?.python_version;
   if (typeof python === 'string') result.python = python;
   const warning = sourcesWarning(meta.sources, file);
   if (warning) result.warnings.push(warning);
@@ -123,7 +208,9 @@ export function parsePipfile(text: string, file: string): PipfileRequirements {
   try {
     doc = parseToml(text) as Record<string, unknown>;
   } catch (err) {
-    throw invalidConfig(`${file} is not valid TOML (${(err as Error).message.split('\n')[0]}): fix the syntax`);
+    throw invalidConfig(
+      `${file} is not valid TOML (${(err as Error).message.split('\n')[0]}): fix the syntax`
+    );
   }
   const result = convert(doc, ['packages', 'dev-packages'], file, false);
   const requires = (doc.requires ?? {}) as Record<string, unknown>;

@@ -36,20 +36,31 @@ export class RepoFiles {
    * path ('' for the root), or null when it is absolute or climbs out of the repository.
    */
   static resolve(fromDir: string, target: string): string | null {
-    if (posix.isAbsolute(target) || target.includes('\\') || target.includes('\0')) return null;
-    const joined = posix.normalize(posix.join(fromDir || '.', target)).replace(/\/+$/, '');
+    if (
+      posix.isAbsolute(target) ||
+      target.includes('\\') ||
+      target.includes('\0')
+    )
+      return null;
+    const joined = posix
+      .normalize(posix.join(fromDir || '.', target))
+      .replace(/\/+$/, '');
     if (joined === '..' || joined.startsWith('../')) return null;
     return joined === '.' ? '' : joined;
   }
 
-  private async locate(rel: string): Promise<{ real: string; st: Stats } | null> {
+  private async locate(
+    rel: string
+  ): Promise<{ real: string; st: Stats } | null> {
     let real: string;
     try {
       real = await realpath(join(this.dir, rel));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-      throw invalidConfig(`${rel} cannot be read (${code ?? 'unknown error'}); fix or remove it`);
+      throw invalidConfig(
+        `${rel} cannot be read (${code ?? 'unknown error'}); fix or remove it`
+      );
     }
     if (real !== this.realRoot && !real.startsWith(this.realRoot + sep)) {
       throw invalidConfig(
@@ -80,10 +91,13 @@ export class RepoFiles {
   /** The text of a configuration file (UTF-8, byte-order mark dropped). */
   async readText(rel: string): Promise<string> {
     const found = await this.locate(rel);
-    if (!found?.st.isFile()) throw invalidConfig(`${rel} does not exist or is not a file`);
+    if (!found?.st.isFile())
+      throw invalidConfig(`${rel} does not exist or is not a file`);
     const { real, st } = found;
     if (st.size > MAX_CONFIG_BYTES) {
-      throw invalidConfig(`${rel} is ${st.size} bytes; configuration files over ${MAX_CONFIG_BYTES} bytes are refused: shorten it`);
+      throw invalidConfig(
+        `${rel} is ${st.size} bytes; configuration files over ${MAX_CONFIG_BYTES} bytes are refused: shorten it`
+      );
     }
     const text = await readFile(real, 'utf8');
     return text.startsWith('\uFEFF') ? text.slice(1) : text;

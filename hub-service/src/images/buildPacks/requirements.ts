@@ -25,12 +25,22 @@ function looksLikePath(token: string): boolean {
 }
 
 /** `-rX`, `-r X`, `--requirement X`, `--requirement=X` → X; null when `line` isn't that option. */
-function optionValue(line: string, short: string | null, long: string): string | null {
+function optionValue(
+  line: string,
+  short: string | null,
+  long: string
+): string | null {
   if (short && line.startsWith(short)) {
     const rest = line.slice(short.length);
-    if (rest === '' || /^[\s=]/.test(rest) || !rest.startsWith('-')) return rest.replace(/^[\s=]+/, '');
+    if (rest === '' || /^[\s=]/.test(rest) || !rest.startsWith('-'))
+      return rest.replace(/^[\s=]+/, '');
   }
-  if (line === long || line.startsWith(long + '=') || line.startsWith(long + ' ') || line.startsWith(long + '\t')) {
+  if (
+    line === long ||
+    line.startsWith(long + '=') ||
+    line.startsWith(long + ' ') ||
+    line.startsWith(long + '\t')
+  ) {
     return line.slice(long.length).replace(/^[\s=]+/, '');
   }
   return null;
@@ -41,28 +51,44 @@ export function classifyRequirementLine(line: string): RequirementLine {
   const include = optionValue(line, '-r', '--requirement');
   if (include !== null) return { kind: 'include', flag: '-r', target: include };
   const constraint = optionValue(line, '-c', '--constraint');
-  if (constraint !== null) return { kind: 'include', flag: '-c', target: constraint };
+  if (constraint !== null)
+    return { kind: 'include', flag: '-c', target: constraint };
   const editable = optionValue(line, '-e', '--editable');
   if (editable !== null) {
-    return VCS.test(editable) || isUrl(editable) ? { kind: 'requirement', text: line } : { kind: 'local', text: line };
+    return VCS.test(editable) || isUrl(editable)
+      ? { kind: 'requirement', text: line }
+      : { kind: 'local', text: line };
   }
   const findLinks = optionValue(line, '-f', '--find-links');
-  if (findLinks !== null) return isUrl(findLinks) ? { kind: 'option', text: line } : { kind: 'local', text: line };
+  if (findLinks !== null)
+    return isUrl(findLinks)
+      ? { kind: 'option', text: line }
+      : { kind: 'local', text: line };
   if (line.startsWith('-')) return { kind: 'option', text: line };
-  const direct = /^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@\s*(\S+)/.exec(line);
-  if (direct) return looksLikePath(direct[2]) ? { kind: 'local', text: line } : { kind: 'requirement', text: line };
+  const direct = /^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@\s*(\S+)/.exec(
+    line
+  );
+  if (direct)
+    return looksLikePath(direct[2])
+      ? { kind: 'local', text: line }
+      : { kind: 'requirement', text: line };
   const token = line.split(/[\s;]/)[0];
-  return looksLikePath(token) ? { kind: 'local', text: line } : { kind: 'requirement', text: line };
+  return looksLikePath(token)
+    ? { kind: 'local', text: line }
+    : { kind: 'requirement', text: line };
 }
 
 /** Logical lines of a requirements file with their first physical line number, as pip reads them. */
-export function requirementLines(text: string): Array<{ line: string; lineNo: number }> {
+export function requirementLines(
+  text: string
+): Array<{ line: string; lineNo: number }> {
   const out: Array<{ line: string; lineNo: number }> = [];
   const physical = text.split(/\r?\n/);
   for (let i = 0; i < physical.length; i++) {
     const lineNo = i + 1;
     let line = physical[i];
-    while (line.endsWith('\\') && i + 1 < physical.length) line = line.slice(0, -1) + physical[++i];
+    while (line.endsWith('\\') && i + 1 < physical.length)
+      line = line.slice(0, -1) + physical[++i];
     line = line.replace(/(^|\s)#.*$/, '').trim();
     if (line) out.push({ line, lineNo });
   }
@@ -90,22 +116,42 @@ export interface InlineRequirements {
  * Follows the `-r`/`-c` includes of repository requirements files (relative to the including
  * file, as pip and uv resolve them), refusing includes that leave the repository or don't exist.
  */
-export async function scanRequirements(repo: RepoFiles, roots: string[], inline?: InlineRequirements): Promise<RequirementsScan> {
-  const scan: RequirementsScan = { files: [], localRefs: [], installsSomething: false };
+export async function scanRequirements(
+  repo: RepoFiles,
+  roots: string[],
+  inline?: InlineRequirements
+): Promise<RequirementsScan> {
+  const scan: RequirementsScan = {
+    files: [],
+    localRefs: [],
+    installsSomething: false
+  };
   const seen = new Set<string>();
 
   /** `constraints`: lines of a `-c` file limit versions but install nothing. */
-  const visitLines = async (file: string, lines: Array<{ line: string; where: string }>, follow: Array<[string, boolean]>, constraints: boolean) => {
+  const visitLines = async (
+    file: string,
+    lines: Array<{ line: string; where: string }>,
+    follow: Array<[string, boolean]>,
+    constraints: boolean
+  ) => {
     for (const { line, where } of lines) {
       const entry = classifyRequirementLine(line);
       if (entry.kind === 'include') {
         if (isUrl(entry.target)) continue;
-        const target = RepoFiles.resolve(posix.dirname(file) === '.' ? '' : posix.dirname(file), entry.target);
+        const target = RepoFiles.resolve(
+          posix.dirname(file) === '.' ? '' : posix.dirname(file),
+          entry.target
+        );
         if (target === null) {
-          throw invalidConfig(`${where}: ${entry.flag} ${entry.target} points outside the repository; include only files inside it`);
+          throw invalidConfig(
+            `${where}: ${entry.flag} ${entry.target} points outside the repository; include only files inside it`
+          );
         }
         if (!(await repo.isFile(target))) {
-          throw invalidConfig(`${where}: ${entry.flag} ${entry.target} includes ${target}, which is not in the repository: add it or remove the line`);
+          throw invalidConfig(
+            `${where}: ${entry.flag} ${entry.target} includes ${target}, which is not in the repository: add it or remove the line`
+          );
         }
         follow.push([target, constraints || entry.flag === '-c']);
       } else if (entry.kind === 'local') {
@@ -123,7 +169,15 @@ export async function scanRequirements(repo: RepoFiles, roots: string[], inline?
     scan.files.push(file);
     const follow: Array<[string, boolean]> = [];
     const lines = requirementLines(await repo.readText(file));
-    await visitLines(file, lines.map(({ line, lineNo }) => ({ line, where: `${file} line ${lineNo}` })), follow, constraints);
+    await visitLines(
+      file,
+      lines.map(({ line, lineNo }) => ({
+        line,
+        where: `${file} line ${lineNo}`
+      })),
+      follow,
+      constraints
+    );
     for (const [next, c] of follow) await visit(next, c);
   };
 

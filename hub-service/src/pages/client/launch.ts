@@ -6,11 +6,12 @@ import type { LaunchEvent } from '@envhub/schema';
 
 const prefix = document.body.dataset.prefix ?? '/';
 const xsrf = document.body.dataset.xsrf ?? '';
-const form = document.getElementById('envhub-launch-form') as HTMLFormElement | null;
+const form = document.getElementById(
+  'envhub-launch-form'
+) as HTMLFormElement | null;
 const progress = document.getElementById('envhub-progress') as HTMLElement;
 const phase = document.getElementById('envhub-phase') as HTMLElement;
 const logView = document.getElementById('envhub-log') as HTMLElement;
-
 
 /** The build-stream URL for a repository, a ref and launch parameters (the schema's names). */
 function buildUrl(repo: string, ref: string, params: URLSearchParams): string {
@@ -28,9 +29,12 @@ async function launch(url: string): Promise<void> {
     credentials: 'same-origin'
   });
   if (!response.ok || !response.body) {
-    const body = (await response.json().catch(() => ({}))) as { message?: string };
+    const body = (await response.json().catch(() => ({}))) as {
+      message?: string;
+    };
     phase.textContent = 'failed';
-    logView.textContent = body.message ?? `${response.status} ${response.statusText}`;
+    logView.textContent =
+      body.message ?? `${response.status} ${response.statusText}`;
     return;
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -60,12 +64,17 @@ async function launch(url: string): Promise<void> {
       if (event.phase === 'failed') return;
     }
     // The stream ends after `ready` or `failed`; an end before either means the service went away.
-    if (done) return brokeOff('the service closed it before the launch finished');
+    if (done)
+      return brokeOff('the service closed it before the launch finished');
   }
 }
 
 /** The form's repository, ref and launch parameters. */
-function formSpec(form: HTMLFormElement): { repo: string; ref: string; params: URLSearchParams } {
+function formSpec(form: HTMLFormElement): {
+  repo: string;
+  ref: string;
+  params: URLSearchParams;
+} {
   const params = new URLSearchParams();
   let repo = '';
   let ref = '';
@@ -73,7 +82,11 @@ function formSpec(form: HTMLFormElement): { repo: string; ref: string; params: U
     const text = String(value).trim();
     if (key === 'repo') repo = text;
     else if (key === 'ref') ref = text;
-    else if (key === 'user' || key === 'group') text.split(/[\s,]+/).filter(Boolean).forEach(v => params.append(key, v));
+    else if (key === 'user' || key === 'group')
+      text
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .forEach(v => params.append(key, v));
     else if (text) params.append(key, text);
   }
   return { repo, ref, params };
@@ -88,50 +101,87 @@ form?.addEventListener('submit', event => {
 // Security notes for the options chosen: each shows while one of its fields has a value.
 function showSecurityNotes(): void {
   if (!form) return;
-  const filled = new Set([...new FormData(form)].filter(([, value]) => String(value).trim() !== '').map(([key]) => key));
-  document.querySelectorAll<HTMLElement>('#envhub-security-notes [data-when]').forEach(note => {
-    note.hidden = !note.dataset.when!.split(' ').some(field => filled.has(field));
-  });
+  const filled = new Set(
+    [...new FormData(form)]
+      .filter(([, value]) => String(value).trim() !== '')
+      .map(([key]) => key)
+  );
+  document
+    .querySelectorAll<HTMLElement>('#envhub-security-notes [data-when]')
+    .forEach(note => {
+      note.hidden = !note.dataset
+        .when!.split(' ')
+        .some(field => filled.has(field));
+    });
 }
 form?.addEventListener('input', showSecurityNotes);
 showSecurityNotes();
 
 // "Launch on another hub": the same spec as that hub's launch link (mybinder.org takes only a path to open).
-form?.querySelectorAll<HTMLButtonElement>('button[data-other-hub]').forEach(button =>
-  button.addEventListener('click', () => {
-    if (!form.reportValidity()) return;
-    const { repo, ref, params } = formSpec(form);
-    const query = button.dataset.binderOnly ? new URLSearchParams([...params].filter(([key]) => key === 'urlpath')) : params;
-    const path = buildUrl(repo, ref, query).slice(`${prefix}build/`.length);
-    window.location.assign(`${button.dataset.otherHub!.replace(/\/?$/, '/')}v2/${path}`);
-  })
-);
+form
+  ?.querySelectorAll<HTMLButtonElement>('button[data-other-hub]')
+  .forEach(button =>
+    button.addEventListener('click', () => {
+      if (!form.reportValidity()) return;
+      const { repo, ref, params } = formSpec(form);
+      const query = button.dataset.binderOnly
+        ? new URLSearchParams([...params].filter(([key]) => key === 'urlpath'))
+        : params;
+      const path = buildUrl(repo, ref, query).slice(`${prefix}build/`.length);
+      window.location.assign(
+        `${button.dataset.otherHub!.replace(/\/?$/, '/')}v2/${path}`
+      );
+    })
+  );
 
 // Server actions on the home page: start/relaunch stream a launch; stop and delete call the API.
-document.querySelectorAll<HTMLButtonElement>('button[data-action]').forEach(button =>
-  button.addEventListener('click', async () => {
-    const { action, launch: launchPath, name, owner } = button.dataset;
-    if (action === 'start' || action === 'relaunch' || action === 'restart') {
-      // The server's launch path, `v2/<provider>/<spec>?<its parameters>`, streamed from build/.
-      const url = new URL(`${prefix}build/${launchPath!.slice('v2/'.length)}`, window.location.href);
-      if (action !== 'start') url.searchParams.set(action, '1');
-      return launch(url.pathname + url.search);
-    }
-    if (action === 'delete' && !window.confirm(`Delete server "${name}" and its home? This cannot be undone.`)) return;
-    await callApi(action === 'stop' ? 'POST' : 'DELETE', `servers/${owner}/${name}${action === 'stop' ? '/stop' : ''}`);
-  })
-);
+document
+  .querySelectorAll<HTMLButtonElement>('button[data-action]')
+  .forEach(button =>
+    button.addEventListener('click', async () => {
+      const { action, launch: launchPath, name, owner } = button.dataset;
+      if (action === 'start' || action === 'relaunch' || action === 'restart') {
+        // The server's launch path, `v2/<provider>/<spec>?<its parameters>`, streamed from build/.
+        const url = new URL(
+          `${prefix}build/${launchPath!.slice('v2/'.length)}`,
+          window.location.href
+        );
+        if (action !== 'start') url.searchParams.set(action, '1');
+        return launch(url.pathname + url.search);
+      }
+      if (
+        action === 'delete' &&
+        !window.confirm(
+          `Delete server "${name}" and its home? This cannot be undone.`
+        )
+      )
+        return;
+      await callApi(
+        action === 'stop' ? 'POST' : 'DELETE',
+        `servers/${owner}/${name}${action === 'stop' ? '/stop' : ''}`
+      );
+    })
+  );
 
 /** Calls the API with the page's XSRF value; reloads the page when it worked, else says why. */
-async function callApi(method: string, path: string, body?: unknown): Promise<void> {
+async function callApi(
+  method: string,
+  path: string,
+  body?: unknown
+): Promise<void> {
   const response = await fetch(`${prefix}api/${path}`, {
     method,
-    headers: { 'X-XSRFToken': xsrf, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    headers: {
+      'X-XSRFToken': xsrf,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' })
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: 'same-origin'
   });
   if (!response.ok) {
-    const answer = (await response.json().catch(() => ({}))) as { message?: string };
+    const answer = (await response.json().catch(() => ({}))) as {
+      message?: string;
+    };
     window.alert(answer.message ?? `${response.status} ${response.statusText}`);
     return;
   }
@@ -140,47 +190,69 @@ async function callApi(method: string, path: string, body?: unknown): Promise<vo
 
 // A server's mounts, one per line; a line that is not volume:path[:ro] is sent as it is, for the
 // service to name it.
-document.querySelectorAll<HTMLFormElement>('form.envhub-mounts').forEach(mountsForm =>
-  mountsForm.addEventListener('submit', event => {
-    event.preventDefault();
-    const lines = String(new FormData(mountsForm).get('mounts') ?? '')
-      .split('\n')
-      .map(line => line.trim())
-      .filter(Boolean);
-    const { owner, name } = mountsForm.dataset;
-    void callApi('PUT', `servers/${owner}/${name}/mounts`, lines.map(line => decodeMount(line) ?? line));
-  })
-);
+document
+  .querySelectorAll<HTMLFormElement>('form.envhub-mounts')
+  .forEach(mountsForm =>
+    mountsForm.addEventListener('submit', event => {
+      event.preventDefault();
+      const lines = String(new FormData(mountsForm).get('mounts') ?? '')
+        .split('\n')
+        .map(line => line.trim())
+        .filter(Boolean);
+      const { owner, name } = mountsForm.dataset;
+      void callApi(
+        'PUT',
+        `servers/${owner}/${name}/mounts`,
+        lines.map(line => decodeMount(line) ?? line)
+      );
+    })
+  );
 
 // Volumes: create one, change a volume's members, delete one.
-document.getElementById('envhub-volume-form')?.addEventListener('submit', event => {
-  event.preventDefault();
-  const name = String(new FormData(event.target as HTMLFormElement).get('name') ?? '').trim();
-  void callApi('POST', 'volumes', { name });
-});
-document.querySelectorAll<HTMLFormElement>('form.envhub-members').forEach(membersForm =>
-  membersForm.addEventListener('submit', event => {
+document
+  .getElementById('envhub-volume-form')
+  ?.addEventListener('submit', event => {
     event.preventDefault();
-    const data = new FormData(membersForm);
-    const names = (field: string, readOnly: boolean) =>
-      String(data.get(field) ?? '')
-        .split(/[\s,]+/)
-        .filter(Boolean)
-        .map(name => ({ name, readOnly }));
-    void callApi('PUT', `volumes/${encodeURIComponent(membersForm.dataset.volume!)}/members`, {
-      users: [...names('users', false), ...names('readOnlyUsers', true)],
-      groups: [...names('groups', false), ...names('readOnlyGroups', true)]
-    });
-  })
-);
-document.querySelectorAll<HTMLButtonElement>('button[data-volume-action="delete"]').forEach(button =>
-  button.addEventListener('click', () => {
-    const name = button.dataset.volume!;
-    if (window.confirm(`Delete volume "${name}" and every file on it? This cannot be undone.`)) {
-      void callApi('DELETE', `volumes/${encodeURIComponent(name)}`);
-    }
-  })
-);
+    const name = String(
+      new FormData(event.target as HTMLFormElement).get('name') ?? ''
+    ).trim();
+    void callApi('POST', 'volumes', { name });
+  });
+document
+  .querySelectorAll<HTMLFormElement>('form.envhub-members')
+  .forEach(membersForm =>
+    membersForm.addEventListener('submit', event => {
+      event.preventDefault();
+      const data = new FormData(membersForm);
+      const names = (field: string, readOnly: boolean) =>
+        String(data.get(field) ?? '')
+          .split(/[\s,]+/)
+          .filter(Boolean)
+          .map(name => ({ name, readOnly }));
+      void callApi(
+        'PUT',
+        `volumes/${encodeURIComponent(membersForm.dataset.volume!)}/members`,
+        {
+          users: [...names('users', false), ...names('readOnlyUsers', true)],
+          groups: [...names('groups', false), ...names('readOnlyGroups', true)]
+        }
+      );
+    })
+  );
+document
+  .querySelectorAll<HTMLButtonElement>('button[data-volume-action="delete"]')
+  .forEach(button =>
+    button.addEventListener('click', () => {
+      const name = button.dataset.volume!;
+      if (
+        window.confirm(
+          `Delete volume "${name}" and every file on it? This cannot be undone.`
+        )
+      ) {
+        void callApi('DELETE', `volumes/${encodeURIComponent(name)}`);
+      }
+    })
+  );
 
 // A launch page starts its launch at once.
 if (progress.dataset.buildUrl) void launch(progress.dataset.buildUrl);
