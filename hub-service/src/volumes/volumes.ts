@@ -59,7 +59,7 @@ function parseMembers(given: unknown): VolumeMembers {
     throw new EnvhubError(
       400,
       'invalid_members',
-      validation.errors.map(e => e.message).join('; ')
+      validation.errors.map(e => `members.${e.message}`).join('; ')
     );
   return validation.members;
 }

@@ -206,7 +206,7 @@ describe('a shared volume', () => {
     });
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { message: string }).message).toContain(
-      'members.users.0.readOnly must be true or false'
+      'members.users.0.readOnly must be boolean'
     );
 
     const set = await api(owner, `/volumes/${volume}/members`, {
@@ -296,16 +296,16 @@ describe('a shared volume', () => {
     });
     expect(empty.status).toBe(400);
     expect(((await empty.json()) as { message: string }).message).toContain(
-      'mounts must be array'
+      'expected a JSON array'
     );
     const text = await api(owner, `/servers/${owner}/own/mounts`, {
       method: 'PUT',
       headers: { 'Content-Type': 'text/plain' },
       body: '[]'
     });
-    expect(text.status).toBe(400);
+    expect(text.status).toBe(415);
     expect(((await text.json()) as { message: string }).message).toContain(
-      'send the mounts as a JSON list'
+      'send application/json'
     );
     const forbidden = await api(member, `/servers/${member}/reader/mounts`, {
       method: 'PUT',
