@@ -39,6 +39,7 @@ cleanup() {
   [ -z "$volumes" ] || docker volume rm $volumes >/dev/null
   images=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$ENVHUB_NAME_PREFIX-" || true)
   [ -z "$images" ] || docker rmi -f $images >/dev/null
+  docker network rm "$ENVHUB_NAME_PREFIX-build" >/dev/null 2>&1 || true
   rm -rf "$ENVHUB_DATA_DIR"
   [ "$started_dockerd" = 1 ] && stop_dockerd
 }
