@@ -183,6 +183,8 @@ def configure(
                 "ENVHUB_ALLOWED_REPO_HOSTS": allowed_repo_hosts,
                 # Where browsers reach the hub; links never come from request headers.
                 "ENVHUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                # Where the service reaches users' servers (course materials are pulled inside them).
+                "ENVHUB_PROXY_URL": f"http://127.0.0.1:{port}",
                 **(service_environment or {}),
             },
         }

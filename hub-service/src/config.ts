@@ -30,6 +30,8 @@ export interface Config {
   allowedRepoHosts: string[];
   /** Where browsers reach the hub (scheme, host and port): links and badges use it, never request headers. */
   publicOrigin: string;
+  /** The proxy's address on this host, where the service reaches users' servers. */
+  proxyUrl: string;
   /** Disk the Docker engine's images may use before envhub evicts its own (null: no limit). */
   imageCacheBudget: number | null;
   /** Python package index for builds (default: the public PyPI, or what the base image says). */
@@ -102,6 +104,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
       .map(h => h.trim().toLowerCase())
       .filter(Boolean),
     publicOrigin: publicOrigin(required(env, 'ENVHUB_PUBLIC_URL')),
+    proxyUrl: env.ENVHUB_PROXY_URL || publicOrigin(required(env, 'ENVHUB_PUBLIC_URL')),
     imageCacheBudget: env.ENVHUB_IMAGE_CACHE_BUDGET
       ? parseSize(env.ENVHUB_IMAGE_CACHE_BUDGET)
       : null,

@@ -74,6 +74,7 @@ const volumes = new Volumes(docker, store, hub, {
 const launcher = new Launcher(hub, store, builder, volumes, {
   site,
   namePrefix: config.namePrefix,
+  servers: { proxyUrl: config.proxyUrl, token: config.apiToken },
   allowedRepoHosts: config.allowedRepoHosts,
   prefix: config.prefix
 });

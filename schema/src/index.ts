@@ -6,6 +6,7 @@
 /** A spec as a client may send it: everything but `repo` is optional. */
 export type {
   EnvironmentSpec,
+  Material,
   Mount,
   Collaborators,
   Resources
@@ -17,7 +18,6 @@ export {
   volumeMembersSchema,
   validateSpec,
   validateVolumeMembers,
-  type FieldError,
   type MembersValidation,
   type Validation
 } from './validate.js';
@@ -32,17 +32,18 @@ export {
   launchQuery,
   launchPath,
   specFromLaunch,
-  parseLaunch,
-  specDiff,
   launchParameterNames,
   launchParameters,
   encodeQueryPart,
+  listItemCodecs,
+  type ListItemCodec,
+  type FieldError,
   type LaunchParameter,
   type SchemaNode,
   type LaunchQuery,
-  type LaunchCandidate,
-  type SpecDifference
+  type LaunchCandidate
 } from './launchUrl.js';
+export { parseLaunch, specDiff, type SpecDifference } from './launchSpec.js';
 export {
   badgeSnippets,
   escapeHtml,
@@ -59,3 +60,14 @@ export {
 } from './api.js';
 export { EventStreamParser } from './eventStream.js';
 export { encodeMount, decodeMount } from './mounts.js';
+export {
+  encodeMaterial,
+  decodeMaterial,
+  materialPath,
+  materialPathProblem,
+  repositoryName,
+  readGitPull,
+  gitPullPath,
+  isGitPullPath,
+  type GitPull
+} from './materials.js';

@@ -5,18 +5,35 @@
  * The launch parameters are derived from the schema: every field except `repo` and `ref` (which live
  * in the path) is a parameter named after the field, with nested objects flattened
  * (`resources.memory` → `memory`) and lists given as repeated parameters under a singular name.
+ *
+ * Browser-safe: it imports only the schema's JSON and modules without imports, so the home page's
+ * script loads it as it is. Reading a launch into a validated spec is `parseLaunch` (launchSpec.ts).
  */
-import type { EnvironmentSpec, Mount } from './generated/environment.js';
+import type {
+  EnvironmentSpec,
+  Material,
+  Mount
+} from './generated/environment.js';
+import schema from '../environment.schema.json' with { type: 'json' };
+import {
+  decodeMaterial,
+  encodeMaterial,
+  readGitPull,
+  type GitPull
+} from './materials.js';
 import { decodeMount, encodeMount } from './mounts.js';
 import { gitProviderPath, parseProviderSpec } from './providers.js';
-import {
-  environmentSchema,
-  fieldName,
-  validateSpec,
-  withDefaults,
-  type FieldError,
-  type Validation
-} from './validate.js';
+
+/** One problem with one field, said so that a person can fix it. */
+export interface FieldError {
+  /** The field in dotted form, e.g. `name`, `resources.memory`, `mounts.0.target`. */
+  field: string;
+  message: string;
+}
+
+/** Joins a path into the dotted field name used in errors and diffs. */
+export const fieldName = (path: ReadonlyArray<string | number>): string =>
+  path.join('.');
 
 /** The part of a JSON Schema node the codec and forms read. */
 export interface SchemaNode {
@@ -38,11 +55,35 @@ export interface LaunchParameter {
   node: SchemaNode;
 }
 
-/** Lists are repeated under a singular name: `user=a&user=b`, `mount=…`. */
+/** Lists are repeated under a singular name: `user=a&user=b`, `mount=…`; `materials` is a mass noun. */
 const listParamNames: Record<string, string> = {
+  materials: 'materials',
   mounts: 'mount',
   'collaborators.users': 'user',
   'collaborators.groups': 'group'
+};
+
+/** How the objects of a list are written one per value: a link's repeated parameter, a form's line. */
+export interface ListItemCodec {
+  encode: (item: unknown) => string;
+  /** The object a value stands for; null when the value cannot be read. */
+  decode: (value: string) => object | null;
+  /** What a value looks like, with an example, for the message when one cannot be read. */
+  form: string;
+}
+
+/** The codecs of the lists of objects, by launch parameter name (`mount`, `materials`). */
+export const listItemCodecs: Readonly<Record<string, ListItemCodec>> = {
+  mount: {
+    encode: mount => encodeMount(mount as Mount),
+    decode: decodeMount,
+    form: 'volume:path or volume:path:ro, e.g. course-data:/mnt/data:ro'
+  },
+  materials: {
+    encode: material => encodeMaterial(material as Material),
+    decode: decodeMaterial,
+    form: 'a repository URL, optionally followed by #ref=<branch>&path=<folder>, e.g. https://forge.example.org/course/materials.git#ref=main&path=week1'
+  }
 };
 
 /** Binder's ways of saying which file to open, mapped to `urlpath` (JupyterLab is the default UI here). */
@@ -51,6 +92,19 @@ const pathParams: Record<string, (value: string) => string> = {
   labpath: value => `lab/tree/${value.replace(/^\/+/, '')}`,
   filepath: value => `lab/tree/${value.replace(/^\/+/, '')}`
 };
+
+/** nbgitpuller's parameters that a hand-written Binder link may leave outside its `urlpath=git-pull?…`. */
+const GIT_PULL_OUTSIDE = new Set([
+  'repo',
+  'branch',
+  'targetpath',
+  'targetPath',
+  'urlPath',
+  'subpath',
+  'subPath',
+  'depth',
+  'app'
+]);
 
 /** BinderHub's own query parameters, harmless here. */
 const ignoredParams = new Set(['build_only', '_xsrf']);
@@ -68,7 +122,7 @@ function paramsOf(node: SchemaNode, path: string[]): LaunchParameter[] {
     if (
       child.type === 'array' &&
       child.items?.type === 'object' &&
-      dotted !== 'mounts'
+      !Object.hasOwn(listItemCodecs, name)
     ) {
       throw new Error(
         `the launch-URL codec cannot encode the list of objects "${dotted}"`
@@ -78,7 +132,8 @@ function paramsOf(node: SchemaNode, path: string[]): LaunchParameter[] {
   });
 }
 
-const rootSchema = environmentSchema as unknown as SchemaNode;
+/** The environment schema as the codec reads it. */
+export const rootSchema = schema as unknown as SchemaNode;
 const launchParams = paramsOf(
   {
     properties: Object.fromEntries(
@@ -126,7 +181,8 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'undefined';
 }
 
-const equal = (a: unknown, b: unknown): boolean =>
+/** Equality of JSON values, whatever the order of their keys. */
+export const equal = (a: unknown, b: unknown): boolean =>
   canonicalJson(a) === canonicalJson(b);
 
 function getPath(value: unknown, path: readonly string[]): unknown {
@@ -153,7 +209,7 @@ function setPath(
 /**
  * The spec's fields other than `repo` and `ref` as launch parameters, in schema order; fields left at
  * their default and empty lists are left out. Booleans are `1`/`0`, lists are repeated parameters,
- * mounts are `source:target` or `source:target:ro`.
+ * mounts are `source:target` or `source:target:ro`, materials `repo#ref=…&path=…` (materials.ts).
  */
 export function launchQuery(spec: EnvironmentSpec): URLSearchParams {
   const query = new URLSearchParams();
@@ -165,11 +221,9 @@ export function launchQuery(spec: EnvironmentSpec): URLSearchParams {
     )
       continue;
     if (Array.isArray(value)) {
+      const codec = listItemCodecs[name];
       for (const item of value)
-        query.append(
-          name,
-          name === 'mount' ? encodeMount(item as Mount) : String(item)
-        );
+        query.append(name, codec ? codec.encode(item) : String(item));
     } else {
       query.append(name, encodeScalar(value));
     }
@@ -239,7 +293,8 @@ export interface LaunchCandidate {
 /**
  * Reads a launch URL's provider path (`<provider>/<spec>`, any of BinderHub's providers, still
  * percent-encoded) and query into a candidate spec, without validating it. Binder's `labpath` and
- * `filepath` become `urlpath=lab/tree/<path>`; BinderHub's `build_only` and `_xsrf` are ignored.
+ * `filepath` become `urlpath=lab/tree/<path>`; a Binder + nbgitpuller `urlpath=git-pull?…` becomes
+ * one more material and the urlpath inside it; BinderHub's `build_only` and `_xsrf` are ignored.
  */
 export function specFromLaunch(
   providerPath: string,
@@ -255,7 +310,12 @@ export function specFromLaunch(
   }
 
   const paths: Array<[string, string]> = [];
-  for (const [key, values] of entriesOf(query)) {
+  const entries = entriesOf(query);
+  const pulls = entries.some(
+    ([key, values]) =>
+      key === 'urlpath' && values.some(value => /^\/*git-pull/.test(value))
+  );
+  for (const [key, values] of entries) {
     if (ignoredParams.has(key)) continue;
     if (Object.hasOwn(pathParams, key)) {
       values
@@ -267,23 +327,24 @@ export function specFromLaunch(
     if (!param) {
       errors.push({
         field: key,
-        message: `unknown launch parameter "${key}"; known: ${launchParameterNames.join(', ')}`
+        message: `unknown launch parameter "${key}"; known: ${launchParameterNames.join(', ')}${pulls && GIT_PULL_OUTSIDE.has(key) ? `. If ${key} belongs to urlpath=git-pull?…, percent-encode that urlpath as a whole (git-pull%3Frepo%3D…%26${key}%3D…)` : ''}`
       });
       continue;
     }
     const field = fieldName(param.path);
     const hint = param.node.description ? ` (${param.node.description})` : '';
     if (param.node.type === 'array') {
+      const codec = listItemCodecs[param.name];
       const items = values.map((value, index) => {
-        if (param.name !== 'mount') return value;
-        const mount = decodeMount(value);
-        if (!mount) {
+        if (!codec) return value;
+        const item = codec.decode(value);
+        if (!item) {
           errors.push({
             field: fieldName([...param.path, index]),
-            message: `launch parameter mount=${shown(value)} must be volume:path or volume:path:ro, e.g. course-data:/mnt/data:ro`
+            message: `launch parameter ${param.name}=${shown(value)} must be ${codec.form}`
           });
         }
-        return mount ?? value;
+        return item ?? value;
       });
       setPath(candidate, param.path, items);
       continue;
@@ -328,84 +389,21 @@ export function specFromLaunch(
     });
   } else if (paths.length === 1) {
     const [key, value] = paths[0];
-    candidate.urlpath = pathParams[key](value);
+    let gitPull: GitPull | null = null;
+    try {
+      gitPull = key === 'urlpath' ? readGitPull(value) : null;
+    } catch (err) {
+      errors.push({ field: 'urlpath', message: (err as Error).message });
+    }
+    // A Binder + nbgitpuller link: the pull is one more material, its urlpath the one to open.
+    if (gitPull) {
+      const materials = candidate.materials;
+      candidate.materials = [
+        ...(Array.isArray(materials) ? materials : []),
+        gitPull.material
+      ];
+    }
+    candidate.urlpath = gitPull ? gitPull.urlpath : pathParams[key](value);
   }
   return { candidate, errors };
-}
-
-/**
- * Reads and validates a launch: `parseLaunch('v2/gh/org/repo/main?name=x')`, or the provider path
- * and the query separately (as a web framework hands them over). A leading `/` and `v2/` are optional.
- * For every valid spec S, `parseLaunch(launchPath(S))` gives back S with its defaults.
- */
-export function parseLaunch(path: string, query?: LaunchQuery): Validation {
-  let providerPath = path.split('#')[0];
-  if (query === undefined) {
-    const mark = providerPath.indexOf('?');
-    query = new URLSearchParams(mark < 0 ? '' : providerPath.slice(mark + 1));
-    providerPath = mark < 0 ? providerPath : providerPath.slice(0, mark);
-  }
-  providerPath = providerPath.replace(/^\/+/, '').replace(/^v2\//, '');
-  const { candidate, errors } = specFromLaunch(providerPath, query);
-  const validation = validateSpec(candidate);
-  if (validation.ok && errors.length === 0) return validation;
-  // A field the URL already got wrong is not reported a second time by validation.
-  const covered = (field: string) =>
-    errors.some(e => field === e.field || field.startsWith(`${e.field}.`));
-  return {
-    ok: false,
-    errors: [
-      ...errors,
-      ...(validation.ok ? [] : validation.errors.filter(e => !covered(e.field)))
-    ]
-  };
-}
-
-/** One field that differs between two specs. */
-export interface SpecDifference {
-  /** Dotted field name, e.g. `ref`, `resources.memory`, `mounts`. */
-  field: string;
-  from: unknown;
-  to: unknown;
-}
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
-
-function compare(
-  a: unknown,
-  b: unknown,
-  node: SchemaNode | undefined,
-  path: string[],
-  into: SpecDifference[]
-): void {
-  const objectLike = (value: unknown) => value === undefined || isRecord(value);
-  if (
-    path.length > 0 &&
-    !(node?.type === 'object' && objectLike(a) && objectLike(b))
-  ) {
-    if (!equal(a, b)) into.push({ field: fieldName(path), from: a, to: b });
-    return;
-  }
-  const from = isRecord(a) ? a : {};
-  const to = isRecord(b) ? b : {};
-  const known = Object.keys(node?.properties ?? {});
-  const extra = [...new Set([...Object.keys(from), ...Object.keys(to)])].filter(
-    key => !known.includes(key)
-  );
-  for (const key of [...known, ...extra])
-    compare(from[key], to[key], node?.properties?.[key], [...path, key], into);
-}
-
-/**
- * The fields in which `b` differs from `a`, in schema order, after filling in both specs' defaults.
- * Nested fields are compared one by one (`resources.memory`); lists are compared as wholes (`mounts`).
- */
-export function specDiff(
-  a: EnvironmentSpec,
-  b: EnvironmentSpec
-): SpecDifference[] {
-  const differences: SpecDifference[] = [];
-  compare(withDefaults(a), withDefaults(b), rootSchema, [], differences);
-  return differences;
 }

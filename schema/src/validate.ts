@@ -4,6 +4,13 @@ import membersSchema from '../volume-members.schema.json' with { type: 'json' };
 import type { EnvironmentSpec } from './generated/environment.js';
 import type { ValidEnvironmentSpec } from './generated/validEnvironment.js';
 import type { VolumeMembers } from './generated/volumeMembers.js';
+import { fieldName, type FieldError } from './launchUrl.js';
+import {
+  isGitPullPath,
+  isWithin,
+  materialPathProblem,
+  repositoryName
+} from './materials.js';
 
 /** The environment spec's JSON Schema, the single source of truth for its fields. */
 export const environmentSchema = schema;
@@ -22,21 +29,10 @@ const ajv = new Ajv({
 const check = ajv.compile<ValidEnvironmentSpec>(schema);
 const checkMembers = ajv.compile<VolumeMembers>(membersSchema);
 
-/** One problem with one field, said so that a person can fix it. */
-export interface FieldError {
-  /** The field in dotted form, e.g. `name`, `resources.memory`, `mounts.0.target`. */
-  field: string;
-  message: string;
-}
-
 /** The outcome of validating a candidate spec: the spec with its defaults filled in, or what is wrong. */
 export type Validation =
   | { ok: true; spec: ValidEnvironmentSpec }
   | { ok: false; errors: FieldError[] };
-
-/** Joins a path into the dotted field name used in errors and diffs. */
-export const fieldName = (path: ReadonlyArray<string | number>): string =>
-  path.join('.');
 
 function pathOf(instancePath: string): string[] {
   return instancePath
@@ -101,6 +97,96 @@ function duplicateTargets(spec: unknown): FieldError[] {
   return errors;
 }
 
+const HOME = '/home/jovyan/';
+const quoted = (text: string): string =>
+  JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
+
+/**
+ * Where each material is pulled: a folder inside the home (materials.ts says why; a pattern
+ * cannot name the rule broken), of its own, and not where a volume is mounted (every student
+ * would pull into the same shared files). A folder left out is the repository's name.
+ */
+function materialFolders(spec: unknown): FieldError[] {
+  const { materials, mounts } = (spec ?? {}) as {
+    materials?: unknown;
+    mounts?: unknown;
+  };
+  if (!Array.isArray(materials)) return [];
+  const errors: FieldError[] = [];
+  // The folders of the entries before, by index: [folder, index].
+  const folders: Array<[string, number]> = [];
+  materials.forEach((material: unknown, index) => {
+    const { repo, path } = (material ?? {}) as {
+      repo?: unknown;
+      path?: unknown;
+    };
+    const field = fieldName(['materials', index, 'path']);
+    const refuse = (text: string) =>
+      void errors.push({
+        field,
+        message: withHint(
+          `${field} ${text}`,
+          schema.properties.materials.items.properties.path
+        )
+      });
+    let folder: string;
+    if (typeof path === 'string') {
+      const problem = materialPathProblem(path);
+      if (problem) return refuse(`${quoted(path)} ${problem}`);
+      folder = path;
+    } else if (path === undefined && typeof repo === 'string') {
+      folder = repositoryName(repo);
+      const problem = materialPathProblem(folder);
+      if (problem)
+        return refuse(
+          `is left out, and the repository's name ${quoted(folder)}, which it defaults to, ${problem}; give a path`
+        );
+    } else {
+      return;
+    }
+    const relation = (other: string) =>
+      folder === other
+        ? 'is'
+        : isWithin(folder, other)
+          ? 'is inside'
+          : 'contains';
+    const taken = folders.find(
+      ([other]) => isWithin(folder, other) || isWithin(other, folder)
+    );
+    if (taken)
+      return refuse(
+        `${quoted(folder)} ${relation(taken[0])} the folder of materials.${taken[1]} (${quoted(taken[0])}); pull each into a folder of its own, side by side`
+      );
+    folders.push([folder, index]);
+    (Array.isArray(mounts) ? mounts : []).forEach((mount: unknown, at) => {
+      const { target, source } = (mount ?? {}) as {
+        target?: unknown;
+        source?: unknown;
+      };
+      if (typeof target !== 'string' || !target.startsWith(HOME)) return;
+      const mounted = target.slice(HOME.length);
+      if (isWithin(folder, mounted) || isWithin(mounted, folder))
+        refuse(
+          `${quoted(folder)} ${relation(mounted)} where mounts.${at} mounts volume ${String(source)} (${target}); pull materials into a folder of the home that no volume is mounted on`
+        );
+    });
+  });
+  return errors;
+}
+
+// nbgitpuller's own routes pull into whatever folder a link names (its issue #330), so a urlpath
+// that opens one is refused; a launch link's urlpath=git-pull?… was read as materials before this.
+function pullingUrlpath(spec: unknown): FieldError[] {
+  const urlpath = (spec as { urlpath?: unknown } | null)?.urlpath;
+  if (typeof urlpath !== 'string' || !isGitPullPath(urlpath)) return [];
+  return [
+    {
+      field: 'urlpath',
+      message: `urlpath ${quoted(urlpath)} opens nbgitpuller, which pulls into any folder, unchecked; give the repository as materials instead (a launch link's urlpath=git-pull?repo=… is read as materials)`
+    }
+  ];
+}
+
 /**
  * Validates a candidate spec and returns a copy with every default filled in.
  * Every error names its field (dotted for nested fields) and says what a valid value looks like.
@@ -108,9 +194,15 @@ function duplicateTargets(spec: unknown): FieldError[] {
 export function validateSpec(candidate: unknown): Validation {
   const copy = structuredClone(candidate);
   const valid = check(copy);
+  const folders = materialFolders(copy);
   const errors = [
-    ...(valid ? [] : (check.errors ?? []).map(describe)),
-    ...duplicateTargets(copy)
+    ...(valid ? [] : (check.errors ?? []).map(describe)).filter(
+      // A materials folder's own message says which rule it breaks; the pattern's only that it fails.
+      error => !folders.some(other => other.field === error.field)
+    ),
+    ...duplicateTargets(copy),
+    ...folders,
+    ...pullingUrlpath(copy)
   ].filter(
     // One message per field: a value that is both too short and malformed needs only the hint once.
     (error, index, all) =>

@@ -18,6 +18,14 @@ const full: EnvironmentSpec = {
   name: 'course',
   displayName: 'Climat : cours n° 3 & co + 50%',
   urlpath: 'lab/tree/Week 1/intro #1.ipynb',
+  materials: [
+    {
+      repo: 'https://forge.example.org/course/materials.git',
+      ref: 'main',
+      path: 'week 1/notes'
+    },
+    { repo: 'https://example.org/m?x=1&y=2#frag', path: 'Émile' }
+  ],
   mounts: [
     { source: 'course-data', target: '/mnt/data', readOnly: true },
     { source: 'scratch', target: '/home/jovyan/scratch space' }
@@ -116,6 +124,8 @@ describe('launchPath and parseLaunch', () => {
       'v2/git/http%3A%2F%2F127.0.0.1%3A8080%2Fr.git%3Fx%3D1%26y%3D%2541/release/2.0' +
         '?name=course&displayName=Climat%20:%20cours%20n%C2%B0%203%20%26%20co%20%2B%2050%25' +
         '&urlpath=lab/tree/Week%201/intro%20%231.ipynb' +
+        '&materials=https://forge.example.org/course/materials.git%23ref%3Dmain%26path%3Dweek%201/notes' +
+        '&materials=https://example.org/m%3Fx%3D1%26y%3D2%23frag%23path%3D%C3%89mile' +
         '&mount=course-data:/mnt/data:ro&mount=scratch:/home/jovyan/scratch%20space' +
         '&user=bob%40example.org&user=%C3%89mile%20Zola&group=ta&group=course-2024' +
         '&public=1&credentials=1&memory=1.5G&cpus=0.29&idleTimeout=3600&maxAge=86400'
@@ -159,6 +169,8 @@ describe('launchQuery', () => {
       'name',
       'displayName',
       'urlpath',
+      'materials',
+      'materials',
       'mount',
       'mount',
       'user',
@@ -176,6 +188,7 @@ describe('launchQuery', () => {
       'name',
       'displayName',
       'urlpath',
+      'materials',
       'mount',
       'user',
       'group',
@@ -287,7 +300,7 @@ describe('Binder launch parameters', () => {
   it('refuses unknown parameters, listing the known ones', () => {
     const result = parseLaunch(`${binder}?image=evil:latest&repo=https://x`);
     const known =
-      'known: name, displayName, urlpath, mount, user, group, public, credentials, memory, cpus, idleTimeout, maxAge, labpath, filepath';
+      'known: name, displayName, urlpath, materials, mount, user, group, public, credentials, memory, cpus, idleTimeout, maxAge, labpath, filepath';
     expect(result).toEqual({
       ok: false,
       errors: [

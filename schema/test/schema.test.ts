@@ -14,6 +14,7 @@ describe('validateSpec', () => {
       spec: {
         repo,
         ref: 'HEAD',
+        materials: [],
         mounts: [],
         collaborators: { users: [], groups: [] },
         public: false,
@@ -43,7 +44,7 @@ describe('validateSpec', () => {
         {
           field: 'image',
           message:
-            'unknown field "image"; known fields: repo, ref, name, displayName, urlpath, mounts, collaborators, public, credentials, resources'
+            'unknown field "image"; known fields: repo, ref, name, displayName, urlpath, materials, mounts, collaborators, public, credentials, resources'
         }
       ]
     });

@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   gitProviderPath,
+  materialPath,
   specDiff,
   validateSpec,
   type EnvironmentSpec,
@@ -22,6 +23,7 @@ import { applyLaunchPolicy } from '../policy/launchPolicy.js';
 import { effectiveResources, type SiteConfig } from '../policy/siteConfig.js';
 import { checkRef, checkRepo, resolveRef } from '../repos/git.js';
 import { checkRepoUrl } from '../repos/repoPolicy.js';
+import { syncMaterials, type ServerAccess } from './materialsSync.js';
 import { checkCollaborators, syncCollaborators } from './shares.js';
 import type { ServerRecord, Store } from '../store/store.js';
 import { parseSize } from '../units.js';
@@ -62,6 +64,8 @@ export const NOT_LAUNCHED = 'not_launched';
 
 export interface LauncherSettings {
   namePrefix: string;
+  /** How to reach users' servers (to pull course materials inside them). */
+  servers: ServerAccess;
   allowedRepoHosts: string[];
   /** The service's public path, e.g. `/services/envhub/`. */
   prefix: string;
@@ -77,6 +81,7 @@ const HOME = '/home/jovyan';
 const NOT_ENVIRONMENT = new Set([
   'urlpath',
   'displayName',
+  'materials',
   'collaborators.users',
   'collaborators.groups'
 ]);
@@ -129,8 +134,11 @@ export class Launcher {
     const access = { allowedHosts: this.settings.allowedRepoHosts };
     applyLaunchPolicy(spec, this.settings.site);
     // The address policy first (no connection yet), the repository itself last, once all else passed.
-    await checkRepoUrl(spec.repo, access.allowedHosts);
+    const materials = spec.materials ?? [];
+    for (const repo of [spec.repo, ...materials.map(m => m.repo)])
+      await checkRepoUrl(repo, access.allowedHosts);
     checkRef(spec.ref);
+    materials.forEach(entry => entry.ref !== undefined && checkRef(entry.ref));
     await checkCollaborators(this.hub, owner, spec.collaborators);
     await this.volumes.dockerMounts(owner, spec.mounts);
     const existing = this.store.getServer(owner, spec.name);
@@ -158,6 +166,9 @@ export class Launcher {
       }
     }
     await checkRepo(spec.repo, spec.ref, access);
+    // Materials are pulled inside the server, by git there; their addresses pass the same policy.
+    for (const entry of materials)
+      await checkRepo(entry.repo, entry.ref ?? 'HEAD', access);
   }
 
   /**
@@ -445,6 +456,7 @@ export class Launcher {
         message: `Collaborators: ${[...shares.added.map(a => `+${a}`), ...shares.removed.map(r => `-${r}`)].join(' ')}\n`
       });
     }
+    await this.pullMaterials(request, server, events);
     const url = new URL(server.url, request.publicOrigin);
     if (request.spec.urlpath)
       url.pathname += request.spec.urlpath.replace(/^\//, '');
@@ -462,6 +474,36 @@ export class Launcher {
       binder_request: `v2/${gitProviderPath(record.repo, record.ref)}`,
       binder_persistent_request: `v2/${gitProviderPath(record.repo, record.commit)}`
     });
+  }
+
+  /**
+   * Pulls the spec's course materials into the running server before `ready`, so that `urlpath`
+   * finds them; a failed pull is reported and the server opens anyway.
+   */
+  private async pullMaterials(
+    request: LaunchRequest,
+    server: HubServer,
+    events: Channel<BuildEvent>
+  ): Promise<void> {
+    const materials = request.spec.materials ?? [];
+    if (materials.length === 0) return;
+    events.push({
+      phase: 'launching',
+      message: `Pulling course materials: ${materials.map(m => m.repo).join(', ')}\n`
+    });
+    const failed = await syncMaterials(
+      server.url,
+      // Every folder named, so that the server and the confirmation page cannot disagree on it.
+      materials.map(entry => ({ ...entry, path: materialPath(entry) })),
+      this.settings.servers,
+      line => events.push({ phase: 'launching', message: `${line}\n` })
+    );
+    if (failed > 0) {
+      events.push({
+        phase: 'launching',
+        message: `${failed} of ${materials.length} course materials could not be pulled; the server opens anyway, and its Course materials panel says why\n`
+      });
+    }
   }
 
   /**

@@ -1,8 +1,10 @@
 import {
   encodeMount,
   environmentSchema,
+  gitPullPath,
   launchParameters,
   launchPath,
+  listItemCodecs,
   type EnvironmentSpec,
   type VolumeMember,
   type VolumeView
@@ -19,16 +21,35 @@ export interface HomePageData {
   servers: ServerView[];
   /** The volumes the user owns or is a member of. */
   volumes: VolumeView[];
-  /** Values to prefill the form with (launch parameter names, plus repo and ref). */
-  prefill: Record<string, string>;
+  /** Values to prefill the form with (launch parameter names, plus repo and ref), lists repeated. */
+  prefill: Record<string, string | string[]>;
 }
 
 type Param = (typeof launchParameters)[number];
 
+const values = (value: string | string[] | undefined): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
 /** One form input for one launch parameter, from its schema node; `hint` fills an empty field's placeholder. */
-function input(param: Param, value: string | undefined, hint?: string): Html {
+function input(
+  param: Param,
+  given: string | string[] | undefined,
+  hint?: string
+): Html {
   const { name, node } = param;
   const id = `envhub-${name}`;
+  const value = values(given)[0];
+  if (node.type === 'array' && node.items?.type === 'object') {
+    return html`<label
+      >${node.title}
+      <textarea name="${name}" id="${id}" rows="2" placeholder="${hint ?? ''}">
+${values(given).join('\n')}</textarea>
+      <small
+        >${node.description}. One per line:
+        ${listItemCodecs[name]?.form}.</small
+      ></label
+    >`;
+  }
   if (node.type === 'boolean') {
     return html`<label class="inline"
       ><input
@@ -47,7 +68,7 @@ function input(param: Param, value: string | undefined, hint?: string): Html {
     <input
       name="${name}"
       id="${id}"
-      value="${value ?? ''}"
+      value="${list ? values(given).join(', ') : (value ?? '')}"
       placeholder="${hint ?? ''}"
       ${node.type === 'number' || node.type === 'integer' ? html`inputmode="decimal"` : ''}
     />
@@ -55,7 +76,7 @@ function input(param: Param, value: string | undefined, hint?: string): Html {
   >`;
 }
 
-const basic = new Set(['name', 'displayName', 'urlpath']);
+const basic = new Set(['name', 'displayName', 'urlpath', 'materials']);
 
 /** The launch form, rendered from the environment schema: repository and ref, then every launch parameter. */
 function launchForm(data: HomePageData): Html {
@@ -65,7 +86,9 @@ function launchForm(data: HomePageData): Html {
   const prefill = data.prefill;
   const { defaults, maxima } = data.site.resources;
   const placeholders: Record<string, string> = {
-    mount: 'volume:/mnt/data or volume:/mnt/data:ro',
+    materials:
+      'https://forge.example.org/course/materials.git#ref=main&path=week1',
+    mount: 'class-data:/home/jovyan/class:ro',
     memory: `${defaults.memory} (this hub's default; at most ${maxima.memory})`,
     cpus: `${defaults.cpus} (default; at most ${maxima.cpus})`,
     idleTimeout: `${defaults.idleTimeout} (default; at most ${maxima.idleTimeout})`,
@@ -78,7 +101,7 @@ function launchForm(data: HomePageData): Html {
         name="repo"
         id="envhub-repo"
         required
-        value="${prefill.repo ?? ''}"
+        value="${values(prefill.repo)[0] ?? ''}"
         placeholder="https://forge.example.org/group/project.git"
       />
       <small
@@ -91,7 +114,7 @@ function launchForm(data: HomePageData): Html {
       <input
         name="ref"
         id="envhub-ref"
-        value="${prefill.ref ?? 'HEAD'}"
+        value="${values(prefill.ref)[0] ?? 'HEAD'}"
       /><small
         >A branch, tag or commit; HEAD means the default branch</small
       ></label
@@ -136,6 +159,26 @@ function launchForm(data: HomePageData): Html {
         Launch on mybinder.org
       </button>
     </div>
+    <div class="actions" id="envhub-class-link-box">
+      <label
+        >Class link
+        <input
+          readonly
+          id="envhub-class-link"
+          placeholder="Fill in the repository to get the link"
+        />
+        <small id="envhub-class-link-note"
+          >The launch link of what this form holds, launching nothing: whoever
+          follows it gets a persistent server of their own with this
+          environment, materials, mounts and resources, opening the path above
+          (one link per session, each with its notebook). It is checked when
+          followed.</small
+        ></label
+      >
+      <button type="button" class="secondary" id="envhub-copy-class-link">
+        Copy class link
+      </button>
+    </div>
   </form>`;
 }
 
@@ -157,15 +200,25 @@ function featured(data: HomePageData): Html {
   </section>`;
 }
 
-/** A spec mybinder.org can launch as it is: only a repository, a ref and a path to open. */
-function binderCompatible(spec: EnvironmentSpec): boolean {
+/**
+ * The mybinder.org link of a spec it can launch: a repository, a ref, a path to open and at most
+ * one material, pulled by nbgitpuller there (a Binder + nbgitpuller link); null for any other spec.
+ */
+function binderLink(spec: EnvironmentSpec): string | null {
+  const materials = spec.materials ?? [];
   const envhubOnly = launchPath({
     ...spec,
     urlpath: undefined,
     name: undefined,
-    displayName: undefined
+    displayName: undefined,
+    materials: undefined
   });
-  return !envhubOnly.includes('?');
+  if (envhubOnly.includes('?') || materials.length > 1) return null;
+  const urlpath =
+    materials.length === 1
+      ? gitPullPath(materials[0], spec.urlpath)
+      : spec.urlpath;
+  return `https://mybinder.org/${launchPath({ repo: spec.repo, ref: spec.ref, urlpath })}`;
 }
 
 function serverRow(data: HomePageData, s: ServerView): Html {
@@ -181,6 +234,7 @@ function serverRow(data: HomePageData, s: ServerView): Html {
       ${label}
     </button>`;
   const { launchUrl, snippets } = s;
+  const binder = binderLink({ ...s.spec, repo: s.repoUrl, ref: s.ref });
   return html`<tr data-server="${s.name}">
     <td>${s.displayName}</td>
     <td><code>${s.repoUrl}</code></td>
@@ -231,7 +285,7 @@ ${(s.spec.mounts ?? []).map(encodeMount).join('\n')}</textarea>
         </label>
         <label>HTML <input readonly value="${snippets.html}" /></label>
         ${data.site.otherHubs.map(hub => html`<a href="${hub.url.replace(/\/?$/, '/')}${launchPath(s.spec)}">launch on ${hub.name}</a> `)}
-        ${binderCompatible(s.spec) ? html`<a href="https://mybinder.org/${launchPath({ repo: s.repoUrl, ref: s.ref, urlpath: s.spec.urlpath } as EnvironmentSpec)}">launch on mybinder.org</a>` : ''}
+        ${binder ? html`<a href="${binder}">launch on mybinder.org</a>` : ''}
       </details>
     </td>
   </tr>`;

@@ -28,8 +28,17 @@ export function html(
   );
 }
 
-/** The modules of `@envhub/schema` that the page script imports (each without imports of its own). */
-export const BROWSER_IMPORTS = ['eventStream', 'mounts'] as const;
+/**
+ * The modules of `@envhub/schema` that the page script imports: each imports nothing but others
+ * of this list and the schema's JSON (served beside them, see routes.ts).
+ */
+export const BROWSER_IMPORTS = [
+  'eventStream',
+  'mounts',
+  'materials',
+  'providers',
+  'launchUrl'
+] as const;
 
 const importMap = (prefix: string) =>
   JSON.stringify({

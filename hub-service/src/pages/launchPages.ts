@@ -1,4 +1,12 @@
-import type { SpecDifference, ValidEnvironmentSpec } from '@envhub/schema';
+import {
+  encodeMaterial,
+  encodeMount,
+  materialPath,
+  type Material,
+  type Mount,
+  type SpecDifference,
+  type ValidEnvironmentSpec
+} from '@envhub/schema';
 import type { Resources } from '../policy/siteConfig.js';
 import { html, layout, type Html } from './html.js';
 
@@ -22,6 +30,17 @@ function capabilities(
       server of yours named <strong>${spec.name}</strong>, with its own
       persistent home.
     </li>`,
+    ...(spec.materials ?? []).map(
+      m =>
+        html`<li class="envhub-material">
+          Pulls
+          <code>${m.repo}</code>
+          (${m.ref ? html`branch <code>${m.ref}</code>` : 'its default branch'})
+          into <code>~/${materialPath(m)}</code> at every launch, merging with
+          your changes as nbgitpuller does: new files and upstream changes come
+          in, and where both changed the same lines, yours are kept.
+        </li>`
+    ),
     html`<li>
       Resources: ${resources.memory} memory, ${resources.cpus} CPU; stopped
       after ${Math.round(resources.idleTimeout / 60)} idle minutes, at most
@@ -101,18 +120,35 @@ export function confirmPage(
   });
 }
 
-/** Shown when a launch names an existing server with another environment. */
+/** Lists of objects as links write them, one per line; any other value as JSON. */
+function shownValue(field: string, value: unknown): Html | string {
+  const lines = (list: string[]) =>
+    list.length === 0
+      ? 'none'
+      : html`${list.map((line, i) => html`${i > 0 ? html`<br />` : ''}<code>${line}</code>`)}`;
+  if (field === 'materials' && Array.isArray(value))
+    return lines((value as Material[]).map(encodeMaterial));
+  if (field === 'mounts' && Array.isArray(value))
+    return lines((value as Mount[]).map(encodeMount));
+  return JSON.stringify(value ?? null);
+}
+
+/**
+ * Shown when a launch names an existing server with another environment. `changes` may include
+ * `materials`, which a launch pulls without a restart, beside the changes that need one.
+ */
 export function differsPage(
   data: LaunchPageData & { changes: SpecDifference[] }
 ): string {
   const rows = data.changes.map(
     c =>
-      html`<tr>
+      html`<tr data-field="${c.field}">
         <td><code>${c.field}</code></td>
-        <td>${JSON.stringify(c.from ?? null)}</td>
-        <td>${JSON.stringify(c.to ?? null)}</td>
+        <td>${shownValue(c.field, c.from)}</td>
+        <td>${shownValue(c.field, c.to)}</td>
       </tr>`
   );
+  const materials = data.changes.some(c => c.field === 'materials');
   const body = html`<h1>Server "${data.spec.name}" runs another environment</h1>
     <table id="envhub-differences">
       <thead>
@@ -142,9 +178,8 @@ export function differsPage(
         >
       </div>
     </form>
-    <p>
-      Updating restarts the server: running kernels stop; its home is kept.
-    </p>`;
+    <p>Updating restarts the server: running kernels stop; its home is kept.</p>
+    ${materials ? html`<p id="envhub-materials-note">Course materials are pulled into the home at every launch, merging with the changes made there; they need no restart of their own.</p>` : ''}`;
   return layout({
     title: 'Environment differs',
     prefix: data.prefix,

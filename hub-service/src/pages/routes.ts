@@ -4,6 +4,7 @@ import express, { Router, type Request, type Response } from 'express';
 import {
   launchPath,
   launchQuery,
+  specDiff,
   type EnvironmentSpec,
   type ValidEnvironmentSpec
 } from '@envhub/schema';
@@ -35,6 +36,8 @@ const resolveModule = createRequire(import.meta.url).resolve;
 const BROWSER_MODULES = new Map<string, string>(
   BROWSER_IMPORTS.map(name => [name, resolveModule(`@envhub/schema/${name}`)])
 );
+/** The schema's JSON, which the launch-URL module imports (`../environment.schema.json` from it). */
+const SCHEMA_JSON = resolveModule('@envhub/schema/environment.schema.json');
 
 /** envhub's HTML pages: the home page, build logs and Binder-style launch links with their confirmation. */
 export function pageRoutes(deps: ApiDeps): Router {
@@ -54,6 +57,9 @@ export function pageRoutes(deps: ApiDeps): Router {
       else next();
     }
   );
+  router.get('/static/environment.schema.json', (_req, res) => {
+    res.type('application/json').sendFile(SCHEMA_JSON);
+  });
   router.get('/oauth_callback', auth.callback);
 
   router.get('/', auth.require('page'), async (req, res) => {
@@ -70,9 +76,13 @@ export function pageRoutes(deps: ApiDeps): Router {
         .listServers(user.name)
         .map(record => describeServer(deps.hub, store, record, context))
     );
+    // Lists come repeated (`materials=…&materials=…`), as launch links write them.
     const prefill = Object.fromEntries(
       Object.entries(req.query).filter(
-        (entry): entry is [string, string] => typeof entry[1] === 'string'
+        (entry): entry is [string, string | string[]] =>
+          typeof entry[1] === 'string' ||
+          (Array.isArray(entry[1]) &&
+            entry[1].every(item => typeof item === 'string'))
       )
     );
     res.type('html').send(
@@ -133,10 +143,14 @@ export function pageRoutes(deps: ApiDeps): Router {
     } catch (err) {
       const existing = store.getServer(user.name, request.spec.name);
       if ((err as EnvhubError).code === 'spec_differs' && existing) {
-        const changes = environmentChanges(
-          existing.spec as ValidEnvironmentSpec,
-          request.spec
-        );
+        const current = existing.spec as ValidEnvironmentSpec;
+        // Materials changes alone reconnect (and are pulled); beside others they are shown too.
+        const changes = [
+          ...environmentChanges(current, request.spec),
+          ...specDiff(current, request.spec).filter(
+            d => d.field === 'materials'
+          )
+        ];
         res
           .status(409)
           .type('html')

@@ -737,6 +737,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     {
       site,
       namePrefix: NAME_PREFIX,
+      servers: { proxyUrl: PUBLIC_URL, token: 'service-token' },
       allowedRepoHosts: options.allowedRepoHosts ?? [REPO_HOST],
       prefix: PREFIX
     }

@@ -88,6 +88,7 @@ describe('a service that stops', () => {
   });
   const launcher = new Launcher(hub, store, {} as ImageBuilder, volumes, {
     namePrefix: 'envhub',
+    servers: { proxyUrl: 'http://127.0.0.1:1', token: 'service-token' },
     allowedRepoHosts: ['127.0.0.1'],
     prefix: '/services/envhub/',
     site: DEFAULT_SITE_CONFIG

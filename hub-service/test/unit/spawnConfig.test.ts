@@ -23,6 +23,7 @@ const volumes = new Volumes({} as Docker, store, hub, {
 });
 const settings = {
   namePrefix: 'envhub',
+  servers: { proxyUrl: 'http://127.0.0.1:1', token: 'service-token' },
   allowedRepoHosts: [],
   prefix: '/services/envhub/',
   site: DEFAULT_SITE_CONFIG

@@ -1,8 +1,9 @@
 // Browser script of the home page: starts a launch and shows its event stream until `ready`.
-// `@envhub/schema/eventStream` reaches the browser through the page's import map (pages/html.ts).
+// `@envhub/schema/…` modules reach the browser through the page's import map (pages/html.ts).
 import { EventStreamParser } from '@envhub/schema/eventStream';
+import { decodeMaterial, gitPullPath } from '@envhub/schema/materials';
 import { decodeMount } from '@envhub/schema/mounts';
-import type { LaunchEvent } from '@envhub/schema';
+import type { EnvironmentSpec, LaunchEvent } from '@envhub/schema';
 
 const prefix = document.body.dataset.prefix ?? '/';
 const xsrf = document.body.dataset.xsrf ?? '';
@@ -80,11 +81,13 @@ function formSpec(form: HTMLFormElement): {
   let ref = '';
   for (const [key, value] of new FormData(form)) {
     const text = String(value).trim();
+    // Lists of objects (mounts, materials) are textareas, one per line.
+    const lines = form.elements.namedItem(key) instanceof HTMLTextAreaElement;
     if (key === 'repo') repo = text;
     else if (key === 'ref') ref = text;
-    else if (key === 'user' || key === 'group')
+    else if (key === 'user' || key === 'group' || lines)
       text
-        .split(/[\s,]+/)
+        .split(lines ? /\s*\n\s*/ : /[\s,]+/)
         .filter(Boolean)
         .forEach(v => params.append(key, v));
     else if (text) params.append(key, text);
@@ -124,15 +127,76 @@ form
     button.addEventListener('click', () => {
       if (!form.reportValidity()) return;
       const { repo, ref, params } = formSpec(form);
-      const query = button.dataset.binderOnly
-        ? new URLSearchParams([...params].filter(([key]) => key === 'urlpath'))
-        : params;
+      const query = button.dataset.binderOnly ? binderQuery(params) : params;
       const path = buildUrl(repo, ref, query).slice(`${prefix}build/`.length);
       window.location.assign(
         `${button.dataset.otherHub!.replace(/\/?$/, '/')}v2/${path}`
       );
     })
   );
+
+/**
+ * What mybinder.org takes of the form: the path to open, and one material as a Binder +
+ * nbgitpuller link (`urlpath=git-pull?…`, nbgitpuller being installed in the environment).
+ */
+function binderQuery(params: URLSearchParams): URLSearchParams {
+  const urlpath = params.get('urlpath') ?? undefined;
+  const [first] = params.getAll('materials');
+  const material = first === undefined ? null : decodeMaterial(first);
+  const open = material ? gitPullPath(material, urlpath) : urlpath;
+  return new URLSearchParams(open ? { urlpath: open } : {});
+}
+
+// The class link: the canonical launch link of what the form holds, without launching. The codec
+// is loaded on its own, so that a browser that cannot load it still launches.
+const classLink = document.getElementById(
+  'envhub-class-link'
+) as HTMLInputElement | null;
+const classLinkNote = document.getElementById('envhub-class-link-note');
+const classLinkHelp = classLinkNote?.textContent ?? '';
+const codec = Promise.all([
+  import('@envhub/schema/launchUrl'),
+  import('@envhub/schema/providers')
+]);
+
+async function showClassLink(): Promise<void> {
+  if (!form || !classLink || !classLinkNote) return;
+  const [{ launchPath, specFromLaunch }, { gitProviderPath }] = await codec;
+  const { repo, ref, params } = formSpec(form);
+  const { candidate, errors } = specFromLaunch(
+    gitProviderPath(repo, ref || 'HEAD'),
+    params
+  );
+  const problems = repo
+    ? errors.map(e => e.message)
+    : ['give the repository URL'];
+  classLink.value =
+    problems.length === 0
+      ? new URL(
+          `${prefix}${launchPath(candidate as unknown as EnvironmentSpec)}`,
+          window.location.href
+        ).href
+      : '';
+  classLinkNote.textContent =
+    problems.length === 0
+      ? classLinkHelp
+      : `No link yet: ${problems.join('; ')}`;
+}
+if (form && classLink) {
+  const show = () =>
+    showClassLink().catch(() => {
+      classLink.placeholder = 'This browser cannot make the link here';
+    });
+  form.addEventListener('input', () => void show());
+  void show();
+  document
+    .getElementById('envhub-copy-class-link')
+    ?.addEventListener('click', () => {
+      if (!classLink.value) return;
+      classLink.select();
+      void navigator.clipboard?.writeText(classLink.value);
+    });
+}
 
 // Server actions on the home page: start/relaunch stream a launch; stop and delete call the API.
 document
