@@ -1,3 +1,5 @@
+import { TranslationBundle } from '@jupyterlab/translation';
+
 /**
  * A number of seconds for people: `45 s`, `12 min`, `2 h 5 min`, `3 d 4 h`.
  */
@@ -22,11 +24,17 @@ export function formatDuration(seconds: number): string {
  * The time left until `iso`, for people: `in 42 min`, `any moment now`;
  * empty when there is no such time.
  */
-export function timeLeft(iso: string | null, now: number = Date.now()): string {
+export function timeLeft(
+  iso: string | null,
+  trans: TranslationBundle,
+  now: number = Date.now()
+): string {
   const at = iso ? Date.parse(iso) : NaN;
   if (isNaN(at)) {
     return '';
   }
   const seconds = (at - now) / 1000;
-  return seconds < 60 ? 'any moment now' : `in ${formatDuration(seconds)}`;
+  return seconds < 60
+    ? trans.__('any moment now')
+    : trans.__('in %1', formatDuration(seconds));
 }

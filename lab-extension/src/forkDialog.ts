@@ -1,5 +1,6 @@
 import { EnvironmentSpec, FieldError, validateSpec } from '@envhub/schema';
 import { Dialog, showDialog } from '@jupyterlab/apputils';
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 
 import { IEnvhubConnection } from './client';
 import { showLaunch } from './launchDialog';
@@ -21,19 +22,23 @@ export function forkStart(server: IEnvhubServer): EnvironmentSpec {
  */
 export function forkErrors(
   spec: EnvironmentSpec,
-  server: IEnvhubServer
+  server: IEnvhubServer,
+  trans: TranslationBundle = nullTranslator.load('envhub')
 ): FieldError[] {
   const validation = validateSpec(spec);
   const errors = validation.ok ? [] : validation.errors;
   if (!spec.name && !errors.some(e => e.field === 'name')) {
     errors.push({
       field: 'name',
-      message: 'Give the new server a name of its own.'
+      message: trans.__('Give the new server a name of its own.')
     });
   } else if (spec.name === server.name) {
     errors.push({
       field: 'name',
-      message: `"${spec.name}" is this server's name; a fork needs a name of its own.`
+      message: trans.__(
+        '"%1" is this server\'s name; a fork needs a name of its own.',
+        spec.name
+      )
     });
   }
   return errors;
@@ -45,22 +50,26 @@ export function forkErrors(
  */
 export async function showForkDialog(
   connection: IEnvhubConnection,
-  server: IEnvhubServer
+  server: IEnvhubServer,
+  trans: TranslationBundle = nullTranslator.load('envhub')
 ): Promise<void> {
   let spec = forkStart(server);
   let errors: FieldError[] = [];
   for (;;) {
     const result = await showDialog({
-      title: `Fork ${server.displayName}`,
+      title: trans.__('Fork %1', server.displayName),
       body: new LaunchForm(spec, errors),
-      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Launch' })],
+      buttons: [
+        Dialog.cancelButton(),
+        Dialog.okButton({ label: trans.__('Launch') })
+      ],
       focusNodeSelector: 'input[name="name"]'
     });
     if (!result.button.accept || !result.value) {
       return;
     }
     spec = result.value;
-    errors = forkErrors(spec, server);
+    errors = forkErrors(spec, server, trans);
     if (errors.length === 0) {
       break;
     }
@@ -68,7 +77,9 @@ export async function showForkDialog(
   const url = await showLaunch(
     connection,
     spec,
-    `Launching ${spec.displayName ?? spec.name}`
+    trans.__('Launching %1', spec.displayName ?? spec.name ?? ''),
+    {},
+    trans
   );
   if (url) {
     window.location.assign(url);

@@ -6,10 +6,16 @@ import {
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
 import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { readHubContext } from './client';
+// The model, the commands and the panel are all needed at activation: the panel's tab
+// is in the sidebar from the start, and the commands are in the launcher and toolbars.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addCommands } from './commands';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EnvhubModel } from './model';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EnvhubPanel, PANEL_ID } from './panel';
 import { IEnvhubModel } from './tokens';
 
@@ -26,15 +32,24 @@ const plugin: JupyterFrontEndPlugin<IEnvhubModel> = {
     'Shows the envhub environment of this server and lets you share, fork and relaunch it.',
   autoStart: true,
   provides: IEnvhubModel,
-  optional: [ICommandPalette, ILayoutRestorer, ILauncher, INotebookTracker],
+  optional: [
+    ICommandPalette,
+    ILayoutRestorer,
+    ILauncher,
+    INotebookTracker,
+    ITranslator
+  ],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     launcher: ILauncher | null,
-    notebooks: INotebookTracker | null
+    notebooks: INotebookTracker | null,
+    translator: ITranslator | null
   ): IEnvhubModel => {
-    const model = new EnvhubModel({ context: readHubContext() });
+    translator = translator ?? nullTranslator;
+    const trans = translator.load('envhub');
+    const model = new EnvhubModel({ context: readHubContext(), translator });
     // Commands first: the panel's action buttons show their labels.
     addCommands({
       app,
@@ -42,9 +57,14 @@ const plugin: JupyterFrontEndPlugin<IEnvhubModel> = {
       panelId: PANEL_ID,
       palette,
       launcher,
-      notebooks
+      notebooks,
+      translator
     });
-    const panel = new EnvhubPanel(model, app.commands);
+    const panel = new EnvhubPanel({
+      model,
+      commands: app.commands,
+      translator
+    });
     app.shell.add(panel, 'left', { rank: 1000 });
     if (restorer) {
       restorer.add(panel, 'envhub-environment');
@@ -56,7 +76,7 @@ const plugin: JupyterFrontEndPlugin<IEnvhubModel> = {
       if (state.status === 'error' && state.error) {
         if (state.error.message !== notified) {
           notified = state.error.message;
-          Notification.error(`envhub: ${state.error.message}`, {
+          Notification.error(trans.__('envhub: %1', state.error.message), {
             autoClose: 8000
           });
         }

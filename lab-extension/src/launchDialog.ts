@@ -1,5 +1,6 @@
 import { EnvironmentSpec, gitProviderPath, launchQuery } from '@envhub/schema';
 import { Dialog } from '@jupyterlab/apputils';
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { EnvhubRequestError, IEnvhubConnection, launchStream } from './client';
@@ -32,12 +33,13 @@ export function launchRequest(
  * A launch as it goes: the current phase and every message of the build log.
  */
 export class LaunchLog extends Widget {
-  constructor() {
+  constructor(trans: TranslationBundle = nullTranslator.load('envhub')) {
     super();
+    this._trans = trans;
     this.addClass(LaunchCSS.log);
     this._phase.className = LaunchCSS.phase;
     this._phase.setAttribute('role', 'status');
-    this._phase.textContent = 'Starting…';
+    this._phase.textContent = trans.__('Starting…');
     this._lines.className = LaunchCSS.lines;
     this.node.append(this._phase, this._lines);
   }
@@ -56,9 +58,10 @@ export class LaunchLog extends Widget {
   /** Show that the launch failed, and why. */
   fail(message: string): void {
     this.addClass(LaunchCSS.failed);
-    this._phase.textContent = `failed: ${message}`;
+    this._phase.textContent = this._trans.__('failed: %1', message);
   }
 
+  private readonly _trans: TranslationBundle;
   private readonly _phase = document.createElement('p');
   private readonly _lines = document.createElement('pre');
 }
@@ -68,6 +71,7 @@ export class LaunchLog extends Widget {
  *
  * @param title the dialog's title.
  * @param extra more query parameters, e.g. `{ relaunch: '1' }`.
+ * @param trans translates what the dialog says.
  * @returns the new server's URL when it is ready; null when the launch failed (the
  *   dialog then stays open with the reason) or the user closed the dialog.
  */
@@ -75,14 +79,15 @@ export async function showLaunch(
   connection: IEnvhubConnection,
   spec: EnvironmentSpec,
   title: string,
-  extra: Record<string, string> = {}
+  extra: Record<string, string> = {},
+  trans: TranslationBundle = nullTranslator.load('envhub')
 ): Promise<string | null> {
-  const log = new LaunchLog();
+  const log = new LaunchLog(trans);
   const controller = new AbortController();
   const dialog = new Dialog({
     title,
     body: log,
-    buttons: [Dialog.cancelButton({ label: 'Close' })]
+    buttons: [Dialog.cancelButton({ label: trans.__('Close') })]
   });
   void dialog.launch().then(() => controller.abort());
   const { path, query } = launchRequest(spec, extra);
@@ -98,7 +103,7 @@ export async function showLaunch(
       dialog.resolve();
       return final.url;
     }
-    log.fail(final.message ?? 'the launch failed');
+    log.fail(final.message ?? trans.__('the launch failed'));
   } catch (reason) {
     if (!(reason instanceof EnvhubRequestError && reason.code === 'aborted')) {
       log.fail(reason instanceof Error ? reason.message : String(reason));

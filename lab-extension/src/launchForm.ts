@@ -3,10 +3,9 @@ import {
   FieldError,
   LaunchParameter,
   SchemaNode,
-  decodeMount,
-  encodeMount,
   environmentSchema,
-  launchParameters
+  launchParameters,
+  listItemCodecs
 } from '@envhub/schema';
 import { Widget } from '@lumino/widgets';
 
@@ -48,16 +47,17 @@ export function schemaNodeAt(path: readonly string[]): SchemaNode | undefined {
 }
 
 /**
- * What a form field holds for a spec value: lists of names are comma-separated,
- * mounts are `source:target[:ro]` per line.
+ * What a form field holds for a spec value: lists of names are comma-separated, lists of objects
+ * (mounts, materials) one per line in their launch-link form.
  */
 export function fieldText(param: LaunchParameter, value: unknown): string {
   if (value === undefined || value === null) {
     return '';
   }
   if (Array.isArray(value)) {
-    if (param.node.items?.type === 'object') {
-      return value.map(encodeMount).join('\n');
+    const codec = listItemCodecs[param.name];
+    if (codec) {
+      return value.map(item => codec.encode(item)).join('\n');
     }
     return value.join(', ');
   }
@@ -70,14 +70,15 @@ export function fieldText(param: LaunchParameter, value: unknown): string {
  */
 export function fieldValue(param: LaunchParameter, text: string): unknown {
   const trimmed = text.trim();
-  if (param.node.type === 'array' && param.node.items?.type === 'object') {
-    // Mounts, one per line; a line that is not volume:path[:ro] stays text for validation to name.
+  const codec = listItemCodecs[param.name];
+  if (codec) {
+    // One per line; a line the codec cannot read stays text for validation to name.
     const lines = trimmed
       .split('\n')
       .map(line => line.trim())
       .filter(line => line !== '');
     return lines.length > 0
-      ? lines.map(line => decodeMount(line) ?? line)
+      ? lines.map(line => codec.decode(line) ?? line)
       : undefined;
   }
   if (param.node.type === 'array') {

@@ -1,4 +1,10 @@
 import { Mount } from '@envhub/schema';
+import {
+  ITranslator,
+  TranslationBundle,
+  nullTranslator
+} from '@jupyterlab/translation';
+import { Poll } from '@lumino/polling';
 import { Signal, ISignal } from '@lumino/signaling';
 
 import {
@@ -19,25 +25,25 @@ import {
   IHubContext
 } from './tokens';
 
-/** Shown when the page does not run under JupyterHub. */
-export const NOT_ENVHUB = 'This server was not started by envhub.';
-
-/** Shown for the user's default (unnamed) server. */
-export const DEFAULT_SERVER =
-  'This server was not started by envhub: it is your default server, and envhub only starts named servers.';
+/** How often an active model asks the service again (the idle stop moves with activity). */
+export const REFRESH_INTERVAL = 30_000;
 
 /**
  * The environment of this server: loads it (and its image's build) from the envhub
  * service and emits `changed` on every state change (loading, ready, error).
+ *
+ * A `Poll` asks again every `REFRESH_INTERVAL` while the model is active and ready; it
+ * stands by otherwise, and while the page is hidden.
  */
 export class EnvhubModel implements IEnvhubModel {
   /**
-   * @param options where the page runs, and optionally the `fetch` to use.
+   * @param options where the page runs, and optionally the `fetch` and translator to use.
    */
   constructor(options: EnvhubModel.IOptions) {
     this._context = options.context;
     this._fetch = options.fetch;
-    const reason = unavailableReason(this._context);
+    const trans = (options.translator ?? nullTranslator).load('envhub');
+    const reason = unavailableReason(this._context, trans);
     this._state = {
       status: reason ? 'unavailable' : 'loading',
       server: null,
@@ -45,6 +51,55 @@ export class EnvhubModel implements IEnvhubModel {
       error: null,
       reason
     };
+    this._poll = new Poll({
+      auto: false,
+      factory: () => this._load(),
+      frequency: {
+        interval: options.refreshInterval ?? REFRESH_INTERVAL,
+        backoff: false
+      },
+      name: '@envhub/lab-extension:EnvhubModel#poll',
+      // A failed or running load is not repeated on a timer: the user reloads.
+      standby: () =>
+        !this._isActive || this._state.status !== 'ready' || 'when-hidden'
+    });
+    if (!reason) {
+      void this._poll.start();
+    }
+  }
+
+  /** Whether the model is disposed. */
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /**
+   * Stop asking the service, and disconnect every listener.
+   */
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._poll.dispose();
+    Signal.clearData(this);
+  }
+
+  /**
+   * Whether something shows the model: it asks again periodically only while active.
+   * Becoming active asks at once when the state is `ready`.
+   */
+  get isActive(): boolean {
+    return this._isActive;
+  }
+  set isActive(value: boolean) {
+    if (this._isActive === value) {
+      return;
+    }
+    this._isActive = value;
+    if (value && this._state.status === 'ready') {
+      void this.refresh();
+    }
   }
 
   /** Where the page runs. */
@@ -69,31 +124,12 @@ export class EnvhubModel implements IEnvhubModel {
   }
 
   /**
-   * Load the server's record from the service. Makes no request when envhub
-   * does not apply to this page. When refreshes overlap, the last one wins.
+   * Load the server's record from the service, active or not. Makes no request when
+   * envhub does not apply to this page, or once disposed. When refreshes overlap,
+   * the last one wins.
    */
-  async refresh(): Promise<void> {
-    if (this._state.status === 'unavailable') {
-      return;
-    }
-    const generation = ++this._generation;
-    this._setState({ ...this._state, status: 'loading', error: null });
-    const { serverUser, serverName } = this._context;
-    try {
-      const server = await getServer(this.connection, serverUser, serverName);
-      const build = await this._buildOf(server);
-      if (generation === this._generation) {
-        this._setState({ ...this._state, status: 'ready', server, build });
-      }
-    } catch (reason) {
-      if (generation === this._generation) {
-        this._setState({
-          ...this._state,
-          status: 'error',
-          error: toError(reason)
-        });
-      }
-    }
+  refresh(): Promise<void> {
+    return this._load();
   }
 
   /**
@@ -137,6 +173,31 @@ export class EnvhubModel implements IEnvhubModel {
     return server;
   }
 
+  /** One load of the server and its build; the poll's factory, and `refresh()`. */
+  private async _load(): Promise<void> {
+    if (this._isDisposed || this._state.status === 'unavailable') {
+      return;
+    }
+    const generation = ++this._generation;
+    this._setState({ ...this._state, status: 'loading', error: null });
+    const { serverUser, serverName } = this._context;
+    try {
+      const server = await getServer(this.connection, serverUser, serverName);
+      const build = await this._buildOf(server);
+      if (generation === this._generation) {
+        this._setState({ ...this._state, status: 'ready', server, build });
+      }
+    } catch (reason) {
+      if (generation === this._generation) {
+        this._setState({
+          ...this._state,
+          status: 'error',
+          error: toError(reason)
+        });
+      }
+    }
+  }
+
   /** The build of the server's image; null when there is none or the viewer may not read it. */
   private async _buildOf(server: IEnvhubServer): Promise<IEnvhubBuild | null> {
     if (!server.buildId) {
@@ -155,14 +216,20 @@ export class EnvhubModel implements IEnvhubModel {
   }
 
   private _setState(state: IEnvhubState): void {
+    if (this._isDisposed) {
+      return;
+    }
     this._state = state;
     this._changed.emit(state);
   }
 
   private readonly _context: IHubContext;
   private readonly _fetch: FetchFunction | undefined;
+  private readonly _poll: Poll;
   private _state: IEnvhubState;
   private _generation = 0;
+  private _isActive = false;
+  private _isDisposed = false;
   private readonly _changed = new Signal<IEnvhubModel, IEnvhubState>(this);
 }
 
@@ -178,15 +245,25 @@ export namespace EnvhubModel {
     context: IHubContext;
     /** Defaults to the global `fetch`. */
     fetch?: FetchFunction;
+    /** Translates the messages the model makes; defaults to none. */
+    translator?: ITranslator;
+    /** Milliseconds between the loads of an active model; defaults to `REFRESH_INTERVAL`. */
+    refreshInterval?: number;
   }
 }
 
-function unavailableReason(context: IHubContext): string {
+/** Why envhub does not apply to this page; empty when it does. */
+function unavailableReason(
+  context: IHubContext,
+  trans: TranslationBundle
+): string {
   if (!context.user) {
-    return NOT_ENVHUB;
+    return trans.__('This server was not started by envhub.');
   }
   if (!context.serverName) {
-    return DEFAULT_SERVER;
+    return trans.__(
+      'This server was not started by envhub: it is your default server, and envhub only starts named servers.'
+    );
   }
   return '';
 }

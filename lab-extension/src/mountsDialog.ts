@@ -5,15 +5,11 @@ import {
   validateSpec
 } from '@envhub/schema';
 import { Dialog, showDialog } from '@jupyterlab/apputils';
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { IEnvhubConnection, createVolume, listVolumes } from './client';
 import { IEnvhubModel, IEnvhubServer, IEnvhubVolume } from './tokens';
-
-/** Said when mounts were saved on a running server: when they take effect, and what a restart costs. */
-export const MOUNTS_RESTART_NOTE =
-  'The new mounts are applied when this server restarts. Restarting now stops running kernels ' +
-  'and loses unsaved changes; the files in your home and in the volumes are kept.';
 
 /** CSS classes of the mounts editor. */
 export namespace MountsCSS {
@@ -42,12 +38,20 @@ export interface IMountsEditorOptions {
   createVolume: (name: string) => Promise<IEnvhubVolume>;
   /** Where volumes' members are managed (the envhub page). */
   volumesPageUrl?: string;
+  /** Translates what the editor says; defaults to no translation. */
+  trans?: TranslationBundle;
 }
 
-const accessLabel = (volume: IEnvhubVolume): string =>
+/** Whose a volume is, and what the user may do with it. */
+const accessLabel = (
+  volume: IEnvhubVolume,
+  trans: TranslationBundle
+): string =>
   volume.access === 'owner'
-    ? 'yours'
-    : `${volume.owner}'s, ${volume.access === 'write' ? 'read-write' : 'read-only'} for you`;
+    ? trans.__('yours')
+    : volume.access === 'write'
+      ? trans.__("%1's, read-write for you", volume.owner)
+      : trans.__("%1's, read-only for you", volume.owner);
 
 let editors = 0;
 
@@ -63,6 +67,8 @@ export class MountsEditor
     super();
     this.addClass(MountsCSS.editor);
     this._options = options;
+    const trans = (this._trans =
+      options.trans ?? nullTranslator.load('envhub'));
     this._listId = `jp-envhub-volumes-${++editors}`;
     if (options.message) {
       const message = document.createElement('p');
@@ -77,7 +83,7 @@ export class MountsEditor
     const add = document.createElement('button');
     add.type = 'button';
     add.className = `${MountsCSS.add} jp-Button jp-mod-styled jp-mod-reject`;
-    add.textContent = 'Add mount';
+    add.textContent = trans.__('Add mount');
     add.addEventListener('click', () =>
       this._addRow({ source: '', target: '', readOnly: false })
         .querySelector('input')
@@ -87,14 +93,21 @@ export class MountsEditor
     const note = document.createElement('p');
     note.className = MountsCSS.note;
     note.textContent = options.volumes.length
-      ? `Volumes you may mount: ${options.volumes.map(v => `${v.name} (${accessLabel(v)})`).join(', ')}.`
-      : 'You may not mount any volume yet: create one below, or ask a volume’s owner to add you.';
+      ? trans.__(
+          'Volumes you may mount: %1.',
+          options.volumes
+            .map(v => trans.__('%1 (%2)', v.name, accessLabel(v, trans)))
+            .join(', ')
+        )
+      : trans.__(
+          'You may not mount any volume yet: create one below, or ask a volume’s owner to add you.'
+        );
     if (options.volumesPageUrl) {
       const page = document.createElement('a');
       page.href = options.volumesPageUrl;
       page.target = '_blank';
       page.rel = 'noopener';
-      page.textContent = 'Manage volumes and who may mount them';
+      page.textContent = trans.__('Manage volumes and who may mount them');
       note.append(' ', page);
     }
     this.node.append(this._rows, add, this._datalist, note, this._createForm());
@@ -121,7 +134,7 @@ export class MountsEditor
     const row = document.createElement('fieldset');
     row.className = MountsCSS.row;
     const legend = document.createElement('legend');
-    legend.textContent = 'Mount';
+    legend.textContent = this._trans.__('Mount');
     const source = this._input(
       'source',
       mountSchema.source,
@@ -145,8 +158,8 @@ export class MountsEditor
     const remove = document.createElement('button');
     remove.type = 'button';
     remove.className = 'jp-Button jp-mod-styled jp-mod-minimal';
-    remove.textContent = 'Remove';
-    remove.setAttribute('aria-label', 'Remove this mount');
+    remove.textContent = this._trans.__('Remove');
+    remove.setAttribute('aria-label', this._trans.__('Remove this mount'));
     remove.addEventListener('click', () => row.remove());
     row.append(
       legend,
@@ -187,7 +200,11 @@ export class MountsEditor
   private _offer(volume: IEnvhubVolume): void {
     const option = document.createElement('option');
     option.value = volume.name;
-    option.label = `${volume.name} (${accessLabel(volume)})`;
+    option.label = this._trans.__(
+      '%1 (%2)',
+      volume.name,
+      accessLabel(volume, this._trans)
+    );
     this._datalist.appendChild(option);
   }
 
@@ -196,15 +213,15 @@ export class MountsEditor
     form.className = MountsCSS.create;
     const name = this._input(
       'volume',
-      { ...mountSchema.source, title: 'New volume' },
+      { ...mountSchema.source, title: this._trans.__('New volume') },
       '',
       'my-data'
     );
-    name.setAttribute('aria-label', 'Name of a new volume');
+    name.setAttribute('aria-label', this._trans.__('Name of a new volume'));
     const create = document.createElement('button');
     create.type = 'button';
     create.className = 'jp-Button jp-mod-styled jp-mod-reject';
-    create.textContent = 'Create and mount';
+    create.textContent = this._trans.__('Create and mount');
     const status = document.createElement('p');
     status.setAttribute('role', 'status');
     create.addEventListener('click', async () => {
@@ -223,7 +240,10 @@ export class MountsEditor
         });
         name.value = '';
         status.className = MountsCSS.note;
-        status.textContent = `Created volume ${volume.name}; it is mounted at /mnt/${volume.name} once you save and restart.`;
+        status.textContent = this._trans.__(
+          'Created volume %1; it is mounted at /mnt/%1 once you save and restart.',
+          volume.name
+        );
       } catch (reason) {
         status.className = MountsCSS.error;
         status.textContent =
@@ -237,6 +257,7 @@ export class MountsEditor
   }
 
   private readonly _options: IMountsEditorOptions;
+  private readonly _trans: TranslationBundle;
   private readonly _listId: string;
   private readonly _rows = document.createElement('div');
   private readonly _datalist = document.createElement('datalist');
@@ -261,7 +282,8 @@ export function mountErrors(
 export async function editMounts(
   model: IEnvhubModel,
   connection: IEnvhubConnection,
-  server: IEnvhubServer
+  server: IEnvhubServer,
+  trans: TranslationBundle = nullTranslator.load('envhub')
 ): Promise<IEnvhubServer | null> {
   let mounts: Mount[] = server.spec.mounts ?? [];
   let errors: FieldError[] = [];
@@ -270,24 +292,31 @@ export async function editMounts(
   try {
     volumes = await listVolumes(connection);
   } catch (reason) {
-    message = `Could not list your volumes: ${reason instanceof Error ? reason.message : String(reason)}`;
+    message = trans.__(
+      'Could not list your volumes: %1',
+      reason instanceof Error ? reason.message : String(reason)
+    );
   }
   for (;;) {
     const result = await showDialog({
-      title: `Mounts of ${server.displayName}`,
+      title: trans.__('Mounts of %1', server.displayName),
       body: new MountsEditor({
         mounts,
         volumes,
         errors,
         message,
         volumesPageUrl: `${connection.serviceUrl.replace(/\/*$/, '/')}#envhub-volumes-section`,
+        trans,
         createVolume: async name => {
           const volume = await createVolume(connection, name);
           volumes = [...volumes, volume];
           return volume;
         }
       }),
-      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Save' })]
+      buttons: [
+        Dialog.cancelButton(),
+        Dialog.okButton({ label: trans.__('Save') })
+      ]
     });
     if (!result.button.accept || !result.value) {
       return null;
@@ -298,7 +327,7 @@ export async function editMounts(
     message = whole.length
       ? whole.map(e => e.message).join('; ')
       : errors.length
-        ? 'Fix the mounts marked below.'
+        ? trans.__('Fix the mounts marked below.')
         : '';
     if (errors.length) {
       continue;

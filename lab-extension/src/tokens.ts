@@ -9,6 +9,7 @@ import type {
   VolumeView
 } from '@envhub/schema';
 import { Token } from '@lumino/coreutils';
+import { IDisposable } from '@lumino/disposable';
 import { ISignal } from '@lumino/signaling';
 
 /** Copy-ready README snippets showing the badge and linking to a launch URL. */
@@ -85,15 +86,24 @@ export interface IEnvhubError {
 
 /**
  * The environment of this server, as envhub knows it.
+ *
+ * While it is active (something shows it) and its state is `ready`, the model asks the
+ * service again every 30 s, so that the time left follows the server's activity; it stands
+ * by otherwise, and while the page is hidden. Disposing of it stops asking.
  */
-export interface IEnvhubModel {
+export interface IEnvhubModel extends IDisposable {
   /** Where the page runs. */
   readonly context: IHubContext;
   /** The current state. */
   readonly state: IEnvhubState;
   /** Emitted whenever `state` changes. */
   readonly changed: ISignal<IEnvhubModel, IEnvhubState>;
-  /** Ask the service again; resolves when the state has settled. */
+  /**
+   * Whether something shows the model (the panel, while it is visible). Becoming active
+   * asks the service again at once when the state is `ready`.
+   */
+  isActive: boolean;
+  /** Ask the service again, whether active or not; resolves when the state has settled. */
   refresh(): Promise<void>;
   /**
    * Replace the server's collaborators (applied at once as Hub shares).

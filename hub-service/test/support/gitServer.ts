@@ -26,10 +26,15 @@ const git = (cwd: string, ...args: string[]) =>
 export class GitServer {
   private constructor(
     private readonly root: string,
-    private readonly server: Server
+    private readonly server: Server,
+    private readonly host: string
   ) {}
 
-  static async start(): Promise<GitServer> {
+  /**
+   * Serves on `host`: 127.0.0.1 for the service's own fetches; the Docker bridge's gateway for
+   * repositories that servers fetch themselves (course materials), as they cannot reach loopback.
+   */
+  static async start(host = '127.0.0.1'): Promise<GitServer> {
     const root = await mkdtemp(join(tmpdir(), 'envhub-git-'));
     await mkdir(join(root, 'srv'));
     const server = createServer(async (req, res) => {
@@ -45,13 +50,13 @@ export class GitServer {
         res.writeHead(404).end();
       }
     });
-    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-    return new GitServer(root, server);
+    await new Promise<void>(resolve => server.listen(0, host, resolve));
+    return new GitServer(root, server, host);
   }
 
   /** The clone URL of repository `name`. */
   url(name: string): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/${name}.git`;
+    return `http://${this.host}:${(this.server.address() as AddressInfo).port}/${name}.git`;
   }
 
   /** Commits `files` (path → content) to branch `main` of `name`, creating it if needed; returns the commit. */
@@ -78,6 +83,23 @@ export class GitServer {
     git(work, 'commit', '-q', '--allow-empty', '-m', message);
     git(work, 'push', '-q', 'origin', 'main');
     git(bare, 'update-server-info');
+    return git(work, 'rev-parse', 'HEAD');
+  }
+
+  /** Replaces the history of `name` with one new commit holding `files` (an upstream force-push). */
+  async rewrite(name: string, files: Record<string, string>): Promise<string> {
+    const work = join(this.root, 'work', name);
+    git(work, 'checkout', '-q', '--orphan', 'rewritten');
+    git(work, 'rm', '-rq', '--cached', '.');
+    for (const [path, content] of Object.entries(files)) {
+      await mkdir(dirname(join(work, path)), { recursive: true });
+      await writeFile(join(work, path), content);
+    }
+    git(work, 'add', '-A');
+    git(work, 'commit', '-q', '-m', 'history rewritten');
+    git(work, 'branch', '-q', '-M', 'main');
+    git(work, 'push', '-q', '--force', 'origin', 'main');
+    git(join(this.root, 'srv', `${name}.git`), 'update-server-info');
     return git(work, 'rev-parse', 'HEAD');
   }
 

@@ -64,6 +64,10 @@ export const SERVER: IEnvhubServer = {
 export const BUILD: IEnvhubBuild = {
   id: 'b1',
   image: SERVER.image,
+  repo: REPO,
+  ref: 'main',
+  commit: COMMIT,
+  requestedBy: 'alice',
   status: 'built',
   startedAt: '2026-01-02T03:00:00Z',
   finishedAt: '2026-01-02T03:02:00Z',

@@ -5,6 +5,8 @@ import { launchRequest } from '../launchDialog';
 import {
   FormCSS,
   LaunchForm,
+  fieldText,
+  fieldValue,
   NOT_SUPPORTED_YET,
   UNSUPPORTED_PARAMETERS
 } from '../launchForm';
@@ -177,5 +179,33 @@ describe('forking', () => {
     const relaunch = launchRequest(SERVER.spec, { relaunch: '1' });
     expect(relaunch.query.get('name')).toBe('x');
     expect(relaunch.query.get('relaunch')).toBe('1');
+  });
+});
+
+describe('list fields', () => {
+  const param = (name: string) => launchParameters.find(p => p.name === name)!;
+
+  it('shows mounts and materials one per line in their link form, and reads them back', () => {
+    const materials = [
+      {
+        repo: 'https://forge.example.org/course/week.git',
+        ref: 'main',
+        path: 'week1'
+      },
+      { repo: 'https://forge.example.org/course/data.git' }
+    ];
+    const text = fieldText(param('materials'), materials);
+    expect(text.split('\n')).toHaveLength(2);
+    expect(fieldValue(param('materials'), text)).toEqual(materials);
+    const mounts = [
+      { source: 'course-data', target: '/mnt/data', readOnly: true }
+    ];
+    expect(
+      fieldValue(param('mount'), fieldText(param('mount'), mounts))
+    ).toEqual(mounts);
+  });
+
+  it('keeps a line the codec cannot read as text, for validation to name', () => {
+    expect(fieldValue(param('mount'), 'not a mount')).toEqual(['not a mount']);
   });
 });

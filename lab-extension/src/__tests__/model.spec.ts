@@ -1,4 +1,4 @@
-import { DEFAULT_SERVER, EnvhubModel, NOT_ENVHUB } from '../model';
+import { EnvhubModel } from '../model';
 import { EnvhubStatus, IHubContext } from '../tokens';
 import { BUILD, SERVER, fakeFetch } from './fakeService';
 
@@ -16,6 +16,19 @@ function context(overrides: Partial<IHubContext> = {}): IHubContext {
   };
 }
 
+const models: EnvhubModel[] = [];
+
+/** A model over a fake service; disposed after the test. */
+function modelOf(options: EnvhubModel.IOptions): EnvhubModel {
+  const model = new EnvhubModel(options);
+  models.push(model);
+  return model;
+}
+
+afterEach(() => {
+  models.splice(0).forEach(model => model.dispose());
+});
+
 function statuses(model: EnvhubModel): EnvhubStatus[] {
   const seen: EnvhubStatus[] = [];
   model.changed.connect((_, state) => seen.push(state.status));
@@ -28,7 +41,7 @@ describe('EnvhubModel', () => {
       [ALICE_X]: { status: 200, body: SERVER },
       [BUILD_B1]: { status: 200, body: BUILD }
     });
-    const model = new EnvhubModel({ context: context(), fetch });
+    const model = modelOf({ context: context(), fetch });
     const seen = statuses(model);
 
     await model.refresh();
@@ -51,7 +64,7 @@ describe('EnvhubModel', () => {
       [BUILD_B1]: { status: 200, body: BUILD }
     };
     const { fetch, requests } = fakeFetch(table);
-    const model = new EnvhubModel({ context: context(), fetch });
+    const model = modelOf({ context: context(), fetch });
     await model.refresh();
     await model.refresh();
     expect(requests.filter(r => r.url === BUILD_B1)).toHaveLength(1);
@@ -67,7 +80,7 @@ describe('EnvhubModel', () => {
     const { fetch, requests } = fakeFetch({
       [ALICE_X]: { status: 200, body: SERVER }
     });
-    const model = new EnvhubModel({
+    const model = modelOf({
       context: context({ user: 'bob', serverUser: 'alice' }),
       fetch
     });
@@ -86,7 +99,7 @@ describe('EnvhubModel', () => {
         body: { status: 404, code: 'not_found', message }
       }
     });
-    const model = new EnvhubModel({ context: context(), fetch });
+    const model = modelOf({ context: context(), fetch });
     const seen = statuses(model);
 
     await model.refresh();
@@ -105,7 +118,7 @@ describe('EnvhubModel', () => {
       [ALICE_X]: { status: 200, body: SERVER }
     };
     const { fetch } = fakeFetch(table);
-    const model = new EnvhubModel({ context: context(), fetch });
+    const model = modelOf({ context: context(), fetch });
     await model.refresh();
 
     table[ALICE_X] = new TypeError('Failed to fetch');
@@ -129,7 +142,7 @@ describe('EnvhubModel', () => {
       new Response(JSON.stringify({ ...SERVER, ref, buildId: null }), {
         status: 200
       });
-    const model = new EnvhubModel({ context: context(), fetch });
+    const model = modelOf({ context: context(), fetch });
 
     const first = model.refresh();
     const second = model.refresh();
@@ -155,7 +168,7 @@ describe('EnvhubModel', () => {
       [ALICE_X]: { status: 200, body: SERVER },
       [`${ALICE_X}/collaborators`]: { status: 200, body: updated }
     });
-    const model = new EnvhubModel({
+    const model = modelOf({
       context: context({ user: 'admin' }),
       fetch
     });
@@ -186,7 +199,7 @@ describe('EnvhubModel', () => {
         body: { status: 400, code: 'unknown_collaborators', message }
       }
     });
-    const model = new EnvhubModel({ context: context(), fetch });
+    const model = modelOf({ context: context(), fetch });
     await model.refresh();
     const before = model.state;
 
@@ -215,7 +228,7 @@ describe('EnvhubModel', () => {
         }
       }
     });
-    const model = new EnvhubModel({ context: context(), fetch });
+    const model = modelOf({ context: context(), fetch });
     await model.refresh();
 
     const saved = await model.setMounts(mounts);
@@ -237,7 +250,7 @@ describe('EnvhubModel', () => {
         body: { status: 403, code: 'volume_forbidden', message }
       }
     });
-    const model = new EnvhubModel({ context: context(), fetch });
+    const model = modelOf({ context: context(), fetch });
     await model.refresh();
     const before = model.state;
 
@@ -248,11 +261,19 @@ describe('EnvhubModel', () => {
   });
 
   it.each([
-    ['not under JupyterHub', { user: '', serverUser: '' }, NOT_ENVHUB],
-    ['the default server', { serverName: '' }, DEFAULT_SERVER]
+    [
+      'not under JupyterHub',
+      { user: '', serverUser: '' },
+      'This server was not started by envhub.'
+    ],
+    [
+      'the default server',
+      { serverName: '' },
+      'This server was not started by envhub: it is your default server, and envhub only starts named servers.'
+    ]
   ])('makes no request on %s', async (_, overrides, reason) => {
     const { fetch, requests } = fakeFetch({});
-    const model = new EnvhubModel({ context: context(overrides), fetch });
+    const model = modelOf({ context: context(overrides), fetch });
     const seen = statuses(model);
 
     await model.refresh();
@@ -264,5 +285,88 @@ describe('EnvhubModel', () => {
     expect(
       model.state.reason.startsWith('This server was not started by envhub')
     ).toBe(true);
+  });
+});
+
+describe('EnvhubModel refreshing', () => {
+  const INTERVAL = 30_000;
+  const serverGets = (requests: ReturnType<typeof fakeFetch>['requests']) =>
+    requests.filter(r => r.url === ALICE_X).length;
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  /** A loaded model over a fake service, and what it asked. */
+  async function loaded() {
+    const { fetch, requests } = fakeFetch({
+      [ALICE_X]: { status: 200, body: SERVER },
+      [BUILD_B1]: { status: 200, body: BUILD }
+    });
+    const model = modelOf({
+      context: context(),
+      fetch,
+      refreshInterval: INTERVAL
+    });
+    await model.refresh();
+    return { model, requests };
+  }
+
+  it('asks again every interval while active, and stands by while inactive', async () => {
+    const { model, requests } = await loaded();
+    await jest.advanceTimersByTimeAsync(3 * INTERVAL);
+    expect(serverGets(requests)).toBe(1);
+
+    model.isActive = true;
+    await jest.advanceTimersByTimeAsync(0);
+    // Becoming active asks at once.
+    expect(serverGets(requests)).toBe(2);
+    await jest.advanceTimersByTimeAsync(2 * INTERVAL);
+    expect(serverGets(requests)).toBe(4);
+
+    model.isActive = false;
+    await jest.advanceTimersByTimeAsync(3 * INTERVAL);
+    expect(serverGets(requests)).toBe(4);
+  });
+
+  it('does not repeat a failed load on a timer; a refresh asks again', async () => {
+    const table: Parameters<typeof fakeFetch>[0] = {
+      [ALICE_X]: new TypeError('Failed to fetch')
+    };
+    const { fetch, requests } = fakeFetch(table);
+    const model = modelOf({
+      context: context(),
+      fetch,
+      refreshInterval: INTERVAL
+    });
+    model.isActive = true;
+    await model.refresh();
+    expect(model.state.status).toBe('error');
+    await jest.advanceTimersByTimeAsync(3 * INTERVAL);
+    expect(serverGets(requests)).toBe(1);
+
+    table[ALICE_X] = { status: 200, body: { ...SERVER, buildId: null } };
+    await model.refresh();
+    expect(model.state.status).toBe('ready');
+    await jest.advanceTimersByTimeAsync(INTERVAL);
+    expect(serverGets(requests)).toBe(3);
+  });
+
+  it('stops asking and emits nothing more once disposed', async () => {
+    const { model, requests } = await loaded();
+    model.isActive = true;
+    await jest.advanceTimersByTimeAsync(0);
+    const seen = statuses(model);
+    const asked = serverGets(requests);
+
+    model.dispose();
+    expect(model.isDisposed).toBe(true);
+    await jest.advanceTimersByTimeAsync(3 * INTERVAL);
+    await model.refresh();
+    expect(serverGets(requests)).toBe(asked);
+    expect(seen).toEqual([]);
   });
 });

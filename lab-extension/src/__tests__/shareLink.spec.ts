@@ -1,3 +1,5 @@
+import { nullTranslator } from '@jupyterlab/translation';
+
 import { formatDuration, timeLeft } from '../duration';
 import { forgeLinks } from '../forge';
 import { badgeSnippets, notebookLaunchUrl } from '../shareLink';
@@ -114,9 +116,10 @@ describe('time left', () => {
 
   it('counts down to a stop time', () => {
     const now = Date.parse('2026-01-02T03:00:00Z');
-    expect(timeLeft('2026-01-02T03:42:10Z', now)).toBe('in 42 min');
-    expect(timeLeft('2026-01-02T03:00:30Z', now)).toBe('any moment now');
-    expect(timeLeft('2026-01-02T02:00:00Z', now)).toBe('any moment now');
-    expect(timeLeft(null, now)).toBe('');
+    const trans = nullTranslator.load('envhub');
+    expect(timeLeft('2026-01-02T03:42:10Z', trans, now)).toBe('in 42 min');
+    expect(timeLeft('2026-01-02T03:00:30Z', trans, now)).toBe('any moment now');
+    expect(timeLeft('2026-01-02T02:00:00Z', trans, now)).toBe('any moment now');
+    expect(timeLeft(null, trans, now)).toBe('');
   });
 });

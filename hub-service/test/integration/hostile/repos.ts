@@ -132,7 +132,8 @@ const addresses: Array<[string, string]> = [
   ['octal 012.0.0.1', '012.0.0.1'],
   ['172.16.0.1', '172.16.0.1'],
   ['172.31.255.254', '172.31.255.254'],
-  ['the Docker bridge 172.17.0.1', '172.17.0.1'],
+  // A container's address (the bridge's gateway is allowed on the test hub, for course materials).
+  ['a container on the Docker bridge 172.17.0.2', '172.17.0.2'],
   ['192.168.0.1', '192.168.0.1'],
   ['short 192.168.1', '192.168.1'],
   ['decimal 3232235521 (192.168.0.1)', '3232235521'],

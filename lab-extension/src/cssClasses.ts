@@ -1,0 +1,33 @@
+/**
+ * CSS classes of the environment panel, its sections and the views they share.
+ */
+export namespace CSS {
+  export const panel = 'jp-envhub-panel';
+  export const title = 'jp-envhub-title';
+  export const status = 'jp-envhub-status';
+  export const message = 'jp-envhub-message';
+  export const error = 'jp-envhub-error';
+  export const section = 'jp-envhub-section';
+  export const group = 'jp-envhub-group';
+  export const details = 'jp-envhub-details';
+  export const server = 'jp-envhub-server';
+  export const state = 'jp-envhub-state';
+  export const repo = 'jp-envhub-repo';
+  export const ref = 'jp-envhub-ref';
+  export const commit = 'jp-envhub-commit';
+  export const image = 'jp-envhub-image';
+  export const built = 'jp-envhub-built';
+  export const created = 'jp-envhub-created';
+  export const resources = 'jp-envhub-resources';
+  export const stops = 'jp-envhub-stops';
+  export const mounts = 'jp-envhub-mounts';
+  export const note = 'jp-envhub-note';
+  export const collaborators = 'jp-envhub-collaborators';
+  export const collaborator = 'jp-envhub-collaborator';
+  export const remove = 'jp-envhub-remove';
+  export const addForm = 'jp-envhub-add-collaborator';
+  export const share = 'jp-envhub-share-links';
+  export const actions = 'jp-envhub-actions';
+  export const copyItem = 'jp-envhub-copy-item';
+  export const copy = 'jp-envhub-copy';
+}

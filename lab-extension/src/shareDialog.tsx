@@ -1,0 +1,99 @@
+import { Dialog, showDialog } from '@jupyterlab/apputils';
+import { TranslationBundle } from '@jupyterlab/translation';
+import { ReactWidget } from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import { CopyField } from './components/CopyField';
+import { IBadgeSnippets } from './tokens';
+
+/** CSS classes of the share view. */
+export namespace ShareCSS {
+  export const share = 'jp-envhub-share';
+  export const badge = 'jp-envhub-badge';
+}
+
+/**
+ * The launch link and its badge snippets, each with a copy button.
+ */
+export class ShareBody extends ReactWidget {
+  constructor(options: ShareBody.IOptions) {
+    super();
+    this._options = options;
+    this.addClass(ShareCSS.share);
+  }
+
+  protected render(): JSX.Element {
+    const { intro, link, snippets, badgeUrl, trans } = this._options;
+    return (
+      <>
+        <p>{intro}</p>
+        <CopyField
+          label={trans.__('Launch link')}
+          value={link}
+          kind="link"
+          trans={trans}
+        />
+        <img
+          className={ShareCSS.badge}
+          src={badgeUrl}
+          alt={trans.__('Launch on envhub')}
+        />
+        <CopyField
+          label={trans.__('Badge (Markdown)')}
+          value={snippets.markdown}
+          kind="markdown"
+          trans={trans}
+        />
+        <CopyField
+          label={trans.__('Badge (reStructuredText)')}
+          value={snippets.rst}
+          kind="rst"
+          trans={trans}
+        />
+        <CopyField
+          label={trans.__('Badge (HTML)')}
+          value={snippets.html}
+          kind="html"
+          trans={trans}
+        />
+      </>
+    );
+  }
+
+  private readonly _options: ShareBody.IOptions;
+}
+
+/**
+ * A namespace for ShareBody statics.
+ */
+export namespace ShareBody {
+  /**
+   * What the share view shows.
+   */
+  export interface IOptions {
+    /** What the link does. */
+    intro: string;
+    /** The launch link. */
+    link: string;
+    /** README snippets for the link. */
+    snippets: IBadgeSnippets;
+    /** The badge image, shown as a preview. */
+    badgeUrl: string;
+    trans: TranslationBundle;
+  }
+}
+
+/**
+ * Show a launch link and its badge snippets, with copy buttons.
+ */
+export async function showShareDialog(
+  title: string,
+  body: ShareBody,
+  trans: TranslationBundle
+): Promise<void> {
+  await showDialog({
+    title,
+    body,
+    buttons: [Dialog.okButton({ label: trans.__('Done') })]
+  });
+}
