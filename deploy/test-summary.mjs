@@ -1,5 +1,6 @@
 // Prints one closing line for the whole suite, "N passed, N failed", from the jest and
-// Playwright JSON reports in the given folder. Exits non-zero when a report is missing.
+// Playwright JSON reports and pytest's JUnit XML report in the given folder. Exits non-zero when a
+// report is missing.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -11,11 +12,40 @@ const expected = [
   'unit-hub-service.json',
   'unit-lab-extension.json',
   'integration.json',
-  'ui.json'
+  'ui.json',
+  'python.xml'
 ];
 const present = new Set(readdirSync(dir));
 const missing = expected.filter(name => !present.has(name));
+// pytest's JUnit XML report: the counts on its (single) <testsuite> element, or null.
+function junitCounts(xml) {
+  const suite = /<testsuite\s[^>]*>/.exec(xml)?.[0] ?? '';
+  const count = name =>
+    Number(new RegExp(`\\s${name}="(\\d+)"`).exec(suite)?.[1]);
+  const [tests, failures, errors, skipped] = [
+    'tests',
+    'failures',
+    'errors',
+    'skipped'
+  ].map(count);
+  if ([tests, failures, errors, skipped].some(Number.isNaN)) return null;
+  return {
+    passed: tests - failures - errors - skipped,
+    failed: failures + errors
+  };
+}
+
 for (const name of expected.filter(name => present.has(name))) {
+  if (name.endsWith('.xml')) {
+    const counts = junitCounts(readFileSync(join(dir, name), 'utf8'));
+    if (!counts) {
+      missing.push(`${name} (unreadable)`);
+      continue;
+    }
+    passed += counts.passed;
+    failed += counts.failed;
+    continue;
+  }
   const report = JSON.parse(readFileSync(join(dir, name), 'utf8'));
   if (name === 'ui.json') {
     passed += report.stats.expected + report.stats.flaky;

@@ -20,7 +20,11 @@ export ENVHUB_PORT="${ENVHUB_TEST_PORT:-8300}"
 export ENVHUB_NAME_PREFIX="${ENVHUB_TEST_PREFIX:-envhubtest}"
 export ENVHUB_DATA_DIR="$(mktemp -d /tmp/envhub-test.XXXXXX)"
 export ENVHUB_DEMO_PASSWORD="test-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export ENVHUB_ALLOWED_REPO_HOSTS=127.0.0.1,localhost
+# Test repositories are served on 127.0.0.1, and on the Docker bridge's gateway for those that
+# servers fetch themselves (course materials).
+bridge_ip=$(ip -4 -o addr show docker0 | awk '{split($4, a, "/"); print a[1]; exit}')
+export ENVHUB_TEST_BRIDGE_IP="$bridge_ip"
+export ENVHUB_ALLOWED_REPO_HOSTS="127.0.0.1,localhost,$bridge_ip"
 export ENVHUB_CONFIG="$PWD/ui-tests/fixtures/site-config.json"
 export ENVHUB_TEST_URL="http://127.0.0.1:$ENVHUB_PORT"
 export ENVHUB_TEST_PASSWORD="$ENVHUB_DEMO_PASSWORD"
@@ -57,6 +61,9 @@ log "unit tests"
 for ws in schema hub-service lab-extension; do
   (cd "$ws" && npm test --silent -- --json --outputFile="../$results/unit-$ws.json" 2>&1) || status=1
 done
+
+log "python tests (envhub's server extension)"
+.venv/bin/python -m pytest envhub/tests --junitxml="$results/python.xml" -q 2>&1 || status=1
 
 log "starting a test hub on $ENVHUB_TEST_URL"
 deploy/serve.sh >"$results/hub.log" 2>&1 &

@@ -21,7 +21,8 @@
 #                               source (when ENVHUB_APT_MIRROR is unset), else "<mirror>-security".
 #   ENVHUB_PIP_INDEX_URL        passed as build-arg PIP_INDEX_URL (pip's index for the image build).
 #                               It is visible in `docker history`; don't put secrets in it.
-#   ENVHUB_BASE_IMAGE           tag of the result (default envhub-base:latest).
+#   ENVHUB_BASE_IMAGE           tag of the result (default envhub-base:latest); another tag (e.g.
+#                               envhub-base:test) builds a trial image beside the one hubs run from.
 #   ENVHUB_EXTRA_CA_CERTS       colon-separated PEM certificate files or directories (their *.crt /
 #                               *.pem) to trust inside the image, e.g. a TLS-intercepting proxy's CA.
 #                               Default: the host's locally added CAs, /usr/local/share/ca-certificates
@@ -267,17 +268,18 @@ if [ -n "$previous" ] && [ "$(label_of "$BASE_IMAGE" org.envhub.build)" = "$buil
 else
   versions=$(docker run --rm --network none --entrypoint python "$built" -c '
 import importlib.metadata as m, platform
-print(platform.python_version(), m.version("jupyterhub"), m.version("jupyterlab"))') ||
+print(platform.python_version(), m.version("jupyterhub"), m.version("jupyterlab"), m.version("nbgitpuller"))') ||
     die "could not read versions from the built image"
-  read -r py_v jh_v jl_v <<< "$versions"
+  read -r py_v jh_v jl_v ngp_v <<< "$versions"
   wheel_name=$(basename "$wheel")
   wheel_sha=$(sha256sum "$wheel" | cut -d' ' -f1)
-  log "stage B: labelling $BASE_IMAGE (python $py_v, jupyterhub $jh_v, jupyterlab $jl_v)"
+  log "stage B: labelling $BASE_IMAGE (python $py_v, jupyterhub $jh_v, jupyterlab $jl_v, nbgitpuller $ngp_v)"
   run_logged docker build -t "$BASE_IMAGE" - <<EOF || die "labelling step failed"
 FROM $built
 LABEL org.envhub.jupyterhub-version="$jh_v" \\
       org.envhub.jupyterlab-version="$jl_v" \\
       org.envhub.python-version="$py_v" \\
+      org.envhub.nbgitpuller-version="$ngp_v" \\
       org.envhub.wheel="$wheel_name" \\
       org.envhub.wheel-sha256="$wheel_sha" \\
       org.envhub.build="$built"

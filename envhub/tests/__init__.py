@@ -1,0 +1,1 @@
+"""Tests of the envhub Python package (pytest)."""
