@@ -69,7 +69,8 @@ beforeAll(async () => {
     );
   token = await tokenFor(user);
   envGit = await GitServer.start();
-  courseGit = await GitServer.start(bridge);
+  // Servers clone shallowly, as nbgitpuller does, which needs git's smart HTTP protocol.
+  courseGit = await GitServer.start(bridge, { smart: true });
   await envGit.commit('env', { 'requirements.txt': '' });
   await courseGit.commit('course', {
     'week1.ipynb': notebook('Week 1: the teacher wrote this'),
@@ -135,6 +136,35 @@ describe('course materials', () => {
     expect((await materials())[0].state).toBe('diverged');
     // The student's work is still there.
     expect(await read('course/week1.ipynb')).toContain('my own notes');
+  });
+
+  test('a Binder + nbgitpuller link means the same: the materials pulled, the notebook opened', async () => {
+    const inner = new URLSearchParams({
+      repo: courseGit.url('course'),
+      branch: 'main',
+      targetPath: 'binder-course',
+      urlpath: 'lab/tree/binder-course/week1.ipynb'
+    });
+    const { events } = await readEventStream(
+      buildUrl(envGit.url('env'), 'main', {
+        name: 'binderlink',
+        urlpath: `git-pull?${inner}`
+      }),
+      token
+    );
+    const ready = events[events.length - 1];
+    expect(ready.phase).toBe('ready');
+    expect(ready.url).toContain(
+      '/binderlink/lab/tree/binder-course/week1.ipynb'
+    );
+    const other = `${namePrefix}-${escapeName(user)}--binderlink`;
+    expect(
+      await exec(other, ['cat', home('binder-course/week1.ipynb')])
+    ).toContain('Week 1');
+    await fetch(`${hubUrl}/services/envhub/api/servers/${user}/binderlink`, {
+      method: 'DELETE',
+      headers: { Authorization: `token ${token}` }
+    });
   });
 
   test('a materials folder outside the home is refused before anything starts', async () => {

@@ -1,7 +1,12 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
@@ -19,6 +24,50 @@ const git = (cwd: string, ...args: string[]) =>
     { cwd, encoding: 'utf8' }
   ).trim();
 
+/** Answers one request with `git http-backend` (a CGI program) over the repositories in `root`. */
+function httpBackend(
+  root: string,
+  req: IncomingMessage,
+  res: ServerResponse
+): void {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const cgi = spawn('git', ['http-backend'], {
+    env: {
+      PATH: process.env.PATH,
+      GIT_PROJECT_ROOT: root,
+      GIT_HTTP_EXPORT_ALL: '1',
+      PATH_INFO: decodeURIComponent(url.pathname),
+      QUERY_STRING: url.search.slice(1),
+      REQUEST_METHOD: req.method ?? 'GET',
+      CONTENT_TYPE: req.headers['content-type'] ?? '',
+      REMOTE_ADDR: req.socket.remoteAddress ?? ''
+    }
+  });
+  req.pipe(cgi.stdin);
+  let head = Buffer.alloc(0);
+  let body = false;
+  cgi.stdout.on('data', (chunk: Buffer) => {
+    if (body) return void res.write(chunk);
+    head = Buffer.concat([head, chunk]);
+    const end = head.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    body = true;
+    let status = 200;
+    for (const line of head.subarray(0, end).toString().split('\r\n')) {
+      const colon = line.indexOf(':');
+      const [name, value] = [
+        line.slice(0, colon),
+        line.slice(colon + 1).trim()
+      ];
+      if (name.toLowerCase() === 'status') status = Number(value.split(' ')[0]);
+      else res.setHeader(name, value);
+    }
+    res.writeHead(status);
+    res.write(head.subarray(end + 4));
+  });
+  cgi.on('close', () => res.end());
+}
+
 /**
  * Real git repositories served over HTTP on 127.0.0.1 with git's "dumb" protocol, the way a
  * forge or a static file server would serve them.
@@ -33,11 +82,17 @@ export class GitServer {
   /**
    * Serves on `host`: 127.0.0.1 for the service's own fetches; the Docker bridge's gateway for
    * repositories that servers fetch themselves (course materials), as they cannot reach loopback.
+   * `smart`: git's smart HTTP protocol (`git http-backend`), as forges speak it, which shallow
+   * clones need; otherwise the "dumb" protocol of a static file server.
    */
-  static async start(host = '127.0.0.1'): Promise<GitServer> {
+  static async start(
+    host = '127.0.0.1',
+    options: { smart?: boolean } = {}
+  ): Promise<GitServer> {
     const root = await mkdtemp(join(tmpdir(), 'envhub-git-'));
     await mkdir(join(root, 'srv'));
     const server = createServer(async (req, res) => {
+      if (options.smart) return httpBackend(join(root, 'srv'), req, res);
       const path = normalize(
         decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
       );
