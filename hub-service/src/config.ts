@@ -104,7 +104,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
       .map(h => h.trim().toLowerCase())
       .filter(Boolean),
     publicOrigin: publicOrigin(required(env, 'ENVHUB_PUBLIC_URL')),
-    proxyUrl: env.ENVHUB_PROXY_URL || publicOrigin(required(env, 'ENVHUB_PUBLIC_URL')),
+    proxyUrl:
+      env.ENVHUB_PROXY_URL || publicOrigin(required(env, 'ENVHUB_PUBLIC_URL')),
     imageCacheBudget: env.ENVHUB_IMAGE_CACHE_BUDGET
       ? parseSize(env.ENVHUB_IMAGE_CACHE_BUDGET)
       : null,

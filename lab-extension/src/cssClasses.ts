@@ -30,4 +30,10 @@ export namespace CSS {
   export const actions = 'jp-envhub-actions';
   export const copyItem = 'jp-envhub-copy-item';
   export const copy = 'jp-envhub-copy';
+  export const materials = 'jp-envhub-materials';
+  export const material = 'jp-envhub-material';
+  export const materialState = 'jp-envhub-material-state';
+  export const materialFiles = 'jp-envhub-material-files';
+  export const materialFile = 'jp-envhub-material-file';
+  export const pullLog = 'jp-envhub-pull-log';
 }

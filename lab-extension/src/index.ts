@@ -14,6 +14,8 @@ import { readHubContext } from './client';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addCommands } from './commands';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
+import { MaterialsModel } from './materialsModel';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EnvhubModel } from './model';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EnvhubPanel, PANEL_ID } from './panel';
@@ -60,9 +62,17 @@ const plugin: JupyterFrontEndPlugin<IEnvhubModel> = {
       notebooks,
       translator
     });
+    // The materials API is this server's own: only envhub's servers have it.
+    const materials =
+      model.state.status === 'unavailable'
+        ? null
+        : new MaterialsModel({
+            serverSettings: app.serviceManager.serverSettings
+          });
     const panel = new EnvhubPanel({
       model,
       commands: app.commands,
+      materials,
       translator
     });
     app.shell.add(panel, 'left', { rank: 1000 });

@@ -16,7 +16,7 @@ import * as React from 'react';
 
 import { CSS } from './cssClasses';
 import { EnvhubSection, SECTIONS } from './sections';
-import { CommandIDs, IEnvhubModel } from './tokens';
+import { CommandIDs, IEnvhubModel, IMaterialsModel } from './tokens';
 
 /** DOM id of the panel, stable for tests and the layout restorer. */
 export const PANEL_ID = 'envhub-environment-panel';
@@ -48,6 +48,7 @@ export class EnvhubPanel extends SidePanel {
     const trans = translator.load('envhub');
     const { model, commands } = options;
     this._model = model;
+    this._materials = options.materials ?? null;
     this.id = PANEL_ID;
     this.addClass(CSS.panel);
     this.title.icon = envhubIcon;
@@ -68,11 +69,17 @@ export class EnvhubPanel extends SidePanel {
     );
 
     this._sections = (options.sections ?? SECTIONS).map(Section => {
-      const section = new Section({ model, commands, trans });
+      const section = new Section({
+        model,
+        commands,
+        trans,
+        materials: this._materials
+      });
       SplitPanel.setStretch(section, section.stretch);
       return section;
     });
     model.changed.connect(this._onStateChanged, this);
+    this._materials?.changed.connect(this._onStateChanged, this);
     this._onStateChanged();
   }
 
@@ -87,29 +94,38 @@ export class EnvhubPanel extends SidePanel {
       return;
     }
     this._model.changed.disconnect(this._onStateChanged, this);
-    this._model.isActive = false;
+    this._materials?.changed.disconnect(this._onStateChanged, this);
+    this._setActive(false);
     this._sections.forEach(section => section.dispose());
     super.dispose();
   }
 
   protected onAfterAttach(msg: Message): void {
     super.onAfterAttach(msg);
-    this._model.isActive = this.isVisible;
+    this._setActive(this.isVisible);
   }
 
   protected onBeforeDetach(msg: Message): void {
-    this._model.isActive = false;
+    this._setActive(false);
     super.onBeforeDetach(msg);
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    this._model.isActive = true;
+    this._setActive(true);
   }
 
   protected onAfterHide(msg: Message): void {
     super.onAfterHide(msg);
-    this._model.isActive = false;
+    this._setActive(false);
+  }
+
+  /** The models ask again periodically only while the panel is shown. */
+  private _setActive(value: boolean): void {
+    this._model.isActive = value;
+    if (this._materials) {
+      this._materials.isActive = value;
+    }
   }
 
   /** Shows the sections that have something to show, in their order; hides the reload button where envhub does not apply. */
@@ -133,6 +149,7 @@ export class EnvhubPanel extends SidePanel {
   }
 
   private readonly _model: IEnvhubModel;
+  private readonly _materials: IMaterialsModel | null;
   private readonly _sections: EnvhubSection[];
 }
 
@@ -148,6 +165,8 @@ export namespace EnvhubPanel {
     model: IEnvhubModel;
     /** Runs the envhub commands behind the buttons. */
     commands: CommandRegistry;
+    /** The course materials of this server, for the Course materials section. */
+    materials?: IMaterialsModel | null;
     /** Defaults to no translation. */
     translator?: ITranslator;
     /** The section classes, top to bottom; defaults to `SECTIONS`. */

@@ -151,3 +151,102 @@ export namespace CommandIDs {
   /** Show the build log of this server's image. */
   export const buildLog = 'envhub:build-log';
 }
+
+/**
+ * Where a materials entry stands, as the server's `envhub/api/materials` reports it:
+ * not pulled yet (`missing`), `up to date`, upstream commits not pulled (`behind`),
+ * files changed here (`changed`), histories that cannot be merged (`diverged`), or `error`.
+ */
+export type MaterialsState =
+  'missing' | 'up to date' | 'behind' | 'changed' | 'diverged' | 'error';
+
+/**
+ * One course-materials entry of this server: a git repository pulled into a folder of the
+ * home as nbgitpuller pulls it (`GET <server>/envhub/api/materials`).
+ */
+export interface IMaterialsEntry {
+  /** Its place in the list, for `…/materials/<index>/pull` and `…/restore`. */
+  index: number;
+  repo: string;
+  /** The branch asked for; null for the repository's default branch. */
+  ref: string | null;
+  /** The branch pulled, when known. */
+  branch: string | null;
+  /** The folder, relative to the home. */
+  path: string;
+  state: MaterialsState;
+  upstreamCommit: string | null;
+  localCommit: string | null;
+  /** Upstream commits not pulled yet; null when unknown. */
+  behind: number | null;
+  /** Files changed here since the last pull, relative to `path`. */
+  changed: string[];
+  /** Files whose conflicting lines were kept as the user's in the last pull. */
+  conflicts: string[];
+  /** Local files renamed aside to make way for new upstream files. */
+  renamed: { from: string; to: string }[];
+  /** Backup folders left by "backup and resync", relative to the home. */
+  backups: string[];
+  lastPull: { at: string; ok: boolean; message: string } | null;
+  /** Whether upstream could not be reached (the state is the one known here). */
+  offline?: boolean;
+  /** What the server has to say about the entry, if anything. */
+  message?: string | null;
+}
+
+/**
+ * One event of a materials pull stream (`POST <server>/envhub/api/materials/<index>/pull`).
+ */
+export type MaterialsPullEvent =
+  | { phase: 'syncing'; index: number; output: string }
+  | { phase: 'finished'; index: number; message?: string }
+  | { phase: 'error'; index: number; message: string; code?: string };
+
+/**
+ * A snapshot of the course materials of this server.
+ */
+export interface IMaterialsSnapshot {
+  /** `idle` until first asked; `error` when the last request failed. */
+  status: 'idle' | 'loading' | 'ready' | 'error';
+  /** The entries last loaded; kept while reloading. */
+  entries: IMaterialsEntry[];
+  /** The last failure, when `status` is `error`. */
+  error: string | null;
+  /** The index of the entry being pulled, or null. */
+  pulling: number | null;
+  /** The output of the last pull of each entry since the page loaded, by index. */
+  logs: Record<number, string[]>;
+}
+
+/**
+ * The course materials of this server, from the envhub server extension inside it.
+ * Like `IEnvhubModel`, it asks again periodically only while active.
+ */
+export interface IMaterialsModel extends IDisposable {
+  readonly state: IMaterialsSnapshot;
+  /** Emitted whenever `state` changes. */
+  readonly changed: ISignal<IMaterialsModel, IMaterialsSnapshot>;
+  /** Whether something shows the model; becoming active asks at once. */
+  isActive: boolean;
+  /** Ask the server again; resolves when the state has settled. */
+  refresh(): Promise<void>;
+  /**
+   * Pull one entry, collecting its output in `state.logs`, then refresh.
+   *
+   * @param backup keep the folder as a backup and clone afresh ("backup and resync").
+   * @returns the final event (`finished` or `error`).
+   * @throws {EnvhubRequestError} when the server refuses the pull (e.g. another one runs).
+   */
+  pull(index: number, backup?: boolean): Promise<MaterialsPullEvent>;
+  /**
+   * Put the upstream version of one file back, keeping the user's copy beside it; then refresh.
+   *
+   * @param file relative to the entry's folder.
+   * @returns the file restored, and where the user's copy was kept (null when it equalled upstream).
+   * @throws {EnvhubRequestError} when the server refuses.
+   */
+  restore(
+    index: number,
+    file: string
+  ): Promise<{ restored: string; keptAs: string | null }>;
+}

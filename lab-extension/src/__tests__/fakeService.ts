@@ -1,6 +1,8 @@
 // jsdom has no streams; Node's Response reads Node's.
 import { ReadableStream } from 'node:stream/web';
 
+import { ServerConnection } from '@jupyterlab/services';
+
 import { FetchFunction } from '../client';
 import { badgeSnippets } from '../shareLink';
 import { IEnvhubBuild, IEnvhubServer } from '../tokens';
@@ -129,4 +131,38 @@ export function fakeFetch(
     });
   };
   return { fetch, requests };
+}
+
+/**
+ * Server settings for `ServerConnection` (the Lab page's requests to its own server)
+ * whose `fetch` answers from `fakeFetch`'s table, keyed by URL below `baseUrl`.
+ */
+export function fakeServerSettings(
+  table: Parameters<typeof fakeFetch>[0],
+  baseUrl = 'http://localhost/user/alice/x/'
+): {
+  settings: ServerConnection.ISettings;
+  requests: IRecordedRequest[];
+} {
+  const fake = fakeFetch(table);
+  const settings = ServerConnection.makeSettings({
+    baseUrl,
+    token: 'page-token',
+    // ServerConnection sends a Request; the table is keyed by its URL, without the
+    // number it appends to GETs against caches.
+    fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = input instanceof Request ? input : null;
+      const url = (request ? request.url : String(input)).replace(
+        /[?&]\d+$/,
+        ''
+      );
+      return fake.fetch(url, {
+        ...init,
+        method: request?.method ?? init?.method,
+        headers: request?.headers ?? init?.headers,
+        body: request ? await request.text() : init?.body
+      });
+    }
+  });
+  return { settings, requests: fake.requests };
 }

@@ -3,7 +3,7 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
 
 import { CSS } from '../cssClasses';
-import { IEnvhubModel, IEnvhubState } from '../tokens';
+import { IEnvhubModel, IEnvhubState, IMaterialsModel } from '../tokens';
 
 /**
  * One section of the envhub panel: a React view of the model under a title of its own,
@@ -22,10 +22,12 @@ export abstract class EnvhubSection extends ReactWidget {
     this.model = options.model;
     this.commands = options.commands;
     this.trans = options.trans;
+    this.materials = options.materials ?? null;
     this.addClass(CSS.section);
     this.node.dataset.section = name;
     this.model.changed.connect(this._onChanged, this);
     this.commands.commandChanged.connect(this._onChanged, this);
+    this.materials?.changed.connect(this._onChanged, this);
   }
 
   /** The share of the panel's height the section starts with, relative to the others. */
@@ -48,6 +50,7 @@ export abstract class EnvhubSection extends ReactWidget {
     }
     this.model.changed.disconnect(this._onChanged, this);
     this.commands.commandChanged.disconnect(this._onChanged, this);
+    this.materials?.changed.disconnect(this._onChanged, this);
     super.dispose();
   }
 
@@ -61,6 +64,8 @@ export abstract class EnvhubSection extends ReactWidget {
   protected readonly commands: CommandRegistry;
   /** The extension's translations. */
   protected readonly trans: TranslationBundle;
+  /** The course materials of this server, when the panel was given them. */
+  protected readonly materials: IMaterialsModel | null;
 }
 
 /**
@@ -74,6 +79,8 @@ export namespace EnvhubSection {
     model: IEnvhubModel;
     commands: CommandRegistry;
     trans: TranslationBundle;
+    /** The course materials of this server; sections re-render when they change. */
+    materials?: IMaterialsModel | null;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { CollaboratorsSection } from './CollaboratorsSection';
 import { EnvhubSection } from './EnvhubSection';
 import { EnvironmentSection } from './EnvironmentSection';
+import { MaterialsSection } from './MaterialsSection';
 import { MountsSection } from './MountsSection';
 
 export { EnvhubSection } from './EnvhubSection';
@@ -12,5 +13,6 @@ export { EnvhubSection } from './EnvhubSection';
 export const SECTIONS: readonly EnvhubSection.IConstructor[] = [
   EnvironmentSection,
   MountsSection,
-  CollaboratorsSection
+  CollaboratorsSection,
+  MaterialsSection
 ];
