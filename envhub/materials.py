@@ -783,13 +783,13 @@ def _aside_name(target: str) -> str:
     return candidate
 
 
-def restore_file(root: str, entry: Entry, record: dict | None, file) -> dict:
-    """Puts the upstream version of ``file`` (as last pulled) back into the entry's folder and
-    keeps the student's copy beside it. Blocking; the caller holds the git lock.
+def _upstream_file(root: str, entry: Entry, record: dict | None, file) -> tuple[str, str, str, str]:
+    """Checks ``file`` as one of the entry's upstream files, as last pulled, inside the folder.
 
-    The upstream version is the one of the last pulled upstream commit, so that the file is
-    untouched again and later pulls update it like any other; if the student's copy equals it,
-    nothing is kept aside.
+    Returns ``(file, folder, base, blob)``: the checked name, the entry's folder, the last pulled
+    upstream commit and the file's blob in it. Raises MaterialsError: 400 for a name outside the
+    folder (absolute, ``..``, ``.git``, through a symbolic link), 409 when nothing was pulled or
+    histories diverged, 404 when that commit has no such file.
     """
     try:
         file = check_file(file)
@@ -814,14 +814,48 @@ def restore_file(root: str, entry: Entry, record: dict | None, file) -> dict:
     fields = meta.split()
     if listed.returncode != 0 or listed_path != file or len(fields) != 3 or fields[1] != "blob":
         raise MaterialsError(404, f"{file} is not a file of {entry.repo} as last pulled into {entry.path}")
-    blob = fields[2]
 
     target = os.path.join(folder, file)
     real_folder = os.path.realpath(folder)
     real_parent = os.path.realpath(os.path.dirname(target))
     if real_parent != real_folder and not real_parent.startswith(real_folder + os.sep):
         raise MaterialsError(400, f"file: {file} leads outside {entry.path} (through a symbolic link)")
+    return file, folder, base, fields[2]
 
+
+def diff_file(root: str, entry: Entry, record: dict | None, file) -> dict:
+    """The unified diff of the upstream version of ``file`` (as last pulled, the version
+    :func:`restore_file` puts back) against the student's current file: ``-`` lines are
+    upstream's, ``+`` lines the student's; empty when they are the same. Blocking, read-only.
+    """
+    file, folder, base, _ = _upstream_file(root, entry, record, file)
+    r = _git(
+        folder,
+        "--literal-pathspecs",
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--no-renames",
+        base,
+        "--",
+        file,
+    )
+    if r.returncode != 0:
+        raise MaterialsError(500, f"Could not compare {file} with upstream: {_git_error(r)}")
+    return {"file": file, "upstreamCommit": base, "diff": r.stdout}
+
+
+def restore_file(root: str, entry: Entry, record: dict | None, file) -> dict:
+    """Puts the upstream version of ``file`` (as last pulled) back into the entry's folder and
+    keeps the student's copy beside it. Blocking; the caller holds the git lock.
+
+    The upstream version is the one of the last pulled upstream commit, so that the file is
+    untouched again and later pulls update it like any other; if the student's copy equals it,
+    nothing is kept aside.
+    """
+    file, folder, base, blob = _upstream_file(root, entry, record, file)
+    target = os.path.join(folder, file)
     kept = None
     if os.path.lexists(target):
         same = (

@@ -7,6 +7,9 @@
 - ``POST   …/materials/<i>/pull[?backup=1]``  pulls entry ``i``           } nbgitpuller-style events
 - ``POST   …/materials/<i>/restore``          ``{"file": …}``: the upstream version back, the
                                               student's copy kept beside it
+- ``GET    …/materials/<i>/diff?file=…``      ``{"file", "upstreamCommit", "diff"}``: the
+                                              unified diff of the upstream version (as last
+                                              pulled) against the student's file
 
 Pulls share nbgitpuller's lock (``settings["git_lock"]``, one per server process), so a pull from
 here and one from an nbgitpuller link never run at once; a second pull is refused with 409.
@@ -251,6 +254,21 @@ class RestoreHandler(_MaterialsHandler):
         self.finish(json.dumps(result))
 
 
+class DiffHandler(_MaterialsHandler):
+    """Read-only, so it takes no lock: like GET, it may run beside a pull."""
+
+    @web.authenticated
+    @authorized
+    @_refusals
+    async def get(self, index: str):
+        _, entry, record = self.entry(index)
+        # Not stripped: a file name may start or end with spaces.
+        file = self.get_query_argument("file", None, strip=False)
+        if file is None:
+            raise MaterialsError(400, "Give the file to compare: ?file=<path inside the materials folder>")
+        self.finish(json.dumps(await self.in_thread(materials.diff_file, self.root, entry, record, file)))
+
+
 def _load_jupyter_server_extension(serverapp) -> None:
     web_app = serverapp.web_app
     # nbgitpuller's SyncHandler creates this lock on first use unless it exists: one lock for both.
@@ -264,6 +282,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
             (url_path_join(base, "pull"), PullHandler),
             (url_path_join(base, r"(\d+)", "pull"), PullHandler),
             (url_path_join(base, r"(\d+)", "restore"), RestoreHandler),
+            (url_path_join(base, r"(\d+)", "diff"), DiffHandler),
         ],
     )
     serverapp.log.info("envhub: course materials API at %s", base)

@@ -340,6 +340,66 @@ async def test_restore_refuses_paths_outside_the_entry(api, upstream, jp_root_di
     assert list(outside.iterdir()) == []
 
 
+async def diff(jp_fetch, index, file):
+    r = await jp_fetch("envhub", "api", "materials", str(index), "diff", params={"file": file})
+    return json.loads(r.body)
+
+
+async def test_diff_shows_the_students_and_the_teachers_lines(api, upstream, jp_root_dir, jp_fetch):
+    original = notebook("x = 1", "# a long explanation", "print(x)", "# the end")
+    week1 = upstream("week1", {"lesson.ipynb": original, "data/my notes.md": "notes\n"})
+    await api.put([{"repo": week1.url}])
+    await api.pull(0)
+    lesson = jp_root_dir / "week1" / "lesson.ipynb"
+    lesson.write_text(original.replace("x = 1", "x = 42  # my answer"))
+    week1.write(
+        "lesson.ipynb", original.replace("x = 1", "x = 2").replace("# the end", "# the end, corrected")
+    )
+    head = week1.push("correction")
+    await api.pull(0)
+    [entry] = await api.get()
+    assert entry["conflicts"] == ["lesson.ipynb"]
+
+    result = await diff(jp_fetch, 0, "lesson.ipynb")
+    assert result["file"] == "lesson.ipynb" and result["upstreamCommit"] == head
+    lines = result["diff"].splitlines()
+    assert "--- a/lesson.ipynb" in lines and "+++ b/lesson.ipynb" in lines
+    # Upstream's line removed, the student's added; the merged-in correction is the same on both sides.
+    assert [line for line in lines if line.startswith(("-", "+")) and line[:3] not in ("---", "+++")] == [
+        '-    "x = 2"',
+        '+    "x = 42  # my answer"',
+    ]
+    assert lesson.read_text() == original.replace("x = 1", "x = 42  # my answer").replace(
+        "# the end", "# the end, corrected"
+    ), "a diff must never change files"
+
+    # An untouched file has an empty diff; a deleted one shows every upstream line removed.
+    assert (await diff(jp_fetch, 0, "data/my notes.md"))["diff"] == ""
+    (jp_root_dir / "week1" / "data" / "my notes.md").unlink()
+    assert "-notes" in (await diff(jp_fetch, 0, "data/my notes.md"))["diff"].splitlines()
+
+
+async def test_diff_refuses_paths_outside_the_entry(api, upstream, jp_root_dir, jp_fetch, tmp_path):
+    week1 = upstream("week1", {"lesson.ipynb": notebook("x = 1"), "data/table.csv": "a\n"})
+    await api.put([{"repo": week1.url}])
+    assert "pulled yet" in await refused(diff(jp_fetch, 0, "lesson.ipynb"), 409)
+    await api.pull(0)
+    for file in ["../week1/lesson.ipynb", "/etc/passwd", ".git/config", "data//table.csv", "./lesson.ipynb"]:
+        await refused(diff(jp_fetch, 0, file), 400)
+    await refused(diff(jp_fetch, 0, ""), 400)
+    assert "Give the file" in await refused(jp_fetch("envhub", "api", "materials", "0", "diff"), 400)
+    assert "not a file of" in await refused(diff(jp_fetch, 0, "nothing-here.txt"), 404)
+    assert "not a file of" in await refused(diff(jp_fetch, 0, "data"), 404)
+    await refused(diff(jp_fetch, 3, "lesson.ipynb"), 404)
+    # A folder replaced by a link to elsewhere: nothing is read through it.
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "table.csv").write_text("secret\n")
+    shutil.rmtree(jp_root_dir / "week1" / "data")
+    (jp_root_dir / "week1" / "data").symlink_to(outside)
+    assert "outside" in await refused(diff(jp_fetch, 0, "data/table.csv"), 400)
+
+
 async def test_pull_all_goes_on_after_a_failed_entry(api, upstream, jp_root_dir, tmp_path):
     week1 = upstream("week1")
     week2 = upstream("week2")

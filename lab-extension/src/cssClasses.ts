@@ -36,4 +36,8 @@ export namespace CSS {
   export const materialFiles = 'jp-envhub-material-files';
   export const materialFile = 'jp-envhub-material-file';
   export const pullLog = 'jp-envhub-pull-log';
+  export const diff = 'jp-envhub-diff';
+  export const diffAdded = 'jp-envhub-diff-added';
+  export const diffRemoved = 'jp-envhub-diff-removed';
+  export const diffHunk = 'jp-envhub-diff-hunk';
 }

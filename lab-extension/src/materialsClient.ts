@@ -3,7 +3,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { EnvhubRequestError } from './client';
-import { IMaterialsEntry, MaterialsPullEvent } from './tokens';
+import { IMaterialsDiff, IMaterialsEntry, MaterialsPullEvent } from './tokens';
 
 /**
  * Send one request to this server's materials API (`<base_url>envhub/api/materials…`),
@@ -137,6 +137,24 @@ export async function restoreMaterial(
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ file })
   });
+  return response.json();
+}
+
+/**
+ * The unified diff of the upstream version of one file of an entry (as last pulled)
+ * against the user's file.
+ *
+ * @param file relative to the entry's folder.
+ */
+export async function diffMaterial(
+  settings: ServerConnection.ISettings,
+  index: number,
+  file: string
+): Promise<IMaterialsDiff> {
+  const response = await requestMaterials(
+    settings,
+    `${index}/diff?file=${encodeURIComponent(file)}`
+  );
   return response.json();
 }
 

@@ -3,12 +3,14 @@ import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import {
+  diffMaterial,
   getMaterials,
   pullMaterials,
   restoreMaterial
 } from './materialsClient';
 import { toError } from './model';
 import {
+  IMaterialsDiff,
   IMaterialsModel,
   IMaterialsSnapshot,
   MaterialsPullEvent
@@ -123,6 +125,11 @@ export class MaterialsModel implements IMaterialsModel {
     const result = await restoreMaterial(this._settings, index, file);
     await this.refresh();
     return result;
+  }
+
+  /** How one file differs from its upstream version; changes nothing. */
+  diff(index: number, file: string): Promise<IMaterialsDiff> {
+    return diffMaterial(this._settings, index, file);
   }
 
   private async _load(): Promise<void> {

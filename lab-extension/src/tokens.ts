@@ -203,6 +203,22 @@ export type MaterialsPullEvent =
   | { phase: 'error'; index: number; message: string; code?: string };
 
 /**
+ * How one file of an entry differs from its upstream version
+ * (`GET <server>/envhub/api/materials/<index>/diff?file=…`).
+ */
+export interface IMaterialsDiff {
+  /** The file, relative to the entry's folder. */
+  file: string;
+  /** The upstream commit compared with: the last one pulled, whose version *Restore* puts back. */
+  upstreamCommit: string;
+  /**
+   * The unified diff of the upstream version against the user's file (`git diff`):
+   * `-` lines are upstream's, `+` lines the user's; empty when they are the same.
+   */
+  diff: string;
+}
+
+/**
  * A snapshot of the course materials of this server.
  */
 export interface IMaterialsSnapshot {
@@ -249,4 +265,11 @@ export interface IMaterialsModel extends IDisposable {
     index: number,
     file: string
   ): Promise<{ restored: string; keptAs: string | null }>;
+  /**
+   * How one file differs from its upstream version (the one *Restore* puts back).
+   *
+   * @param file relative to the entry's folder.
+   * @throws {EnvhubRequestError} when the server refuses (e.g. 404: not an upstream file).
+   */
+  diff(index: number, file: string): Promise<IMaterialsDiff>;
 }

@@ -1,5 +1,5 @@
 import { Notification } from '@jupyterlab/apputils';
-import { acceptDialog } from '@jupyterlab/testing';
+import { acceptDialog, waitForDialog } from '@jupyterlab/testing';
 import { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
@@ -252,6 +252,79 @@ describe('MaterialsSection', () => {
     );
     expect(requests.filter(r => r.url === BASE).length).toBe(before + 1);
     expect(section()!.querySelector('[data-file="week1.ipynb"]')).toBeNull();
+  });
+
+  it('shows the upstream diff of a changed or conflicting file in a dialog', async () => {
+    const diff = [
+      'diff --git a/week1.ipynb b/week1.ipynb',
+      '--- a/week1.ipynb',
+      '+++ b/week1.ipynb',
+      '@@ -1,3 +1,3 @@',
+      ' {',
+      '-    "x = 2"',
+      '+    "x = 42  # my answer"',
+      ''
+    ].join('\n');
+    const table: Table = {
+      [BASE]: listing(
+        entry({
+          state: 'changed',
+          changed: ['week1.ipynb', 'my notes.md'],
+          conflicts: ['week1.ipynb'],
+          renamed: [{ from: 'week2.ipynb', to: 'week2__20260102.ipynb' }]
+        })
+      ),
+      [`${BASE}/0/diff?file=week1.ipynb`]: {
+        status: 200,
+        body: { file: 'week1.ipynb', upstreamCommit: 'b'.repeat(40), diff }
+      },
+      [`${BASE}/0/diff?file=my%20notes.md`]: {
+        status: 404,
+        body: { message: 'my notes.md is not a file of the course' }
+      }
+    };
+    const { button, requests } = await panelFor(WITH_MATERIALS, table);
+    expect(button('diff', 'week1.ipynb')).not.toBeNull();
+    expect(button('diff', 'my notes.md')).not.toBeNull();
+    expect(button('diff', 'week2__20260102.ipynb')).toBeNull();
+
+    const before = requests.length;
+    await settle(async () => {
+      button('diff', 'week1.ipynb')!.click();
+      await waitForDialog();
+    });
+    const shown = document.querySelector<HTMLElement>(
+      '.jp-Dialog .jp-envhub-diff'
+    );
+    expect(shown?.textContent).toBe(diff);
+    expect(
+      [...shown!.querySelectorAll('.jp-envhub-diff-removed')].map(
+        line => line.textContent
+      )
+    ).toEqual(['-    "x = 2"\n']);
+    expect(
+      [...shown!.querySelectorAll('.jp-envhub-diff-added')].map(
+        line => line.textContent
+      )
+    ).toEqual(['+    "x = 42  # my answer"\n']);
+    expect(document.querySelector('.jp-Dialog')?.textContent).toContain(
+      'Upstream diff of course/week1.ipynb'
+    );
+    await settle(() => acceptDialog());
+    expect(document.querySelector('.jp-Dialog')).toBeNull();
+    // One GET of the diff, nothing else: comparing changes nothing, so nothing is asked again.
+    expect(requests.slice(before).map(r => [r.method, r.url])).toEqual([
+      ['GET', `${BASE}/0/diff?file=week1.ipynb`]
+    ]);
+
+    const failure = jest.spyOn(Notification, 'error');
+    await settle(() => button('diff', 'my notes.md')!.click());
+    await settle();
+    expect(failure).toHaveBeenCalledWith(
+      expect.stringContaining('my notes.md is not a file of the course'),
+      expect.anything()
+    );
+    expect(document.querySelector('.jp-Dialog')).toBeNull();
   });
 
   it('offers Backup and resync only when histories diverged, and pulls with backup', async () => {

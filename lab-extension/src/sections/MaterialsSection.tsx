@@ -7,6 +7,7 @@ import * as React from 'react';
 import { CSS } from '../cssClasses';
 import {
   IEnvhubState,
+  IMaterialsDiff,
   IMaterialsEntry,
   IMaterialsModel,
   IMaterialsSnapshot
@@ -127,6 +128,57 @@ function describeState(
   return parts.join(', ');
 }
 
+/** The class of one line of a unified diff, for its colour. */
+function diffLineClass(line: string): string | undefined {
+  if (line.startsWith('+++') || line.startsWith('---')) {
+    return undefined;
+  }
+  if (line.startsWith('+')) {
+    return CSS.diffAdded;
+  }
+  if (line.startsWith('-')) {
+    return CSS.diffRemoved;
+  }
+  return line.startsWith('@@') ? CSS.diffHunk : undefined;
+}
+
+/** A unified diff, one element per line so that added and removed lines can be coloured. */
+function DiffView(props: {
+  diff: IMaterialsDiff;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { diff, trans } = props;
+  const lines = diff.diff.replace(/\n$/, '').split('\n');
+  return (
+    <div>
+      <p className={CSS.note}>
+        {diff.diff
+          ? trans.__(
+              'Lines starting with - are the upstream version (commit %1), lines starting with + are yours.',
+              diff.upstreamCommit.slice(0, 12)
+            )
+          : trans.__(
+              'Your %1 is the same as its upstream version (commit %2).',
+              diff.file,
+              diff.upstreamCommit.slice(0, 12)
+            )}
+      </p>
+      {diff.diff && (
+        <pre
+          className={CSS.diff}
+          aria-label={trans.__('Differences from upstream')}
+        >
+          {lines.map((line, i) => (
+            <span key={i} className={diffLineClass(line)}>
+              {`${line}\n`}
+            </span>
+          ))}
+        </pre>
+      )}
+    </div>
+  );
+}
+
 /** Says why a request failed, in a notification. */
 function notifyFailure(trans: TranslationBundle, reason: unknown): void {
   Notification.error(
@@ -143,6 +195,7 @@ function Material(props: IMaterialProps): JSX.Element {
   const busy = state.pulling !== null;
   const log = state.logs[entry.index];
   const [restoring, setRestoring] = React.useState(false);
+  const [diffing, setDiffing] = React.useState<string | null>(null);
 
   const pull = async (backup: boolean): Promise<void> => {
     try {
@@ -209,6 +262,24 @@ function Material(props: IMaterialProps): JSX.Element {
     } finally {
       setRestoring(false);
     }
+  };
+
+  const showDiff = async (file: string): Promise<void> => {
+    setDiffing(file);
+    let diff: IMaterialsDiff;
+    try {
+      diff = await model.diff(entry.index, file);
+    } catch (reason) {
+      notifyFailure(trans, reason);
+      return;
+    } finally {
+      setDiffing(null);
+    }
+    await showDialog({
+      title: trans.__('Upstream diff of %1', `${entry.path}/${diff.file}`),
+      body: <DiffView diff={diff} trans={trans} />,
+      buttons: [Dialog.okButton({ label: trans.__('Close') })]
+    });
   };
 
   const open = (file: string): void => {
@@ -300,6 +371,18 @@ function Material(props: IMaterialProps): JSX.Element {
                 data-action="open"
               >
                 {trans.__('Open')}
+              </Button>
+              <Button
+                type="button"
+                small
+                minimal
+                disabled={diffing !== null}
+                onClick={() => void showDiff(file)}
+                data-action="diff"
+              >
+                {diffing === file
+                  ? trans.__('Comparing…')
+                  : trans.__('Show upstream diff')}
               </Button>
               <Button
                 type="button"
