@@ -358,11 +358,14 @@ export class ImageBuilder {
     emit: (line: string) => void
   ): Promise<void> {
     const { memory, cpus } = this.settings.limits;
+    // The network first: a refusal must come before the context is packed, whose stream would
+    // otherwise go on reading a folder the failed build removes.
+    const network = await this.settings.network;
     const stream = await this.docker.buildImage(
       tar.pack(context) as unknown as NodeJS.ReadableStream,
       {
         ...options,
-        networkmode: await this.settings.network,
+        networkmode: network,
         memory,
         memswap: memory,
         cpuperiod: CPU_PERIOD,

@@ -48,8 +48,9 @@ export const DEFAULT_SITE_CONFIG: SiteConfig = {
       maxAge: 7 * 24 * 3600
     },
     // Measured with envhub-base on 2 cores: a server uses about 70 MB (110 MB with a kernel), and
-    // jupyterhub-singleuser answers after about 25 s at 0.1 CPU (3 s at 1 CPU).
-    minima: { memory: '256M', cpus: 0.1, idleTimeout: 0, maxAge: 0 },
+    // jupyterhub-singleuser answers after about 3 s at 1 CPU, 25–35 s at 0.1 CPU — and on a busy
+    // host over the Hub's 120 s spawn timeout, so a quarter CPU is the least a server gets.
+    minima: { memory: '256M', cpus: 0.25, idleTimeout: 0, maxAge: 0 },
     allowSwap: false
   },
   serversPerUser: 10,

@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import Docker from 'dockerode';
 import { escapeName } from '../../src/naming.js';
 import { exec } from '../support/docker.js';
 import { GitServer } from '../support/gitServer.js';
@@ -15,6 +16,7 @@ import {
 // nbgitpuller's merge rules at every launch, reported by envhub's server extension.
 jest.setTimeout(300_000);
 
+const docker = new Docker();
 const stamp = Date.now().toString(36);
 const user = `mat-${stamp}`;
 let token: string;
@@ -136,6 +138,29 @@ describe('course materials', () => {
     expect((await materials())[0].state).toBe('diverged');
     // The student's work is still there.
     expect(await read('course/week1.ipynb')).toContain('my own notes');
+  });
+
+  test('materials added to a running server are pulled at the next launch, without a rebuild or restart', async () => {
+    await courseGit.commit('extra', { 'notes.md': '# extra reading\n' });
+    const before = (await docker.getContainer(container()).inspect()).Id;
+    // The same link with a second materials entry: only what is not environment changed.
+    const query = new URLSearchParams({
+      name: 'class',
+      urlpath: 'lab/tree/course/week1.ipynb'
+    });
+    query.append('materials', `${courseGit.url('course')}#path=course`);
+    query.append('materials', `${courseGit.url('extra')}#path=extra`);
+    const { events } = await readEventStream(
+      `${buildUrl(envGit.url('env'), 'main')}?${query}`,
+      token
+    );
+    expect(events[events.length - 1].phase).toBe('ready');
+    expect(events.map(e => e.phase)).not.toContain('building');
+    expect(events.map(e => e.message ?? '').join('')).not.toContain(
+      'Stopping server'
+    );
+    expect((await docker.getContainer(container()).inspect()).Id).toBe(before);
+    expect(await read('extra/notes.md')).toBe('# extra reading\n');
   });
 
   test('a Binder + nbgitpuller link means the same: the materials pulled, the notebook opened', async () => {

@@ -115,7 +115,7 @@ describe('a spawned server', () => {
   test('starts with the least resources this hub allows', async () => {
     const started = Date.now();
     const { events } = await readEventStream(
-      buildUrl(repo, 'main', { name: 'iso', memory: '256M', cpus: '0.1' }),
+      buildUrl(repo, 'main', { name: 'iso', memory: '256M', cpus: '0.25' }),
       token
     );
     expect(last(events)).toMatchObject({ phase: 'ready' });
@@ -126,7 +126,7 @@ describe('a spawned server', () => {
     inspect = await docker.getContainer(containerName('iso')).inspect();
     // Not an assertion: how long a launch at the minima takes here (the build included).
     process.stdout.write(
-      `spawnIsolation: a launch at 256M and 0.1 CPU was ready after ${((Date.now() - started) / 1000).toFixed(1)} s\n`
+      `spawnIsolation: a launch at 256M and 0.25 CPU was ready after ${((Date.now() - started) / 1000).toFixed(1)} s\n`
     );
   });
 
@@ -142,7 +142,7 @@ describe('a spawned server', () => {
   test('gets no swap: memory and swap together are its memory limit', async () => {
     expect(inspect.HostConfig.Memory).toBe(256 * 1024 ** 2);
     expect(inspect.HostConfig.MemorySwap).toBe(inspect.HostConfig.Memory);
-    expect(inspect.HostConfig.CpuQuota).toBe(10_000);
+    expect(inspect.HostConfig.CpuQuota).toBe(25_000);
     // What the kernel applies (cgroup v1: memory + swap; v2: swap alone).
     const cgroup = await exec(containerName('iso'), [
       'sh',
@@ -300,7 +300,7 @@ describe('a spawn without a valid launch ticket', () => {
     expect(await volumeExists(homeVolume('iso'))).toBe(true);
     // Launching through envhub still works: the launch carries the server's ticket.
     const { events } = await readEventStream(
-      buildUrl(repo, 'main', { name: 'iso', memory: '256M', cpus: '0.1' }),
+      buildUrl(repo, 'main', { name: 'iso', memory: '256M', cpus: '0.25' }),
       token
     );
     expect(last(events)).toMatchObject({ phase: 'ready' });

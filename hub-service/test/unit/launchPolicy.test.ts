@@ -19,7 +19,7 @@ const site = DEFAULT_SITE_CONFIG;
 describe('resources between the minima and the maxima', () => {
   test.each([
     ['the defaults', undefined],
-    ['exactly the minima', { memory: '256M', cpus: 0.1 }],
+    ['exactly the minima', { memory: '256M', cpus: 0.25 }],
     [
       'exactly the maxima',
       { memory: '8G', cpus: 2, idleTimeout: 24 * 3600, maxAge: 7 * 24 * 3600 }
@@ -42,12 +42,12 @@ describe('resources between the minima and the maxima', () => {
     [
       'a sliver of a CPU',
       { cpus: 0.01 },
-      'resources.cpus 0.01 is below the 0.1 a server needs on this hub; ask for at least 0.1'
+      'resources.cpus 0.01 is below the 0.25 a server needs on this hub; ask for at least 0.25'
     ],
     [
       'both',
       { memory: '255M', cpus: 0.05 },
-      'resources.memory 255M is below the 256M a server needs on this hub; ask for at least 256M; resources.cpus 0.05 is below the 0.1 a server needs on this hub; ask for at least 0.1'
+      'resources.memory 255M is below the 256M a server needs on this hub; ask for at least 256M; resources.cpus 0.05 is below the 0.25 a server needs on this hub; ask for at least 0.25'
     ]
   ])('%s: refused with 422, naming the minimum', (_, resources, message) => {
     expect(() => applyLaunchPolicy(spec(resources), site)).toThrow(
@@ -92,7 +92,7 @@ describe('site configuration', () => {
   test('no swap and the measured minima unless the admin says otherwise', () => {
     expect(loadSiteConfig(write({})).resources).toMatchObject({
       allowSwap: false,
-      minima: { memory: '256M', cpus: 0.1, idleTimeout: 0, maxAge: 0 }
+      minima: { memory: '256M', cpus: 0.25, idleTimeout: 0, maxAge: 0 }
     });
   });
 
@@ -102,7 +102,7 @@ describe('site configuration', () => {
     );
     expect(loaded.resources).toMatchObject({
       allowSwap: true,
-      minima: { memory: '512M', cpus: 0.1 },
+      minima: { memory: '512M', cpus: 0.25 },
       maxima: site.resources.maxima
     });
   });
