@@ -16,6 +16,7 @@ import {
 } from '../hub-service/src/images/imageBuilder.js';
 import { ImageCache } from '../hub-service/src/images/imageCache.js';
 import { imageName } from '../hub-service/src/naming.js';
+import { setAllowedRepoHosts } from '../hub-service/src/repos/repoPolicy.js';
 import { Store } from '../hub-service/src/store/store.js';
 import { GitServer } from '../hub-service/test/support/gitServer.js';
 
@@ -45,6 +46,8 @@ async function timed<T>(
 }
 
 async function main(): Promise<void> {
+  // The benchmark's repository is served on 127.0.0.1, which a hub must allow to fetch from.
+  setAllowedRepoHosts(['127.0.0.1']);
   const git = await GitServer.start();
   // envhub builds in its isolated network; the baseline builds there too, so both reach the same index the same way.
   const network = await prepareBuildNetwork(docker, {
