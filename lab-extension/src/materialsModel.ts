@@ -1,6 +1,4 @@
 import { ServerConnection } from '@jupyterlab/services';
-import { Poll } from '@lumino/polling';
-import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   diffMaterial,
@@ -9,6 +7,7 @@ import {
   restoreMaterial
 } from './materialsClient';
 import { toError } from './model';
+import { PolledModel } from './polledModel';
 import {
   IMaterialsDiff,
   IMaterialsModel,
@@ -25,67 +24,27 @@ export const MATERIALS_REFRESH_INTERVAL = 60_000;
  * A `Poll` asks again every `MATERIALS_REFRESH_INTERVAL` while the model is active; it
  * stands by otherwise, and while the page is hidden.
  */
-export class MaterialsModel implements IMaterialsModel {
+export class MaterialsModel
+  extends PolledModel<IMaterialsSnapshot>
+  implements IMaterialsModel
+{
   /**
    * @param options the Lab page's server settings (base URL, token, `fetch`).
    */
   constructor(options: MaterialsModel.IOptions) {
-    this._settings = options.serverSettings;
-    this._poll = new Poll({
-      auto: false,
-      factory: () => this._load(),
-      frequency: {
-        interval: options.refreshInterval ?? MATERIALS_REFRESH_INTERVAL,
-        backoff: false
+    super({
+      initial: {
+        status: 'idle',
+        entries: [],
+        error: null,
+        pulling: null,
+        logs: {}
       },
       name: '@envhub/lab-extension:MaterialsModel#poll',
-      standby: () => !this._isActive || 'when-hidden'
+      interval: options.refreshInterval ?? MATERIALS_REFRESH_INTERVAL
     });
-    void this._poll.start();
-  }
-
-  /** Whether the model is disposed. */
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  /** Stop asking the server, and disconnect every listener. */
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    this._poll.dispose();
-    Signal.clearData(this);
-  }
-
-  /** Whether something shows the model; becoming active asks at once. */
-  get isActive(): boolean {
-    return this._isActive;
-  }
-  set isActive(value: boolean) {
-    if (this._isActive === value) {
-      return;
-    }
-    this._isActive = value;
-    if (value) {
-      void this.refresh();
-    }
-  }
-
-  /** The current state. */
-  get state(): IMaterialsSnapshot {
-    return this._state;
-  }
-
-  /** Emitted with the new state whenever it changes. */
-  get changed(): ISignal<IMaterialsModel, IMaterialsSnapshot> {
-    return this._changed;
-  }
-
-  /** Ask the server again, active or not; when refreshes overlap, the last one wins. */
-  refresh(): Promise<void> {
-    return this._load();
+    this._settings = options.serverSettings;
+    this.startPolling();
   }
 
   /** Pull one entry, its output in `state.logs[index]`; then refresh. */
@@ -93,15 +52,15 @@ export class MaterialsModel implements IMaterialsModel {
     const output: string[] = [];
     const log = (line: string): void => {
       output.push(line);
-      this._setState({
-        ...this._state,
-        logs: { ...this._state.logs, [index]: [...output] }
+      this.setState({
+        ...this.state,
+        logs: { ...this.state.logs, [index]: [...output] }
       });
     };
-    this._setState({
-      ...this._state,
+    this.setState({
+      ...this.state,
       pulling: index,
-      logs: { ...this._state.logs, [index]: [] }
+      logs: { ...this.state.logs, [index]: [] }
     });
     try {
       const final = await pullMaterials(this._settings, index, backup, event =>
@@ -112,7 +71,7 @@ export class MaterialsModel implements IMaterialsModel {
       log(toError(reason).message);
       throw reason;
     } finally {
-      this._setState({ ...this._state, pulling: null });
+      this.setState({ ...this.state, pulling: null });
       await this.refresh();
     }
   }
@@ -132,51 +91,15 @@ export class MaterialsModel implements IMaterialsModel {
     return diffMaterial(this._settings, index, file);
   }
 
-  private async _load(): Promise<void> {
-    if (this._isDisposed) {
-      return;
-    }
-    const generation = ++this._generation;
-    this._setState({ ...this._state, status: 'loading', error: null });
-    try {
-      const entries = await getMaterials(this._settings);
-      if (generation === this._generation) {
-        this._setState({ ...this._state, status: 'ready', entries });
-      }
-    } catch (reason) {
-      if (generation === this._generation) {
-        this._setState({
-          ...this._state,
-          status: 'error',
-          error: toError(reason).message
-        });
-      }
-    }
+  protected async fetchState(): Promise<Partial<IMaterialsSnapshot>> {
+    return { entries: await getMaterials(this._settings) };
   }
 
-  private _setState(state: IMaterialsSnapshot): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._state = state;
-    this._changed.emit(state);
+  protected failedState(reason: unknown): Partial<IMaterialsSnapshot> {
+    return { error: toError(reason).message };
   }
 
   private readonly _settings: ServerConnection.ISettings;
-  private readonly _poll: Poll;
-  private _state: IMaterialsSnapshot = {
-    status: 'idle',
-    entries: [],
-    error: null,
-    pulling: null,
-    logs: {}
-  };
-  private _generation = 0;
-  private _isActive = false;
-  private _isDisposed = false;
-  private readonly _changed = new Signal<IMaterialsModel, IMaterialsSnapshot>(
-    this
-  );
 }
 
 /**

@@ -4,8 +4,6 @@ import {
   TranslationBundle,
   nullTranslator
 } from '@jupyterlab/translation';
-import { Poll } from '@lumino/polling';
-import { Signal, ISignal } from '@lumino/signaling';
 
 import {
   EnvhubRequestError,
@@ -24,6 +22,7 @@ import {
   IEnvhubState,
   IHubContext
 } from './tokens';
+import { PolledModel } from './polledModel';
 
 /** How often an active model asks the service again (the idle stop moves with activity). */
 export const REFRESH_INTERVAL = 30_000;
@@ -35,70 +34,31 @@ export const REFRESH_INTERVAL = 30_000;
  * A `Poll` asks again every `REFRESH_INTERVAL` while the model is active and ready; it
  * stands by otherwise, and while the page is hidden.
  */
-export class EnvhubModel implements IEnvhubModel {
+export class EnvhubModel
+  extends PolledModel<IEnvhubState>
+  implements IEnvhubModel
+{
   /**
    * @param options where the page runs, and optionally the `fetch` and translator to use.
    */
   constructor(options: EnvhubModel.IOptions) {
-    this._context = options.context;
-    this._fetch = options.fetch;
     const trans = (options.translator ?? nullTranslator).load('envhub');
-    const reason = unavailableReason(this._context, trans);
-    this._state = {
-      status: reason ? 'unavailable' : 'loading',
-      server: null,
-      build: null,
-      error: null,
-      reason
-    };
-    this._poll = new Poll({
-      auto: false,
-      factory: () => this._load(),
-      frequency: {
-        interval: options.refreshInterval ?? REFRESH_INTERVAL,
-        backoff: false
+    const reason = unavailableReason(options.context, trans);
+    super({
+      initial: {
+        status: reason ? 'unavailable' : 'loading',
+        server: null,
+        build: null,
+        error: null,
+        reason
       },
       name: '@envhub/lab-extension:EnvhubModel#poll',
-      // A failed or running load is not repeated on a timer: the user reloads.
-      standby: () =>
-        !this._isActive || this._state.status !== 'ready' || 'when-hidden'
+      interval: options.refreshInterval ?? REFRESH_INTERVAL
     });
+    this._context = options.context;
+    this._fetch = options.fetch;
     if (!reason) {
-      void this._poll.start();
-    }
-  }
-
-  /** Whether the model is disposed. */
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  /**
-   * Stop asking the service, and disconnect every listener.
-   */
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    this._poll.dispose();
-    Signal.clearData(this);
-  }
-
-  /**
-   * Whether something shows the model: it asks again periodically only while active.
-   * Becoming active asks at once when the state is `ready`.
-   */
-  get isActive(): boolean {
-    return this._isActive;
-  }
-  set isActive(value: boolean) {
-    if (this._isActive === value) {
-      return;
-    }
-    this._isActive = value;
-    if (value && this._state.status === 'ready') {
-      void this.refresh();
+      this.startPolling();
     }
   }
 
@@ -111,25 +71,6 @@ export class EnvhubModel implements IEnvhubModel {
   get connection(): IEnvhubConnection {
     const { serviceUrl, token } = this._context;
     return { serviceUrl, token, fetch: this._fetch };
-  }
-
-  /** The current state. */
-  get state(): IEnvhubState {
-    return this._state;
-  }
-
-  /** Emitted with the new state whenever it changes. */
-  get changed(): ISignal<IEnvhubModel, IEnvhubState> {
-    return this._changed;
-  }
-
-  /**
-   * Load the server's record from the service, active or not. Makes no request when
-   * envhub does not apply to this page, or once disposed. When refreshes overlap,
-   * the last one wins.
-   */
-  refresh(): Promise<void> {
-    return this._load();
   }
 
   /**
@@ -149,9 +90,7 @@ export class EnvhubModel implements IEnvhubModel {
         groups
       }
     );
-    // Answers of refreshes started before this change are out of date.
-    ++this._generation;
-    this._setState({ ...this._state, status: 'ready', server, error: null });
+    this.replaceState({ ...this.state, status: 'ready', server, error: null });
   }
 
   /**
@@ -168,34 +107,29 @@ export class EnvhubModel implements IEnvhubModel {
       serverName,
       mounts
     );
-    ++this._generation;
-    this._setState({ ...this._state, status: 'ready', server, error: null });
+    this.replaceState({ ...this.state, status: 'ready', server, error: null });
     return server;
   }
 
-  /** One load of the server and its build; the poll's factory, and `refresh()`. */
-  private async _load(): Promise<void> {
-    if (this._isDisposed || this._state.status === 'unavailable') {
-      return;
-    }
-    const generation = ++this._generation;
-    this._setState({ ...this._state, status: 'loading', error: null });
+  // A failed or running load is not repeated on a timer, nor on showing: the user reloads.
+  protected standsBy(): boolean {
+    return this.state.status !== 'ready';
+  }
+
+  // No request when envhub does not apply to this page.
+  protected canLoad(): boolean {
+    return this.state.status !== 'unavailable';
+  }
+
+  /** One load of the server and its build. */
+  protected async fetchState(): Promise<Partial<IEnvhubState>> {
     const { serverUser, serverName } = this._context;
-    try {
-      const server = await getServer(this.connection, serverUser, serverName);
-      const build = await this._buildOf(server);
-      if (generation === this._generation) {
-        this._setState({ ...this._state, status: 'ready', server, build });
-      }
-    } catch (reason) {
-      if (generation === this._generation) {
-        this._setState({
-          ...this._state,
-          status: 'error',
-          error: toError(reason)
-        });
-      }
-    }
+    const server = await getServer(this.connection, serverUser, serverName);
+    return { server, build: await this._buildOf(server) };
+  }
+
+  protected failedState(reason: unknown): Partial<IEnvhubState> {
+    return { error: toError(reason) };
   }
 
   /** The build of the server's image; null when there is none or the viewer may not read it. */
@@ -203,7 +137,7 @@ export class EnvhubModel implements IEnvhubModel {
     if (!server.buildId) {
       return null;
     }
-    const known = this._state.build;
+    const known = this.state.build;
     // A finished build does not change.
     if (known?.id === server.buildId && known.status !== 'running') {
       return known;
@@ -215,22 +149,8 @@ export class EnvhubModel implements IEnvhubModel {
     }
   }
 
-  private _setState(state: IEnvhubState): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._state = state;
-    this._changed.emit(state);
-  }
-
   private readonly _context: IHubContext;
   private readonly _fetch: FetchFunction | undefined;
-  private readonly _poll: Poll;
-  private _state: IEnvhubState;
-  private _generation = 0;
-  private _isActive = false;
-  private _isDisposed = false;
-  private readonly _changed = new Signal<IEnvhubModel, IEnvhubState>(this);
 }
 
 /**

@@ -1,6 +1,7 @@
 import {
   environmentSchema,
   launchParameterNames,
+  providers,
   volumeMembersSchema
 } from '@envhub/schema';
 
@@ -46,6 +47,35 @@ const serverPath = [
 const volumePath = [
   { name: 'name', in: 'path', required: true, schema: { type: 'string' } }
 ];
+const buildPath = [
+  { name: 'id', in: 'path', required: true, schema: { type: 'string' } }
+];
+/** `<provider>/<spec>` of Binder-style links, as `/build/…` and `/v2/…` take them. */
+const providerPath = [
+  {
+    name: 'provider',
+    in: 'path',
+    required: true,
+    schema: { enum: providers }
+  },
+  {
+    name: 'spec',
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+    description: 'e.g. `<url-escaped repository URL>/<ref>` for git'
+  }
+];
+const launchQuery = launchParameterNames.map(name => ({
+  name,
+  in: 'query',
+  required: false,
+  schema: { type: 'string' }
+}));
+const htmlPage = {
+  '200': { description: 'HTML', content: { 'text/html': {} } },
+  ...errors
+};
 
 /** The OpenAPI description of envhub's REST API, with the environment schema as its spec type. */
 export function openApiDocument(prefix: string): object {
@@ -160,25 +190,8 @@ export function openApiDocument(prefix: string): object {
           summary:
             'Launch (BinderHub-compatible event stream of build and launch phases)',
           parameters: [
-            {
-              name: 'provider',
-              in: 'path',
-              required: true,
-              schema: { enum: ['git', 'gh', 'gl', 'gist'] }
-            },
-            {
-              name: 'spec',
-              in: 'path',
-              required: true,
-              schema: { type: 'string' },
-              description: 'e.g. `<url-escaped repository URL>/<ref>` for git'
-            },
-            ...launchParameterNames.map(name => ({
-              name,
-              in: 'query',
-              required: false,
-              schema: { type: 'string' }
-            })),
+            ...providerPath,
+            ...launchQuery,
             {
               name: 'update',
               in: 'query',
@@ -369,14 +382,7 @@ export function openApiDocument(prefix: string): object {
       '/api/builds/{id}': {
         get: {
           summary: 'A build and its kept log',
-          parameters: [
-            {
-              name: 'id',
-              in: 'path',
-              required: true,
-              schema: { type: 'string' }
-            }
-          ],
+          parameters: buildPath,
           responses: { '200': { description: 'the build' }, ...errors }
         }
       },
@@ -384,28 +390,15 @@ export function openApiDocument(prefix: string): object {
         get: {
           summary: 'The home page: launch form, your servers and volumes',
           tags: ['pages'],
-          responses: {
-            '200': { description: 'HTML', content: { 'text/html': {} } },
-            ...errors
-          }
+          responses: htmlPage
         }
       },
       '/builds/{id}': {
         get: {
           summary: "A build's log page",
           tags: ['pages'],
-          parameters: [
-            {
-              name: 'id',
-              in: 'path',
-              required: true,
-              schema: { type: 'string' }
-            }
-          ],
-          responses: {
-            '200': { description: 'HTML', content: { 'text/html': {} } },
-            ...errors
-          }
+          parameters: buildPath,
+          responses: htmlPage
         }
       },
       '/v2/{provider}/{spec}': {
@@ -413,49 +406,14 @@ export function openApiDocument(prefix: string): object {
           summary:
             'A Binder-style launch link: confirms a link from outside this hub, then launches (HTML)',
           tags: ['pages'],
-          parameters: [
-            {
-              name: 'provider',
-              in: 'path',
-              required: true,
-              schema: { enum: ['git', 'gh', 'gl', 'gist'] }
-            },
-            {
-              name: 'spec',
-              in: 'path',
-              required: true,
-              schema: { type: 'string' }
-            },
-            ...launchParameterNames.map(name => ({
-              name,
-              in: 'query',
-              required: false,
-              schema: { type: 'string' }
-            }))
-          ],
-          responses: {
-            '200': { description: 'HTML', content: { 'text/html': {} } },
-            ...errors
-          }
+          parameters: [...providerPath, ...launchQuery],
+          responses: htmlPage
         },
         post: {
           summary:
             'Proceed after the confirmation page (a form with `_xsrf` and `remember`)',
           tags: ['pages'],
-          parameters: [
-            {
-              name: 'provider',
-              in: 'path',
-              required: true,
-              schema: { enum: ['git', 'gh', 'gl', 'gist'] }
-            },
-            {
-              name: 'spec',
-              in: 'path',
-              required: true,
-              schema: { type: 'string' }
-            }
-          ],
+          parameters: providerPath,
           requestBody: {
             content: {
               'application/x-www-form-urlencoded': {
@@ -469,10 +427,7 @@ export function openApiDocument(prefix: string): object {
               }
             }
           },
-          responses: {
-            '200': { description: 'HTML', content: { 'text/html': {} } },
-            ...errors
-          }
+          responses: htmlPage
         }
       },
       '/api/internal/spawn-config': {

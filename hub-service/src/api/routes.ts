@@ -139,53 +139,36 @@ export function apiRoutes(deps: ApiDeps): Router {
     }
   );
 
-  router.put(
-    '/api/servers/:owner/:name/collaborators',
-    auth.require('api'),
-    async (req: Request<ServerParams>, res) => {
-      const user = userOf(res);
-      const { owner, name } = serverFor(
-        store,
-        user,
-        req.params,
-        'server.manage'
-      );
-      res.json(
-        await describe(
+  /** A PUT that replaces one part of a server (owner or admin) and answers with its new view. */
+  const replaceOnServer = (
+    part: string,
+    change: (owner: string, name: string, req: Request) => Promise<ServerRecord>
+  ) =>
+    router.put(
+      `/api/servers/:owner/:name/${part}`,
+      auth.require('api'),
+      async (req: Request<ServerParams>, res) => {
+        const user = userOf(res);
+        const { owner, name } = serverFor(
+          store,
           user,
-          await launcher.setCollaborators(
-            owner,
-            name,
-            jsonBody(req, 'object', COLLABORATORS_EXAMPLE)
-          )
-        )
-      );
-    }
-  );
+          req.params,
+          'server.manage'
+        );
+        res.json(await describe(user, await change(owner, name, req)));
+      }
+    );
 
+  replaceOnServer('collaborators', (owner, name, req) =>
+    launcher.setCollaborators(
+      owner,
+      name,
+      jsonBody(req, 'object', COLLABORATORS_EXAMPLE)
+    )
+  );
   // Applied at the server's next start (the view says so with `mountsPending`).
-  router.put(
-    '/api/servers/:owner/:name/mounts',
-    auth.require('api'),
-    async (req: Request<ServerParams>, res) => {
-      const user = userOf(res);
-      const { owner, name } = serverFor(
-        store,
-        user,
-        req.params,
-        'server.manage'
-      );
-      res.json(
-        await describe(
-          user,
-          await launcher.setMounts(
-            owner,
-            name,
-            jsonBody(req, 'array', MOUNTS_EXAMPLE)
-          )
-        )
-      );
-    }
+  replaceOnServer('mounts', (owner, name, req) =>
+    launcher.setMounts(owner, name, jsonBody(req, 'array', MOUNTS_EXAMPLE))
   );
 
   router.post(
