@@ -229,9 +229,11 @@ describe('failures say the cause first, name the file, and leave no image', () =
   });
 
   test('a postBuild that fails, printing in colour: no escape codes in the message', async () => {
+    // Both lines on stderr: Docker relays a step's stdout and stderr through separate pipes, so
+    // their order in the build log is not fixed.
     await git.commit('broken-postbuild', {
       postBuild:
-        '#!/bin/bash\necho preparing\nprintf "\\033[31mdata.csv: not found\\033[0m\\n" >&2\nexit 3\n'
+        '#!/bin/bash\necho preparing >&2\nprintf "\\033[31mdata.csv: not found\\033[0m\\n" >&2\nexit 3\n'
     });
     const result = await build(
       'broken-postbuild',
