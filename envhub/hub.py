@@ -150,11 +150,12 @@ def configure(
     """Apply envhub's settings to the JupyterHub config object ``c``.
 
     Ports: the proxy listens on 127.0.0.1:``port``, its API on ``port + 1``, the Hub on
-    ``hub_ip:port + 2`` (an address containers reach), the envhub service on 127.0.0.1:``port + 3``.
+    ``hub_ip:port + 2`` and the envhub service on ``hub_ip:port + 3`` (addresses containers reach:
+    the nbgrader exchange in every server calls the service with the server's own token).
     """
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    service_url = f"http://127.0.0.1:{port + 3}"
+    service_url = f"http://{hub_ip}:{port + 3}"
     service_prefix = f"/services/{SERVICE_NAME}/"
     internal_secret = _secret(data_dir / "envhub-internal-secret")
 
@@ -213,6 +214,8 @@ def configure(
     c.DockerSpawner.notebook_dir = HOME
     c.DockerSpawner.cmd = ["jupyterhub-singleuser"]
     c.DockerSpawner.extra_host_config = dict(SECURITY_HOST_CONFIG)
+    # Where code in a server reaches envhub's API (the nbgrader exchange), with the server's token.
+    c.DockerSpawner.environment = {"ENVHUB_SERVICE_URL": service_url + service_prefix}
     c.DockerSpawner.post_stop_hook = remove_unstarted_container
     c.Spawner.default_url = "/lab"
     c.Spawner.http_timeout = 120

@@ -24,7 +24,13 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
   const router = express.Router();
-  router.use(parseBodies());
+  // Uploads to the nbgrader exchange (releases, submissions, feedback) may be larger than other bodies.
+  router.use(
+    parseBodies({
+      path: /^\/api\/classes\/[^/]+\/assignments\/[^/]+(?:\/submissions|\/feedback\/[^/]+)?$/,
+      bytes: deps.site.exchange.maxBytes
+    })
+  );
   router.use(pageRoutes(deps));
   router.use(apiRoutes(deps));
   app.use(deps.prefix, router);

@@ -42,6 +42,11 @@ export function sharedVolumeName(prefix: string, name: string): string {
   return `${prefix}-volume-${name}`;
 }
 
+/** The Docker volume holding class `id`'s course directory (its instructors' nbgrader files). */
+export function courseVolumeName(prefix: string, id: string): string {
+  return `${prefix}-class-${id}`;
+}
+
 /** A JupyterHub 6 server name derived from a repository URL, e.g. `…/Data_Course.git` → `data-course`. */
 export function serverNameFromRepo(repoUrl: string): string {
   const last = new URL(repoUrl).pathname.split('/').filter(Boolean).pop() ?? '';

@@ -3,6 +3,8 @@ import Docker from 'dockerode';
 import { createApp } from './app.js';
 import { HubAuth } from './auth/hubAuth.js';
 import { prepareBuildNetwork } from './builds/buildNetwork.js';
+import { ClassFiles } from './classes/classFiles.js';
+import { Classes } from './classes/classes.js';
 import { configFromEnv } from './config.js';
 import { HubClient } from './hub/hubClient.js';
 import { removeBuildLeftovers } from './images/buildLeftovers.js';
@@ -71,7 +73,18 @@ const volumes = new Volumes(docker, store, hub, {
   baseImage: config.baseImage,
   volumesPerUser: site.volumesPerUser
 });
+const classes = new Classes(
+  hub,
+  store,
+  new ClassFiles(join(config.dataDir, 'classes'), site.exchange),
+  volumes,
+  {
+    classesPerUser: site.classesPerUser,
+    baseUrl: `${config.publicOrigin}${config.prefix}`
+  }
+);
 const launcher = new Launcher(hub, store, builder, volumes, {
+  classRole: (user, id) => classes.roleOf(user, id),
   site,
   namePrefix: config.namePrefix,
   servers: { proxyUrl: config.proxyUrl, token: config.apiToken },
@@ -138,6 +151,7 @@ const app = createApp({
   launcher,
   store,
   volumes,
+  classes,
   health
 });
 const server = app.listen(config.listenPort, config.listenHost, () =>

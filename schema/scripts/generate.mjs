@@ -1,4 +1,4 @@
-// Generates the TypeScript types from environment.schema.json and volume-members.schema.json (npm run generate).
+// Generates the TypeScript types from the JSON Schemas of this folder (npm run generate).
 // EnvironmentSpec is what a client may send; ValidEnvironmentSpec is what validateSpec returns,
 // where every field with a default is filled in and therefore required.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -8,6 +8,8 @@ const read = async name =>
   JSON.parse(await readFile(new URL(`../${name}`, import.meta.url), 'utf8'));
 const schema = await read('environment.schema.json');
 const volumeMembers = await read('volume-members.schema.json');
+const classBody = await read('class.schema.json');
+const exchangeUpload = await read('exchange-upload.schema.json');
 
 function requireDefaults(node) {
   if (node.properties) {
@@ -27,7 +29,9 @@ const outputs = {
     ...structuredClone(schema),
     title: 'ValidEnvironmentSpec'
   }),
-  'volumeMembers.ts': requireDefaults(volumeMembers)
+  'volumeMembers.ts': requireDefaults(volumeMembers),
+  'classBody.ts': classBody,
+  'exchangeUpload.ts': exchangeUpload
 };
 await mkdir(new URL('../src/generated/', import.meta.url), { recursive: true });
 for (const [file, source] of Object.entries(outputs)) {

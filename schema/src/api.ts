@@ -184,6 +184,7 @@ export type ErrorCode =
   | 'under_minimum'
   | 'too_many_servers'
   | 'too_many_volumes'
+  | 'too_many_classes'
   | 'spec_differs'
   | 'name_taken'
   | 'launch_in_progress'
@@ -217,8 +218,10 @@ export type ErrorCode =
   | 'restarting'
   // Shared volumes.
   | 'volume_exists'
+  | 'class_exists'
   | 'volume_in_use'
   | 'volume_create_failed'
+  | 'class_create_failed'
   | 'no_such_volume'
   | 'volume_forbidden'
   // The Hub and the service.

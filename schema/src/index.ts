@@ -16,8 +16,13 @@ export type { ValidEnvironmentSpec } from './generated/validEnvironment.js';
 export {
   environmentSchema,
   volumeMembersSchema,
+  classBodySchema,
+  exchangeUploadSchema,
   validateSpec,
   validateVolumeMembers,
+  validateClassBody,
+  validateUpload,
+  type BodyValidation,
   type MembersValidation,
   type Validation
 } from './validate.js';
@@ -71,3 +76,16 @@ export {
   isGitPullPath,
   type GitPull
 } from './materials.js';
+export {
+  CLASS_ID_PATTERN,
+  type AssignmentView,
+  type ClassBody,
+  type ClassMembers,
+  type ClassRole,
+  type ClassView,
+  type ExchangeUpload,
+  type FeedbackView,
+  type FileEntry,
+  type FilesBody,
+  type SubmissionView
+} from './classes.js';

@@ -1,6 +1,10 @@
 import { Ajv, type AnySchemaObject, type ErrorObject } from 'ajv';
 import schema from '../environment.schema.json' with { type: 'json' };
 import membersSchema from '../volume-members.schema.json' with { type: 'json' };
+import classSchema from '../class.schema.json' with { type: 'json' };
+import uploadSchema from '../exchange-upload.schema.json' with { type: 'json' };
+import type { ClassBody } from './generated/classBody.js';
+import type { ExchangeUpload } from './generated/exchangeUpload.js';
 import type { EnvironmentSpec } from './generated/environment.js';
 import type { ValidEnvironmentSpec } from './generated/validEnvironment.js';
 import type { VolumeMembers } from './generated/volumeMembers.js';
@@ -16,6 +20,10 @@ import {
 export const environmentSchema = schema;
 /** The JSON Schema of a shared volume's members. */
 export const volumeMembersSchema = membersSchema;
+/** The JSON Schema of a class as it is created and changed. */
+export const classBodySchema = classSchema;
+/** The JSON Schema of files sent to the nbgrader exchange. */
+export const exchangeUploadSchema = uploadSchema;
 
 // verbose: each error carries the schema it failed against, whose description is the hint.
 // multipleOfPrecision: 0.29 is a multiple of 0.01 although 0.29 / 0.01 is not an integer in floating point.
@@ -248,4 +256,49 @@ export function validateVolumeMembers(candidate: unknown): MembersValidation {
   return errors.length === 0
     ? { ok: true, members: copy as VolumeMembers }
     : { ok: false, errors };
+}
+
+/** The outcome of validating a body against one of the schemas: the body with defaults, or what is wrong. */
+export type BodyValidation<T> =
+  { ok: true; value: T } | { ok: false; errors: FieldError[] };
+
+const checkClass = ajv.compile<ClassBody>(classSchema);
+const checkUpload = ajv.compile<ExchangeUpload>(uploadSchema);
+
+const validator =
+  <T>(compiled: typeof checkClass | typeof checkUpload) =>
+  (candidate: unknown): BodyValidation<T> => {
+    const copy = structuredClone(candidate);
+    return compiled(copy)
+      ? { ok: true, value: copy as T }
+      : { ok: false, errors: (compiled.errors ?? []).map(describe) };
+  };
+
+/** Validates the body of `POST api/classes` or `PUT api/classes/<id>/members`. */
+export const validateClassBody = validator<ClassBody>(checkClass);
+
+/** Validates files sent to the exchange (a release, a submission, feedback); each path once. */
+export function validateUpload(
+  candidate: unknown
+): BodyValidation<ExchangeUpload> {
+  const result = validator<ExchangeUpload>(checkUpload)(candidate);
+  if (!result.ok) return result;
+  const seen = new Map<string, number>();
+  const errors: FieldError[] = [];
+  result.value.files.forEach(({ path }, index) => {
+    // A file and a folder of the same name cannot both be written.
+    const clash = [...seen].find(
+      ([other]) =>
+        other === path ||
+        other.startsWith(`${path}/`) ||
+        path.startsWith(`${other}/`)
+    );
+    if (clash)
+      errors.push({
+        field: fieldName(['files', index, 'path']),
+        message: `files.${index}.path "${path}" clashes with files.${clash[1]}.path "${clash[0]}"; send each file once`
+      });
+    seen.set(path, index);
+  });
+  return errors.length === 0 ? result : { ok: false, errors };
 }

@@ -110,9 +110,22 @@ function decode(req: Request, raw: Buffer): { kind: BodyKind; value: unknown } {
  * (anything else is a 4xx saying why). A missing or empty body leaves `req.body` undefined, never
  * `{}`: an empty PUT must not read as "no collaborators".
  */
-export function parseBodies() {
+export function parseBodies(
+  uploads: { path: RegExp; bytes: number } = { path: /$^/, bytes: 0 }
+) {
+  const small = express.raw({ type: () => true, limit: JSON_LIMIT });
+  // Files sent to the exchange travel as base64 in JSON: a third more than the files themselves.
+  const large = express.raw({
+    type: () => true,
+    limit: Math.ceil((uploads.bytes * 4) / 3) + 1024 * 1024
+  });
   return [
-    express.raw({ type: () => true, limit: JSON_LIMIT }),
+    (req: Request, res: Response, next: NextFunction) =>
+      (uploads.path.test(req.path) && req.method !== 'GET' ? large : small)(
+        req,
+        res,
+        next
+      ),
     (req: Request, _res: Response, next: NextFunction) => {
       const raw: unknown = req.body;
       req.body = undefined;

@@ -1,5 +1,7 @@
 import {
+  classBodySchema,
   environmentSchema,
+  exchangeUploadSchema,
   launchParameterNames,
   providers,
   volumeMembersSchema
@@ -72,6 +74,53 @@ const launchQuery = launchParameterNames.map(name => ({
   required: false,
   schema: { type: 'string' }
 }));
+const pathParameter = (name: string, description: string) => ({
+  name,
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description
+});
+const classPath = [pathParameter('id', 'the class id, e.g. intro101')];
+const assignmentPath = [
+  ...classPath,
+  pathParameter('assignment', 'the assignment id, e.g. ps1')
+];
+/** A JSON Schema of `schema/` as a component: without its draft and id, its own refs made absolute. */
+const component = (schema: object, name: string): object => {
+  const {
+    $schema: _draft,
+    $id: _id,
+    ...rest
+  } = schema as Record<string, unknown>;
+  return JSON.parse(
+    JSON.stringify(rest).replace(
+      /"#\/definitions\//g,
+      `"#/components/schemas/${name}/definitions/`
+    )
+  ) as object;
+};
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+/** A class or exchange operation answering `description` as JSON with `status`. */
+const classOperation = (
+  summary: string,
+  parameters: object[],
+  status: string,
+  description: string,
+  body?: string
+) => ({
+  summary,
+  tags: ['classes'],
+  parameters,
+  ...(body ? { requestBody: { content: json(ref(body)) } } : {}),
+  responses: {
+    [status]: {
+      description,
+      ...(status === '204' ? {} : { content: json({ type: 'object' }) })
+    },
+    ...errors
+  }
+});
 const htmlPage = {
   '200': { description: 'HTML', content: { 'text/html': {} } },
   ...errors
@@ -127,6 +176,8 @@ export function openApiDocument(prefix: string): object {
       },
       schemas: {
         EnvironmentSpec: specSchema,
+        ClassBody: component(classBodySchema, 'ClassBody'),
+        ExchangeUpload: component(exchangeUploadSchema, 'ExchangeUpload'),
         Error: {
           type: 'object',
           required: ['status', 'code', 'message'],
@@ -371,6 +422,113 @@ export function openApiDocument(prefix: string): object {
             ...errors
           }
         }
+      },
+      '/api/classes': {
+        get: classOperation(
+          "Your classes (admins: all); students don't see other students",
+          [],
+          '200',
+          '{classes: ClassView[]}'
+        ),
+        post: classOperation(
+          'Create a class; you become one of its instructors, and its course directory is made',
+          [],
+          '201',
+          'the ClassView',
+          'ClassBody'
+        )
+      },
+      '/api/classes/{id}': {
+        get: classOperation('A class (members)', classPath, '200', 'ClassView'),
+        delete: classOperation(
+          'Delete a class with its releases, submissions, feedback and course directory (instructors)',
+          classPath,
+          '204',
+          'deleted'
+        )
+      },
+      '/api/classes/{id}/members': {
+        put: classOperation(
+          'Replace the instructors and students (and title and environment when given) (instructors)',
+          classPath,
+          '200',
+          'the ClassView',
+          'ClassBody'
+        )
+      },
+      '/api/classes/{id}/assignments': {
+        get: classOperation(
+          'Released assignments, with your submissions and feedback; instructors also see counts',
+          classPath,
+          '200',
+          '{assignments: AssignmentView[]}'
+        )
+      },
+      '/api/classes/{id}/assignments/{assignment}': {
+        put: classOperation(
+          'Release an assignment, or replace its release, with its due date (instructors)',
+          assignmentPath,
+          '200',
+          'the AssignmentView',
+          'ExchangeUpload'
+        ),
+        delete: classOperation(
+          'Withdraw a release; submissions and feedback stay (instructors)',
+          assignmentPath,
+          '204',
+          'withdrawn'
+        )
+      },
+      '/api/classes/{id}/assignments/{assignment}/files': {
+        get: classOperation(
+          "A released assignment's files (members)",
+          assignmentPath,
+          '200',
+          '{files: FileEntry[]}'
+        )
+      },
+      '/api/classes/{id}/assignments/{assignment}/submissions': {
+        post: classOperation(
+          'Submit your work; every submission is kept, timestamped and marked late after the due date',
+          assignmentPath,
+          '201',
+          'the receipt: SubmissionView',
+          'ExchangeUpload'
+        ),
+        get: classOperation(
+          'Submissions: all for instructors (?student= to narrow), your own for students',
+          assignmentPath,
+          '200',
+          '{submissions: SubmissionView[]}'
+        )
+      },
+      '/api/classes/{id}/assignments/{assignment}/submissions/{submission}': {
+        get: classOperation(
+          'One submission with its files: your own, or any for instructors',
+          [
+            ...assignmentPath,
+            pathParameter('submission', "the submission's id")
+          ],
+          '200',
+          '{submission: SubmissionView, files: FileEntry[]}'
+        )
+      },
+      '/api/classes/{id}/assignments/{assignment}/feedback/{student}': {
+        put: classOperation(
+          "Release feedback for a student's submission, named by its timestamp (instructors)",
+          [...assignmentPath, pathParameter('student', 'a Hub user name')],
+          '200',
+          'the FeedbackView',
+          'ExchangeUpload'
+        )
+      },
+      '/api/classes/{id}/assignments/{assignment}/feedback': {
+        get: classOperation(
+          "Released feedback with its files: your own, or everyone's for instructors",
+          assignmentPath,
+          '200',
+          '{feedback: FeedbackView[]}'
+        )
       },
       '/api/servers/{owner}/{name}/stop': {
         post: {

@@ -11,8 +11,10 @@ import { BADGE_SVG } from '../pages/badge.js';
 import { authorize, serverRelation, type Operation } from '../policy/access.js';
 import type { SiteConfig } from '../policy/siteConfig.js';
 import type { BuildRecord, ServerRecord, Store } from '../store/store.js';
+import type { Classes } from '../classes/classes.js';
 import type { Volumes } from '../volumes/volumes.js';
 import { jsonBody } from './body.js';
+import { classRoutes } from './classRoutes.js';
 import { openApiDocument } from './openapi.js';
 
 /** One dependency's state in `GET api/health`. */
@@ -33,6 +35,7 @@ export interface ApiDeps {
   launcher: Launcher;
   store: Store;
   volumes: Volumes;
+  classes: Classes;
   /** What `GET api/health` reports, by dependency (the Hub, the container engine, builds). */
   health: () => Promise<Record<string, HealthCheck>>;
 }
@@ -280,6 +283,8 @@ export function apiRoutes(deps: ApiDeps): Router {
       await sendEventStream(res, events);
     }
   );
+
+  router.use(classRoutes(auth, deps.classes));
 
   // Called by the Hub's apply_user_options hook: the spawn config for a ticket. Not for users.
   router.post('/api/internal/spawn-config', async (req, res) => {

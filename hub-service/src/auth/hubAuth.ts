@@ -112,9 +112,14 @@ export class HubAuth {
   /**
    * Middleware: puts the signed-in user in `res.locals.user`. Pages (`kind: 'page'`) send
    * unknown browsers to the Hub's sign-in; the API answers 401. `xsrf` demands the XSRF header
-   * from cookie-authenticated requests, as every write and every launch must.
+   * from cookie-authenticated requests, as every write and every launch must. `serverTokens` also
+   * lets in the `JUPYTERHUB_API_TOKEN` of one of the user's own servers (which holds no access to
+   * envhub): the nbgrader exchange in a server calls with it, and nothing else may.
    */
-  require(kind: 'page' | 'api', options: { xsrf?: boolean } = {}) {
+  require(
+    kind: 'page' | 'api',
+    options: { xsrf?: boolean; serverTokens?: boolean } = {}
+  ) {
     return async (
       req: Request,
       res: Response,
@@ -131,7 +136,15 @@ export class HubAuth {
             'sign in to the Hub first, or send a Hub token in the Authorization header'
           );
         }
+        const ownServerToken =
+          options.serverTokens === true &&
+          !found.viaCookie &&
+          user.scopes.some(scope =>
+            scope.startsWith(`access:servers!server=${user.name}/`)
+          ) &&
+          user.scopes.includes(`users:activity!user=${user.name}`);
         if (
+          !ownServerToken &&
           !user.scopes.some(scope => this.settings.accessScopes.includes(scope))
         ) {
           throw new EnvhubError(

@@ -9,6 +9,7 @@ import {
   type ValidEnvironmentSpec
 } from '@envhub/schema';
 import { Channel } from '../builds/channel.js';
+import { courseRoot } from '../classes/classes.js';
 import type { BuildEvent } from '../builds/events.js';
 import { asEnvhubError, EnvhubError } from '../errors.js';
 import {
@@ -70,6 +71,11 @@ export interface LauncherSettings {
   /** The service's public path, e.g. `/services/envhub/`. */
   prefix: string;
   site: SiteConfig;
+  /** The role of a user in a class, or null when not a member (servers launched for a class). */
+  classRole?: (
+    user: string,
+    classId: string
+  ) => Promise<'instructor' | 'student' | null>;
 }
 
 const HOME = '/home/jovyan';
@@ -141,6 +147,12 @@ export class Launcher {
     materials.forEach(entry => entry.ref !== undefined && checkRef(entry.ref));
     await checkCollaborators(this.hub, owner, spec.collaborators);
     await this.volumes.dockerMounts(owner, spec.mounts);
+    if (spec.class !== undefined && !(await this.classRole(owner, spec.class)))
+      throw new EnvhubError(
+        403,
+        'forbidden',
+        `${owner} is neither an instructor nor a student of class ${spec.class} (or it does not exist); ask its instructors to add you`
+      );
     const existing = this.store.getServer(owner, spec.name);
     if (!existing) {
       const count = this.store.listServers(owner).length;
@@ -650,6 +662,22 @@ export class Launcher {
     const mounts = record.spec.mounts ?? [];
     const dockerMounts = await this.volumes.dockerMounts(user, mounts);
     this.store.setStartedMounts(user, server, JSON.stringify(mounts));
+    const classEnvironment: Record<string, string> = {};
+    const classId = record.spec.class;
+    // The role is read at every start: someone who left the class starts without it, keeping the home.
+    const role = classId ? await this.classRole(user, classId) : null;
+    if (classId && role) {
+      Object.assign(classEnvironment, {
+        ENVHUB_CLASS: classId,
+        ENVHUB_CLASS_ROLE: role
+      });
+      if (role === 'instructor') {
+        classEnvironment.ENVHUB_COURSE_ROOT = courseRoot(classId);
+        dockerMounts.push(
+          this.volumes.courseMount(classId, courseRoot(classId))
+        );
+      }
+    }
     return {
       image: record.image,
       volumes: {
@@ -667,9 +695,19 @@ export class Launcher {
         ENVHUB_COMMIT: record.commit,
         BINDER_REPO_URL: record.repo,
         BINDER_REQUEST: `v2/${gitProviderPath(record.repo, record.ref)}`,
-        BINDER_PERSISTENT_REQUEST: `v2/${gitProviderPath(record.repo, record.commit)}`
+        BINDER_PERSISTENT_REQUEST: `v2/${gitProviderPath(record.repo, record.commit)}`,
+        ...classEnvironment
       }
     };
+  }
+
+  private async classRole(
+    user: string,
+    classId: string
+  ): Promise<'instructor' | 'student' | null> {
+    return this.settings.classRole
+      ? this.settings.classRole(user, classId)
+      : null;
   }
 
   /** A spec's memory and CPU limits as DockerSpawner takes them; swap stays off unless the site allows it. */

@@ -7,10 +7,12 @@ import {
   listItemCodecs,
   type EnvironmentSpec,
   type VolumeMember,
-  type VolumeView
+  type VolumeView,
+  type ClassView
 } from '@envhub/schema';
 import type { ServerView } from '../launches/serverView.js';
 import type { SiteConfig } from '../policy/siteConfig.js';
+import { classesSection } from './classPages.js';
 import { html, layout, type Html } from './html.js';
 
 export interface HomePageData {
@@ -21,6 +23,8 @@ export interface HomePageData {
   servers: ServerView[];
   /** The volumes the user owns or is a member of. */
   volumes: VolumeView[];
+  /** The classes the user teaches or takes. */
+  classes: ClassView[];
   /** Values to prefill the form with (launch parameter names, plus repo and ref), lists repeated. */
   prefill: Record<string, string | string[]>;
 }
@@ -437,6 +441,7 @@ export function homePage(data: HomePageData): string {
           </table>`
     }
     ${volumesSection(data)}
+    ${classesSection(data.prefix, data.xsrf, data.classes)}
     ${credits ? html`<footer id="envhub-credits">${credits.logoUrl ? html`<img src="${credits.logoUrl}" alt="" height="32" />` : ''}${credits.url ? html`<a href="${credits.url}">${credits.text}</a>` : credits.text}</footer>` : ''}
     <script type="module" src="${data.prefix}static/launch.js"></script>`;
   return layout({

@@ -5,6 +5,7 @@ import {
   launchPath,
   launchQuery,
   specDiff,
+  type ClassBody,
   type EnvironmentSpec,
   type ValidEnvironmentSpec
 } from '@envhub/schema';
@@ -17,9 +18,36 @@ import { launchRequestFrom } from '../launches/launchRequest.js';
 import { describeServer } from '../launches/serverView.js';
 import { effectiveResources } from '../policy/siteConfig.js';
 import { buildPage } from './buildPage.js';
+import { classPage, newClassPage } from './classPages.js';
 import { homePage } from './homePage.js';
 import { BROWSER_IMPORTS } from './html.js';
 import { confirmPage, differsPage, launchPage } from './launchPages.js';
+
+/** A comma-separated form field as a list of names. */
+const namesIn = (req: Request, field: string): string[] =>
+  (formField(req, field) ?? '')
+    .split(',')
+    .map(name => name.trim())
+    .filter(Boolean);
+
+/** The class form's fields as the API's body (a field left empty is left out). */
+function classFromForm(req: Request): ClassBody {
+  const text = (field: string) => formField(req, field)?.trim() || undefined;
+  return {
+    id: text('id'),
+    title: text('title'),
+    instructors: {
+      users: namesIn(req, 'instructor_users'),
+      groups: namesIn(req, 'instructor_groups')
+    },
+    students: {
+      users: namesIn(req, 'student_users'),
+      groups: namesIn(req, 'student_groups')
+    },
+    repo: text('repo'),
+    ref: text('ref')
+  };
+}
 
 /** The home page's query that prefills its form with a spec. */
 function editQuery(spec: EnvironmentSpec): string {
@@ -93,6 +121,7 @@ export function pageRoutes(deps: ApiDeps): Router {
         site: deps.site,
         servers,
         volumes: await deps.volumes.list(user),
+        classes: await deps.classes.list(user),
         prefill
       })
     );
@@ -110,6 +139,62 @@ export function pageRoutes(deps: ApiDeps): Router {
             buildFor(store, res.locals.user as HubUser, req.params.id)
           )
         );
+    }
+  );
+
+  router.get(
+    '/classes/:id',
+    auth.require('page'),
+    async (req: Request<{ id: string }>, res) => {
+      const user = res.locals.user as HubUser;
+      const xsrf = auth.xsrfToken(req);
+      let view;
+      try {
+        view = await deps.classes.get(user, req.params.id);
+      } catch (err) {
+        if ((err as EnvhubError).status !== 404) throw err;
+        res
+          .status(404)
+          .type('html')
+          .send(newClassPage(deps.prefix, xsrf, req.params.id));
+        return;
+      }
+      res
+        .type('html')
+        .send(
+          classPage(
+            deps.prefix,
+            xsrf,
+            view,
+            await deps.classes.assignments(user, view.id)
+          )
+        );
+    }
+  );
+
+  router.post(
+    '/classes',
+    auth.require('page', { xsrf: true }),
+    async (req, res) => {
+      const view = await deps.classes.create(
+        res.locals.user as HubUser,
+        classFromForm(req)
+      );
+      res.redirect(303, `${deps.prefix}classes/${view.id}`);
+    }
+  );
+
+  router.post(
+    '/classes/:id/members',
+    auth.require('page', { xsrf: true }),
+    async (req: Request<{ id: string }>, res) => {
+      const { id: _id, ...members } = classFromForm(req);
+      await deps.classes.setMembers(
+        res.locals.user as HubUser,
+        req.params.id,
+        members
+      );
+      res.redirect(303, `${deps.prefix}classes/${req.params.id}`);
     }
   );
 

@@ -16,10 +16,24 @@ export type Operation =
   | 'volume.read'
   | 'volume.manage'
   | 'volume.delete'
-  | 'build.read';
+  | 'build.read'
+  | 'class.read'
+  | 'class.manage'
+  | 'class.teach'
+  | 'class.submit';
 
-/** How the caller stands to the thing: owner, admin, a collaborator of a server, a member of a volume. */
-export type Relation = 'owner' | 'admin' | 'collaborator' | 'member' | 'none';
+/**
+ * How the caller stands to the thing: owner, admin, a collaborator of a server, a member of a
+ * volume, an instructor or a student of a class.
+ */
+export type Relation =
+  | 'owner'
+  | 'admin'
+  | 'collaborator'
+  | 'member'
+  | 'instructor'
+  | 'student'
+  | 'none';
 
 export const ALLOWED: Record<Operation, readonly Relation[]> = {
   'server.read': ['owner', 'admin', 'collaborator'],
@@ -29,7 +43,12 @@ export const ALLOWED: Record<Operation, readonly Relation[]> = {
   'volume.read': ['owner', 'admin', 'member'],
   'volume.manage': ['owner', 'admin'],
   'volume.delete': ['owner', 'admin'],
-  'build.read': ['owner', 'admin', 'collaborator']
+  'build.read': ['owner', 'admin', 'collaborator'],
+  // Admins act as instructors, but submit nothing: submissions are a student's (or an instructor's trial).
+  'class.read': ['instructor', 'student', 'admin'],
+  'class.manage': ['instructor', 'admin'],
+  'class.teach': ['instructor', 'admin'],
+  'class.submit': ['instructor', 'student']
 };
 
 const VERBS: Record<Operation, string> = {
@@ -40,7 +59,18 @@ const VERBS: Record<Operation, string> = {
   'volume.read': 'see it',
   'volume.manage': 'change its members',
   'volume.delete': 'delete it',
-  'build.read': 'read its log'
+  'build.read': 'read its log',
+  'class.read': 'see it',
+  'class.manage': 'change its members or delete it',
+  'class.teach': 'release, collect or give feedback',
+  'class.submit': 'submit work'
+};
+
+/** Who may do each operation, in a 403's words, where it is not "the owner or an admin". */
+const HOLDERS: Partial<Record<Operation, (what: string) => string>> = {
+  'class.manage': what => `the instructors of ${what} or an admin`,
+  'class.teach': what => `the instructors of ${what} or an admin`,
+  'class.submit': what => `the students and instructors of ${what}`
 };
 
 /** Whether `relation` may see the thing at all, i.e. read it. */
@@ -67,7 +97,7 @@ export function authorize(
   throw new EnvhubError(
     403,
     'forbidden',
-    `only ${owner}, the owner of ${what}, or an admin may ${VERBS[operation]}`
+    `only ${HOLDERS[operation]?.(what) ?? `${owner}, the owner of ${what}, or an admin`} may ${VERBS[operation]}`
   );
 }
 

@@ -25,6 +25,10 @@ export interface SiteConfig {
   serversPerUser: number;
   /** How many shared volumes one user may own. */
   volumesPerUser: number;
+  /** How many classes one user may create. */
+  classesPerUser: number;
+  /** What one release, submission or feedback upload to the nbgrader exchange may hold. */
+  exchange: { maxFiles: number; maxBytes: number };
   /** Environments offered under "Choose a preconfigured server". */
   featured: Array<{
     title: string;
@@ -55,6 +59,9 @@ export const DEFAULT_SITE_CONFIG: SiteConfig = {
   },
   serversPerUser: 10,
   volumesPerUser: 10,
+  classesPerUser: 20,
+  // nbgrader's own default caps a submission at 100 MB; notebooks with outputs rarely pass 10 MB.
+  exchange: { maxFiles: 500, maxBytes: 50_000_000 },
   featured: [],
   docsUrl: 'https://mybinder.readthedocs.io/en/latest/using/config_files.html',
   otherHubs: []
@@ -96,6 +103,15 @@ const siteConfigSchema = {
     },
     serversPerUser: { type: 'integer', minimum: 1 },
     volumesPerUser: { type: 'integer', minimum: 0 },
+    classesPerUser: { type: 'integer', minimum: 0 },
+    exchange: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        maxFiles: { type: 'integer', minimum: 1 },
+        maxBytes: { type: 'integer', minimum: 1 }
+      }
+    },
     featured: {
       type: 'array',
       items: {
@@ -167,6 +183,7 @@ export function loadSiteConfig(path: string | undefined): SiteConfig {
   return {
     ...DEFAULT_SITE_CONFIG,
     ...given,
+    exchange: { ...DEFAULT_SITE_CONFIG.exchange, ...given.exchange },
     resources: {
       defaults: {
         ...DEFAULT_SITE_CONFIG.resources.defaults,

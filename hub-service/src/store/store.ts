@@ -1,7 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { BuildView, EnvironmentSpec, VolumeMembers } from '@envhub/schema';
+import type {
+  BuildView,
+  ClassMembers,
+  EnvironmentSpec,
+  VolumeMembers
+} from '@envhub/schema';
 
 /** A named server envhub launched: whose, which environment, and the ticket its spawns redeem. */
 export interface ServerRecord {
@@ -26,6 +31,49 @@ export interface VolumeRecord {
   owner: string;
   members: VolumeMembers;
   createdAt: string;
+}
+
+/** A class: who teaches it, who takes it, and the environment its links launch. */
+export interface ClassRecord {
+  id: string;
+  title: string;
+  createdBy: string;
+  createdAt: string;
+  instructors: ClassMembers;
+  students: ClassMembers;
+  repo: string | null;
+  ref: string | null;
+}
+
+/** A released assignment (its files are kept by the exchange's file store). */
+export interface AssignmentRecord {
+  classId: string;
+  id: string;
+  releasedAt: string;
+  dueAt: string | null;
+  notebooks: string[];
+}
+
+/** A submission, as kept: its receipt (the files are in the exchange's file store). */
+export interface SubmissionRecord {
+  id: string;
+  classId: string;
+  assignment: string;
+  student: string;
+  timestamp: string;
+  late: boolean;
+  files: string[];
+  bytes: number;
+}
+
+/** Feedback released for one submission (the files are in the exchange's file store). */
+export interface FeedbackRecord {
+  classId: string;
+  assignment: string;
+  student: string;
+  timestamp: string;
+  releasedAt: string;
+  files: string[];
 }
 
 /** One image build: who asked, what for, how it ended, and its whole log (the wire type, stored as it is sent). */
@@ -74,7 +122,45 @@ const MIGRATIONS = [
      members TEXT NOT NULL DEFAULT '{"users":[],"groups":[]}',
      created_at TEXT NOT NULL
    );
-   ALTER TABLE servers ADD COLUMN started_mounts TEXT`
+   ALTER TABLE servers ADD COLUMN started_mounts TEXT`,
+  `CREATE TABLE classes (
+     id TEXT PRIMARY KEY,
+     title TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     instructors TEXT NOT NULL,
+     students TEXT NOT NULL,
+     repo TEXT,
+     ref TEXT
+   );
+   CREATE TABLE assignments (
+     class_id TEXT NOT NULL REFERENCES classes (id) ON DELETE CASCADE,
+     id TEXT NOT NULL,
+     released_at TEXT NOT NULL,
+     due_at TEXT,
+     notebooks TEXT NOT NULL,
+     PRIMARY KEY (class_id, id)
+   );
+   CREATE TABLE submissions (
+     id TEXT PRIMARY KEY,
+     class_id TEXT NOT NULL REFERENCES classes (id) ON DELETE CASCADE,
+     assignment TEXT NOT NULL,
+     student TEXT NOT NULL,
+     timestamp TEXT NOT NULL,
+     late INTEGER NOT NULL,
+     files TEXT NOT NULL,
+     bytes INTEGER NOT NULL
+   );
+   CREATE INDEX submissions_by_assignment ON submissions (class_id, assignment, student, timestamp);
+   CREATE TABLE feedback (
+     class_id TEXT NOT NULL REFERENCES classes (id) ON DELETE CASCADE,
+     assignment TEXT NOT NULL,
+     student TEXT NOT NULL,
+     timestamp TEXT NOT NULL,
+     released_at TEXT NOT NULL,
+     files TEXT NOT NULL,
+     PRIMARY KEY (class_id, assignment, student, timestamp)
+   )`
 ];
 
 const COLUMNS = `owner, name, repo, ref, commit_sha AS "commit", image, ticket, spec, started_mounts AS startedMounts, created_at AS createdAt, updated_at AS updatedAt`;
@@ -88,6 +174,37 @@ const toVolume = (row: VolumeRow | undefined): VolumeRecord | undefined =>
   row && { ...row, members: JSON.parse(row.members) as VolumeMembers };
 const VOLUME_COLUMNS = `name, owner, members, created_at AS createdAt`;
 
+type ClassRow = Omit<ClassRecord, 'instructors' | 'students'> & {
+  instructors: string;
+  students: string;
+};
+const toClass = (row: ClassRow | undefined): ClassRecord | undefined =>
+  row && {
+    ...row,
+    instructors: JSON.parse(row.instructors) as ClassMembers,
+    students: JSON.parse(row.students) as ClassMembers
+  };
+const CLASS_COLUMNS = `id, title, created_by AS createdBy, created_at AS createdAt, instructors, students, repo, ref`;
+
+type AssignmentRow = Omit<AssignmentRecord, 'notebooks'> & {
+  notebooks: string;
+};
+const ASSIGNMENT_COLUMNS = `class_id AS classId, id, released_at AS releasedAt, due_at AS dueAt, notebooks`;
+
+type SubmissionRow = Omit<SubmissionRecord, 'late' | 'files'> & {
+  late: number;
+  files: string;
+};
+const toSubmission = (
+  row: SubmissionRow | undefined
+): SubmissionRecord | undefined =>
+  row && {
+    ...row,
+    late: row.late === 1,
+    files: JSON.parse(row.files) as string[]
+  };
+const SUBMISSION_COLUMNS = `id, class_id AS classId, assignment, student, timestamp, late, files, bytes`;
+
 const BUILD_COLUMNS = `id, image, repo, ref, commit_sha AS "commit", requested_by AS requestedBy, status, started_at AS startedAt, finished_at AS finishedAt, log`;
 
 /** envhub's state, embedded in SQLite (one file in the data directory). */
@@ -98,6 +215,7 @@ export class Store {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
+    this.db.pragma('foreign_keys = ON');
     this.migrate();
   }
 
@@ -281,6 +399,166 @@ export class Store {
       .prepare(`SELECT image, last_launched_at AS at FROM image_launches`)
       .all() as Array<{ image: string; at: string }>;
     return new Map(rows.map(r => [r.image, r.at]));
+  }
+
+  /** Adds a class; false when the id is taken. */
+  addClass(record: ClassRecord): boolean {
+    return (
+      this.db
+        .prepare(
+          `INSERT OR IGNORE INTO classes (id, title, created_by, created_at, instructors, students, repo, ref)
+           VALUES (@id, @title, @createdBy, @createdAt, @instructors, @students, @repo, @ref)`
+        )
+        .run({
+          ...record,
+          instructors: JSON.stringify(record.instructors),
+          students: JSON.stringify(record.students)
+        }).changes === 1
+    );
+  }
+
+  getClass(id: string): ClassRecord | undefined {
+    return toClass(
+      this.db
+        .prepare(`SELECT ${CLASS_COLUMNS} FROM classes WHERE id = ?`)
+        .get(id) as ClassRow | undefined
+    );
+  }
+
+  allClasses(): ClassRecord[] {
+    return (
+      this.db
+        .prepare(`SELECT ${CLASS_COLUMNS} FROM classes ORDER BY id`)
+        .all() as ClassRow[]
+    ).map(row => toClass(row)!);
+  }
+
+  /** Replaces what `PUT classes/<id>/members` changes. */
+  updateClass(record: ClassRecord): void {
+    this.db
+      .prepare(
+        `UPDATE classes SET title = @title, instructors = @instructors, students = @students, repo = @repo, ref = @ref WHERE id = @id`
+      )
+      .run({
+        ...record,
+        instructors: JSON.stringify(record.instructors),
+        students: JSON.stringify(record.students)
+      });
+  }
+
+  /** Deletes a class with its assignments, submissions and feedback. */
+  deleteClass(id: string): void {
+    this.db.prepare(`DELETE FROM classes WHERE id = ?`).run(id);
+  }
+
+  /** Inserts or replaces a release. */
+  saveAssignment(record: AssignmentRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO assignments (class_id, id, released_at, due_at, notebooks)
+         VALUES (@classId, @id, @releasedAt, @dueAt, @notebooks)
+         ON CONFLICT (class_id, id) DO UPDATE SET released_at = @releasedAt, due_at = @dueAt, notebooks = @notebooks`
+      )
+      .run({ ...record, notebooks: JSON.stringify(record.notebooks) });
+  }
+
+  getAssignment(classId: string, id: string): AssignmentRecord | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT ${ASSIGNMENT_COLUMNS} FROM assignments WHERE class_id = ? AND id = ?`
+      )
+      .get(classId, id) as AssignmentRow | undefined;
+    return row && { ...row, notebooks: JSON.parse(row.notebooks) as string[] };
+  }
+
+  listAssignments(classId: string): AssignmentRecord[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT ${ASSIGNMENT_COLUMNS} FROM assignments WHERE class_id = ? ORDER BY released_at, id`
+        )
+        .all(classId) as AssignmentRow[]
+    ).map(row => ({
+      ...row,
+      notebooks: JSON.parse(row.notebooks) as string[]
+    }));
+  }
+
+  /** Withdraws a release; its submissions and feedback stay. */
+  deleteAssignment(classId: string, id: string): void {
+    this.db
+      .prepare(`DELETE FROM assignments WHERE class_id = ? AND id = ?`)
+      .run(classId, id);
+  }
+
+  addSubmission(record: SubmissionRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO submissions (id, class_id, assignment, student, timestamp, late, files, bytes)
+         VALUES (@id, @classId, @assignment, @student, @timestamp, @late, @files, @bytes)`
+      )
+      .run({
+        ...record,
+        late: record.late ? 1 : 0,
+        files: JSON.stringify(record.files)
+      });
+  }
+
+  getSubmission(id: string): SubmissionRecord | undefined {
+    return toSubmission(
+      this.db
+        .prepare(`SELECT ${SUBMISSION_COLUMNS} FROM submissions WHERE id = ?`)
+        .get(id) as SubmissionRow | undefined
+    );
+  }
+
+  /** Submissions of an assignment, oldest first; only `student`'s when given. */
+  listSubmissions(
+    classId: string,
+    assignment: string,
+    student?: string
+  ): SubmissionRecord[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT ${SUBMISSION_COLUMNS} FROM submissions WHERE class_id = ? AND assignment = ? AND (? IS NULL OR student = ?) ORDER BY timestamp, id`
+        )
+        .all(
+          classId,
+          assignment,
+          student ?? null,
+          student ?? null
+        ) as SubmissionRow[]
+    ).map(row => toSubmission(row)!);
+  }
+
+  /** Inserts or replaces the feedback of one submission. */
+  saveFeedback(record: FeedbackRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO feedback (class_id, assignment, student, timestamp, released_at, files)
+         VALUES (@classId, @assignment, @student, @timestamp, @releasedAt, @files)
+         ON CONFLICT (class_id, assignment, student, timestamp) DO UPDATE SET released_at = @releasedAt, files = @files`
+      )
+      .run({ ...record, files: JSON.stringify(record.files) });
+  }
+
+  /** Feedback of an assignment; only `student`'s when given. */
+  listFeedback(
+    classId: string,
+    assignment: string,
+    student?: string
+  ): FeedbackRecord[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT class_id AS classId, assignment, student, timestamp, released_at AS releasedAt, files FROM feedback
+           WHERE class_id = ? AND assignment = ? AND (? IS NULL OR student = ?) ORDER BY student, timestamp`
+        )
+        .all(classId, assignment, student ?? null, student ?? null) as Array<
+        Omit<FeedbackRecord, 'files'> & { files: string }
+      >
+    ).map(row => ({ ...row, files: JSON.parse(row.files) as string[] }));
   }
 
   close(): void {

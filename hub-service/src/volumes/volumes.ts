@@ -11,7 +11,11 @@ import type { HubClient, HubUser } from '../hub/hubClient.js';
 import { checkCollaborators } from '../launches/shares.js';
 import { log } from '../log.js';
 import { ALLOWED, authorize, type Operation } from '../policy/access.js';
-import { homeVolumeName, sharedVolumeName } from '../naming.js';
+import {
+  courseVolumeName,
+  homeVolumeName,
+  sharedVolumeName
+} from '../naming.js';
 import type { Store, VolumeRecord } from '../store/store.js';
 
 /** How a user may use a volume: its owner, a member who may write, a member who may only read. */
@@ -322,11 +326,55 @@ export class Volumes {
   }
 
   private async makeDockerVolume(name: string, owner: string): Promise<void> {
-    const volumeName = sharedVolumeName(this.settings.namePrefix, name);
-    await this.docker.createVolume({
-      Name: volumeName,
-      Labels: { 'org.envhub.volume': name, 'org.envhub.owner': owner }
-    });
+    await this.makeJovyanVolume(
+      sharedVolumeName(this.settings.namePrefix, name),
+      { 'org.envhub.volume': name, 'org.envhub.owner': owner }
+    );
+  }
+
+  /** Creates class `id`'s course directory volume, writable by jovyan. */
+  async createCourseVolume(id: string): Promise<void> {
+    await this.makeJovyanVolume(
+      courseVolumeName(this.settings.namePrefix, id),
+      {
+        'org.envhub.class': id
+      }
+    );
+  }
+
+  /** Removes class `id`'s course directory; 409 while a server mounts it. */
+  async removeCourseVolume(id: string): Promise<void> {
+    try {
+      await this.removeDockerVolumeNamed(
+        courseVolumeName(this.settings.namePrefix, id)
+      );
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 409)
+        throw new EnvhubError(
+          409,
+          'volume_in_use',
+          `the course directory of class ${id} is mounted by a running server; stop its instructors' servers first`
+        );
+      throw err;
+    }
+  }
+
+  /** Class `id`'s course directory mounted read-write at `target`. */
+  courseMount(id: string, target: string): DockerMount {
+    return {
+      type: 'volume',
+      source: courseVolumeName(this.settings.namePrefix, id),
+      target,
+      read_only: false,
+      no_copy: true
+    };
+  }
+
+  private async makeJovyanVolume(
+    volumeName: string,
+    labels: Record<string, string>
+  ): Promise<void> {
+    await this.docker.createVolume({ Name: volumeName, Labels: labels });
     // A new volume's root belongs to root; jovyan must be able to write to it.
     const container = await this.docker.createContainer({
       Image: this.settings.baseImage,

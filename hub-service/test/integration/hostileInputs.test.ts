@@ -41,10 +41,10 @@ import {
 jest.setTimeout(120_000);
 
 const SERVICE_PREFIX = '/services/envhub/';
-/** envhub's own address (the Hub's proxy forwards there): port + 3 of the Hub's, as envhub.hub configures it. */
+/** envhub's own address (the Hub's proxy forwards there): the Hub's address, port + 3 of the Hub's, as envhub.hub configures it. */
 const serviceUrl =
   process.env.ENVHUB_TEST_SERVICE_URL ??
-  `http://127.0.0.1:${Number(new URL(hubUrl).port) + 3}`;
+  `http://${process.env.ENVHUB_TEST_BRIDGE_IP ?? '127.0.0.1'}:${Number(new URL(hubUrl).port) + 3}`;
 const baseImage = process.env.ENVHUB_BASE_IMAGE ?? 'envhub-base:latest';
 const ANSWER_TIMEOUT_MS = 90_000;
 const DOCKER_SECTIONS: Array<keyof Snapshot> = [

@@ -203,7 +203,7 @@ describe('builds', () => {
     ];
     targets = {
       tcp: [
-        ['envhub service 127.0.0.1', '127.0.0.1', ports.service],
+        ['envhub service (docker0 gateway)', hubIp(), ports.service],
         ['proxy API 127.0.0.1', '127.0.0.1', ports.proxyApi],
         ['Hub (docker0 gateway)', hubIp(), ports.hub],
         ['loopback git server', '127.0.0.1', gitPort],

@@ -1,11 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { createApp, type AppDeps } from '../../src/app.js';
 import { HubAuth } from '../../src/auth/hubAuth.js';
 import { Channel } from '../../src/builds/channel.js';
+import { ClassFiles } from '../../src/classes/classFiles.js';
+import { Classes } from '../../src/classes/classes.js';
 import { EnvhubError } from '../../src/errors.js';
 import type {
   HubClient,
@@ -673,6 +678,7 @@ export interface TestAppOptions {
 export interface WorldState {
   servers: ServerRecord[];
   volumes: VolumeRecord[];
+  classes: ClassRecord[];
   /** Ids of the builds of every image the store, the builder or Docker knows. */
   builds: string[];
   /** How many builds the builder was asked for. */
@@ -729,12 +735,21 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     baseImage: BASE_IMAGE,
     volumesPerUser: site.volumesPerUser
   });
+  const classFiles = await mkdtemp(join(tmpdir(), 'envhub-classes-'));
+  const classes = new Classes(
+    hubClient,
+    store,
+    new ClassFiles(classFiles, site.exchange),
+    volumes,
+    { classesPerUser: site.classesPerUser, baseUrl: `${PUBLIC_URL}${PREFIX}` }
+  );
   const launcher = new Launcher(
     hubClient,
     store,
     builder as unknown as ImageBuilder,
     volumes,
     {
+      classRole: (user, id) => classes.roleOf(user, id),
       site,
       namePrefix: NAME_PREFIX,
       servers: { proxyUrl: PUBLIC_URL, token: 'service-token' },
@@ -764,6 +779,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     launcher,
     store,
     volumes,
+    classes,
     health: async () => ({
       hub: await checked(() => hub.version()),
       docker: await checked(() => docker.ping())
@@ -819,6 +835,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     state: () => ({
       servers: store.allServers(),
       volumes: store.allVolumes(),
+      classes: store.allClasses(),
       builds: buildIds().sort(),
       buildRequests: builder.builds.length,
       hub: hub.state(),
@@ -832,6 +849,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
         new Promise(resolve => forge.close(resolve))
       ]);
       store.close();
+      await rm(classFiles, { recursive: true, force: true });
     }
   };
 }

@@ -52,6 +52,9 @@ export const OTHER_IMAGE = imageName(
   'https://forge.example.org/mallory/other.git',
   COMMIT
 );
+/** When bob submitted sub1, his work for assignment a1 of class c1. */
+export const SUB1_TIMESTAMP = '2026-01-02T10:00:00.000Z';
+
 export const TICKETS = {
   s1: 'ticket-of-alice-s1',
   s2: 'ticket-of-alice-s2'
@@ -96,7 +99,9 @@ function serverRecord(
  *   and s2 (stopped, shared with nobody), both of image S1_IMAGE, built by build b1 at her request;
  * - alice owns volume v1: dave may read it, group writers (erin) may write it; s1 mounts it;
  * - mallory is signed in with no relation to any of it, and asked for build b2 of another image;
- * - root is a Hub admin; frank exists (to be added as a collaborator or member).
+ * - root is a Hub admin; frank exists (to be added as a collaborator or member);
+ * - alice teaches class c1, which bob and group team (carol) take; a1 is released, and bob
+ *   submitted it as sub1.
  */
 export function seedFixtures(app: TestApp): Tokens {
   const { hub, store, docker } = app;
@@ -177,6 +182,34 @@ export function seedFixtures(app: TestApp): Tokens {
     'failed',
     'requirements.txt: no version of nothing-here matches\n'
   );
+
+  store.addClass({
+    id: 'c1',
+    title: 'Class one',
+    createdBy: 'alice',
+    createdAt: started,
+    instructors: { users: ['alice'], groups: [] },
+    students: { users: ['bob'], groups: ['team'] },
+    repo: REPO,
+    ref: 'main'
+  });
+  store.saveAssignment({
+    classId: 'c1',
+    id: 'a1',
+    releasedAt: started,
+    dueAt: null,
+    notebooks: ['a1.ipynb']
+  });
+  store.addSubmission({
+    id: 'sub1',
+    classId: 'c1',
+    assignment: 'a1',
+    student: 'bob',
+    timestamp: SUB1_TIMESTAMP,
+    late: false,
+    files: ['a1.ipynb'],
+    bytes: 2
+  });
 
   docker.images.add(S1_IMAGE);
   for (const volume of [

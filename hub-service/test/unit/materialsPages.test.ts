@@ -167,7 +167,8 @@ describe('the home page', () => {
     user: 'teacher',
     site: DEFAULT_SITE_CONFIG,
     servers: [] as ServerView[],
-    volumes: []
+    volumes: [],
+    classes: []
   };
 
   it('prefills the materials and mounts, one per line, from a link', () => {

@@ -13,6 +13,7 @@ import {
   PEOPLE,
   ROLES,
   seedFixtures,
+  SUB1_TIMESTAMP,
   TICKETS,
   type Role,
   type Tokens
@@ -55,6 +56,26 @@ const EXPECTED: Record<string, readonly number[]> = {
   'PUT /api/volumes/{name}/members':                  [200,  404,   404,  403,  403,   404,  200,  403,   401],
   'DELETE /api/volumes/{name}':                       [204,  404,   404,  403,  403,   404,  204,  403,   401],
   'GET /api/builds/{id}':                             [200,  200,   200,  404,  404,   404,  200,  403,   401],
+  'GET /api/classes':                                 [200,  200,   200,  200,  200,   200,  200,  200,   401],
+  'POST /api/classes':                                [201,  201,   201,  201,  201,   201,  201,  403,   401],
+  'GET /api/classes/{id}':                            [200,  200,   200,  404,  404,   404,  200,  200,   401],
+  'DELETE /api/classes/{id}':                         [204,  403,   403,  404,  404,   404,  204,  403,   401],
+  'PUT /api/classes/{id}/members':                    [200,  403,   403,  404,  404,   404,  200,  403,   401],
+  'GET /api/classes/{id}/assignments':                [200,  200,   200,  404,  404,   404,  200,  200,   401],
+  'PUT /api/classes/{id}/assignments/{assignment}':   [200,  403,   403,  404,  404,   404,  200,  200,   401],
+  'DELETE /api/classes/{id}/assignments/{assignment}':[204,  403,   403,  404,  404,   404,  204,  204,   401],
+  'GET /api/classes/{id}/assignments/{assignment}/files':
+                                                      [200,  200,   200,  404,  404,   404,  200,  200,   401],
+  'POST /api/classes/{id}/assignments/{assignment}/submissions':
+                                                      [201,  201,   201,  404,  404,   404,  403,  201,   401],
+  'GET /api/classes/{id}/assignments/{assignment}/submissions':
+                                                      [200,  200,   200,  404,  404,   404,  200,  200,   401],
+  'GET /api/classes/{id}/assignments/{assignment}/submissions/{submission}':
+                                                      [200,  200,   404,  404,  404,   404,  200,  200,   401],
+  'PUT /api/classes/{id}/assignments/{assignment}/feedback/{student}':
+                                                      [200,  403,   403,  404,  404,   404,  200,  200,   401],
+  'GET /api/classes/{id}/assignments/{assignment}/feedback':
+                                                      [200,  200,   200,  404,  404,   404,  200,  200,   401],
   'POST /api/internal/spawn-config':                  [403,  403,   403,  403,  403,   403,  403,  403,   403],
   'GET /api/health':                                  [200,  200,   200,  200,  200,   200,  200,  200,   200],
   'GET /api/openapi.json':                            [200,  200,   200,  200,  200,   200,  200,  200,   200],
@@ -80,9 +101,35 @@ const BODIES: Record<string, Sent> = {
       groups: [{ name: 'writers', readOnly: false }]
     }
   },
+  'POST /api/classes': { json: { id: 'fresh' } },
+  'PUT /api/classes/{id}/members': {
+    json: { students: { users: ['bob', 'frank'], groups: ['team'] } }
+  },
+  'PUT /api/classes/{id}/assignments/{assignment}': {
+    json: { files: [NOTEBOOK], dueAt: '2026-12-24T12:00:00Z' }
+  },
+  'POST /api/classes/{id}/assignments/{assignment}/submissions': {
+    json: { files: [NOTEBOOK] }
+  },
+  'PUT /api/classes/{id}/assignments/{assignment}/feedback/{student}': {
+    json: {
+      timestamp: SUB1_TIMESTAMP,
+      files: [
+        {
+          path: 'a1.html',
+          content: Buffer.from('<p>ok</p>').toString('base64')
+        }
+      ]
+    }
+  },
   'POST /api/internal/spawn-config': {
     json: { user: 'alice', server: 's1', user_options: { ticket: TICKETS.s1 } }
   }
+};
+
+const NOTEBOOK = {
+  path: 'a1.ipynb',
+  content: Buffer.from('{}').toString('base64')
 };
 
 type Operation = { method: string; path: string; hasBody: boolean };
@@ -116,7 +163,10 @@ function fill(app: TestApp, path: string, missing = false): string {
   const values: Record<string, string> = {
     owner: 'alice',
     name: missing ? 'ghost' : path.startsWith('/api/volumes/') ? 'v1' : 's1',
-    id: missing ? 'ghost' : 'b1',
+    id: missing ? 'ghost' : path.startsWith('/api/classes/') ? 'c1' : 'b1',
+    assignment: missing ? 'ghost' : 'a1',
+    submission: missing ? 'ghost' : 'sub1',
+    student: 'bob',
     provider: 'git',
     spec: `${encodeURIComponent(launchRepo(app))}/${LAUNCH_COMMIT}`
   };
