@@ -40,4 +40,15 @@ export namespace CSS {
   export const diffAdded = 'jp-envhub-diff-added';
   export const diffRemoved = 'jp-envhub-diff-removed';
   export const diffHunk = 'jp-envhub-diff-hunk';
+  export const classTitle = 'jp-envhub-class-title';
+  export const classRole = 'jp-envhub-class-role';
+  export const formgrader = 'jp-envhub-formgrader';
+  export const assignments = 'jp-envhub-assignments';
+  export const assignment = 'jp-envhub-assignment';
+  export const assignmentName = 'jp-envhub-assignment-name';
+  export const assignmentDue = 'jp-envhub-assignment-due';
+  export const assignmentState = 'jp-envhub-assignment-state';
+  export const assignmentCounts = 'jp-envhub-assignment-counts';
+  export const receipt = 'jp-envhub-receipt';
+  export const receiptFiles = 'jp-envhub-receipt-files';
 }

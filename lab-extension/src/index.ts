@@ -12,6 +12,8 @@ import { readHubContext } from './client';
 // The model, the commands and the panel are all needed at activation: the panel's tab
 // is in the sidebar from the start, and the commands are in the launcher and toolbars.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
+import { ClassModel } from './classModel';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { addCommands } from './commands';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { MaterialsModel } from './materialsModel';
@@ -62,17 +64,18 @@ const plugin: JupyterFrontEndPlugin<IEnvhubModel> = {
       notebooks,
       translator
     });
-    // The materials API is this server's own: only envhub's servers have it.
-    const materials =
-      model.state.status === 'unavailable'
-        ? null
-        : new MaterialsModel({
-            serverSettings: app.serviceManager.serverSettings
-          });
+    // The materials and class APIs are this server's own: only envhub's servers have them.
+    const envhubServer = model.state.status !== 'unavailable';
+    const serverSettings = app.serviceManager.serverSettings;
+    const materials = envhubServer
+      ? new MaterialsModel({ serverSettings })
+      : null;
+    const classes = envhubServer ? new ClassModel({ serverSettings }) : null;
     const panel = new EnvhubPanel({
       model,
       commands: app.commands,
       materials,
+      classes,
       translator
     });
     app.shell.add(panel, 'left', { rank: 1000 });

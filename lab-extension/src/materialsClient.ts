@@ -1,50 +1,17 @@
 import { EventStreamParser } from '@envhub/schema';
-import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { EnvhubRequestError } from './client';
+import { requestServerExtension } from './serverExtensionClient';
 import { IMaterialsDiff, IMaterialsEntry, MaterialsPullEvent } from './tokens';
 
-/**
- * Send one request to this server's materials API (`<base_url>envhub/api/materials…`),
- * the server extension's routes rather than the envhub service's: `ServerConnection`
- * adds the page's token and XSRF cookie.
- *
- * @throws {EnvhubRequestError} on a network failure or a non-2xx answer (with the
- *   server's `message` when it sent one).
- */
-export async function requestMaterials(
+/** One request to this server's materials API (see requestServerExtension). */
+export const requestMaterials = (
   settings: ServerConnection.ISettings,
   endPoint: string,
   init: RequestInit = {}
-): Promise<Response> {
-  const url = URLExt.join(settings.baseUrl, 'envhub/api/materials', endPoint);
-  let response: Response;
-  try {
-    response = await ServerConnection.makeRequest(url, init, settings);
-  } catch (reason) {
-    throw new EnvhubRequestError(
-      0,
-      'network_error',
-      `Could not reach this server's materials API at ${url}: ${describe(reason)}`
-    );
-  }
-  if (response.ok) {
-    return response;
-  }
-  let message = '';
-  try {
-    message = (await response.json()).message ?? '';
-  } catch {
-    // Not the extension's JSON: the status says enough.
-  }
-  throw new EnvhubRequestError(
-    response.status,
-    response.status === 404 && !message ? 'not_found' : 'http_error',
-    message ||
-      `This server answered ${response.status} for ${url}; is the envhub server extension installed?`
-  );
-}
+): Promise<Response> =>
+  requestServerExtension(settings, 'materials', endPoint, init);
 
 /**
  * The materials entries of this server, each with its state (the server fetches upstream first).

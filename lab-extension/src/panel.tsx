@@ -16,7 +16,12 @@ import * as React from 'react';
 
 import { CSS } from './cssClasses';
 import { EnvhubSection, SECTIONS } from './sections';
-import { CommandIDs, IEnvhubModel, IMaterialsModel } from './tokens';
+import {
+  CommandIDs,
+  IClassModel,
+  IEnvhubModel,
+  IMaterialsModel
+} from './tokens';
 
 /** DOM id of the panel, stable for tests and the layout restorer. */
 export const PANEL_ID = 'envhub-environment-panel';
@@ -49,6 +54,7 @@ export class EnvhubPanel extends SidePanel {
     const { model, commands } = options;
     this._model = model;
     this._materials = options.materials ?? null;
+    this._classes = options.classes ?? null;
     this.id = PANEL_ID;
     this.addClass(CSS.panel);
     this.title.icon = envhubIcon;
@@ -73,13 +79,15 @@ export class EnvhubPanel extends SidePanel {
         model,
         commands,
         trans,
-        materials: this._materials
+        materials: this._materials,
+        classes: this._classes
       });
       SplitPanel.setStretch(section, section.stretch);
       return section;
     });
     model.changed.connect(this._onStateChanged, this);
     this._materials?.changed.connect(this._onStateChanged, this);
+    this._classes?.changed.connect(this._onStateChanged, this);
     this._onStateChanged();
   }
 
@@ -95,6 +103,7 @@ export class EnvhubPanel extends SidePanel {
     }
     this._model.changed.disconnect(this._onStateChanged, this);
     this._materials?.changed.disconnect(this._onStateChanged, this);
+    this._classes?.changed.disconnect(this._onStateChanged, this);
     this._setActive(false);
     this._sections.forEach(section => section.dispose());
     super.dispose();
@@ -126,6 +135,9 @@ export class EnvhubPanel extends SidePanel {
     if (this._materials) {
       this._materials.isActive = value;
     }
+    if (this._classes) {
+      this._classes.isActive = value;
+    }
   }
 
   /** Shows the sections that have something to show, in their order; hides the reload button where envhub does not apply. */
@@ -150,6 +162,7 @@ export class EnvhubPanel extends SidePanel {
 
   private readonly _model: IEnvhubModel;
   private readonly _materials: IMaterialsModel | null;
+  private readonly _classes: IClassModel | null;
   private readonly _sections: EnvhubSection[];
 }
 
@@ -167,6 +180,8 @@ export namespace EnvhubPanel {
     commands: CommandRegistry;
     /** The course materials of this server, for the Course materials section. */
     materials?: IMaterialsModel | null;
+    /** The class of this server and its assignments, for the Class section. */
+    classes?: IClassModel | null;
     /** Defaults to no translation. */
     translator?: ITranslator;
     /** The section classes, top to bottom; defaults to `SECTIONS`. */

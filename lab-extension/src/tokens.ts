@@ -1,11 +1,14 @@
 import type {
+  AssignmentView,
   BadgeSnippets,
   BuildView,
+  ClassView,
   EffectiveResources,
   ErrorBody,
   LaunchEvent,
   Mount,
   ServerView,
+  SubmissionView,
   VolumeView
 } from '@envhub/schema';
 import { Token } from '@lumino/coreutils';
@@ -272,4 +275,105 @@ export interface IMaterialsModel extends IDisposable {
    * @throws {EnvhubRequestError} when the server refuses (e.g. 404: not an upstream file).
    */
   diff(index: number, file: string): Promise<IMaterialsDiff>;
+}
+
+/** A class as the envhub service describes it to one of its members. */
+export type IClassView = ClassView;
+
+/** A released assignment of the class, as the envhub service describes it to the caller. */
+export type IAssignmentView = AssignmentView;
+
+/** One submission: the envhub service's receipt. */
+export type ISubmissionView = SubmissionView;
+
+/**
+ * What this server holds of an assignment (`local` in `GET <server>/envhub/api/class`).
+ */
+export interface IAssignmentLocal {
+  /** Whether the assignment was fetched into this server. */
+  fetched: boolean;
+  /** Its folder, relative to the server's root; null when not fetched. */
+  path: string | null;
+  /** The feedback fetched into this server: the submission it is for, and its html file. */
+  feedback: { timestamp: string; path: string }[];
+}
+
+/**
+ * An assignment of the class, with what this server holds of it.
+ */
+export interface IClassAssignment extends IAssignmentView {
+  local: IAssignmentLocal;
+}
+
+/**
+ * The class this server was launched for (`GET <server>/envhub/api/class`).
+ */
+export interface IClassListing {
+  /** Null when the server was not launched for a class. */
+  class: IClassView | null;
+  assignments: IClassAssignment[];
+  /** Whether the environment has nbgrader, which fetching and submitting need. */
+  nbgrader: boolean;
+}
+
+/** What can be asked of one assignment: fetch it, submit it, or fetch its feedback. */
+export type ClassAction = 'fetch' | 'submit' | 'feedback';
+
+/**
+ * A snapshot of the class of this server.
+ */
+export interface IClassSnapshot {
+  /** `idle` until first asked; `error` when the last request failed. */
+  status: 'idle' | 'loading' | 'ready' | 'error';
+  /** The class, once known; null when the server was not launched for one. */
+  class: IClassView | null;
+  /** The assignments last loaded; kept while reloading. */
+  assignments: IClassAssignment[];
+  /** Whether the environment has nbgrader (assumed until the server says otherwise). */
+  nbgrader: boolean;
+  /** The last failure to load, when `status` is `error`. */
+  error: string | null;
+  /** The request running for an assignment, by assignment id. */
+  running: Record<string, ClassAction>;
+  /** The receipt of the last submission made from this page, by assignment id. */
+  receipts: Record<string, ISubmissionView>;
+  /** Why the last request for an assignment failed, by assignment id; cleared by the next one. */
+  failures: Record<string, string>;
+}
+
+/**
+ * The class of this server and its nbgrader assignments, from the envhub server extension
+ * inside it. Like `IEnvhubModel`, it asks again periodically only while active.
+ */
+export interface IClassModel extends IDisposable {
+  readonly state: IClassSnapshot;
+  /** Emitted whenever `state` changes. */
+  readonly changed: ISignal<IClassModel, IClassSnapshot>;
+  /** Whether something shows the model; becoming active asks at once. */
+  isActive: boolean;
+  /** nbgrader's Formgrader in this server (`<base_url>formgrader`), for instructors. */
+  readonly formgraderUrl: string;
+  /** Ask the server again; resolves when the state has settled. */
+  refresh(): Promise<void>;
+  /**
+   * Fetch an assignment into this server (`nbgrader fetch_assignment`), then refresh.
+   *
+   * @returns its folder, relative to the server's root.
+   * @throws {EnvhubRequestError} when the server refuses, or a request for the assignment runs.
+   */
+  fetchAssignment(assignment: string): Promise<string>;
+  /**
+   * Submit the fetched assignment (`nbgrader submit`), keep its receipt in `state.receipts`,
+   * then refresh.
+   *
+   * @throws {EnvhubRequestError} when the server refuses, or a request for the assignment runs.
+   */
+  submitAssignment(assignment: string): Promise<ISubmissionView>;
+  /**
+   * Fetch the released feedback of an assignment (`nbgrader fetch_feedback`), then refresh.
+   *
+   * @returns the html file of each feedback, relative to the server's root.
+   * @throws {EnvhubRequestError} when the server refuses, or a request for the assignment runs.
+   */
+  fetchFeedback(assignment: string): Promise<string[]>;
 }

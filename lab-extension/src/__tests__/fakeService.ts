@@ -5,7 +5,13 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import { FetchFunction } from '../client';
 import { badgeSnippets } from '../shareLink';
-import { IEnvhubBuild, IEnvhubServer } from '../tokens';
+import {
+  IClassAssignment,
+  IClassView,
+  IEnvhubBuild,
+  IEnvhubServer,
+  ISubmissionView
+} from '../tokens';
 
 /**
  * A canned answer of the envhub service.
@@ -97,10 +103,14 @@ export function streamResponse(chunks: string[], status = 200): Response {
 
 /**
  * A `fetch` that answers from a table keyed by URL and records every call.
- * URLs missing from the table get the service's 404 body; a function entry builds its own response.
+ * URLs missing from the table get the service's 404 body; a function entry builds its own
+ * response, or a promise of one (to hold the answer back while a test looks at the page).
  */
 export function fakeFetch(
-  table: Record<string, ICannedResponse | Error | (() => Response)>
+  table: Record<
+    string,
+    ICannedResponse | Error | (() => Response | Promise<Response>)
+  >
 ): {
   fetch: FetchFunction;
   requests: IRecordedRequest[];
@@ -165,4 +175,59 @@ export function fakeServerSettings(
     }
   });
   return { settings, requests: fake.requests };
+}
+
+/** A class as the envhub service describes it to a student of it. */
+export const CLASS: IClassView = {
+  id: 'intro101',
+  // eslint-disable-next-line jupyter/no-untranslated-string -- the service's data, not the extension's
+  title: 'Introduction to programming',
+  createdBy: 'carol',
+  createdAt: '2026-01-01T09:00:00.000Z',
+  role: 'student',
+  instructors: { users: ['carol'], groups: [] },
+  students: { users: [], groups: [] },
+  repo: REPO,
+  ref: 'main',
+  pageUrl: 'http://hub.example.org/services/envhub/classes/intro101',
+  launchUrl: LAUNCH_URL,
+  courseRoot: '/home/jovyan/course'
+};
+
+/** A submission of `assignment` by alice, as the service's receipt, with `changes` on top. */
+export function submission(
+  assignment: string,
+  changes: Partial<ISubmissionView> = {}
+): ISubmissionView {
+  return {
+    id: `${assignment}-s1`,
+    student: 'alice',
+    assignment,
+    timestamp: '2026-01-05T10:00:00.000Z',
+    late: false,
+    files: [`${assignment}.ipynb`],
+    bytes: 1234,
+    hasFeedback: false,
+    ...changes
+  };
+}
+
+/**
+ * A released assignment as `GET <server>/envhub/api/class` lists it, not fetched into the
+ * server yet, with `changes` on top.
+ */
+export function assignment(
+  id: string,
+  changes: Partial<IClassAssignment> = {}
+): IClassAssignment {
+  return {
+    id,
+    releasedAt: '2026-01-02T09:00:00.000Z',
+    dueAt: '2026-01-09T17:00:00.000Z',
+    notebooks: [`${id}.ipynb`],
+    submissions: [],
+    feedback: [],
+    local: { fetched: false, path: null, feedback: [] },
+    ...changes
+  };
 }

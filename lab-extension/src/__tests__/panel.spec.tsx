@@ -87,7 +87,7 @@ const sectionTitles = (panel: EnvhubPanel) =>
   );
 
 describe('EnvhubPanel', () => {
-  it('is a side panel with a reload button and a section each for the environment, mounts, collaborators and course materials (shown when there are some)', async () => {
+  it('is a side panel with a reload button and a section each for the environment, mounts, collaborators, course materials and class (the last two shown when there is something to show)', async () => {
     const { panel } = await panelFor(SERVER);
     expect(panel.id).toBe(PANEL_ID);
     expect(panel.hasClass('jp-SidePanel')).toBe(true);
@@ -98,7 +98,7 @@ describe('EnvhubPanel', () => {
     ]);
     expect(
       panel.sections.map(s => s.node.dataset.section).filter(Boolean)
-    ).toEqual(['environment', 'mounts', 'collaborators', 'materials']);
+    ).toEqual(['environment', 'mounts', 'collaborators', 'materials', 'class']);
     expect(
       panel.toolbar.node.querySelector(`[data-command="${CommandIDs.refresh}"]`)
     ).not.toBeNull();

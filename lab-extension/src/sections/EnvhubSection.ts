@@ -3,7 +3,12 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
 
 import { CSS } from '../cssClasses';
-import { IEnvhubModel, IEnvhubState, IMaterialsModel } from '../tokens';
+import {
+  IClassModel,
+  IEnvhubModel,
+  IEnvhubState,
+  IMaterialsModel
+} from '../tokens';
 
 /**
  * One section of the envhub panel: a React view of the model under a title of its own,
@@ -23,11 +28,13 @@ export abstract class EnvhubSection extends ReactWidget {
     this.commands = options.commands;
     this.trans = options.trans;
     this.materials = options.materials ?? null;
+    this.classes = options.classes ?? null;
     this.addClass(CSS.section);
     this.node.dataset.section = name;
     this.model.changed.connect(this._onChanged, this);
     this.commands.commandChanged.connect(this._onChanged, this);
     this.materials?.changed.connect(this._onChanged, this);
+    this.classes?.changed.connect(this._onChanged, this);
   }
 
   /** The share of the panel's height the section starts with, relative to the others. */
@@ -51,6 +58,7 @@ export abstract class EnvhubSection extends ReactWidget {
     this.model.changed.disconnect(this._onChanged, this);
     this.commands.commandChanged.disconnect(this._onChanged, this);
     this.materials?.changed.disconnect(this._onChanged, this);
+    this.classes?.changed.disconnect(this._onChanged, this);
     super.dispose();
   }
 
@@ -66,6 +74,8 @@ export abstract class EnvhubSection extends ReactWidget {
   protected readonly trans: TranslationBundle;
   /** The course materials of this server, when the panel was given them. */
   protected readonly materials: IMaterialsModel | null;
+  /** The class of this server and its assignments, when the panel was given them. */
+  protected readonly classes: IClassModel | null;
 }
 
 /**
@@ -81,6 +91,8 @@ export namespace EnvhubSection {
     trans: TranslationBundle;
     /** The course materials of this server; sections re-render when they change. */
     materials?: IMaterialsModel | null;
+    /** The class of this server; sections re-render when it changes. */
+    classes?: IClassModel | null;
   }
 
   /**

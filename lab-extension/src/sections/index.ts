@@ -1,3 +1,4 @@
+import { ClassSection } from './ClassSection';
 import { CollaboratorsSection } from './CollaboratorsSection';
 import { EnvhubSection } from './EnvhubSection';
 import { EnvironmentSection } from './EnvironmentSection';
@@ -14,5 +15,6 @@ export const SECTIONS: readonly EnvhubSection.IConstructor[] = [
   EnvironmentSection,
   MountsSection,
   CollaboratorsSection,
-  MaterialsSection
+  MaterialsSection,
+  ClassSection
 ];
