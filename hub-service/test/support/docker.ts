@@ -26,3 +26,29 @@ export async function exec(
   });
   return demultiplex(Buffer.concat(chunks));
 }
+
+/** Runs `command` in a running container as its user, in `workdir`: its output and exit code. */
+export async function execStatus(
+  container: string,
+  command: string[],
+  workdir?: string,
+  docker = new Docker()
+): Promise<{ output: string; exitCode: number }> {
+  const run = await docker.getContainer(container).exec({
+    Cmd: command,
+    AttachStdout: true,
+    AttachStderr: true,
+    ...(workdir ? { WorkingDir: workdir } : {})
+  });
+  const stream = await run.start({});
+  const chunks: Buffer[] = [];
+  await new Promise(resolve => {
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', resolve);
+  });
+  const { ExitCode } = await run.inspect();
+  return {
+    output: demultiplex(Buffer.concat(chunks)),
+    exitCode: ExitCode ?? -1
+  };
+}
