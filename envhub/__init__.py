@@ -1,8 +1,9 @@
 """envhub: a persistent, authenticated Binder on JupyterHub.
 
 This package ships the prebuilt JupyterLab extension, the Jupyter server
-extension of every server (``envhub.serverextension``: course materials) and
-the hub-side glue. It must stay importable without JupyterHub installed, since
+extension of every server (``envhub.serverextension``: course materials, the
+server's class), nbgrader's exchange backed by the envhub service
+(``envhub.exchange``) and the hub-side glue. It must stay importable without JupyterHub installed, since
 the singleuser image only needs the extensions.
 """
 

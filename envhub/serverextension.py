@@ -1,5 +1,6 @@
 """envhub's Jupyter server extension: the course materials of this server, under
-``<base_url>envhub/api/materials``.
+``<base_url>envhub/api/materials``, and its class (``envhub.classes``: ``<base_url>envhub/api/class``,
+nbgrader's panels per class role, the formgrader's framing).
 
 - ``GET    …/materials``                      each entry with its state (fetches upstream first)
 - ``PUT    …/materials``                      replaces the list, answers like GET
@@ -31,7 +32,7 @@ from tornado import locks, web
 from tornado.iostream import StreamClosedError
 from tornado.util import TimeoutError as LockTimeout
 
-from . import materials
+from . import classes, materials
 from .materials import MaterialsError
 
 # How long a pull or restore waits for a running one before answering 409.
@@ -269,6 +270,11 @@ class DiffHandler(_MaterialsHandler):
         self.finish(json.dumps(await self.in_thread(materials.diff_file, self.root, entry, record, file)))
 
 
+def _link_jupyter_server_extension(serverapp) -> None:
+    # Extensions are all linked before any loads: the last moment to keep one from loading.
+    classes.hide_server_extensions(serverapp)
+
+
 def _load_jupyter_server_extension(serverapp) -> None:
     web_app = serverapp.web_app
     # nbgitpuller's SyncHandler creates this lock on first use unless it exists: one lock for both.
@@ -286,3 +292,11 @@ def _load_jupyter_server_extension(serverapp) -> None:
         ],
     )
     serverapp.log.info("envhub: course materials API at %s", base)
+    web_app.add_handlers(".*$", classes.handlers(web_app.settings["base_url"]))
+    formgrader = url_path_join(web_app.settings["base_url"], "formgrader")
+    web_app.add_transform(functools.partial(classes.FormgraderFraming, formgrader))
+
+
+async def _start_jupyter_server_extension(serverapp) -> None:
+    # Started once every extension has loaded, JupyterHub's (which sets the page config hook) too.
+    classes.hide_lab_plugins(serverapp.web_app)

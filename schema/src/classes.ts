@@ -17,7 +17,7 @@
  * | `DELETE classes/<id>/assignments/<a>` | instructors | withdraw |
  * | `GET classes/<id>/assignments/<a>/files` | members | `FilesBody` of the released assignment |
  * | `POST classes/<id>/assignments/<a>/submissions` | members | submit: `ExchangeUpload` (`student`, if given, must be the caller) → 201 `SubmissionView` |
- * | `GET classes/<id>/assignments/<a>/submissions` | members | `{submissions: SubmissionView[]}`, students: own only |
+ * | `GET classes/<id>/assignments/<a>/submissions` | members | `{submissions: SubmissionView[]}`, students: own only; instructors may narrow with `?student=<name>` |
  * | `GET classes/<id>/assignments/<a>/submissions/<sid>` | the submitter, instructors | `{submission: SubmissionView, files: FileEntry[]}` |
  * | `PUT classes/<id>/assignments/<a>/feedback/<student>` | instructors | release feedback: `ExchangeUpload` with the submission's `timestamp` |
  * | `GET classes/<id>/assignments/<a>/feedback` | members | `{feedback: FeedbackView[]}` with files, students: own only |
@@ -87,7 +87,7 @@ export interface SubmissionView {
   id: string;
   student: string;
   assignment: string;
-  /** When the service received it (ISO 8601, UTC, with milliseconds); the submission's identity for feedback. */
+  /** When the service received it (ISO 8601, UTC, with milliseconds; later than the student's previous one): the submission's identity for feedback. */
   timestamp: string;
   /** Whether it came after the assignment's due date. */
   late: boolean;
