@@ -265,9 +265,10 @@ describe('an nbgrader class through envhub', () => {
     await ok(teacher, 'nbgrader generate_feedback ps1', courseRoot);
     await ok(teacher, 'nbgrader release_feedback ps1', courseRoot);
 
+    // nbgrader's feedback heads each notebook with its score, e.g. `ps1 (Score: 1.0 / 1.0)`.
     for (const [user, score] of [
-      [ann, '1 / 1'],
-      [ben, '0 / 1']
+      [ann, 'ps1 (Score: 1.0 / 1.0)'],
+      [ben, 'ps1 (Score: 0.0 / 1.0)']
     ]) {
       await ok(user, 'nbgrader fetch_feedback ps1');
       const html = await ok(user, `cat ${classId}/ps1/feedback/*/ps1.html`);
