@@ -42,9 +42,30 @@ configure(
     },
 )
 
-# Local demo sign-in: any user name with the shared password. `admin` is a Hub admin.
-# For an institution's single sign-on use GenericOAuthenticator instead (README, "Sign-in").
-c.JupyterHub.authenticator_class = "dummy"
-c.DummyAuthenticator.password = os.environ["ENVHUB_DEMO_PASSWORD"]
-c.Authenticator.allow_all = True
-c.Authenticator.admin_users = {"admin"}
+if os.environ.get("ENVHUB_LTI13_ISSUER"):
+    # Sign-in by LTI 1.3 launches from a learning platform, into envhub classes (README, "Learning
+    # platforms (LTI 1.3)").
+    from envhub.lti import configure_lti13
+
+    def lti_setting(name):
+        value = os.environ.get(f"ENVHUB_LTI13_{name}", "").strip()
+        if not value:
+            raise SystemExit(f"ENVHUB_LTI13_{name} is required with ENVHUB_LTI13_ISSUER (README, Learning platforms)")
+        return value
+
+    configure_lti13(
+        c,
+        issuer=lti_setting("ISSUER"),
+        client_id=[i.strip() for i in lti_setting("CLIENT_ID").split(",") if i.strip()],
+        authorize_url=lti_setting("AUTHORIZE_URL"),
+        jwks_endpoint=lti_setting("JWKS_ENDPOINT"),
+        username_key=os.environ.get("ENVHUB_LTI13_USERNAME_KEY") or "email",
+        admin_users=[u.strip() for u in os.environ.get("ENVHUB_LTI13_ADMIN_USERS", "").split(",") if u.strip()],
+    )
+else:
+    # Local demo sign-in: any user name with the shared password. `admin` is a Hub admin.
+    # For an institution's single sign-on use GenericOAuthenticator instead (README, "Sign-in").
+    c.JupyterHub.authenticator_class = "dummy"
+    c.DummyAuthenticator.password = os.environ["ENVHUB_DEMO_PASSWORD"]
+    c.Authenticator.allow_all = True
+    c.Authenticator.admin_users = {"admin"}

@@ -108,7 +108,7 @@ test('a student fetches, submits with a receipt, sees it in nbgrader, and opens 
   }).toPass({ timeout: 90_000 });
   await expect(
     page.locator('#envhub-environment-panel .jp-envhub-class-role')
-  ).toContainText('student');
+  ).toHaveAttribute('data-role', 'student');
   await expect(assignment).toHaveAttribute('data-progress', 'not-fetched');
 
   await assignment.locator('[data-action="fetch"]').click();
