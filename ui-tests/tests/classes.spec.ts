@@ -82,7 +82,15 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
-  await classApi(teacher, `/${classId}`, { method: 'DELETE' });
+  // The course directory is kept while a server mounts it: servers first, then the class.
+  for (const user of [student, teacher])
+    await fetch(`${hubUrl}/services/envhub/api/servers/${user}/${classId}`, {
+      method: 'DELETE',
+      headers: { Authorization: `token ${tokens[user]}` }
+    });
+  expect(
+    (await classApi(teacher, `/${classId}`, { method: 'DELETE' })).status
+  ).toBe(204);
   await envGit.stop();
 });
 
@@ -124,6 +132,10 @@ test('a student fetches, submits with a receipt, sees it in nbgrader, and opens 
 
   // nbgrader's Assignments panel reads the same exchange.
   await page.locator('.lm-MenuBar-itemLabel', { hasText: 'Nbgrader' }).click();
+  // A student's server has no instructor panels.
+  await expect(
+    page.locator('.lm-Menu-itemLabel', { hasText: 'Formgrader' })
+  ).toHaveCount(0);
   await page
     .locator('.lm-Menu-itemLabel', { hasText: 'Assignment List' })
     .click();
@@ -163,4 +175,28 @@ test('a student fetches, submits with a receipt, sees it in nbgrader, and opens 
   await expect(
     page.frameLocator('.jp-HTMLViewer iframe').locator('#score')
   ).toContainText('well done');
+});
+
+test("an instructor's server mounts the course directory and shows nbgrader's Formgrader inside JupyterLab", async ({
+  page
+}) => {
+  test.setTimeout(600_000);
+  const launch = await readEventStream(
+    buildUrl(envGit.url('class-env'), 'main', {
+      name: classId,
+      class: classId
+    }),
+    tokens[teacher]
+  );
+  expect(launch.events.at(-1)?.phase, launch.body).toBe('ready');
+  await signIn(page, teacher);
+  await page.goto(`${hubUrl}/user/${teacher}/${classId}/lab`);
+  await page.waitForURL(/\/lab/, { timeout: 120_000 });
+  await page.locator('.lm-MenuBar-itemLabel', { hasText: 'Nbgrader' }).click();
+  await page.locator('.lm-Menu-itemLabel', { hasText: /^Formgrader$/ }).click();
+  // nbgrader frames the Formgrader: blank if the server forbade framing.
+  const formgrader = page.frameLocator('.jp-MainAreaWidget iframe');
+  await expect(formgrader.locator('body')).toContainText('Manage Assignments', {
+    timeout: 60_000
+  });
 });
