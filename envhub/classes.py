@@ -22,9 +22,7 @@ Hub token, never here: hiding a panel is not security.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
-import functools
 import importlib.util
 import json
 import os
@@ -34,10 +32,11 @@ import urllib.parse
 import urllib.request
 
 from jupyter_server.auth.decorator import authorized
-from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.web import OutputTransform
+
+from .handlers import HomeHandler, Refusal, refusals
 
 # The service's reference for ids: CLASS_ID_PATTERN in schema/src/classes.ts.
 ID = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
@@ -46,14 +45,12 @@ TIMEOUT = 60
 # ------------------------------------------------------------------------------ the service
 
 
-class ClassError(Exception):
+class ClassError(Refusal):
     """A refusal (the service's, or this server's), with the HTTP status to answer and a message for
     the user."""
 
     def __init__(self, status: int, message: str, code: str | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
+        super().__init__(status, message)
         self.code = code
 
 
@@ -240,42 +237,16 @@ def run(action: str, root: str, assignment: str) -> dict:
 # ---------------------------------------------------------------------------------- handlers
 
 
-def _refusals(method):
-    """ClassError → a JSON answer ``{"message": …}`` with its status (as the materials handlers)."""
-
-    @functools.wraps(method)
-    async def wrapper(self, *args, **kwargs):
-        try:
-            return await method(self, *args, **kwargs)
-        except ClassError as e:
-            self.log.warning("%s %s: %d %s", self.request.method, self.request.path, e.status, e.message)
-            self.set_status(e.status)
-            self.finish(json.dumps({"message": e.message}))
-
-    return wrapper
-
-
-class _ClassHandler(APIHandler):
-    # Fetching and submitting write and read files in the home, as the contents API does.
-    auth_resource = "contents"
-
-    @property
-    def root(self) -> str:
-        return os.path.expanduser(self.settings["server_root_dir"])
-
-    async def in_thread(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args))
-
-
-class ClassHandler(_ClassHandler):
+# Fetching and submitting write and read files in the home, as the contents API does.
+class ClassHandler(HomeHandler):
     @web.authenticated
     @authorized
-    @_refusals
+    @refusals
     async def get(self):
         self.finish(json.dumps(await self.in_thread(overview, self.root)))
 
 
-class AssignmentActionHandler(_ClassHandler):
+class AssignmentActionHandler(HomeHandler):
     ACTIONS = {
         "fetch": "ExchangeFetchAssignment",
         "submit": "ExchangeSubmit",
@@ -284,7 +255,7 @@ class AssignmentActionHandler(_ClassHandler):
 
     @web.authenticated
     @authorized
-    @_refusals
+    @refusals
     async def post(self, assignment: str, action: str):
         result = await self.in_thread(run, self.ACTIONS[action], self.root, assignment)
         self.log.info("class %s: %s %s", os.environ.get("ENVHUB_CLASS"), action, assignment)

@@ -34,6 +34,8 @@ from typing import Callable
 from nbgitpuller.errors import BranchExistError, BranchResolveError
 from nbgitpuller.pull import GitPuller
 
+from .handlers import Refusal
+
 STATE_FILE = os.path.join(".envhub", "materials.json")
 MAX_ENTRIES = 10
 # Seconds a status fetch (or ls-remote) may take before the answer falls back to local refs.
@@ -46,13 +48,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 
 
-class MaterialsError(Exception):
-    """A refusal: an HTTP status and a message that says what was wrong and what to do."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class MaterialsError(Refusal):
+    """A refusal about course materials."""
 
 
 @dataclass(frozen=True)

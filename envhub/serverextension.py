@@ -23,16 +23,15 @@ import contextlib
 import datetime
 import functools
 import json
-import os
 
 from jupyter_server.auth.decorator import authorized
-from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import locks, web
 from tornado.iostream import StreamClosedError
 from tornado.util import TimeoutError as LockTimeout
 
 from . import classes, materials
+from .handlers import HomeHandler, refusals
 from .materials import MaterialsError
 
 # How long a pull or restore waits for a running one before answering 409.
@@ -43,29 +42,8 @@ BUSY = (
 )
 
 
-def _refusals(method):
-    """MaterialsError → a JSON answer ``{"message": …}`` with its status. Written here rather than
-    raised as tornado's HTTPError, whose message is a %-format (repository addresses hold '%')."""
-
-    @functools.wraps(method)
-    async def wrapper(self, *args, **kwargs):
-        try:
-            return await method(self, *args, **kwargs)
-        except MaterialsError as e:
-            self.log.warning("%s %s: %d %s", self.request.method, self.request.path, e.status, e.message)
-            self.set_status(e.status)
-            self.finish(json.dumps({"message": e.message}))
-
-    return wrapper
-
-
-class _MaterialsHandler(APIHandler):
+class _MaterialsHandler(HomeHandler):
     # Materials are files in the home: whoever may read or write contents may read or pull them.
-    auth_resource = "contents"
-
-    @property
-    def root(self) -> str:
-        return os.path.expanduser(self.settings["server_root_dir"])
 
     @property
     def store(self) -> materials.Store:
@@ -97,9 +75,6 @@ class _MaterialsHandler(APIHandler):
         self.git_lock.release()
         return False
 
-    async def in_thread(self, fn, *args, **kwargs):
-        return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args, **kwargs))
-
     async def listing(self) -> dict:
         entries, pulls = self.store.read()
         # While a pull runs, report from local refs rather than fetch into a folder being cloned.
@@ -121,13 +96,13 @@ class _MaterialsHandler(APIHandler):
 class MaterialsHandler(_MaterialsHandler):
     @web.authenticated
     @authorized
-    @_refusals
+    @refusals
     async def get(self):
         self.finish(json.dumps(await self.listing()))
 
     @web.authenticated
     @authorized
-    @_refusals
+    @refusals
     async def put(self):
         body = self.get_json_body()
         if not isinstance(body, dict) or set(body) != {"materials"}:
@@ -160,7 +135,7 @@ class PullHandler(_MaterialsHandler):
 
     @web.authenticated
     @authorized
-    @_refusals
+    @refusals
     async def post(self, index: str | None = None):
         backup = self.get_query_argument("backup", "0")
         if backup not in ("0", "1"):
@@ -237,7 +212,7 @@ class PullHandler(_MaterialsHandler):
 class RestoreHandler(_MaterialsHandler):
     @web.authenticated
     @authorized
-    @_refusals
+    @refusals
     async def post(self, index: str):
         i, entry, record = self.entry(index)
         body = self.get_json_body()
@@ -260,7 +235,7 @@ class DiffHandler(_MaterialsHandler):
 
     @web.authenticated
     @authorized
-    @_refusals
+    @refusals
     async def get(self, index: str):
         _, entry, record = self.entry(index)
         # Not stripped: a file name may start or end with spaces.
