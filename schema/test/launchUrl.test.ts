@@ -189,6 +189,7 @@ describe('launchQuery', () => {
       'displayName',
       'urlpath',
       'materials',
+      'class',
       'mount',
       'user',
       'group',
@@ -300,7 +301,7 @@ describe('Binder launch parameters', () => {
   it('refuses unknown parameters, listing the known ones', () => {
     const result = parseLaunch(`${binder}?image=evil:latest&repo=https://x`);
     const known =
-      'known: name, displayName, urlpath, materials, mount, user, group, public, credentials, memory, cpus, idleTimeout, maxAge, labpath, filepath';
+      'known: name, displayName, urlpath, materials, class, mount, user, group, public, credentials, memory, cpus, idleTimeout, maxAge, labpath, filepath';
     expect(result).toEqual({
       ok: false,
       errors: [

@@ -44,7 +44,7 @@ describe('validateSpec', () => {
         {
           field: 'image',
           message:
-            'unknown field "image"; known fields: repo, ref, name, displayName, urlpath, materials, mounts, collaborators, public, credentials, resources'
+            'unknown field "image"; known fields: repo, ref, name, displayName, urlpath, materials, class, mounts, collaborators, public, credentials, resources'
         }
       ]
     });
