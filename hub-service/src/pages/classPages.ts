@@ -11,6 +11,13 @@ const names = (members: ClassMembers): Html =>
 const when = (iso: string | null): string =>
   iso ? iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC') : '—';
 
+const counted = (n: number, what: string): string =>
+  `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** e.g. `2 students submitted (3 submissions)`. */
+const submittedBy = (a: AssignmentView): string =>
+  `${counted(a.submittedBy ?? 0, 'student')} submitted (${counted(a.submissionCount ?? 0, 'submission')})`;
+
 function assignmentRow(view: ClassView, a: AssignmentView): Html {
   const latest = a.submissions.at(-1);
   const state = latest
@@ -23,10 +30,7 @@ function assignmentRow(view: ClassView, a: AssignmentView): Html {
     <td>${a.notebooks.join(', ')}</td>
     ${
       view.role === 'instructor'
-        ? html`<td class="envhub-submitted">
-            ${a.submittedBy ?? 0} students, ${a.submissionCount ?? 0}
-            submissions
-          </td>`
+        ? html`<td class="envhub-submitted">${submittedBy(a)}</td>`
         : html`<td class="envhub-your-state">${state}</td>`
     }
   </tr>`;
