@@ -262,26 +262,29 @@ export function validateVolumeMembers(candidate: unknown): MembersValidation {
 export type BodyValidation<T> =
   { ok: true; value: T } | { ok: false; errors: FieldError[] };
 
-const checkClass = ajv.compile<ClassBody>(classSchema);
-const checkUpload = ajv.compile<ExchangeUpload>(uploadSchema);
-
-const validator =
-  <T>(compiled: typeof checkClass | typeof checkUpload) =>
-  (candidate: unknown): BodyValidation<T> => {
-    const copy = structuredClone(candidate);
+/** A validator of bodies against `schema`: a copy with defaults filled in, or what is wrong. */
+function validator<T>(
+  schema: AnySchemaObject
+): (candidate: unknown) => BodyValidation<T> {
+  const compiled = ajv.compile<T>(schema);
+  return (candidate): BodyValidation<T> => {
+    const copy: unknown = structuredClone(candidate);
     return compiled(copy)
       ? { ok: true, value: copy as T }
       : { ok: false, errors: (compiled.errors ?? []).map(describe) };
   };
+}
 
 /** Validates the body of `POST api/classes` or `PUT api/classes/<id>/members`. */
-export const validateClassBody = validator<ClassBody>(checkClass);
+export const validateClassBody = validator<ClassBody>(classSchema);
+
+const uploadShape = validator<ExchangeUpload>(uploadSchema);
 
 /** Validates files sent to the exchange (a release, a submission, feedback); each path once. */
 export function validateUpload(
   candidate: unknown
 ): BodyValidation<ExchangeUpload> {
-  const result = validator<ExchangeUpload>(checkUpload)(candidate);
+  const result = uploadShape(candidate);
   if (!result.ok) return result;
   const seen = new Map<string, number>();
   const errors: FieldError[] = [];

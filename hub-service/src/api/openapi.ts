@@ -86,7 +86,10 @@ const assignmentPath = [
   ...classPath,
   pathParameter('assignment', 'the assignment id, e.g. ps1')
 ];
-/** A JSON Schema of `schema/` as a component: without its draft and id, its own refs made absolute. */
+/**
+ * A JSON Schema of `schema/` as the component `name`: without its draft and id, its refs into
+ * itself (`#/…`) made to point into the component.
+ */
 const component = (schema: object, name: string): object => {
   const {
     $schema: _draft,
@@ -94,10 +97,7 @@ const component = (schema: object, name: string): object => {
     ...rest
   } = schema as Record<string, unknown>;
   return JSON.parse(
-    JSON.stringify(rest).replace(
-      /"#\/definitions\//g,
-      `"#/components/schemas/${name}/definitions/`
-    )
+    JSON.stringify(rest).replace(/"#\//g, `"#/components/schemas/${name}/`)
   ) as object;
 };
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -128,20 +128,6 @@ const htmlPage = {
 
 /** The OpenAPI description of envhub's REST API, with the environment schema as its spec type. */
 export function openApiDocument(prefix: string): object {
-  const {
-    $schema: _draft,
-    $id: _id,
-    ...specSchema
-  } = environmentSchema as Record<string, unknown>;
-  // Its items' $ref points into the document itself; inlined so that it resolves under components.
-  const {
-    $schema: _membersDraft,
-    $id: _membersId,
-    ...members
-  } = structuredClone(volumeMembersSchema) as Record<string, unknown> & {
-    properties: { users: { items: object }; groups: { items: object } };
-  };
-  members.properties.groups.items = members.properties.users.items;
   return {
     openapi: '3.1.0',
     info: {
@@ -175,7 +161,7 @@ export function openApiDocument(prefix: string): object {
         }
       },
       schemas: {
-        EnvironmentSpec: specSchema,
+        EnvironmentSpec: component(environmentSchema, 'EnvironmentSpec'),
         ClassBody: component(classBodySchema, 'ClassBody'),
         ExchangeUpload: component(exchangeUploadSchema, 'ExchangeUpload'),
         Error: {
@@ -187,7 +173,7 @@ export function openApiDocument(prefix: string): object {
             message: { type: 'string' }
           }
         },
-        VolumeMembers: members,
+        VolumeMembers: component(volumeMembersSchema, 'VolumeMembers'),
         Volume: {
           type: 'object',
           properties: {
@@ -316,9 +302,7 @@ export function openApiDocument(prefix: string): object {
           summary: 'Replace the collaborators (applied at once as Hub shares)',
           parameters: serverPath,
           requestBody: {
-            content: json(
-              (specSchema.properties as Record<string, object>).collaborators
-            )
+            content: json(environmentSchema.properties.collaborators)
           },
           responses: {
             '200': {
@@ -335,9 +319,7 @@ export function openApiDocument(prefix: string): object {
             'Replace the mounts (applied at the next start; `mountsPending` says whether one is due)',
           parameters: serverPath,
           requestBody: {
-            content: json(
-              (specSchema.properties as Record<string, object>).mounts
-            )
+            content: json(environmentSchema.properties.mounts)
           },
           responses: {
             '200': {

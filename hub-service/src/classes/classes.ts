@@ -84,25 +84,46 @@ export class Classes {
     private readonly settings: ClassSettings
   ) {}
 
-  /** Whether `name` is among `of`'s users or in one of its groups (a group the Hub lacks has no one). */
-  private async isIn(name: string, of: ClassMembers): Promise<boolean> {
+  /**
+   * The Hub's members of a group, each group asked once while the returned function is kept (one
+   * request's worth); a group the Hub lacks has no one.
+   */
+  private groupMembers(): (group: string) => Promise<string[]> {
+    const asked = new Map<string, Promise<string[]>>();
+    return group => {
+      if (!asked.has(group))
+        asked.set(
+          group,
+          this.hub.groupMembers(group).catch((err: unknown): string[] => {
+            if (err instanceof EnvhubError && err.status === 404) return [];
+            throw err;
+          })
+        );
+      return asked.get(group)!;
+    };
+  }
+
+  /** Whether `name` is among `of`'s users or in one of its groups. */
+  private async isIn(
+    name: string,
+    of: ClassMembers,
+    members = this.groupMembers()
+  ): Promise<boolean> {
     if (of.users.includes(name)) return true;
-    for (const group of of.groups) {
-      const users = await this.hub
-        .groupMembers(group)
-        .catch((err: unknown): string[] => {
-          if (err instanceof EnvhubError && err.status === 404) return [];
-          throw err;
-        });
-      if (users.includes(name)) return true;
-    }
+    for (const group of of.groups)
+      if ((await members(group)).includes(name)) return true;
     return false;
   }
 
   /** How `user` stands to `record`: instructor, student, an admin outside it, or nothing. */
-  async relation(user: HubUser, record: ClassRecord): Promise<Relation> {
-    if (await this.isIn(user.name, record.instructors)) return 'instructor';
-    if (await this.isIn(user.name, record.students)) return 'student';
+  async relation(
+    user: HubUser,
+    record: ClassRecord,
+    members = this.groupMembers()
+  ): Promise<Relation> {
+    if (await this.isIn(user.name, record.instructors, members))
+      return 'instructor';
+    if (await this.isIn(user.name, record.students, members)) return 'student';
     return user.admin ? 'admin' : 'none';
   }
 
@@ -162,9 +183,11 @@ export class Classes {
 
   /** The classes `user` teaches or takes (admins: every class). */
   async list(user: HubUser): Promise<ClassView[]> {
+    // Classes share groups (a course's students take several): each is asked once.
+    const members = this.groupMembers();
     const views: ClassView[] = [];
     for (const record of this.store.allClasses()) {
-      const relation = await this.relation(user, record);
+      const relation = await this.relation(user, record, members);
       if (relation !== 'none') views.push(this.view(record, relation));
     }
     return views;
@@ -346,10 +369,21 @@ export class Classes {
 
   /** The assignments of class `id` as `user` sees them. */
   async assignments(user: HubUser, id: string): Promise<AssignmentView[]> {
-    const { relation } = await this.classFor(user, id, 'class.read');
-    return this.store
-      .listAssignments(id)
-      .map(a => this.assignmentView(a, user, relation !== 'student'));
+    return (await this.withAssignments(user, id)).assignments;
+  }
+
+  /** Class `id` and its assignments as `user` sees them (the class page), membership read once. */
+  async withAssignments(
+    user: HubUser,
+    id: string
+  ): Promise<{ view: ClassView; assignments: AssignmentView[] }> {
+    const { record, relation } = await this.classFor(user, id, 'class.read');
+    return {
+      view: this.view(record, relation),
+      assignments: this.store
+        .listAssignments(id)
+        .map(a => this.assignmentView(a, user, relation !== 'student'))
+    };
   }
 
   /** Releases (or replaces) assignment `assignment` of class `id`, with its due date. */

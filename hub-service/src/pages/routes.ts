@@ -148,9 +148,9 @@ export function pageRoutes(deps: ApiDeps): Router {
     async (req: Request<{ id: string }>, res) => {
       const user = res.locals.user as HubUser;
       const xsrf = auth.xsrfToken(req);
-      let view;
+      let found;
       try {
-        view = await deps.classes.get(user, req.params.id);
+        found = await deps.classes.withAssignments(user, req.params.id);
       } catch (err) {
         if ((err as EnvhubError).status !== 404) throw err;
         res
@@ -161,14 +161,7 @@ export function pageRoutes(deps: ApiDeps): Router {
       }
       res
         .type('html')
-        .send(
-          classPage(
-            deps.prefix,
-            xsrf,
-            view,
-            await deps.classes.assignments(user, view.id)
-          )
-        );
+        .send(classPage(deps.prefix, xsrf, found.view, found.assignments));
     }
   );
 

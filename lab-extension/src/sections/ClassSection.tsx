@@ -6,6 +6,7 @@ import * as React from 'react';
 
 import { CSS } from '../cssClasses';
 import {
+  ClassAction,
   IClassAssignment,
   IClassModel,
   IClassSnapshot,
@@ -163,6 +164,29 @@ function notifyFailure(trans: TranslationBundle, reason: unknown): void {
   );
 }
 
+/** A button of an action that runs nbgrader in this server (fetch, submit). */
+function NbgraderButton(props: {
+  action: ClassAction;
+  disabled: boolean;
+  title: string | undefined;
+  onClick: () => void;
+  children: React.ReactNode;
+}): JSX.Element {
+  return (
+    <Button
+      type="button"
+      className="jp-mod-styled"
+      small
+      disabled={props.disabled}
+      title={props.title}
+      onClick={props.onClick}
+      data-action={props.action}
+    >
+      {props.children}
+    </Button>
+  );
+}
+
 function Assignment(props: IAssignmentProps): JSX.Element {
   const { assignment, state, model, commands, trans } = props;
   const { id, local } = assignment;
@@ -226,7 +250,12 @@ function Assignment(props: IAssignmentProps): JSX.Element {
     }
   };
 
-  const nbgraderMissing = trans.__('This environment does not have nbgrader.');
+  const nbgraderButton = {
+    disabled: !!running || !state.nbgrader,
+    title: state.nbgrader
+      ? undefined
+      : trans.__('This environment does not have nbgrader.')
+  };
 
   return (
     <li
@@ -270,17 +299,9 @@ function Assignment(props: IAssignmentProps): JSX.Element {
       )}
       <div className={CSS.actions}>
         {!local.fetched && (
-          <Button
-            type="button"
-            className="jp-mod-styled"
-            small
-            disabled={!!running || !state.nbgrader}
-            title={state.nbgrader ? undefined : nbgraderMissing}
-            onClick={fetch}
-            data-action="fetch"
-          >
+          <NbgraderButton {...nbgraderButton} action="fetch" onClick={fetch}>
             {running === 'fetch' ? trans.__('Fetching…') : trans.__('Fetch')}
-          </Button>
+          </NbgraderButton>
         )}
         {local.fetched && local.path !== null && (
           <Button
@@ -294,19 +315,11 @@ function Assignment(props: IAssignmentProps): JSX.Element {
           </Button>
         )}
         {local.fetched && (
-          <Button
-            type="button"
-            className="jp-mod-styled"
-            small
-            disabled={!!running || !state.nbgrader}
-            title={state.nbgrader ? undefined : nbgraderMissing}
-            onClick={submit}
-            data-action="submit"
-          >
+          <NbgraderButton {...nbgraderButton} action="submit" onClick={submit}>
             {running === 'submit'
               ? trans.__('Submitting…')
               : trans.__('Submit')}
-          </Button>
+          </NbgraderButton>
         )}
         {assignment.feedback.length > 0 && (
           <Button
