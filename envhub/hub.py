@@ -112,6 +112,9 @@ def make_apply_user_options(service_url, secret):
         spawner.volumes = config["volumes"]
         spawner.mounts = config["mounts"]
         spawner.environment = {**spawner.environment, **config["environment"]}
+        if config.get("network"):
+            # A public session without egress: its own firewalled network (ports still published).
+            spawner.network_name = config["network"]
         spawner.mem_limit = config["mem_limit"]
         spawner.cpu_limit = config["cpu_limit"]
         # DockerSpawner leaves swap unset, and Docker then allows as much swap as memory again;
@@ -122,6 +125,23 @@ def make_apply_user_options(service_url, secret):
         spawner.extra_host_config = host_config
 
     return apply_user_options
+
+
+def make_visitor_guard(prefix, hook=None):
+    """A ``post_auth_hook`` refusing sign-ins as a temporary visitor (names starting with ``prefix``).
+
+    envhub makes those users for public sessions; nobody may sign in as one, whatever the
+    authenticator accepts (the demo's accepts any name). ``hook``, the admin's own, runs after.
+    """
+
+    async def guard(authenticator, handler, authentication):
+        name = (authentication or {}).get("name", "")
+        if name.startswith(prefix):
+            authenticator.log.warning("Refused sign-in as %r: envhub's temporary visitors cannot sign in", name)
+            return None
+        return await maybe_future(hook(authenticator, handler, authentication)) if hook else authentication
+
+    return guard
 
 
 def _secret(path):
@@ -195,9 +215,12 @@ def configure(
         # last_activity, which the reaper reads); share them with collaborators, checking their
         # names first and listing group members (shared with one by one: JupyterHub 6.1 ignores group
         # shares in tokens). `shares` implies `access:servers`: a token only grants what it holds.
+        # Public sessions: create a temporary user per visitor, a token for that user's one server,
+        # and delete the user at the end. `admin:users` cannot be narrowed to users that do not exist
+        # yet; it does not let the service make admins.
         {
             "name": "envhub-service",
-            "scopes": ["servers", "shares", "read:users:name", "read:groups"],
+            "scopes": ["servers", "shares", "read:users:name", "read:groups", "admin:users", "tokens"],
             "services": [SERVICE_NAME],
         },
         # Every user may use envhub (its pages, and its API from a server with the page token).
@@ -221,6 +244,9 @@ def configure(
     c.Spawner.http_timeout = 120
     c.Spawner.oauth_client_allowed_scopes = [f"access:services!service={SERVICE_NAME}"]
     c.Spawner.apply_user_options = make_apply_user_options(service_url + service_prefix, internal_secret)
+    # Temporary visitors' names are envhub's alone: nobody signs in as one.
+    admin_hook = c.Authenticator.post_auth_hook if "post_auth_hook" in c.Authenticator else None
+    c.Authenticator.post_auth_hook = make_visitor_guard(f"{name_prefix}-visitor-", admin_hook)
     # After sign-in, land on envhub's page rather than spawning a default server.
     c.JupyterHub.default_url = service_prefix
     c.JupyterHub.redirect_to_server = False

@@ -1,6 +1,7 @@
 """envhub's Jupyter server extension: the course materials of this server, under
-``<base_url>envhub/api/materials``, and its class (``envhub.classes``: ``<base_url>envhub/api/class``,
-nbgrader's panels per class role, the formgrader's framing).
+``<base_url>envhub/api/materials``, its class (``envhub.classes``: ``<base_url>envhub/api/class``,
+nbgrader's panels per class role, the formgrader's framing), and whether it is a visitor's temporary
+session of a public server (``envhub.session``: ``<base_url>envhub/api/session``).
 
 - ``GET    …/materials``                      each entry with its state (fetches upstream first)
 - ``PUT    …/materials``                      replaces the list, answers like GET
@@ -30,7 +31,7 @@ from tornado import locks, web
 from tornado.iostream import StreamClosedError
 from tornado.util import TimeoutError as LockTimeout
 
-from . import classes, materials
+from . import classes, materials, session
 from .handlers import HomeHandler, refusals
 from .materials import MaterialsError
 
@@ -268,6 +269,7 @@ def _load_jupyter_server_extension(serverapp) -> None:
     )
     serverapp.log.info("envhub: course materials API at %s", base)
     web_app.add_handlers(".*$", classes.handlers(web_app.settings["base_url"]))
+    web_app.add_handlers(".*$", session.handlers(web_app.settings["base_url"]))
     formgrader = url_path_join(web_app.settings["base_url"], "formgrader")
     web_app.add_transform(functools.partial(classes.FormgraderFraming, formgrader))
 

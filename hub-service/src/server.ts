@@ -17,6 +17,8 @@ import { resyncGroupShares } from './launches/shares.js';
 import { effectiveResources, loadSiteConfig } from './policy/siteConfig.js';
 import { log } from './log.js';
 import { setAllowedRepoHosts } from './repos/repoPolicy.js';
+import { PublicSessions } from './sessions/publicSessions.js';
+import { prepareVisitorNetwork } from './sessions/visitorNetwork.js';
 import { Store } from './store/store.js';
 import { Volumes } from './volumes/volumes.js';
 
@@ -92,6 +94,24 @@ const launcher = new Launcher(hub, store, builder, volumes, {
   prefix: config.prefix
 });
 
+// Visitors' throw-away copies of public servers; without egress they run in a firewalled network.
+const visitorNetwork = site.publicSessions.egress
+  ? null
+  : prepareVisitorNetwork(docker, {
+      namePrefix: config.namePrefix,
+      hubApiUrl: config.hubApiUrl
+    });
+visitorNetwork?.catch((err: Error) =>
+  log.error('sessions.network_failed', { error: err.message })
+);
+const sessions = new PublicSessions(hub, store, volumes, {
+  namePrefix: config.namePrefix,
+  site,
+  publicOrigin: config.publicOrigin,
+  proxyUrl: config.proxyUrl,
+  network: visitorNetwork
+});
+
 // Stops servers past their idle timeout or maximum age (the spec's, within the site's caps).
 const reaper = new Reaper(
   hub,
@@ -121,6 +141,7 @@ const resyncGroups = (): void => {
 
 const version = await hub.version();
 reaper.start();
+sessions.startSweeping();
 setTimeout(resyncGroups, GROUP_RESYNC_MS).unref();
 const settled = <T>(check: Promise<T>) =>
   check.then(
@@ -152,6 +173,7 @@ const app = createApp({
   store,
   volumes,
   classes,
+  sessions,
   health
 });
 const server = app.listen(config.listenPort, config.listenHost, () =>
@@ -167,6 +189,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     log.info('service.stopping', { signal });
     reaper.stop();
+    sessions.stopSweeping();
     // Clients following a launch get a `failed` event, not a stream that stops mid-way; the streams
     // end with it, so the server closes once they are written (or gives up after a few seconds).
     launcher.failInFlight('envhub is restarting; launch again in a moment');

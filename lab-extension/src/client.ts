@@ -237,6 +237,28 @@ export function setMounts(
 }
 
 /**
+ * Make a server public, or stop its public access (`public`: false). The owner or an admin may.
+ *
+ * @returns the server as it is now; `public` holds its public page while it is public.
+ */
+export function setPublic(
+  connection: IEnvhubConnection,
+  owner: string,
+  name: string,
+  value: boolean
+): Promise<IEnvhubServer> {
+  return requestAPI<IEnvhubServer>(
+    connection,
+    `${serverPath(owner, name)}/public`,
+    {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ public: value })
+    }
+  );
+}
+
+/**
  * The shared volumes the signed-in user owns or is a member of.
  */
 export async function listVolumes(

@@ -106,6 +106,7 @@ export function addCommands(options: ICommandsOptions): void {
           link: current.launchUrl,
           snippets: current.snippets,
           badgeUrl: current.badgeUrl,
+          publicAccess: current.public,
           trans
         }),
         trans

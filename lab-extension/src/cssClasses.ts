@@ -27,6 +27,10 @@ export namespace CSS {
   export const remove = 'jp-envhub-remove';
   export const addForm = 'jp-envhub-add-collaborator';
   export const share = 'jp-envhub-share-links';
+  export const publicAccess = 'jp-envhub-public-access';
+  export const publicState = 'jp-envhub-public-state';
+  export const visitors = 'jp-envhub-visitors';
+  export const publicSession = 'jp-envhub-public-session';
   export const actions = 'jp-envhub-actions';
   export const copyItem = 'jp-envhub-copy-item';
   export const copy = 'jp-envhub-copy';

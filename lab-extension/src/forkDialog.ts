@@ -8,11 +8,13 @@ import { LaunchForm } from './launchForm';
 import { IEnvhubServer } from './tokens';
 
 /**
- * The spec a fork starts from: this server's, without its name.
+ * The spec a fork starts from: this server's, without its name, and private: a public
+ * server's fork is public only when its owner ticks the box.
  */
 export function forkStart(server: IEnvhubServer): EnvironmentSpec {
   const spec = structuredClone(server.spec);
   delete spec.name;
+  delete spec.public;
   return spec;
 }
 
@@ -58,7 +60,7 @@ export async function showForkDialog(
   for (;;) {
     const result = await showDialog({
       title: trans.__('Fork %1', server.displayName),
-      body: new LaunchForm(spec, errors),
+      body: new LaunchForm(spec, errors, trans),
       buttons: [
         Dialog.cancelButton(),
         Dialog.okButton({ label: trans.__('Launch') })

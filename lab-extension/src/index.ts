@@ -21,6 +21,9 @@ import { MaterialsModel } from './materialsModel';
 import { EnvhubModel } from './model';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { EnvhubPanel, PANEL_ID } from './panel';
+// Whether this is a visitor's temporary session decides, at activation, what the panel shows.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { getPublicSession } from './publicAccess';
 import { IEnvhubModel } from './tokens';
 
 export * from './tokens';
@@ -43,17 +46,25 @@ const plugin: JupyterFrontEndPlugin<IEnvhubModel> = {
     INotebookTracker,
     ITranslator
   ],
-  activate: (
+  activate: async (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     launcher: ILauncher | null,
     notebooks: INotebookTracker | null,
     translator: ITranslator | null
-  ): IEnvhubModel => {
+  ): Promise<IEnvhubModel> => {
     translator = translator ?? nullTranslator;
     const trans = translator.load('envhub');
-    const model = new EnvhubModel({ context: readHubContext(), translator });
+    const serverSettings = app.serviceManager.serverSettings;
+    // Asked of this server before anything of the envhub service: a visitor's token may not
+    // call the service, and their panel shows only a notice.
+    const publicSession = await getPublicSession(serverSettings);
+    const model = new EnvhubModel({
+      context: readHubContext(),
+      translator,
+      publicSession
+    });
     // Commands first: the panel's action buttons show their labels.
     addCommands({
       app,
@@ -64,9 +75,9 @@ const plugin: JupyterFrontEndPlugin<IEnvhubModel> = {
       notebooks,
       translator
     });
-    // The materials and class APIs are this server's own: only envhub's servers have them.
+    // The materials and class APIs are this server's own: only envhub's servers have them,
+    // and a temporary session's visitor has neither materials nor a class.
     const envhubServer = model.state.status !== 'unavailable';
-    const serverSettings = app.serviceManager.serverSettings;
     const materials = envhubServer
       ? new MaterialsModel({ serverSettings })
       : null;

@@ -7,7 +7,10 @@ import {
   launchParameters,
   listItemCodecs
 } from '@envhub/schema';
+import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
+
+import { publicAccessMeaning } from './publicAccess';
 
 /** CSS classes of the launch form. */
 export namespace FormCSS {
@@ -26,7 +29,6 @@ export namespace FormCSS {
  * shown with their value, never editable.
  */
 export const UNSUPPORTED_PARAMETERS: ReadonlySet<string> = new Set([
-  'public',
   'credentials'
 ]);
 
@@ -138,18 +140,25 @@ function parameterOf(field: string): LaunchParameter | undefined {
 
 /**
  * A form for a spec's launch parameters, rendered from the schema: one field per
- * parameter (label = title, help = description), nested fields grouped under their
- * object's title, parameters the service does not support yet read-only.
+ * parameter (label = title, help = description, and what public access means under
+ * `public`), nested fields grouped under their object's title, parameters the service
+ * does not support yet read-only.
  * `repo` and `ref` are not parameters; they are shown above the fields.
  */
 export class LaunchForm extends Widget {
   /**
    * @param spec the values to start from; `repo` and `ref` are kept as they are.
    * @param errors problems to show under their fields (from `validateSpec`).
+   * @param trans translates what the form adds to the schema's help.
    */
-  constructor(spec: EnvironmentSpec, errors: FieldError[] = []) {
+  constructor(
+    spec: EnvironmentSpec,
+    errors: FieldError[] = [],
+    trans: TranslationBundle = nullTranslator.load('envhub')
+  ) {
     super();
     this._spec = structuredClone(spec);
+    this._trans = trans;
     this.addClass(FormCSS.form);
 
     const source = document.createElement('p');
@@ -261,6 +270,12 @@ export class LaunchForm extends Widget {
         'Separate several with commas.'
       );
     }
+    if (param.name === 'public') {
+      help.textContent = sentences(
+        help.textContent,
+        publicAccessMeaning(this._trans)
+      );
+    }
     if (unsupported) {
       input.disabled = true;
       help.textContent = sentences(help.textContent, NOT_SUPPORTED_YET);
@@ -286,6 +301,7 @@ export class LaunchForm extends Widget {
   }
 
   private readonly _spec: EnvironmentSpec;
+  private readonly _trans: TranslationBundle;
   private readonly _inputs = new Map<
     LaunchParameter,
     HTMLInputElement | HTMLTextAreaElement

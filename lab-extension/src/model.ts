@@ -12,7 +12,8 @@ import {
   getBuild,
   getServer,
   setCollaborators,
-  setMounts
+  setMounts,
+  setPublic
 } from './client';
 import {
   IEnvhubBuild,
@@ -23,13 +24,15 @@ import {
   IHubContext
 } from './tokens';
 import { PolledModel } from './polledModel';
+import { publicSessionNotice } from './publicAccess';
 
 /** How often an active model asks the service again (the idle stop moves with activity). */
 export const REFRESH_INTERVAL = 30_000;
 
 /**
  * The environment of this server: loads it (and its image's build) from the envhub
- * service and emits `changed` on every state change (loading, ready, error).
+ * service and emits `changed` on every state change (loading, ready, error). In a
+ * visitor's temporary session of a public server it asks nothing.
  *
  * A `Poll` asks again every `REFRESH_INTERVAL` while the model is active and ready; it
  * stands by otherwise, and while the page is hidden.
@@ -43,14 +46,18 @@ export class EnvhubModel
    */
   constructor(options: EnvhubModel.IOptions) {
     const trans = (options.translator ?? nullTranslator).load('envhub');
-    const reason = unavailableReason(options.context, trans);
+    const publicSession = options.publicSession ?? null;
+    const reason = publicSession
+      ? publicSessionNotice(publicSession, trans)
+      : unavailableReason(options.context, trans);
     super({
       initial: {
         status: reason ? 'unavailable' : 'loading',
         server: null,
         build: null,
         error: null,
-        reason
+        reason,
+        publicSession
       },
       name: '@envhub/lab-extension:EnvhubModel#poll',
       interval: options.refreshInterval ?? REFRESH_INTERVAL
@@ -106,6 +113,25 @@ export class EnvhubModel
       serverUser,
       serverName,
       mounts
+    );
+    this.replaceState({ ...this.state, status: 'ready', server, error: null });
+    return server;
+  }
+
+  /**
+   * Make the server public, or stop its public access; the service answers with the server
+   * as it is now, which the model then shows.
+   *
+   * @throws {EnvhubRequestError} when the service refuses (not the owner); the state is left
+   *   as it was.
+   */
+  async setPublic(value: boolean): Promise<IEnvhubServer> {
+    const { serverUser, serverName } = this._context;
+    const server = await setPublic(
+      this.connection,
+      serverUser,
+      serverName,
+      value
     );
     this.replaceState({ ...this.state, status: 'ready', server, error: null });
     return server;
@@ -169,6 +195,11 @@ export namespace EnvhubModel {
     translator?: ITranslator;
     /** Milliseconds between the loads of an active model; defaults to `REFRESH_INTERVAL`. */
     refreshInterval?: number;
+    /**
+     * The public server this server is a temporary session of (`<owner>/<name>`, see
+     * `getPublicSession`); the model then asks the service nothing.
+     */
+    publicSession?: string | null;
   }
 }
 

@@ -190,8 +190,9 @@ export namespace EnvhubPanel {
 }
 
 /**
- * What keeps the environment from showing: why envhub does not apply, the last failure
- * (kept above the sections of the last server loaded), or that it is loading.
+ * What keeps the environment from showing: that this is a visitor's temporary session of a
+ * public server, why envhub does not apply, the last failure (kept above the sections of
+ * the last server loaded), or that it is loading.
  */
 class StatusView extends ReactWidget {
   constructor(model: IEnvhubModel, trans: TranslationBundle) {
@@ -211,7 +212,14 @@ class StatusView extends ReactWidget {
   }
 
   protected render(): JSX.Element | null {
-    const { status, server, error, reason } = this._model.state;
+    const { status, server, error, reason, publicSession } = this._model.state;
+    if (publicSession) {
+      return (
+        <p className={CSS.publicSession} data-public-session={publicSession}>
+          {reason}
+        </p>
+      );
+    }
     if (status === 'unavailable') {
       return <p className={CSS.message}>{reason}</p>;
     }

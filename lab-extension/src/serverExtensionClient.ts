@@ -5,7 +5,7 @@ import { EnvhubRequestError } from './client';
 
 /**
  * Send one request to one of envhub's server-extension APIs in this server
- * (`<base_url>envhub/api/<api>…`: `materials` or `class`), rather than to the envhub
+ * (`<base_url>envhub/api/<api>…`: `materials`, `class` or `session`), rather than to the envhub
  * service: `ServerConnection` adds the page's token and XSRF cookie.
  *
  * @throws {EnvhubRequestError} on a network failure or a non-2xx answer (with the
@@ -13,7 +13,7 @@ import { EnvhubRequestError } from './client';
  */
 export async function requestServerExtension(
   settings: ServerConnection.ISettings,
-  api: 'materials' | 'class',
+  api: 'materials' | 'class' | 'session',
   endPoint: string,
   init: RequestInit = {}
 ): Promise<Response> {

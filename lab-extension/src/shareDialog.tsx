@@ -4,16 +4,18 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { CopyField } from './components/CopyField';
-import { IBadgeSnippets } from './tokens';
+import { IBadgeSnippets, IPublicAccess } from './tokens';
 
 /** CSS classes of the share view. */
 export namespace ShareCSS {
   export const share = 'jp-envhub-share';
   export const badge = 'jp-envhub-badge';
+  export const publicLink = 'jp-envhub-share-public';
 }
 
 /**
- * The launch link and its badge snippets, each with a copy button.
+ * The launch link and its badge snippets, each with a copy button; and a public server's
+ * public link and its badge snippets.
  */
 export class ShareBody extends ReactWidget {
   constructor(options: ShareBody.IOptions) {
@@ -23,7 +25,8 @@ export class ShareBody extends ReactWidget {
   }
 
   protected render(): JSX.Element {
-    const { intro, link, snippets, badgeUrl, trans } = this._options;
+    const { intro, link, snippets, badgeUrl, publicAccess, trans } =
+      this._options;
     return (
       <>
         <p>{intro}</p>
@@ -56,6 +59,39 @@ export class ShareBody extends ReactWidget {
           kind="html"
           trans={trans}
         />
+        {publicAccess && (
+          <section className={ShareCSS.publicLink}>
+            <p>
+              {trans.__(
+                'This server is public: anyone with its public link, signed in or not, can run a throw-away copy of it and read its mounted data (read-only).'
+              )}
+            </p>
+            <CopyField
+              label={trans.__('Public link')}
+              value={publicAccess.url}
+              kind="public-link"
+              trans={trans}
+            />
+            <CopyField
+              label={trans.__('Public badge (Markdown)')}
+              value={publicAccess.snippets.markdown}
+              kind="public-markdown"
+              trans={trans}
+            />
+            <CopyField
+              label={trans.__('Public badge (reStructuredText)')}
+              value={publicAccess.snippets.rst}
+              kind="public-rst"
+              trans={trans}
+            />
+            <CopyField
+              label={trans.__('Public badge (HTML)')}
+              value={publicAccess.snippets.html}
+              kind="public-html"
+              trans={trans}
+            />
+          </section>
+        )}
       </>
     );
   }
@@ -79,6 +115,8 @@ export namespace ShareBody {
     snippets: IBadgeSnippets;
     /** The badge image, shown as a preview. */
     badgeUrl: string;
+    /** A public server's public link and its snippets; none for a private one. */
+    publicAccess?: IPublicAccess | null;
     trans: TranslationBundle;
   }
 }

@@ -7,6 +7,7 @@ import type {
   ErrorBody,
   LaunchEvent,
   Mount,
+  PublicAccessView,
   ServerView,
   SubmissionView,
   VolumeView
@@ -23,6 +24,9 @@ export type IEnvhubResources = EffectiveResources;
 
 /** A server as the envhub service describes it: `GET services/envhub/api/servers/<owner>/<name>`. */
 export type IEnvhubServer = ServerView;
+
+/** How visitors reach a public server: its public page, that page's badge, visitors now. */
+export type IPublicAccess = PublicAccessView;
 
 /** A shared volume as the envhub service describes it: `GET services/envhub/api/volumes/<name>`. */
 export type IEnvhubVolume = VolumeView;
@@ -55,7 +59,8 @@ export interface IHubContext {
 /**
  * What the environment panel can be showing.
  *
- * - `unavailable`: this server was not started by envhub; no request is made.
+ * - `unavailable`: this server was not started by envhub, or is a visitor's temporary
+ *   session of a public server (`publicSession`); no request is made.
  * - `loading`: a request is under way.
  * - `ready`: `server` holds the service's answer.
  * - `error`: `error` holds what went wrong.
@@ -75,6 +80,11 @@ export interface IEnvhubState {
   error: IEnvhubError | null;
   /** Why envhub does not apply, when `status` is `unavailable`. */
   reason: string;
+  /**
+   * The public server (`<owner>/<name>`) this server is a visitor's temporary session of;
+   * null in any other server. A visitor may not ask the envhub service anything.
+   */
+  publicSession: string | null;
 }
 
 /**
@@ -121,6 +131,14 @@ export interface IEnvhubModel extends IDisposable {
    * @throws {EnvhubRequestError} when the service refuses; the state is kept.
    */
   setMounts(mounts: Mount[]): Promise<IEnvhubServer>;
+  /**
+   * Make the server public (anyone with its public link gets a temporary session of it), or
+   * stop its public access.
+   *
+   * @returns the server as the service describes it now.
+   * @throws {EnvhubRequestError} when the service refuses; the state is kept.
+   */
+  setPublic(value: boolean): Promise<IEnvhubServer>;
 }
 
 /**

@@ -71,6 +71,33 @@ export interface ServerView {
    * are applied at the next start.
    */
   mountsPending: boolean;
+  /** How visitors reach it while it is public (`spec.public`); null while it is not. */
+  public: PublicAccessView | null;
+}
+
+/** A public server's side for visitors who are not signed in. */
+export interface PublicAccessView {
+  /** Its public page, where anyone gets a temporary session of it. */
+  url: string;
+  /** README snippets of a badge linking to `url`. */
+  snippets: BadgeSnippets;
+  /** Visitors in temporary sessions of it now. */
+  visitors: number;
+}
+
+/** A temporary session of a public server, as `GET api/sessions` lists it. */
+export interface SessionView {
+  /** The temporary Hub user that runs it. */
+  user: string;
+  /** The public server it copies. */
+  owner: string;
+  server: string;
+  image: string;
+  createdAt: string;
+  /** When a visitor got it; null while it waits in the warm pool. */
+  claimedAt: string | null;
+  /** The visitor's address, shown to admins only. */
+  client?: string | null;
 }
 
 /** A shared volume as `GET api/volumes/<name>` describes it to someone who may use it. */
@@ -224,6 +251,12 @@ export type ErrorCode =
   | 'class_create_failed'
   | 'no_such_volume'
   | 'volume_forbidden'
+  // Public servers' temporary sessions.
+  | 'too_many_sessions'
+  | 'rate_limited'
+  | 'session_failed'
+  | 'session_cookie'
+  | 'session_isolation_unavailable'
   // The Hub and the service.
   | 'hub_unreachable'
   | 'hub_error'

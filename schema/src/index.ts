@@ -60,7 +60,9 @@ export {
   type ErrorCode,
   type LaunchEvent,
   type LaunchPhase,
+  type PublicAccessView,
   type ServerView,
+  type SessionView,
   type VolumeView
 } from './api.js';
 export { EventStreamParser } from './eventStream.js';

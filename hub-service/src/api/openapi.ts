@@ -174,6 +174,24 @@ export function openApiDocument(prefix: string): object {
           }
         },
         VolumeMembers: component(volumeMembersSchema, 'VolumeMembers'),
+        Session: {
+          type: 'object',
+          properties: {
+            user: { type: 'string' },
+            owner: { type: 'string' },
+            server: { type: 'string' },
+            image: { type: 'string' },
+            createdAt: { type: 'string' },
+            claimedAt: {
+              type: ['string', 'null'],
+              description: 'null while it waits in the warm pool'
+            },
+            client: {
+              type: ['string', 'null'],
+              description: "the visitor's address (admins only)"
+            }
+          }
+        },
         Volume: {
           type: 'object',
           properties: {
@@ -215,6 +233,16 @@ export function openApiDocument(prefix: string): object {
               type: 'boolean',
               description:
                 "the spec's mounts differ from those the running server started with"
+            },
+            public: {
+              type: ['object', 'null'],
+              description:
+                'while the server is public: its public page `url`, badge `snippets` and `visitors` now',
+              properties: {
+                url: { type: 'string' },
+                snippets: { type: 'object' },
+                visitors: { type: 'integer' }
+              }
             }
           }
         }
@@ -328,6 +356,64 @@ export function openApiDocument(prefix: string): object {
             },
             ...errors
           }
+        }
+      },
+      '/api/servers/{owner}/{name}/public': {
+        put: {
+          summary:
+            "Open the server to visitors (temporary sessions from its public page) or close it; closing ends its visitors' sessions",
+          parameters: serverPath,
+          requestBody: {
+            content: json({
+              type: 'object',
+              required: ['public'],
+              properties: { public: environmentSchema.properties.public }
+            })
+          },
+          responses: {
+            '200': {
+              description: 'the server',
+              content: json({ $ref: '#/components/schemas/Server' })
+            },
+            ...errors
+          }
+        }
+      },
+      '/api/sessions': {
+        get: {
+          summary:
+            "Temporary sessions of your public servers (every one, with the visitor's address, for admins)",
+          responses: {
+            '200': {
+              description: 'sessions',
+              content: json({
+                type: 'object',
+                properties: {
+                  sessions: {
+                    type: 'array',
+                    items: { $ref: '#/components/schemas/Session' }
+                  }
+                }
+              })
+            },
+            ...errors
+          }
+        }
+      },
+      '/api/sessions/{user}': {
+        delete: {
+          summary:
+            'End a temporary session: its container, its temporary Hub user and its tokens go (the owner of the server it copies, or an admin)',
+          parameters: [
+            {
+              name: 'user',
+              in: 'path',
+              required: true,
+              schema: { type: 'string' },
+              description: "the session's temporary Hub user"
+            }
+          ],
+          responses: { '204': { description: 'ended' }, ...errors }
         }
       },
       '/api/volumes': {
@@ -568,6 +654,27 @@ export function openApiDocument(prefix: string): object {
             }
           },
           responses: htmlPage
+        }
+      },
+      '/public/{owner}/{name}': {
+        get: {
+          summary:
+            "A public server's page for visitors, signed in or not (the same 404 for a server that is not public as for one that does not exist)",
+          tags: ['pages'],
+          security: [],
+          parameters: serverPath,
+          responses: htmlPage
+        },
+        post: {
+          summary:
+            "Start a temporary session (from the warm pool when it has one) and redirect into it, with the cookies that sign the browser in to it; 429 over the hub's caps or the address's rate",
+          tags: ['pages'],
+          security: [],
+          parameters: serverPath,
+          responses: {
+            '303': { description: "the session's JupyterLab" },
+            ...errors
+          }
         }
       },
       '/api/internal/spawn-config': {

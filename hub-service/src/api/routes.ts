@@ -12,6 +12,7 @@ import { authorize, serverRelation, type Operation } from '../policy/access.js';
 import type { SiteConfig } from '../policy/siteConfig.js';
 import type { BuildRecord, ServerRecord, Store } from '../store/store.js';
 import type { Classes } from '../classes/classes.js';
+import type { PublicSessions } from '../sessions/publicSessions.js';
 import type { Volumes } from '../volumes/volumes.js';
 import { jsonBody } from './body.js';
 import { classRoutes } from './classRoutes.js';
@@ -36,6 +37,7 @@ export interface ApiDeps {
   store: Store;
   volumes: Volumes;
   classes: Classes;
+  sessions: PublicSessions;
   /** What `GET api/health` reports, by dependency (the Hub, the container engine, builds). */
   health: () => Promise<Record<string, HealthCheck>>;
 }
@@ -81,6 +83,10 @@ export function buildFor(store: Store, user: HubUser, id: string): BuildRecord {
 }
 
 const userOf = (res: Response) => res.locals.user as HubUser;
+
+/** How `user` stands to a temporary session: the owner of the server it copies, an admin, or neither. */
+const sessionRelation = (user: HubUser, session: { owner: string }) =>
+  session.owner === user.name ? 'owner' : user.admin ? 'admin' : 'none';
 
 const COLLABORATORS_EXAMPLE = '{"users": ["bob"], "groups": ["team"]}';
 const MOUNTS_EXAMPLE =
@@ -172,6 +178,45 @@ export function apiRoutes(deps: ApiDeps): Router {
   // Applied at the server's next start (the view says so with `mountsPending`).
   replaceOnServer('mounts', (owner, name, req) =>
     launcher.setMounts(owner, name, jsonBody(req, 'array', MOUNTS_EXAMPLE))
+  );
+
+  // Visitors' sessions follow at the next sweep: closing a server ends them.
+  replaceOnServer('public', (owner, name, req) =>
+    launcher.setPublic(
+      owner,
+      name,
+      (jsonBody(req, 'object', '{"public": true}') as { public?: unknown })
+        .public
+    )
+  );
+
+  router.get('/api/sessions', auth.require('api'), (_req, res) => {
+    const user = userOf(res);
+    res.json({
+      sessions: store
+        .allSessions()
+        .filter(s => sessionRelation(user, s) !== 'none')
+        .map(({ ticket: _ticket, client, ...view }) => ({
+          ...view,
+          ...(user.admin ? { client } : {})
+        }))
+    });
+  });
+
+  router.delete(
+    '/api/sessions/:user',
+    auth.require('api'),
+    async (req: Request<{ user: string }>, res) => {
+      const session = store.getSession(req.params.user);
+      authorize(
+        'session.end',
+        session ? sessionRelation(userOf(res), session) : 'none',
+        `session ${req.params.user}`,
+        session?.owner ?? ''
+      );
+      await deps.sessions.end(req.params.user, 'ended');
+      res.status(204).end();
+    }
   );
 
   router.post(
@@ -315,7 +360,11 @@ export function apiRoutes(deps: ApiDeps): Router {
     if (typeof user !== 'string' || typeof server !== 'string') {
       throw new EnvhubError(400, 'bad_request', 'user and server are required');
     }
-    res.json(await launcher.spawnConfig(user, server, options));
+    const ticket = (options as { ticket?: unknown } | undefined)?.ticket;
+    res.json(
+      (await deps.sessions.spawnConfig(user, server, ticket)) ??
+        (await launcher.spawnConfig(user, server, options))
+    );
   });
 
   return router;

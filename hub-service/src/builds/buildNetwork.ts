@@ -114,7 +114,9 @@ export async function prepareBuildNetwork(
 ): Promise<string> {
   const names = buildNetworkNames(settings.namePrefix);
   try {
-    await ensureNetwork(docker, names, settings.namePrefix);
+    await ensureNetwork(docker, names, {
+      'org.envhub.build-network': settings.namePrefix
+    });
     const exceptions = [
       ...(await mirrorExceptions(settings.mirrors)),
       ...(await resolverExceptions())
@@ -155,14 +157,15 @@ function unprotected(reason: string, fix: string): EnvhubError {
   );
 }
 
-async function ensureNetwork(
+/** Creates the bridge network `names.network` (containers on it never talk to each other), or checks it. */
+export async function ensureNetwork(
   docker: Docker,
   names: BuildNetworkNames,
-  namePrefix: string
+  label: Record<string, string>
 ): Promise<void> {
   const options = {
     'com.docker.network.bridge.name': names.bridge,
-    // Builds never talk to each other.
+    // Builds (and visitors) never talk to each other.
     'com.docker.network.bridge.enable_icc': 'false'
   };
   const existing = await docker
@@ -188,7 +191,7 @@ async function ensureNetwork(
       Driver: 'bridge',
       CheckDuplicate: true,
       Options: options,
-      Labels: { 'org.envhub.build-network': namePrefix }
+      Labels: label
     });
   } catch (err) {
     // Another process of this hub (or a test) made it meanwhile.
@@ -289,7 +292,7 @@ export function connectedSubnets(routeTable: string): string[] {
 }
 
 /** Fills the chain (atomically, so that restarts never duplicate rules) and jumps to it for the bridge's packets. */
-async function applyFirewall(
+export async function applyFirewall(
   command: 'iptables' | 'ip6tables',
   names: BuildNetworkNames,
   rules: string[][],

@@ -310,6 +310,44 @@ export class HubClient {
     return ((await response.json()) as { users?: string[] }).users ?? [];
   }
 
+  /** Creates user `name` (temporary visitors are Hub users made for one public session). */
+  async createUser(name: string): Promise<void> {
+    const response = await this.request(`/users/${encodeURIComponent(name)}`, {
+      method: 'POST',
+      body: '{}'
+    });
+    if (response.status !== 201)
+      await this.fail(response, `create user ${name}`);
+  }
+
+  /** Deletes user `name` with its tokens; the user's servers must be stopped and removed first. */
+  async deleteUser(name: string): Promise<void> {
+    const response = await this.request(`/users/${encodeURIComponent(name)}`, {
+      method: 'DELETE'
+    });
+    if (response.status !== 204 && response.status !== 404)
+      await this.fail(response, `delete user ${name}`);
+  }
+
+  /** A new API token of `user`'s, holding only `scopes`, that expires after `expiresIn` seconds. */
+  async createToken(
+    user: string,
+    scopes: string[],
+    expiresIn: number,
+    note: string
+  ): Promise<string> {
+    const response = await this.request(
+      `/users/${encodeURIComponent(user)}/tokens`,
+      {
+        method: 'POST',
+        body: JSON.stringify({ scopes, expires_in: expiresIn, note })
+      }
+    );
+    if (response.status !== 201)
+      await this.fail(response, `create a token for ${user}`);
+    return ((await response.json()) as { token: string }).token;
+  }
+
   private async exists(path: string, doing: string): Promise<boolean> {
     const response = await this.request(path);
     if (response.status === 404) return false;

@@ -4,7 +4,6 @@ import {
   materialPath,
   specDiff,
   validateSpec,
-  type EnvironmentSpec,
   type SpecDifference,
   type ValidEnvironmentSpec
 } from '@envhub/schema';
@@ -21,7 +20,11 @@ import type { ImageBuilder } from '../images/imageBuilder.js';
 import { log } from '../log.js';
 import { homeVolumeName, imageName } from '../naming.js';
 import { applyLaunchPolicy } from '../policy/launchPolicy.js';
-import { effectiveResources, type SiteConfig } from '../policy/siteConfig.js';
+import {
+  effectiveResources,
+  type Resources,
+  type SiteConfig
+} from '../policy/siteConfig.js';
 import { checkRef, checkRepo, resolveRef } from '../repos/git.js';
 import { checkRepoUrl } from '../repos/repoPolicy.js';
 import { syncMaterials, type ServerAccess } from './materialsSync.js';
@@ -58,6 +61,8 @@ export interface SpawnConfig {
   /** Memory plus swap, in bytes: equal to mem_limit (no swap); null where the site allows swap. */
   memswap_limit: number | null;
   display_name?: string;
+  /** The Docker network to run in, where it is not Docker's bridge (public sessions without egress). */
+  network?: string;
 }
 
 /** The code of envhub's refusal to spawn a server it did not launch; the Hub then drops the entry. */
@@ -86,6 +91,7 @@ const HOME = '/home/jovyan';
  */
 const NOT_ENVIRONMENT = new Set([
   'urlpath',
+  'public',
   'displayName',
   'materials',
   'collaborators.users',
@@ -589,6 +595,32 @@ export class Launcher {
     return updated;
   }
 
+  /**
+   * Opens `owner/name` to visitors (temporary sessions, see PublicSessions) or closes it; `given` is
+   * the body's `public` field. Closing it ends its sessions at the next sweep.
+   */
+  async setPublic(
+    owner: string,
+    name: string,
+    given: unknown
+  ): Promise<ServerRecord> {
+    const record = this.requireRecord(owner, name);
+    if (typeof given !== 'boolean')
+      throw new EnvhubError(
+        400,
+        'invalid_spec',
+        'send {"public": true} to open the server to visitors, or {"public": false} to close it'
+      );
+    const updated = {
+      ...record,
+      spec: { ...record.spec, public: given },
+      updatedAt: new Date().toISOString()
+    };
+    this.store.saveServer(updated);
+    log.info('server.public', { owner, server: name, public: given });
+    return updated;
+  }
+
   /** Stops a server (its home is kept). */
   async stop(owner: string, name: string): Promise<void> {
     this.requireRecord(owner, name);
@@ -687,17 +719,12 @@ export class Launcher {
         }
       },
       mounts: dockerMounts,
-      ...this.limits(record.spec),
+      ...dockerLimits(
+        effectiveResources(record.spec, this.settings.site),
+        this.settings.site
+      ),
       display_name: record.spec.displayName,
-      environment: {
-        ENVHUB_REPO_URL: record.repo,
-        ENVHUB_REF: record.ref,
-        ENVHUB_COMMIT: record.commit,
-        BINDER_REPO_URL: record.repo,
-        BINDER_REQUEST: `v2/${gitProviderPath(record.repo, record.ref)}`,
-        BINDER_PERSISTENT_REQUEST: `v2/${gitProviderPath(record.repo, record.commit)}`,
-        ...classEnvironment
-      }
+      environment: { ...serverEnvironment(record), ...classEnvironment }
     };
   }
 
@@ -709,19 +736,33 @@ export class Launcher {
       ? this.settings.classRole(user, classId)
       : null;
   }
+}
 
-  /** A spec's memory and CPU limits as DockerSpawner takes them; swap stays off unless the site allows it. */
-  private limits(
-    spec: Pick<EnvironmentSpec, 'resources'>
-  ): Pick<SpawnConfig, 'mem_limit' | 'cpu_limit' | 'memswap_limit'> {
-    const { memory, cpus } = effectiveResources(spec, this.settings.site);
-    const bytes = parseSize(memory);
-    return {
-      mem_limit: bytes,
-      cpu_limit: cpus,
-      memswap_limit: this.settings.site.resources.allowSwap ? null : bytes
-    };
-  }
+/** What every server's environment says about where it came from (Binder's variables included). */
+export function serverEnvironment(
+  record: Pick<ServerRecord, 'repo' | 'ref' | 'commit'>
+): Record<string, string> {
+  return {
+    ENVHUB_REPO_URL: record.repo,
+    ENVHUB_REF: record.ref,
+    ENVHUB_COMMIT: record.commit,
+    BINDER_REPO_URL: record.repo,
+    BINDER_REQUEST: `v2/${gitProviderPath(record.repo, record.ref)}`,
+    BINDER_PERSISTENT_REQUEST: `v2/${gitProviderPath(record.repo, record.commit)}`
+  };
+}
+
+/** Memory and CPU limits as DockerSpawner takes them; swap stays off unless the site allows it. */
+export function dockerLimits(
+  { memory, cpus }: Pick<Resources, 'memory' | 'cpus'>,
+  site: SiteConfig
+): Pick<SpawnConfig, 'mem_limit' | 'cpu_limit' | 'memswap_limit'> {
+  const bytes = parseSize(memory);
+  return {
+    mem_limit: bytes,
+    cpu_limit: cpus,
+    memswap_limit: site.resources.allowSwap ? null : bytes
+  };
 }
 
 const spawnFailed = (name: string, message: string | undefined) =>

@@ -1,4 +1,9 @@
-import { badgeSnippets, launchPath, type ServerView } from '@envhub/schema';
+import {
+  badgeSnippets,
+  launchPath,
+  type PublicAccessView,
+  type ServerView
+} from '@envhub/schema';
 import type { HubClient, HubUser } from '../hub/hubClient.js';
 import { ALLOWED, serverRelation } from '../policy/access.js';
 import { effectiveResources, type SiteConfig } from '../policy/siteConfig.js';
@@ -20,6 +25,31 @@ const plus = (iso: string | null | undefined, seconds: number) =>
   iso && seconds > 0
     ? new Date(Date.parse(iso) + seconds * 1000).toISOString()
     : null;
+
+/** The public page of `owner/name`, where visitors get temporary sessions. */
+export const publicPagePath = (owner: string, name: string) =>
+  `public/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`;
+
+function publicAccess(
+  store: Store,
+  record: ServerRecord,
+  context: ViewContext,
+  badgeUrl: string
+): PublicAccessView {
+  const url = `${context.origin}${context.prefix}${publicPagePath(record.owner, record.name)}`;
+  return {
+    url,
+    snippets: badgeSnippets(url, badgeUrl),
+    visitors: store
+      .allSessions()
+      .filter(
+        s =>
+          s.owner === record.owner &&
+          s.server === record.name &&
+          s.claimedAt !== null
+      ).length
+  };
+}
 
 export async function describeServer(
   hub: HubClient,
@@ -76,6 +106,9 @@ export async function describeServer(
     mountsPending:
       running !== null &&
       (record.startedMounts ?? '[]') !==
-        JSON.stringify(record.spec.mounts ?? [])
+        JSON.stringify(record.spec.mounts ?? []),
+    public: record.spec.public
+      ? publicAccess(store, record, context, badgeUrl)
+      : null
   };
 }

@@ -31,6 +31,19 @@ export interface HomePageData {
 
 type Param = (typeof launchParameters)[number];
 
+/** What public access means, said under the form's `public` field and before Make public. */
+export const PUBLIC_ACCESS_MEANS =
+  'Anyone with the public link, signed in or not, can run the code and read the mounted data. Each visitor gets a throw-away copy of the server, with the mounts read-only for them; nothing they do is kept or reaches your home or volumes.';
+
+/** What the form says of a field beyond its schema description. */
+const FIELD_NOTES: Record<string, string> = { public: PUBLIC_ACCESS_MEANS };
+
+/** A field's help: its schema description, then the form's note on it. */
+const help = (param: Param): string =>
+  FIELD_NOTES[param.name]
+    ? `${param.node.description}. ${FIELD_NOTES[param.name]}`
+    : (param.node.description ?? '');
+
 const values = (value: string | string[] | undefined): string[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 
@@ -63,7 +76,7 @@ ${values(given).join('\n')}</textarea>
         value="1"
         ${value === '1' ? html`checked` : ''}
       />
-      ${node.title} <small>${node.description}</small></label
+      ${node.title} <small>${help(param)}</small></label
     >`;
   }
   const list = node.type === 'array';
@@ -76,7 +89,7 @@ ${values(given).join('\n')}</textarea>
       placeholder="${hint ?? ''}"
       ${node.type === 'number' || node.type === 'integer' ? html`inputmode="decimal"` : ''}
     />
-    <small>${node.description}</small></label
+    <small>${help(param)}</small></label
   >`;
 }
 
@@ -137,9 +150,9 @@ function launchForm(data: HomePageData): Html {
           what the server writes there, they can read, and a read-write member
           can change or delete your files.
         </li>
-        <li data-when="public credentials" hidden>
-          Public access and credentials are not supported on this hub yet: a
-          launch asking for them is refused.
+        <li data-when="credentials" hidden>
+          Passing credentials is not supported on this hub yet: a launch asking
+          for it is refused.
         </li>
         <li data-when="memory cpus idleTimeout maxAge" hidden>
           Resources above this hub's maxima are refused; envhub stops the server
@@ -239,8 +252,19 @@ function serverRow(data: HomePageData, s: ServerView): Html {
     </button>`;
   const { launchUrl, snippets } = s;
   const binder = binderLink({ ...s.spec, repo: s.repoUrl, ref: s.ref });
+  // Making a server public asks first, saying what it means; stopping public access does not.
+  const publicAction = (name: 'make' | 'stop', label: string) =>
+    html`<button
+      type="button"
+      data-public-action="${name}"
+      data-owner="${s.owner}"
+      data-name="${s.name}"
+      ${name === 'make' ? html`data-confirm="Make ${s.displayName} public? ${PUBLIC_ACCESS_MEANS}"` : ''}
+    >
+      ${label}
+    </button>`;
   return html`<tr data-server="${s.name}">
-    <td>${s.displayName}</td>
+    <td>${s.displayName}${publicMark(s)}</td>
     <td><code>${s.repoUrl}</code></td>
     <td>${s.ref}</td>
     <td><code>${s.commit.slice(0, 10)}</code></td>
@@ -249,7 +273,7 @@ function serverRow(data: HomePageData, s: ServerView): Html {
       ${s.buildId ? html`<a class="build-log" href="${data.prefix}builds/${s.buildId}">build log</a>` : ''}
     </td>
     <td class="actions">
-      ${s.state === 'running' && s.url ? html`<a class="button" href="${s.url}">open</a>${action('stop', 'stop')}` : action('start', 'start')}${s.mountsPending ? action('restart', 'restart (apply mounts)') : ''}${action('relaunch', 'relaunch')}${action('delete', 'delete')}
+      ${s.state === 'running' && s.url ? html`<a class="button" href="${s.url}">open</a>${action('stop', 'stop')}` : action('start', 'start')}${s.mountsPending ? action('restart', 'restart (apply mounts)') : ''}${action('relaunch', 'relaunch')}${s.canManage ? (s.public ? publicAction('stop', 'stop public access') : publicAction('make', 'make public')) : ''}${action('delete', 'delete')}
       <details
         class="mounts"
         ${s.mounts.some(m => m.problem) ? html`open` : ''}
@@ -288,11 +312,43 @@ ${(s.spec.mounts ?? []).map(encodeMount).join('\n')}</textarea>
           <textarea readonly rows="3">${snippets.rst}</textarea>
         </label>
         <label>HTML <input readonly value="${snippets.html}" /></label>
+        ${
+          s.public
+            ? html`<label
+                  >Public link
+                  <input readonly class="public-link" value="${s.public.url}"
+                /></label>
+                <label
+                  >Public badge, Markdown
+                  <input readonly value="${s.public.snippets.markdown}"
+                /></label>
+                <label
+                  >Public badge, reStructuredText
+                  <textarea readonly rows="3">
+${s.public.snippets.rst}</textarea>
+                </label>
+                <label
+                  >Public badge, HTML
+                  <input readonly value="${s.public.snippets.html}"
+                /></label>`
+            : ''
+        }
         ${data.site.otherHubs.map(hub => html`<a href="${hub.url.replace(/\/?$/, '/')}${launchPath(s.spec)}">launch on ${hub.name}</a> `)}
         ${binder ? html`<a href="${binder}">launch on mybinder.org</a>` : ''}
       </details>
     </td>
   </tr>`;
+}
+
+/** A public server's mark: its visitors now, and its public link. */
+function publicMark(s: ServerView): Html | string {
+  if (!s.public) return '';
+  const { visitors, url } = s.public;
+  return html` <span class="envhub-public" data-visitors="${String(visitors)}"
+    ><strong title="${PUBLIC_ACCESS_MEANS}">Public</strong>
+    · ${visitors === 1 ? '1 visitor' : `${visitors} visitors`} now ·
+    <a class="public-link" href="${url}">public link</a></span
+  >`;
 }
 
 const ACCESS = {

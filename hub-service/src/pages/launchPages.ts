@@ -73,7 +73,16 @@ function capabilities(
     );
   }
   if (spec.public)
-    items.push(html`<li>Opens temporary read-only public access.</li>`);
+    items.push(
+      html`<li>
+        <strong
+          >Makes the server public: anyone with its public link, signed in or
+          not, can run a throw-away copy of it and read its mounted data
+          (read-only).</strong
+        >
+        Nothing a visitor does is kept or reaches your home or volumes.
+      </li>`
+    );
   if (spec.credentials)
     items.push(
       html`<li><strong>Passes your credentials into the server.</strong></li>`

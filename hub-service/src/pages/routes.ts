@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import express, { Router, type Request, type Response } from 'express';
 import {
@@ -20,6 +21,7 @@ import { effectiveResources } from '../policy/siteConfig.js';
 import { buildPage } from './buildPage.js';
 import { classPage, newClassPage } from './classPages.js';
 import { homePage } from './homePage.js';
+import { publicPage } from './publicPages.js';
 import { BROWSER_IMPORTS } from './html.js';
 import { confirmPage, differsPage, launchPage } from './launchPages.js';
 
@@ -47,6 +49,27 @@ function classFromForm(req: Request): ClassBody {
     repo: text('repo'),
     ref: text('ref')
   };
+}
+
+/** The host's own addresses, which the proxy's connections to the service come from. */
+const hostAddresses = () =>
+  new Set(
+    Object.values(networkInterfaces())
+      .flat()
+      .map(i => i?.address)
+  );
+
+/**
+ * The address of the browser behind a request: the last hop the proxy added to X-Forwarded-For when
+ * the request came from this host (the proxy), else the peer itself (a container that calls the
+ * service directly cannot claim another address).
+ */
+export function clientAddress(req: Request): string {
+  const peer = (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+  const forwarded = req.get('X-Forwarded-For');
+  if (forwarded && hostAddresses().has(peer))
+    return forwarded.split(',').pop()!.trim();
+  return peer;
 }
 
 /** The home page's query that prefills its form with a spec. */
@@ -188,6 +211,31 @@ export function pageRoutes(deps: ApiDeps): Router {
         members
       );
       res.redirect(303, `${deps.prefix}classes/${req.params.id}`);
+    }
+  );
+
+  // A public server's page and the start of a visitor's temporary session: no sign-in.
+  router.get(
+    '/public/:owner/:name',
+    (req: Request<{ owner: string; name: string }>, res) => {
+      const record = deps.sessions.publicServer(
+        req.params.owner,
+        req.params.name
+      );
+      res
+        .type('html')
+        .send(publicPage(deps.prefix, record, deps.site.publicSessions));
+    }
+  );
+  router.post(
+    '/public/:owner/:name',
+    async (req: Request<{ owner: string; name: string }>, res) => {
+      const handoff = await deps.sessions.open(
+        req.params.owner,
+        req.params.name,
+        clientAddress(req)
+      );
+      res.set('Set-Cookie', handoff.cookies).redirect(303, handoff.location);
     }
   );
 

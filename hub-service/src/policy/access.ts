@@ -20,7 +20,9 @@ export type Operation =
   | 'class.read'
   | 'class.manage'
   | 'class.teach'
-  | 'class.submit';
+  | 'class.submit'
+  | 'session.read'
+  | 'session.end';
 
 /**
  * How the caller stands to the thing: owner, admin, a collaborator of a server, a member of a
@@ -48,7 +50,10 @@ export const ALLOWED: Record<Operation, readonly Relation[]> = {
   'class.read': ['instructor', 'student', 'admin'],
   'class.manage': ['instructor', 'admin'],
   'class.teach': ['instructor', 'admin'],
-  'class.submit': ['instructor', 'student']
+  'class.submit': ['instructor', 'student'],
+  // A temporary session is the business of the public server's owner (and admins), never the visitor's.
+  'session.read': ['owner', 'admin'],
+  'session.end': ['owner', 'admin']
 };
 
 const VERBS: Record<Operation, string> = {
@@ -63,7 +68,9 @@ const VERBS: Record<Operation, string> = {
   'class.read': 'see it',
   'class.manage': 'change its members or delete it',
   'class.teach': 'release, collect or give feedback',
-  'class.submit': 'submit work'
+  'class.submit': 'submit work',
+  'session.read': 'see it',
+  'session.end': 'end it'
 };
 
 /** Who may do each operation, in a 403's words, where it is not "the owner or an admin". */

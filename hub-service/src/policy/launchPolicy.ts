@@ -18,7 +18,7 @@ const LIMITS: Array<{
 ];
 
 /**
- * The hub's rules for a spec: fields whose behaviour isn't delivered yet are refused rather than
+ * The hub's rules for a spec: a field whose behaviour isn't delivered yet is refused rather than
  * ignored, and resources get the admin's defaults and must stay between the minima and maxima.
  * Returns the resources the server will get.
  */
@@ -26,14 +26,11 @@ export function applyLaunchPolicy(
   spec: EnvironmentSpec,
   site: SiteConfig
 ): Resources {
-  const notYet: string[] = [];
-  if (spec.public) notYet.push('public (temporary read-only access)');
-  if (spec.credentials) notYet.push('credentials');
-  if (notYet.length > 0) {
+  if (spec.credentials) {
     throw new EnvhubError(
       422,
       'not_supported_yet',
-      `${notYet.join(', ')}: not supported yet on this hub; launch without ${notYet.length > 1 ? 'them' : 'it'}`
+      'credentials: not supported yet on this hub; launch without it'
     );
   }
   const asked = effectiveResources(spec, site);

@@ -36,10 +36,32 @@ export interface SiteConfig {
     repo: string;
     ref?: string;
   }>;
+  /** Temporary sessions of public servers (throw-away copies for visitors who are not signed in). */
+  publicSessions: PublicSessionSettings;
   credits?: { text: string; logoUrl?: string; url?: string };
   docsUrl: string;
   /** Other hubs a spec can be launched on ("launch on another hub"), by their envhub URL. */
   otherHubs: Array<{ name: string; url: string }>;
+}
+
+/** The site's rules for temporary sessions of public servers. */
+export interface PublicSessionSettings {
+  /** Seconds without activity before a session ends. */
+  idleTimeout: number;
+  /** Seconds after a visitor got it before a session ends, whatever happens. */
+  maxAge: number;
+  /** Visitors' sessions running at once on the whole hub. */
+  maxSessions: number;
+  /** Visitors' sessions running at once of one public server. */
+  maxPerServer: number;
+  /** New sessions one client address may open in `window` seconds. */
+  perAddress: { sessions: number; window: number };
+  /** What one session's container gets. */
+  resources: { memory: string; cpus: number };
+  /** Whether sessions may open connections out of their container (to the Internet, say). */
+  egress: boolean;
+  /** Public servers whose sessions are started in advance, `size` at a time. */
+  pools: Array<{ owner: string; server: string; size: number }>;
 }
 
 export const DEFAULT_SITE_CONFIG: SiteConfig = {
@@ -63,6 +85,17 @@ export const DEFAULT_SITE_CONFIG: SiteConfig = {
   // nbgrader's own default caps a submission at 100 MB; notebooks with outputs rarely pass 10 MB.
   exchange: { maxFiles: 500, maxBytes: 50_000_000 },
   featured: [],
+  publicSessions: {
+    idleTimeout: 600,
+    maxAge: 3600,
+    maxSessions: 20,
+    maxPerServer: 10,
+    perAddress: { sessions: 5, window: 600 },
+    // Half a server's default memory: visitors read and run, they rarely compute for long.
+    resources: { memory: '1G', cpus: 1 },
+    egress: true,
+    pools: []
+  },
   docsUrl: 'https://mybinder.readthedocs.io/en/latest/using/config_files.html',
   otherHubs: []
 };
@@ -126,6 +159,43 @@ const siteConfigSchema = {
         }
       }
     },
+    publicSessions: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        idleTimeout: { type: 'integer', minimum: 1 },
+        maxAge: { type: 'integer', minimum: 1 },
+        maxSessions: { type: 'integer', minimum: 0 },
+        maxPerServer: { type: 'integer', minimum: 0 },
+        perAddress: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            sessions: { type: 'integer', minimum: 0 },
+            window: { type: 'integer', minimum: 1 }
+          }
+        },
+        resources: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { memory: specResources.memory, cpus: specResources.cpus }
+        },
+        egress: { type: 'boolean' },
+        pools: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['owner', 'server', 'size'],
+            properties: {
+              owner: { type: 'string', minLength: 1 },
+              server: { type: 'string', minLength: 1 },
+              size: { type: 'integer', minimum: 0, maximum: 50 }
+            }
+          }
+        }
+      }
+    },
     credits: {
       type: 'object',
       additionalProperties: false,
@@ -172,7 +242,8 @@ export function loadSiteConfig(path: string | undefined): SiteConfig {
       `the envhub site configuration ${path} is invalid: ${problems}`
     );
   }
-  const given = parsed as Partial<SiteConfig> & {
+  const given = parsed as Partial<Omit<SiteConfig, 'publicSessions'>> & {
+    publicSessions?: Partial<PublicSessionSettings>;
     resources?: {
       defaults?: Partial<Resources>;
       maxima?: Partial<Resources>;
@@ -184,6 +255,18 @@ export function loadSiteConfig(path: string | undefined): SiteConfig {
     ...DEFAULT_SITE_CONFIG,
     ...given,
     exchange: { ...DEFAULT_SITE_CONFIG.exchange, ...given.exchange },
+    publicSessions: {
+      ...DEFAULT_SITE_CONFIG.publicSessions,
+      ...given.publicSessions,
+      perAddress: {
+        ...DEFAULT_SITE_CONFIG.publicSessions.perAddress,
+        ...given.publicSessions?.perAddress
+      },
+      resources: {
+        ...DEFAULT_SITE_CONFIG.publicSessions.resources,
+        ...given.publicSessions?.resources
+      }
+    },
     resources: {
       defaults: {
         ...DEFAULT_SITE_CONFIG.resources.defaults,

@@ -76,6 +76,26 @@ export interface FeedbackRecord {
   files: string[];
 }
 
+/**
+ * A temporary session: a throw-away copy of a public server for one visitor, run by a temporary
+ * Hub user made for it. Sessions started in advance wait in the warm pool until a visitor claims one.
+ */
+export interface SessionRecord {
+  /** The temporary Hub user that runs it. */
+  user: string;
+  /** The public server it copies. */
+  owner: string;
+  server: string;
+  image: string;
+  /** The launch ticket its spawn redeems. */
+  ticket: string;
+  createdAt: string;
+  /** When a visitor got it; null while it waits in the warm pool. */
+  claimedAt: string | null;
+  /** The visitor's address; null in the pool. */
+  client: string | null;
+}
+
 /** One image build: who asked, what for, how it ended, and its whole log (the wire type, stored as it is sent). */
 export type BuildRecord = BuildView;
 
@@ -160,7 +180,18 @@ const MIGRATIONS = [
      released_at TEXT NOT NULL,
      files TEXT NOT NULL,
      PRIMARY KEY (class_id, assignment, student, timestamp)
-   )`
+   )`,
+  `CREATE TABLE sessions (
+     user TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     server TEXT NOT NULL,
+     image TEXT NOT NULL,
+     ticket TEXT NOT NULL UNIQUE,
+     created_at TEXT NOT NULL,
+     claimed_at TEXT,
+     client TEXT
+   );
+   CREATE INDEX sessions_by_server ON sessions (owner, server)`
 ];
 
 const COLUMNS = `owner, name, repo, ref, commit_sha AS "commit", image, ticket, spec, started_mounts AS startedMounts, created_at AS createdAt, updated_at AS updatedAt`;
@@ -204,6 +235,8 @@ const toSubmission = (
     files: JSON.parse(row.files) as string[]
   };
 const SUBMISSION_COLUMNS = `id, class_id AS classId, assignment, student, timestamp, late, files, bytes`;
+
+const SESSION_COLUMNS = `user, owner, server, image, ticket, created_at AS createdAt, claimed_at AS claimedAt, client`;
 
 const BUILD_COLUMNS = `id, image, repo, ref, commit_sha AS "commit", requested_by AS requestedBy, status, started_at AS startedAt, finished_at AS finishedAt, log`;
 
@@ -559,6 +592,45 @@ export class Store {
         Omit<FeedbackRecord, 'files'> & { files: string }
       >
     ).map(row => ({ ...row, files: JSON.parse(row.files) as string[] }));
+  }
+
+  addSession(record: SessionRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO sessions (user, owner, server, image, ticket, created_at, claimed_at, client)
+         VALUES (@user, @owner, @server, @image, @ticket, @createdAt, @claimedAt, @client)`
+      )
+      .run(record);
+  }
+
+  getSession(user: string): SessionRecord | undefined {
+    return this.db
+      .prepare(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE user = ?`)
+      .get(user) as SessionRecord | undefined;
+  }
+
+  /** Every temporary session, oldest first. */
+  allSessions(): SessionRecord[] {
+    return this.db
+      .prepare(
+        `SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY created_at, user`
+      )
+      .all() as SessionRecord[];
+  }
+
+  /** Gives a pooled session to a visitor; false when another visitor got it first. */
+  claimSession(user: string, client: string, at: string): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE sessions SET claimed_at = ?, client = ? WHERE user = ? AND claimed_at IS NULL`
+        )
+        .run(at, client, user).changes === 1
+    );
+  }
+
+  deleteSession(user: string): void {
+    this.db.prepare(`DELETE FROM sessions WHERE user = ?`).run(user);
   }
 
   close(): void {

@@ -509,7 +509,7 @@ describe('refusals', () => {
 
   test('fields a later release delivers are refused as not supported yet', async () => {
     const { status, body } = await readEventStream(
-      buildUrl(repo, 'main', { name: 'later', public: '1' }),
+      buildUrl(repo, 'main', { name: 'later', credentials: '1' }),
       token
     );
     expect(status).toBe(422);

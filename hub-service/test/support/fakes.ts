@@ -33,8 +33,10 @@ import {
 import {
   Store,
   type ServerRecord,
+  type SessionRecord,
   type VolumeRecord
 } from '../../src/store/store.js';
+import { PublicSessions } from '../../src/sessions/publicSessions.js';
 import { Volumes } from '../../src/volumes/volumes.js';
 import { send, type Received, type Sent } from './http.js';
 
@@ -454,6 +456,42 @@ export class FakeHub {
     );
   }
 
+  async createUser(name: string): Promise<void> {
+    this.record('createUser', name);
+    if (this.users.has(name))
+      throw new EnvhubError(
+        409,
+        'hub_error',
+        `the Hub refused to create user ${name}: exists`
+      );
+    this.users.set(name, { admin: false });
+  }
+
+  /** As the Hub: a user with a running server cannot be deleted; its tokens go with it. */
+  async deleteUser(name: string): Promise<void> {
+    this.record('deleteUser', name);
+    if ([...this.servers.values()].some(s => s.owner === name && s.ready))
+      throw new EnvhubError(
+        502,
+        'hub_error',
+        `the Hub refused to delete user ${name}: Internal Server Error`
+      );
+    this.users.delete(name);
+    for (const [token, holder] of this.tokens)
+      if (holder.user === name) this.tokens.delete(token);
+  }
+
+  async createToken(
+    user: string,
+    scopes: string[],
+    expiresIn: number,
+    note: string
+  ): Promise<string> {
+    this.record('createToken', user, scopes, expiresIn, note);
+    if (!this.users.has(user)) throw notFound(`create a token for ${user}`);
+    return this.issueToken(user, scopes);
+  }
+
   async userExists(name: string): Promise<boolean> {
     this.record('userExists', name);
     return this.users.has(name);
@@ -497,7 +535,7 @@ export class FakeHub {
             .sort()
         ])
     );
-    return { servers, shares };
+    return { users: [...this.users.keys()].sort(), servers, shares };
   }
 }
 
@@ -677,6 +715,7 @@ export interface TestAppOptions {
 /** What requests can change, as `TestApp.state()` reads it. */
 export interface WorldState {
   servers: ServerRecord[];
+  sessions: SessionRecord[];
   volumes: VolumeRecord[];
   classes: ClassRecord[];
   /** Ids of the builds of every image the store, the builder or Docker knows. */
@@ -757,6 +796,42 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
       prefix: PREFIX
     }
   );
+  // The proxy in front of users' servers, as far as a public session's hand-off uses it: a running
+  // server's api/status, asked with a token that may access it, sets the server's login cookie.
+  const proxy = createServer((req, res) => {
+    const [, user, name, given] =
+      /^\/user\/([^/]+)\/([^/]+)\/api\/status\?token=([^&]+)$/.exec(
+        req.url ?? ''
+      ) ?? [];
+    const token = req.headers.authorization?.replace(/^token /, '');
+    const holder = token ? hub.tokens.get(token) : undefined;
+    if (
+      !token ||
+      decodeURIComponent(given ?? '') !== token ||
+      req.headers['sec-fetch-mode'] !== 'navigate' ||
+      !holder?.scopes.includes(`access:servers!server=${user}/${name}`) ||
+      !hub.servers.get(`${user}/${name}`)?.ready
+    ) {
+      res.writeHead(403).end();
+      return;
+    }
+    res
+      .writeHead(200, {
+        'Set-Cookie': [
+          `jupyterhub-user-${user}-${name}=signed-${token.slice(-6)}; HttpOnly; Path=/user/${user}/${name}/`,
+          `_xsrf=x; Path=/user/${user}/${name}/`
+        ]
+      })
+      .end('{}');
+  }).listen(0, '127.0.0.1');
+  await once(proxy, 'listening');
+  const sessions = new PublicSessions(hubClient, store, volumes, {
+    namePrefix: NAME_PREFIX,
+    site,
+    publicOrigin: PUBLIC_URL,
+    proxyUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    network: null
+  });
   const checked = async (check: () => Promise<unknown>) => {
     try {
       const version = await check();
@@ -780,6 +855,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     store,
     volumes,
     classes,
+    sessions,
     health: async () => ({
       hub: await checked(() => hub.version()),
       docker: await checked(() => docker.ping())
@@ -834,6 +910,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     send: (path, sent) => send(url, path, sent),
     state: () => ({
       servers: store.allServers(),
+      sessions: store.allSessions(),
       volumes: store.allVolumes(),
       classes: store.allClasses(),
       builds: buildIds().sort(),
@@ -844,7 +921,9 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     close: async () => {
       server.closeAllConnections();
       forge.closeAllConnections();
+      proxy.closeAllConnections();
       await Promise.all([
+        new Promise(resolve => proxy.close(resolve)),
         new Promise(resolve => server.close(resolve)),
         new Promise(resolve => forge.close(resolve))
       ]);

@@ -57,8 +57,12 @@ export const SUB1_TIMESTAMP = '2026-01-02T10:00:00.000Z';
 
 export const TICKETS = {
   s1: 'ticket-of-alice-s1',
-  s2: 'ticket-of-alice-s2'
+  s2: 'ticket-of-alice-s2',
+  visitor: 'ticket-of-a-visitor-of-s2'
 } as const;
+
+/** The temporary Hub user of a visitor's session of alice's public server s2. */
+export const VISITOR = 'envhub-visitor-v1';
 
 /** The tokens each role sends (none for anonymous). */
 export type Tokens = Record<Exclude<Role, 'anonymous'>, string>;
@@ -96,7 +100,8 @@ function serverRecord(
 /**
  * The world every authorization test starts from:
  * - alice owns server s1 (running; collaborators: user bob and group team, whose member is carol)
- *   and s2 (stopped, shared with nobody), both of image S1_IMAGE, built by build b1 at her request;
+ *   and s2 (stopped, shared with nobody, public: a visitor, VISITOR, is in a temporary session of
+ *   it), both of image S1_IMAGE, built by build b1 at her request;
  * - alice owns volume v1: dave may read it, group writers (erin) may write it; s1 mounts it;
  * - mallory is signed in with no relation to any of it, and asked for build b2 of another image;
  * - root is a Hub admin; frank exists (to be added as a collaborator or member);
@@ -124,7 +129,7 @@ export function seedFixtures(app: TestApp): Tokens {
       TICKETS.s1
     )
   );
-  store.saveServer(serverRecord('s2', {}, TICKETS.s2));
+  store.saveServer(serverRecord('s2', { public: true }, TICKETS.s2));
   store.setStartedMounts(
     'alice',
     's1',
@@ -209,6 +214,23 @@ export function seedFixtures(app: TestApp): Tokens {
     late: false,
     files: ['a1.ipynb'],
     bytes: 2
+  });
+
+  // A visitor is in a temporary session of s2, which is public.
+  hub.addUser(VISITOR);
+  store.addSession({
+    user: VISITOR,
+    owner: 'alice',
+    server: 's2',
+    image: S1_IMAGE,
+    ticket: TICKETS.visitor,
+    createdAt: started,
+    claimedAt: started,
+    client: '203.0.113.9'
+  });
+  hub.putServer(VISITOR, 's2', {
+    running: true,
+    userOptions: { ticket: TICKETS.visitor }
   });
 
   docker.images.add(S1_IMAGE);

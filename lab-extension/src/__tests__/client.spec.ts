@@ -10,11 +10,18 @@ import {
   serverPath,
   serviceUrl,
   setCollaborators,
+  setPublic,
   createVolume,
   listVolumes
 } from '../client';
 import { ILaunchEvent } from '../tokens';
-import { BUILD, SERVER, fakeFetch, streamResponse } from './fakeService';
+import {
+  BUILD,
+  PUBLIC_SERVER,
+  SERVER,
+  fakeFetch,
+  streamResponse
+} from './fakeService';
 
 const ALICE_X = '/services/envhub/api/servers/alice/x';
 
@@ -251,6 +258,49 @@ describe('setCollaborators', () => {
       code: 'unknown_collaborators',
       message
     });
+  });
+});
+
+describe('setPublic', () => {
+  it('PUTs {"public": …} and returns the new server view', async () => {
+    const { fetch, requests } = fakeFetch({
+      [`${ALICE_X}/public`]: { status: 200, body: PUBLIC_SERVER }
+    });
+    const connection = { serviceUrl: '/services/envhub/', token: 't', fetch };
+
+    const server = await setPublic(connection, 'alice', 'x', true);
+
+    expect(server.public?.url).toBe(PUBLIC_SERVER.public!.url);
+    expect(requests.map(r => [r.method, r.url])).toEqual([
+      ['PUT', `${ALICE_X}/public`]
+    ]);
+    expect(requests[0].headers.get('Content-Type')).toBe('application/json');
+    expect(JSON.parse(String(requests[0].init.body))).toEqual({
+      public: true
+    });
+
+    await setPublic(connection, 'alice', 'x', false);
+    expect(JSON.parse(String(requests[1].init.body))).toEqual({
+      public: false
+    });
+  });
+
+  it("throws the service's refusal", async () => {
+    const message = 'only the owner (alice) or an admin may change this';
+    const { fetch } = fakeFetch({
+      [`${ALICE_X}/public`]: {
+        status: 403,
+        body: { status: 403, code: 'forbidden', message }
+      }
+    });
+    await expect(
+      setPublic(
+        { serviceUrl: '/services/envhub/', token: 't', fetch },
+        'alice',
+        'x',
+        true
+      )
+    ).rejects.toMatchObject({ status: 403, message });
   });
 });
 

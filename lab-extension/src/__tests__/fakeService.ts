@@ -66,7 +66,21 @@ export const SERVER: IEnvhubServer = {
   stopsAt: { idle: '2026-01-02T04:04:05Z', maxAge: '2026-01-03T03:04:05Z' },
   canManage: true,
   mounts: [],
-  mountsPending: false
+  mountsPending: false,
+  public: null
+};
+
+const PUBLIC_URL = 'http://hub.example.org/services/envhub/public/alice/x';
+
+/** SERVER while it is public, with two visitors in temporary sessions of it. */
+export const PUBLIC_SERVER: IEnvhubServer = {
+  ...SERVER,
+  spec: { ...SERVER.spec, public: true },
+  public: {
+    url: PUBLIC_URL,
+    snippets: badgeSnippets(PUBLIC_URL, BADGE_URL),
+    visitors: 2
+  }
 };
 
 export const BUILD: IEnvhubBuild = {

@@ -10,7 +10,7 @@ import {
   NOT_SUPPORTED_YET,
   UNSUPPORTED_PARAMETERS
 } from '../launchForm';
-import { SERVER } from './fakeService';
+import { PUBLIC_SERVER, SERVER } from './fakeService';
 
 function field(form: LaunchForm, name: string): HTMLElement {
   const row = form.node.querySelector<HTMLElement>(
@@ -70,6 +70,25 @@ describe('LaunchForm', () => {
       expect(field(form, name).textContent).toContain(NOT_SUPPORTED_YET);
     }
     expect(input(form, 'memory').disabled).toBe(false);
+  });
+
+  it('lets the owner make the server public, and says what that means', () => {
+    expect(UNSUPPORTED_PARAMETERS.has('public')).toBe(false);
+    const form = new LaunchForm({ repo: SERVER.repoUrl });
+    const box = input(form, 'public');
+    expect(box.type).toBe('checkbox');
+    expect(box.disabled).toBe(false);
+    expect(box.checked).toBe(false);
+    const help = field(form, 'public').querySelector(`.${FormCSS.help}`);
+    expect(help?.textContent).not.toContain(NOT_SUPPORTED_YET);
+    expect(help?.textContent).toContain(
+      'Anyone with the public link, signed in or not, can run the code and read the mounted data. Each visitor gets a throw-away copy of the server, with the mounts read-only for them'
+    );
+    expect(form.getValue().public).toBeUndefined();
+
+    box.checked = true;
+    expect(form.getValue().public).toBe(true);
+    expect(validateSpec(form.getValue()).ok).toBe(true);
   });
 
   it('edits mounts as volume:path[:ro] lines', () => {
@@ -152,6 +171,13 @@ describe('LaunchForm', () => {
 });
 
 describe('forking', () => {
+  it("starts private, whatever the server's public access", () => {
+    const start = forkStart(PUBLIC_SERVER);
+    expect(start.public).toBeUndefined();
+    expect(input(new LaunchForm(start), 'public').checked).toBe(false);
+    expect(PUBLIC_SERVER.spec.public).toBe(true);
+  });
+
   it('needs a valid name of its own', () => {
     expect(forkErrors(forkStart(SERVER), SERVER).map(e => e.field)).toEqual([
       'name'

@@ -1,6 +1,6 @@
 import { EnvhubModel } from '../model';
 import { EnvhubStatus, IHubContext } from '../tokens';
-import { BUILD, SERVER, fakeFetch } from './fakeService';
+import { BUILD, PUBLIC_SERVER, SERVER, fakeFetch } from './fakeService';
 
 const ALICE_X = '/services/envhub/api/servers/alice/x';
 const BUILD_B1 = '/services/envhub/api/builds/b1';
@@ -258,6 +258,72 @@ describe('EnvhubModel', () => {
       model.setMounts([{ source: 'theirs', target: '/mnt/t', readOnly: false }])
     ).rejects.toMatchObject({ status: 403, message });
     expect(model.state).toBe(before);
+  });
+
+  it('makes the server public, or stops its public access, and shows what the service sends back', async () => {
+    const table: Parameters<typeof fakeFetch>[0] = {
+      [ALICE_X]: { status: 200, body: SERVER },
+      [BUILD_B1]: { status: 200, body: BUILD },
+      [`${ALICE_X}/public`]: { status: 200, body: PUBLIC_SERVER }
+    };
+    const { fetch, requests } = fakeFetch(table);
+    const model = modelOf({ context: context(), fetch });
+    await model.refresh();
+
+    const made = await model.setPublic(true);
+    expect(made.public?.visitors).toBe(2);
+    expect(model.state.server?.public).toEqual(PUBLIC_SERVER.public);
+
+    table[`${ALICE_X}/public`] = { status: 200, body: SERVER };
+    await model.setPublic(false);
+    expect(model.state.server?.public).toBeNull();
+    expect(
+      requests
+        .filter(r => r.method === 'PUT')
+        .map(r => JSON.parse(String(r.init.body)))
+    ).toEqual([{ public: true }, { public: false }]);
+  });
+
+  it('keeps the state when the service refuses to make the server public', async () => {
+    const { fetch } = fakeFetch({
+      [ALICE_X]: { status: 200, body: { ...SERVER, canManage: false } },
+      [`${ALICE_X}/public`]: {
+        status: 403,
+        body: { status: 403, code: 'forbidden', message: 'not yours' }
+      }
+    });
+    const model = modelOf({ context: context({ user: 'bob' }), fetch });
+    await model.refresh();
+    const before = model.state;
+
+    await expect(model.setPublic(true)).rejects.toMatchObject({
+      status: 403
+    });
+    expect(model.state).toBe(before);
+  });
+
+  it("asks the service nothing in a visitor's temporary session of a public server", async () => {
+    const { fetch, requests } = fakeFetch({
+      [ALICE_X]: { status: 200, body: SERVER }
+    });
+    const model = modelOf({
+      // A temporary user's server, named or not.
+      context: context({ user: 'visitor-1', serverUser: '', serverName: '' }),
+      fetch,
+      publicSession: 'alice/x'
+    });
+    const seen = statuses(model);
+    model.isActive = true;
+
+    await model.refresh();
+
+    expect(requests).toEqual([]);
+    expect(seen).toEqual([]);
+    expect(model.state.status).toBe('unavailable');
+    expect(model.state.publicSession).toBe('alice/x');
+    expect(model.state.reason).toBe(
+      'Temporary public session of alice/x: nothing you change is kept; it ends after a while without activity.'
+    );
   });
 
   it.each([

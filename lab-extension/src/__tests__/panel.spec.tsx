@@ -1,4 +1,9 @@
 import { Notification } from '@jupyterlab/apputils';
+import {
+  acceptDialog,
+  dismissDialog,
+  waitForDialog
+} from '@jupyterlab/testing';
 import { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
@@ -7,7 +12,7 @@ import { EnvhubModel } from '../model';
 import { EnvhubPanel, PANEL_ID } from '../panel';
 import { EnvhubSection, SECTIONS } from '../sections';
 import { CommandIDs, IEnvhubServer, IHubContext } from '../tokens';
-import { BUILD, SERVER, fakeFetch } from './fakeService';
+import { BUILD, PUBLIC_SERVER, SERVER, fakeFetch } from './fakeService';
 import { settle } from './render';
 
 const ALICE_X = '/services/envhub/api/servers/alice/x';
@@ -444,5 +449,152 @@ describe('CollaboratorsSection', () => {
     expect(collaborators.textContent).toContain(
       'Only the owner can change who shares this server.'
     );
+  });
+});
+
+describe('public access', () => {
+  const group = (panel: EnvhubPanel) =>
+    section(panel, 'environment')!.querySelector<HTMLElement>(
+      '.jp-envhub-public-access'
+    );
+  const action = (panel: EnvhubPanel) =>
+    group(panel)?.querySelector<HTMLButtonElement>('[data-public-action]');
+  const copied = (panel: EnvhubPanel, kind: string) =>
+    section(panel, 'environment')!.querySelector<HTMLInputElement>(
+      `.jp-envhub-share-links [data-kind="${kind}"] input`
+    )?.value;
+  const puts = (requests: IPanelTest['requests']) =>
+    requests
+      .filter(r => r.method === 'PUT')
+      .map(r => [r.url, JSON.parse(String(r.init.body))]);
+
+  it('shows that a server is public, its visitors now, and its public link and badge in the share menu', async () => {
+    const { panel } = await panelFor(PUBLIC_SERVER);
+    expect(group(panel)?.dataset.public).toBe('true');
+    expect(
+      group(panel)?.querySelector('.jp-envhub-public-state')?.textContent
+    ).toBe(
+      'Public: anyone with its public link, signed in or not, can run a throw-away copy of this server and read its mounted data (read-only).'
+    );
+    const visitors = group(panel)?.querySelector<HTMLElement>(
+      '.jp-envhub-visitors'
+    );
+    expect(visitors?.textContent).toBe('2 visitors in it now');
+    expect(visitors?.dataset.visitors).toBe('2');
+    expect(copied(panel, 'public-link')).toBe(PUBLIC_SERVER.public!.url);
+    expect(copied(panel, 'public-markdown')).toBe(
+      PUBLIC_SERVER.public!.snippets.markdown
+    );
+    expect(copied(panel, 'public-markdown')).toContain(
+      PUBLIC_SERVER.public!.url
+    );
+    // The launch link stays: it gives people a server of their own.
+    expect(copied(panel, 'link')).toBe(SERVER.launchUrl);
+
+    const one = await panelFor({
+      ...PUBLIC_SERVER,
+      public: { ...PUBLIC_SERVER.public!, visitors: 1 }
+    });
+    expect(
+      group(one.panel)?.querySelector('.jp-envhub-visitors')?.textContent
+    ).toBe('1 visitor in it now');
+  });
+
+  it('stops public access at once, and shows the server the service sends back', async () => {
+    const test = await panelFor(PUBLIC_SERVER);
+    test.table[`${ALICE_X}/public`] = { status: 200, body: SERVER };
+    expect(action(test.panel)?.textContent).toBe('Stop public access');
+
+    await settle(() => action(test.panel)!.click());
+
+    expect(puts(test.requests)).toEqual([
+      [`${ALICE_X}/public`, { public: false }]
+    ]);
+    expect(group(test.panel)?.dataset.public).toBe('false');
+    expect(action(test.panel)?.textContent).toBe('Make public…');
+    expect(copied(test.panel, 'public-link')).toBeUndefined();
+  });
+
+  it('makes a private server public only once the owner has read what it means and agreed', async () => {
+    const test = await panelFor(SERVER);
+    test.table[`${ALICE_X}/public`] = { status: 200, body: PUBLIC_SERVER };
+    expect(group(test.panel)?.textContent).toContain(
+      'Private: only you and your collaborators use it.'
+    );
+
+    await settle(async () => {
+      action(test.panel)!.click();
+      await dismissDialog();
+    });
+    expect(puts(test.requests)).toEqual([]);
+
+    await settle(async () => {
+      action(test.panel)!.click();
+      await waitForDialog();
+    });
+    const said = document.querySelector('.jp-Dialog')?.textContent;
+    expect(puts(test.requests)).toEqual([]);
+    await settle(() => acceptDialog());
+    await settle();
+    expect(said).toContain('Make x public?');
+    expect(said).toContain(
+      'Anyone with the public link, signed in or not, can run the code and read the mounted data. Each visitor gets a throw-away copy of the server, with the mounts read-only for them'
+    );
+    expect(puts(test.requests)).toEqual([
+      [`${ALICE_X}/public`, { public: true }]
+    ]);
+    expect(group(test.panel)?.dataset.public).toBe('true');
+    expect(copied(test.panel, 'public-link')).toBe(PUBLIC_SERVER.public!.url);
+  });
+
+  it("notifies the service's refusal and keeps the server as it was", async () => {
+    const test = await panelFor(PUBLIC_SERVER);
+    test.table[`${ALICE_X}/public`] = {
+      status: 403,
+      body: { status: 403, code: 'forbidden', message: 'not yours' }
+    };
+    const errors = jest.spyOn(Notification, 'error');
+    await settle(() => action(test.panel)!.click());
+    expect(errors).toHaveBeenCalledWith('envhub: not yours', {
+      autoClose: 8000
+    });
+    expect(group(test.panel)?.dataset.public).toBe('true');
+    expect(action(test.panel)?.disabled).toBe(false);
+    errors.mockRestore();
+  });
+
+  it('shows a collaborator that a server is public without the action, and nothing of a private one', async () => {
+    const shared = await panelFor({ ...PUBLIC_SERVER, canManage: false });
+    expect(group(shared.panel)?.textContent).toContain('2 visitors in it now');
+    expect(action(shared.panel)).toBeNull();
+
+    const closed = await panelFor({ ...SERVER, canManage: false });
+    expect(group(closed.panel)).toBeNull();
+  });
+
+  it("shows only a notice in a visitor's temporary session, and asks the service nothing", async () => {
+    const { fetch, requests } = fakeFetch({
+      [ALICE_X]: { status: 200, body: PUBLIC_SERVER }
+    });
+    const model = new EnvhubModel({
+      context: { ...CONTEXT, user: 'visitor-1', serverUser: 'visitor-1' },
+      fetch,
+      publicSession: 'alice/x'
+    });
+    const panel = new EnvhubPanel({ model, commands: new CommandRegistry() });
+    opened.push({ panel, model } as IPanelTest);
+    await settle(() => Widget.attach(panel, document.body));
+    await settle(() => model.refresh());
+
+    const notice = panel.node.querySelector<HTMLElement>(
+      '.jp-envhub-public-session'
+    );
+    expect(notice?.textContent).toBe(
+      'Temporary public session of alice/x: nothing you change is kept; it ends after a while without activity.'
+    );
+    expect(notice?.dataset.publicSession).toBe('alice/x');
+    expect(sectionTitles(panel)).toEqual([]);
+    expect(panel.toolbar.isHidden).toBe(true);
+    expect(requests).toEqual([]);
   });
 });

@@ -3,18 +3,25 @@ import * as React from 'react';
 
 import { CommandButtons } from '../components/CommandButtons';
 import { CopyField } from '../components/CopyField';
+import { PublicAccess } from '../components/PublicAccess';
 import { TimeLeft } from '../components/TimeLeft';
 import { CSS } from '../cssClasses';
 import { formatDuration } from '../duration';
 import { forgeLinks } from '../forge';
-import { CommandIDs, IEnvhubBuild, IEnvhubServer } from '../tokens';
+import {
+  CommandIDs,
+  IBadgeSnippets,
+  IEnvhubBuild,
+  IEnvhubServer
+} from '../tokens';
 import { EnvhubSection } from './EnvhubSection';
 
 /**
  * Where this server's environment comes from (repository, ref and commit, linked to the
- * forge; image and build date), its resources and the time left before it stops, its
- * launch link and badge snippets, and the environment's actions (share, fork, build log,
- * and relaunch for the owner).
+ * forge; image and build date), its resources and the time left before it stops, whether
+ * it is public (with its visitors now, and *Make public* or *Stop public access* for the
+ * owner), its launch link and badge snippets (and its public link's while it is public),
+ * and the environment's actions (share, fork, build log, and relaunch for the owner).
  */
 export class EnvironmentSection extends EnvhubSection {
   constructor(options: EnvhubSection.IOptions) {
@@ -41,6 +48,11 @@ export class EnvironmentSection extends EnvhubSection {
       <>
         <Origin server={server} build={build} trans={trans} />
         <Resources server={server} trans={trans} />
+        <PublicAccess
+          server={server}
+          trans={trans}
+          onChange={value => this.model.setPublic(value)}
+        />
         <Share server={server} trans={trans} />
         <CommandButtons commands={this.commands} ids={actions} />
       </>
@@ -156,7 +168,10 @@ function Resources(props: IServerProps): JSX.Element {
   );
 }
 
-/** The launch link and the badge snippets, each with a copy button. */
+/**
+ * The launch link and the badge snippets, each with a copy button; while the server is
+ * public, its public link and that link's badge snippets too.
+ */
 function Share(props: IServerProps): JSX.Element {
   const { server, trans } = props;
   return (
@@ -168,28 +183,61 @@ function Share(props: IServerProps): JSX.Element {
         kind="link"
         trans={trans}
       />
-      <details>
-        <summary>{trans.__('Badge snippets')}</summary>
-        <CopyField
-          label={trans.__('Markdown')}
-          value={server.snippets.markdown}
-          kind="markdown"
-          trans={trans}
-        />
-        <CopyField
-          label={trans.__('reStructuredText')}
-          value={server.snippets.rst}
-          kind="rst"
-          trans={trans}
-        />
-        <CopyField
-          label={trans.__('HTML')}
-          value={server.snippets.html}
-          kind="html"
-          trans={trans}
-        />
-      </details>
+      <BadgeSnippets
+        summary={trans.__('Badge snippets')}
+        snippets={server.snippets}
+        trans={trans}
+      />
+      {server.public && (
+        <>
+          <CopyField
+            label={trans.__('Public link')}
+            value={server.public.url}
+            kind="public-link"
+            trans={trans}
+          />
+          <BadgeSnippets
+            summary={trans.__('Public badge snippets')}
+            snippets={server.public.snippets}
+            kindPrefix="public-"
+            trans={trans}
+          />
+        </>
+      )}
     </section>
+  );
+}
+
+/** Badge snippets under a summary, each with a copy button (`data-kind`: prefix + format). */
+function BadgeSnippets(props: {
+  summary: string;
+  snippets: IBadgeSnippets;
+  kindPrefix?: string;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { summary, snippets, kindPrefix = '', trans } = props;
+  return (
+    <details>
+      <summary>{summary}</summary>
+      <CopyField
+        label={trans.__('Markdown')}
+        value={snippets.markdown}
+        kind={`${kindPrefix}markdown`}
+        trans={trans}
+      />
+      <CopyField
+        label={trans.__('reStructuredText')}
+        value={snippets.rst}
+        kind={`${kindPrefix}rst`}
+        trans={trans}
+      />
+      <CopyField
+        label={trans.__('HTML')}
+        value={snippets.html}
+        kind={`${kindPrefix}html`}
+        trans={trans}
+      />
+    </details>
   );
 }
 

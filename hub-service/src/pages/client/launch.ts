@@ -227,6 +227,21 @@ document
     })
   );
 
+// Public access: make a server public (once the owner has agreed to what it means), or stop it.
+document
+  .querySelectorAll<HTMLButtonElement>('button[data-public-action]')
+  .forEach(button =>
+    button.addEventListener('click', () => {
+      const { publicAction, owner, name, confirm } = button.dataset;
+      if (confirm && !window.confirm(confirm)) return;
+      void callApi(
+        'PUT',
+        `servers/${encodeURIComponent(owner!)}/${encodeURIComponent(name!)}/public`,
+        { public: publicAction === 'make' }
+      );
+    })
+  );
+
 /** Calls the API with the page's XSRF value; reloads the page when it worked, else says why. */
 async function callApi(
   method: string,

@@ -15,6 +15,7 @@ import {
   seedFixtures,
   SUB1_TIMESTAMP,
   TICKETS,
+  VISITOR,
   type Role,
   type Tokens
 } from '../../support/fixtures.js';
@@ -50,6 +51,11 @@ const EXPECTED: Record<string, readonly number[]> = {
   'PUT /api/servers/{owner}/{name}/collaborators':    [200,  403,   403,  404,  404,   404,  200,  403,   401],
   'PUT /api/servers/{owner}/{name}/mounts':           [200,  403,   403,  404,  404,   404,  200,  403,   401],
   'POST /api/servers/{owner}/{name}/stop':            [202,  403,   403,  404,  404,   404,  202,  403,   401],
+  'PUT /api/servers/{owner}/{name}/public':           [200,  403,   403,  404,  404,   404,  200,  403,   401],
+  'GET /api/sessions':                                [200,  200,   200,  200,  200,   200,  200,  403,   401],
+  'DELETE /api/sessions/{user}':                      [204,  404,   404,  404,  404,   404,  204,  403,   401],
+  'GET /public/{owner}/{name}':                       [200,  200,   200,  200,  200,   200,  200,  200,   200],
+  'POST /public/{owner}/{name}':                      [303,  303,   303,  303,  303,   303,  303,  303,   303],
   'GET /api/volumes':                                 [200,  200,   200,  200,  200,   200,  200,  403,   401],
   'POST /api/volumes':                                [201,  201,   201,  201,  201,   201,  201,  403,   401],
   'GET /api/volumes/{name}':                          [200,  404,   404,  200,  200,   404,  200,  403,   401],
@@ -96,6 +102,7 @@ const BODIES: Record<string, Sent> = {
   'PUT /api/servers/{owner}/{name}/mounts': {
     json: [{ source: 'v1', target: '/mnt/shared', readOnly: true }]
   },
+  'PUT /api/servers/{owner}/{name}/public': { json: { public: false } },
   'POST /api/volumes': { json: { name: 'fresh' } },
   'PUT /api/volumes/{name}/members': {
     json: {
@@ -166,7 +173,14 @@ function fill(app: TestApp, path: string, missing = false): string {
     missing && (!path.startsWith('/api/classes/') || name === last);
   const values: Record<string, string> = {
     owner: 'alice',
-    name: missing ? 'ghost' : path.startsWith('/api/volumes/') ? 'v1' : 's1',
+    name: missing
+      ? 'ghost'
+      : path.startsWith('/api/volumes/')
+        ? 'v1'
+        : path.startsWith('/public/')
+          ? 's2'
+          : 's1',
+    user: missing ? 'ghost' : VISITOR,
     id: ghost('id') ? 'ghost' : path.startsWith('/api/classes/') ? 'c1' : 'b1',
     assignment: ghost('assignment') ? 'ghost' : 'a1',
     submission: ghost('submission') ? 'ghost' : 'sub1',
@@ -276,13 +290,17 @@ describe.each(Object.keys(EXPECTED))('%s', key => {
             code: response.json.code
           });
           const names = (message: string) =>
-            message.replace(/\b(?:ghost|[svbca]1|sub1)\b/g, '');
+            message.replace(
+              /\b(?:ghost|[svbca][12]|sub1|envhub-visitor-v1)\b/g,
+              ''
+            );
           expect(names(ghost.json.message)).toEqual(
             names(response.json.message)
           );
         }
         // Nothing was changed by a refusal or a read: records, Hub servers and shares, Docker, builds.
-        if (expected >= 300 || isRead) {
+        // (A visitor's session is the one thing an anonymous POST makes.)
+        if ((expected >= 300 && !key.startsWith('POST /public/')) || isRead) {
           expect(app.state()).toEqual(before);
         }
         if (key.startsWith('GET /build/') && expected === 200) {

@@ -1,0 +1,182 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  badgeSnippets,
+  launchPath,
+  validateSpec,
+  type EnvironmentSpec,
+  type ServerView,
+  type ValidEnvironmentSpec
+} from '@envhub/schema';
+import { homePage, PUBLIC_ACCESS_MEANS } from '../../src/pages/homePage.js';
+import { confirmPage } from '../../src/pages/launchPages.js';
+import { DEFAULT_SITE_CONFIG } from '../../src/policy/siteConfig.js';
+import { PREFIX } from '../support/fakes.js';
+
+function valid(spec: EnvironmentSpec): ValidEnvironmentSpec & { name: string } {
+  const result = validateSpec(spec);
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return { ...result.spec, name: result.spec.name ?? 'course' };
+}
+
+/** The text of an HTML fragment, tags removed and white space collapsed. */
+const text = (markup: string) =>
+  markup
+    .replace(/<[^>]*>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
+    .replace(/&#39;/g, "'")
+    .replace(/\s+/g, ' ')
+    .trim();
+
+const capabilities = (spec: ValidEnvironmentSpec & { name: string }) =>
+  [
+    ...(confirmPage({
+      prefix: PREFIX,
+      xsrf: 'x',
+      spec,
+      launch: launchPath(spec),
+      editUrl: PREFIX,
+      resources: DEFAULT_SITE_CONFIG.resources.defaults
+    })
+      .split('id="envhub-capabilities"')[1]
+      .split('</ul>')[0]
+      .matchAll(/<li[^>]*>([\s\S]*?)<\/li>/g) ?? [])
+  ].map(match => text(match[1]));
+
+describe('the confirmation page of a public launch', () => {
+  const spec = valid({
+    repo: 'https://forge.example.org/course/env.git',
+    ref: 'main',
+    name: 'course',
+    public: true,
+    mounts: [{ source: 'data', target: '/mnt/data', readOnly: false }]
+  });
+
+  it('says that anyone with the public link, signed in or not, can run a throw-away copy and read the mounted data', () => {
+    expect(capabilities(spec)).toContain(
+      'Makes the server public: anyone with its public link, signed in or not, can run a throw-away copy of it and read its mounted data (read-only). Nothing a visitor does is kept or reaches your home or volumes.'
+    );
+  });
+
+  it('says nothing of public access for a private launch', () => {
+    expect(capabilities({ ...spec, public: false }).join(' ')).not.toMatch(
+      /public/i
+    );
+  });
+});
+
+describe('the home page', () => {
+  const spec = valid({
+    repo: 'https://forge.example.org/course/env.git',
+    ref: 'main',
+    name: 'course'
+  });
+  const launchUrl = `http://hub${PREFIX}${launchPath(spec)}`;
+  const badgeUrl = `http://hub${PREFIX}badge.svg`;
+  const publicUrl = `http://hub${PREFIX}public/teacher/course`;
+  const server = {
+    owner: 'teacher',
+    name: 'course',
+    displayName: 'course',
+    repoUrl: spec.repo,
+    ref: spec.ref,
+    commit: '0'.repeat(40),
+    state: 'running',
+    url: '/user/teacher/course/',
+    buildId: null,
+    spec,
+    launchUrl,
+    badgeUrl,
+    snippets: badgeSnippets(launchUrl, badgeUrl),
+    canManage: true,
+    mounts: [],
+    mountsPending: false,
+    public: null
+  } as unknown as ServerView;
+  const publicServer: ServerView = {
+    ...server,
+    spec: { ...spec, public: true },
+    public: {
+      url: publicUrl,
+      snippets: badgeSnippets(publicUrl, badgeUrl),
+      visitors: 3
+    }
+  };
+  const page = (servers: ServerView[]) =>
+    homePage({
+      prefix: PREFIX,
+      xsrf: 'x',
+      user: 'teacher',
+      site: DEFAULT_SITE_CONFIG,
+      servers,
+      volumes: [],
+      classes: [],
+      prefill: {}
+    });
+  const row = (markup: string, name: string) =>
+    markup.split(`data-server="${name}"`)[1].split('</tr>')[0];
+
+  it('lets the public field be set, and says under it what public means', () => {
+    const markup = page([]);
+    const field = markup.split('name="public"')[1].split('</label')[0];
+    expect(field).not.toContain('disabled');
+    expect(text(`<x ${field}`)).toContain(PUBLIC_ACCESS_MEANS);
+    expect(PUBLIC_ACCESS_MEANS).toMatch(
+      /^Anyone with the public link, signed in or not, can run the code and read the mounted data\. Each visitor gets a throw-away copy of the server, with the mounts read-only/
+    );
+  });
+
+  it('keeps the "not supported yet" notice for credentials only', () => {
+    const notes = page([])
+      .split('id="envhub-security-notes"')[1]
+      .split('</ul>')[0];
+    const whens = [...notes.matchAll(/data-when="([^"]*)"/g)].map(m =>
+      m[1].split(' ')
+    );
+    expect(whens).toContainEqual(['credentials']);
+    expect(whens.flat()).not.toContain('public');
+    const credentials = notes
+      .split('data-when="credentials"')[1]
+      .split('</li>')[0];
+    expect(text(`<x ${credentials}`)).toBe(
+      'Passing credentials is not supported on this hub yet: a launch asking for it is refused.'
+    );
+  });
+
+  it('marks a public server with its visitors now and its public link, and shares its public badge', () => {
+    const markup = row(page([publicServer]), 'course');
+    const mark = markup.split('class="envhub-public"')[1].split('</span')[0];
+    expect(text(`<x ${mark}`)).toBe('Public · 3 visitors now · public link');
+    expect(mark).toContain(`href="${publicUrl}"`);
+    expect(markup).toContain(`value="${publicUrl}"`);
+    expect(markup).toContain(
+      publicServer.public!.snippets.rst.replace(/"/g, '&quot;')
+    );
+    expect(markup).toContain('data-public-action="stop"');
+    expect(markup).not.toContain('data-public-action="make"');
+  });
+
+  it('says "1 visitor"', () => {
+    const markup = row(
+      page([
+        { ...publicServer, public: { ...publicServer.public!, visitors: 1 } }
+      ]),
+      'course'
+    );
+    expect(text(markup)).toContain('Public · 1 visitor now');
+  });
+
+  it('marks nothing on a private server, and asks before making it public', () => {
+    const markup = row(page([server]), 'course');
+    expect(markup).not.toContain('envhub-public');
+    expect(markup).not.toContain(publicUrl);
+    const make = markup.split('data-public-action="make"')[1].split('>')[0];
+    expect(make.replace(/&#39;/g, "'")).toContain(
+      `data-confirm="Make course public? ${PUBLIC_ACCESS_MEANS}"`
+    );
+    expect(
+      row(page([{ ...server, canManage: false } as ServerView]), 'course')
+    ).not.toContain('data-public-action');
+  });
+});
