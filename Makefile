@@ -19,6 +19,9 @@ provision:
 down:
 	deploy/down.sh
 
-# Builder benchmarks (ratios against baselines measured in the same run); see README.
+# Benchmarks (ratios against baselines measured in the same run): the builder, then public
+# servers' temporary sessions (a hub of their own on port 8900); see README. Both run; either fails it.
 bench: build
-	source deploy/lib.sh && ensure_dockerd && npx tsx bench/builder.bench.ts
+	source deploy/lib.sh && ensure_dockerd && status=0 && \
+	  { npx tsx bench/builder.bench.ts || status=1; } && \
+	  { npx tsx bench/publicSessions.bench.ts || status=1; } && exit $$status

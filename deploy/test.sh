@@ -43,7 +43,7 @@ cleanup() {
   [ -z "$volumes" ] || docker volume rm $volumes >/dev/null
   images=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$ENVHUB_NAME_PREFIX-" || true)
   [ -z "$images" ] || docker rmi -f $images >/dev/null
-  docker network rm "$ENVHUB_NAME_PREFIX-build" >/dev/null 2>&1 || true
+  docker network rm "$ENVHUB_NAME_PREFIX-build" "$ENVHUB_NAME_PREFIX-visitors" >/dev/null 2>&1 || true
   rm -rf "$ENVHUB_DATA_DIR"
   [ "$started_dockerd" = 1 ] && stop_dockerd
 }

@@ -736,6 +736,7 @@ export interface TestApp {
   forge: { url: string; requests: string[] };
   hub: FakeHub;
   docker: FakeDocker;
+  sessions: PublicSessions;
   builder: FakeBuilder;
   store: Store;
   /** One request to the service; `path` is absolute, e.g. `${PREFIX}api/servers`. */
@@ -905,6 +906,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     },
     hub,
     docker,
+    sessions,
     builder,
     store,
     send: (path, sent) => send(url, path, sent),
