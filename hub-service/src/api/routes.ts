@@ -8,7 +8,12 @@ import type { Launcher } from '../launches/launcher.js';
 import { describeServer } from '../launches/serverView.js';
 import { launchRequestFrom } from '../launches/launchRequest.js';
 import { BADGE_SVG } from '../pages/badge.js';
-import { authorize, serverRelation, type Operation } from '../policy/access.js';
+import {
+  authorize,
+  serverRelation,
+  sessionRelation,
+  type Operation
+} from '../policy/access.js';
 import type { SiteConfig } from '../policy/siteConfig.js';
 import type { BuildRecord, ServerRecord, Store } from '../store/store.js';
 import type { Classes } from '../classes/classes.js';
@@ -83,10 +88,6 @@ export function buildFor(store: Store, user: HubUser, id: string): BuildRecord {
 }
 
 const userOf = (res: Response) => res.locals.user as HubUser;
-
-/** How `user` stands to a temporary session: the owner of the server it copies, an admin, or neither. */
-const sessionRelation = (user: HubUser, session: { owner: string }) =>
-  session.owner === user.name ? 'owner' : user.admin ? 'admin' : 'none';
 
 const COLLABORATORS_EXAMPLE = '{"users": ["bob"], "groups": ["team"]}';
 const MOUNTS_EXAMPLE =
@@ -191,16 +192,7 @@ export function apiRoutes(deps: ApiDeps): Router {
   );
 
   router.get('/api/sessions', auth.require('api'), (_req, res) => {
-    const user = userOf(res);
-    res.json({
-      sessions: store
-        .allSessions()
-        .filter(s => sessionRelation(user, s) !== 'none')
-        .map(({ ticket: _ticket, client, ...view }) => ({
-          ...view,
-          ...(user.admin ? { client } : {})
-        }))
-    });
+    res.json({ sessions: deps.sessions.visibleTo(userOf(res)) });
   });
 
   router.delete(

@@ -8,7 +8,8 @@ import {
   type EnvironmentSpec,
   type VolumeMember,
   type VolumeView,
-  type ClassView
+  type ClassView,
+  type SessionView
 } from '@envhub/schema';
 import type { ServerView } from '../launches/serverView.js';
 import type { SiteConfig } from '../policy/siteConfig.js';
@@ -25,6 +26,8 @@ export interface HomePageData {
   volumes: VolumeView[];
   /** The classes the user teaches or takes. */
   classes: ClassView[];
+  /** Visitors' temporary sessions of the user's public servers (every one for an admin). */
+  sessions: SessionView[];
   /** Values to prefill the form with (launch parameter names, plus repo and ref), lists repeated. */
   prefill: Record<string, string | string[]>;
 }
@@ -417,6 +420,40 @@ function volumeRow(v: VolumeView): Html {
 }
 
 /** Shared volumes: the user's and those shared with them, a form to create one, members and delete for owners. */
+/** Visitors' sessions now, each with *end* (shown only when there are some). */
+function sessionsSection(sessions: SessionView[]): Html {
+  if (sessions.length === 0) return html``;
+  const addresses = sessions.some(s => s.client !== undefined);
+  return html`<section id="envhub-sessions">
+    <h2>Temporary sessions</h2>
+    <table>
+      <thead>
+        <tr>
+          <th>Public server</th>
+          <th>Visitor</th>
+          <th>Since</th>
+          ${addresses ? html`<th>Address</th>` : ''}
+          <th></th>
+        </tr>
+      </thead>
+      <tbody>
+        ${sessions.map(
+          s =>
+            html`<tr data-session="${s.user}">
+              <td>${s.owner}/${s.server}</td>
+              <td><code>${s.user}</code></td>
+              <td>${s.claimedAt ?? 'waiting in the warm pool'}</td>
+              ${addresses ? html`<td>${s.client ?? ''}</td>` : ''}
+              <td>
+                <button type="button" data-end-session="${s.user}">end</button>
+              </td>
+            </tr>`
+        )}
+      </tbody>
+    </table>
+  </section>`;
+}
+
 function volumesSection(data: HomePageData): Html {
   return html`<section id="envhub-volumes-section">
     <h2>Your volumes</h2>
@@ -496,7 +533,7 @@ export function homePage(data: HomePageData): string {
             </tbody>
           </table>`
     }
-    ${volumesSection(data)}
+    ${sessionsSection(data.sessions)} ${volumesSection(data)}
     ${classesSection(data.prefix, data.xsrf, data.classes)}
     ${credits ? html`<footer id="envhub-credits">${credits.logoUrl ? html`<img src="${credits.logoUrl}" alt="" height="32" />` : ''}${credits.url ? html`<a href="${credits.url}">${credits.text}</a>` : credits.text}</footer>` : ''}
     <script type="module" src="${data.prefix}static/launch.js"></script>`;

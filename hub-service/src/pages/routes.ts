@@ -145,6 +145,7 @@ export function pageRoutes(deps: ApiDeps): Router {
         servers,
         volumes: await deps.volumes.list(user),
         classes: await deps.classes.list(user),
+        sessions: deps.sessions.visibleTo(user),
         prefill
       })
     );

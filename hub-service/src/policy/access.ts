@@ -124,3 +124,11 @@ export function serverRelation(
     ? 'collaborator'
     : 'none';
 }
+
+/** How `user` stands to a temporary session: the owner of the server it copies, an admin, or neither. */
+export function sessionRelation(
+  user: HubUser,
+  session: { owner: string }
+): Relation {
+  return session.owner === user.name ? 'owner' : user.admin ? 'admin' : 'none';
+}

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { EnvhubError } from '../errors.js';
-import type { HubClient, HubServer } from '../hub/hubClient.js';
+import type { SessionView } from '@envhub/schema';
+import type { HubClient, HubServer, HubUser } from '../hub/hubClient.js';
+import { sessionRelation } from '../policy/access.js';
 import {
   dockerLimits,
   serverEnvironment,
@@ -123,6 +125,20 @@ export class PublicSessions {
       .filter(
         s => s.owner === owner && s.server === name && s.claimedAt !== null
       ).length;
+  }
+
+  /**
+   * The sessions `viewer` may see: those of their own public servers, or every one for an admin,
+   * with the visitor's address for admins only (see `session.read` in policy/access.ts).
+   */
+  visibleTo(viewer: HubUser): SessionView[] {
+    return this.store
+      .allSessions()
+      .filter(s => sessionRelation(viewer, s) !== 'none')
+      .map(({ ticket: _ticket, client, ...view }) => ({
+        ...view,
+        ...(viewer.admin ? { client } : {})
+      }));
   }
 
   /** Whether `user` is a temporary user of a session. */

@@ -168,7 +168,8 @@ describe('the home page', () => {
     site: DEFAULT_SITE_CONFIG,
     servers: [] as ServerView[],
     volumes: [],
-    classes: []
+    classes: [],
+    sessions: []
   };
 
   it('prefills the materials and mounts, one per line, from a link', () => {

@@ -5,7 +5,8 @@ import {
   validateSpec,
   type EnvironmentSpec,
   type ServerView,
-  type ValidEnvironmentSpec
+  type ValidEnvironmentSpec,
+  type SessionView
 } from '@envhub/schema';
 import { homePage, PUBLIC_ACCESS_MEANS } from '../../src/pages/homePage.js';
 import { confirmPage } from '../../src/pages/launchPages.js';
@@ -103,7 +104,7 @@ describe('the home page', () => {
       visitors: 3
     }
   };
-  const page = (servers: ServerView[]) =>
+  const page = (servers: ServerView[], sessions: SessionView[] = []) =>
     homePage({
       prefix: PREFIX,
       xsrf: 'x',
@@ -112,6 +113,7 @@ describe('the home page', () => {
       servers,
       volumes: [],
       classes: [],
+      sessions,
       prefill: {}
     });
   const row = (markup: string, name: string) =>
@@ -178,5 +180,23 @@ describe('the home page', () => {
     expect(
       row(page([{ ...server, canManage: false } as ServerView]), 'course')
     ).not.toContain('data-public-action');
+  });
+
+  it("lists visitors' sessions with an end button, their addresses only for admins", () => {
+    const session: SessionView = {
+      user: 'envhub-visitor-0a1b2c3d4e',
+      owner: 'teacher',
+      server: 'course',
+      image: 'img',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      claimedAt: '2026-01-01T00:01:00.000Z'
+    };
+    expect(page([publicServer])).not.toContain('envhub-sessions');
+    const owner = page([publicServer], [session]);
+    expect(owner).toContain('data-end-session="envhub-visitor-0a1b2c3d4e"');
+    expect(text(owner)).toContain('teacher/course');
+    expect(owner).not.toContain('Address');
+    const admin = page([], [{ ...session, client: '198.51.100.4' }]);
+    expect(text(admin)).toContain('198.51.100.4');
   });
 });

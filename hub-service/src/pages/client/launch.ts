@@ -242,6 +242,18 @@ document
     })
   );
 
+// Visitors' temporary sessions: end one (the owner of the public server or an admin).
+document
+  .querySelectorAll<HTMLButtonElement>('button[data-end-session]')
+  .forEach(button =>
+    button.addEventListener('click', () => {
+      void callApi(
+        'DELETE',
+        `sessions/${encodeURIComponent(button.dataset.endSession!)}`
+      );
+    })
+  );
+
 /** Calls the API with the page's XSRF value; reloads the page when it worked, else says why. */
 async function callApi(
   method: string,
