@@ -57,8 +57,10 @@ class CookieJar {
   }
 }
 
-/** Signs `user` in through the Hub's login form and returns a new API token of theirs. */
-export async function tokenFor(user: string): Promise<string> {
+/** Posts the Hub's login form for `user` as a browser does (with its _xsrf cookie). */
+async function logIn(
+  user: string
+): Promise<{ jar: CookieJar; status: number; login: { cookies: string[] } }> {
   const jar = new CookieJar();
   jar.take(await send('GET', `${hubUrl}/hub/login`, {}));
   const login = await send(
@@ -74,8 +76,19 @@ export async function tokenFor(user: string): Promise<string> {
       _xsrf: jar.get('_xsrf')
     }).toString()
   );
-  if (login.status !== 302)
-    throw new Error(`signing in as ${user} failed: ${login.status}`);
+  return { jar, status: login.status, login };
+}
+
+/** The status of signing in as `user` with the right password: 302 when the Hub lets them in. */
+export async function signInStatus(user: string): Promise<number> {
+  return (await logIn(user)).status;
+}
+
+/** Signs `user` in through the Hub's login form and returns a new API token of theirs. */
+export async function tokenFor(user: string): Promise<string> {
+  const { jar, status, login } = await logIn(user);
+  if (status !== 302)
+    throw new Error(`signing in as ${user} failed: ${status}`);
   jar.take(login);
   const response = await send(
     'POST',
