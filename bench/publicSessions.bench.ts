@@ -3,7 +3,7 @@
 // JupyterLab's api/status answers 200 through the proxy with the cookies that answer set:
 //  (a) warm: a public server with a warm pool, which hands out a session started in advance;
 //  (b) cold: a public server of the same image without a pool, which starts a session;
-//  baseline: `docker run` of that image running JupyterLab without auth, to its own api/status;
+//  (c) baseline: `docker run` of that image running JupyterLab without auth, to its own api/status;
 //  (d) 20 visitors arriving at once on the pooled server: failures (must be 0), p50 and max.
 // Rounds interleave baseline, warm and cold, so that other load on the machine hits each alike.
 // Starts its own hub (deploy/serve.sh) on port 8900 with the name prefix envhubbench and removes
@@ -434,11 +434,11 @@ async function main(): Promise<void> {
       const times = visits.map(v => v.ms);
       const ratio = median(times) / median(baseline);
       console.log(
-        `${label}: median ${seconds(median(times))} [${samples(times).join(', ')}] (POST to 303: median ${seconds(median(visits.map(v => v.toRedirect)))}) -> ratio ${ratio.toFixed(2)} vs docker run (target ≤ ${target}: ${ratio <= target ? 'met' : 'missed'})`
+        `${label}: median ${seconds(median(times))} [${samples(times).join(', ')}] (POST to 303: median ${seconds(median(visits.map(v => v.toRedirect)))}) -> ratio ${ratio.toFixed(2)} vs (c) (target ≤ ${target}: ${ratio <= target ? 'met' : 'missed'})`
       );
     };
     console.log(
-      `baseline, docker run to api/status: median ${seconds(median(baseline))} [${samples(baseline).join(', ')}]`
+      `(c) baseline, docker run to api/status: median ${seconds(median(baseline))} [${samples(baseline).join(', ')}]`
     );
     line('(a) warm pool to api/status', warmVisits, 0.5);
     line('(b) cold to api/status', coldVisits, 1.5);

@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 
+from dockerspawner import DockerSpawner
 from jupyterhub.utils import maybe_future
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
@@ -72,6 +73,45 @@ async def remove_unstarted_container(spawner):
     container = await spawner.get_object()
     if container and not container["State"]["Running"]:
         await spawner.remove_object()
+
+
+async def wait_until_answering(url, timeout, interval=0.05):
+    """Returns once ``url`` answers HTTP with a status under 500; raises TimeoutError after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    client = AsyncHTTPClient()
+    while True:
+        try:
+            response = await client.fetch(
+                url, raise_error=False, follow_redirects=False, connect_timeout=2, request_timeout=2
+            )
+            if response.code < 500:
+                return
+        except (OSError, HTTPClientError):
+            # Not listening yet (Docker's published port accepts before the server does).
+            pass
+        if loop.time() >= deadline:
+            raise TimeoutError(f"{url} did not answer in {timeout} seconds")
+        await asyncio.sleep(interval)
+
+
+class EnvhubSpawner(DockerSpawner):
+    """DockerSpawner that returns from ``start`` once the server answers.
+
+    JupyterHub then waits for the server with checks spaced 0.2, 0.4, 0.8 … up to 5 seconds apart,
+    and notices a server that came up between two checks only at the next one: about a second of a
+    public session's start. Checking every 50 ms here makes the Hub's first check succeed.
+    """
+
+    async def start(self):
+        ip, port = await super().start()
+        url = f"http://{ip}:{port}{self.server.base_url}api"
+        try:
+            await wait_until_answering(url, self.http_timeout)
+        except TimeoutError:
+            # The Hub's own wait reports it, with its usual message.
+            pass
+        return ip, port
 
 
 def make_apply_user_options(service_url, secret):
@@ -227,7 +267,7 @@ def configure(
         {"name": "user", "scopes": ["self", f"access:services!service={SERVICE_NAME}"]},
     ]
 
-    c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
+    c.JupyterHub.spawner_class = EnvhubSpawner
     c.DockerSpawner.image = base_image
     c.DockerSpawner.pull_policy = "never"
     c.DockerSpawner.remove = True

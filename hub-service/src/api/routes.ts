@@ -181,15 +181,17 @@ export function apiRoutes(deps: ApiDeps): Router {
     launcher.setMounts(owner, name, jsonBody(req, 'array', MOUNTS_EXAMPLE))
   );
 
-  // Visitors' sessions follow at the next sweep: closing a server ends them.
-  replaceOnServer('public', (owner, name, req) =>
-    launcher.setPublic(
+  // Closing a server ends its visitors' sessions (in the background: the answer does not wait).
+  replaceOnServer('public', async (owner, name, req) => {
+    const record = await launcher.setPublic(
       owner,
       name,
       (jsonBody(req, 'object', '{"public": true}') as { public?: unknown })
         .public
-    )
-  );
+    );
+    if (!record.spec.public) void deps.sessions.endAll(owner, name);
+    return record;
+  });
 
   router.get('/api/sessions', auth.require('api'), (_req, res) => {
     res.json({ sessions: deps.sessions.visibleTo(userOf(res)) });
@@ -240,6 +242,7 @@ export function apiRoutes(deps: ApiDeps): Router {
         'server.delete'
       );
       await launcher.delete(owner, name);
+      void deps.sessions.endAll(owner, name);
       res.status(204).end();
     }
   );

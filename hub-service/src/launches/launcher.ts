@@ -635,8 +635,9 @@ export class Launcher {
       await this.waitUntilStopped(owner, name);
       await this.hub.removeServer(owner, name);
     }
-    this.store.deleteServer(owner, name);
+    // The home first: should it fail, the record stays, and deleting again retries.
     await this.volumes.removeHome(owner, name);
+    this.store.deleteServer(owner, name);
     log.info('server.deleted', { owner, server: name });
   }
 

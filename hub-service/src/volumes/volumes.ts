@@ -405,12 +405,21 @@ export class Volumes {
     );
   }
 
+  /**
+   * Removes a Docker volume; gone already is fine. A volume "in use" (409) is retried for a while:
+   * the Hub reports a server stopped while Docker is still removing its container.
+   */
   private async removeDockerVolumeNamed(volumeName: string): Promise<void> {
-    await this.docker
-      .getVolume(volumeName)
-      .remove()
-      .catch((err: { statusCode?: number }) => {
-        if (err.statusCode !== 404) throw err;
-      });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.docker.getVolume(volumeName).remove();
+        return;
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status === 404) return;
+        if (status !== 409 || attempt >= 20) throw err;
+        await new Promise(resolve => setTimeout(resolve, 500));
+      }
+    }
   }
 }
