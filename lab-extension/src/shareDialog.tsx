@@ -13,6 +13,38 @@ export namespace ShareCSS {
   export const publicLink = 'jp-envhub-share-public';
 }
 
+/** A badge's README snippets, Markdown, reStructuredText and HTML, each with a copy button. */
+function BadgeFields(props: {
+  snippets: IBadgeSnippets;
+  /** The public link's badge rather than the launch link's. */
+  publicBadge?: boolean;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { snippets, publicBadge, trans } = props;
+  const formats = [
+    ['markdown', 'Markdown'],
+    ['rst', 'reStructuredText'],
+    ['html', 'HTML']
+  ] as const;
+  return (
+    <>
+      {formats.map(([kind, format]) => (
+        <CopyField
+          key={kind}
+          label={
+            publicBadge
+              ? trans.__('Public badge (%1)', format)
+              : trans.__('Badge (%1)', format)
+          }
+          value={snippets[kind]}
+          kind={publicBadge ? `public-${kind}` : kind}
+          trans={trans}
+        />
+      ))}
+    </>
+  );
+}
+
 /**
  * The launch link and its badge snippets, each with a copy button; and a public server's
  * public link and its badge snippets.
@@ -41,24 +73,7 @@ export class ShareBody extends ReactWidget {
           src={badgeUrl}
           alt={trans.__('Launch on envhub')}
         />
-        <CopyField
-          label={trans.__('Badge (Markdown)')}
-          value={snippets.markdown}
-          kind="markdown"
-          trans={trans}
-        />
-        <CopyField
-          label={trans.__('Badge (reStructuredText)')}
-          value={snippets.rst}
-          kind="rst"
-          trans={trans}
-        />
-        <CopyField
-          label={trans.__('Badge (HTML)')}
-          value={snippets.html}
-          kind="html"
-          trans={trans}
-        />
+        <BadgeFields snippets={snippets} trans={trans} />
         {publicAccess && (
           <section className={ShareCSS.publicLink}>
             <p>
@@ -72,22 +87,9 @@ export class ShareBody extends ReactWidget {
               kind="public-link"
               trans={trans}
             />
-            <CopyField
-              label={trans.__('Public badge (Markdown)')}
-              value={publicAccess.snippets.markdown}
-              kind="public-markdown"
-              trans={trans}
-            />
-            <CopyField
-              label={trans.__('Public badge (reStructuredText)')}
-              value={publicAccess.snippets.rst}
-              kind="public-rst"
-              trans={trans}
-            />
-            <CopyField
-              label={trans.__('Public badge (HTML)')}
-              value={publicAccess.snippets.html}
-              kind="public-html"
+            <BadgeFields
+              snippets={publicAccess.snippets}
+              publicBadge
               trans={trans}
             />
           </section>

@@ -118,15 +118,6 @@ export class PublicSessions {
     return record;
   }
 
-  /** Visitors in sessions of `owner/name` now. */
-  visitors(owner: string, name: string): number {
-    return this.store
-      .allSessions()
-      .filter(
-        s => s.owner === owner && s.server === name && s.claimedAt !== null
-      ).length;
-  }
-
   /**
    * The sessions `viewer` may see: those of their own public servers, or every one for an admin,
    * with the visitor's address for admins only (see `session.read` in policy/access.ts).
@@ -139,11 +130,6 @@ export class PublicSessions {
         ...view,
         ...(viewer.admin ? { client } : {})
       }));
-  }
-
-  /** Whether `user` is a temporary user of a session. */
-  isVisitor(user: string): boolean {
-    return user.startsWith(visitorPrefix(this.settings.namePrefix));
   }
 
   /**
@@ -284,15 +270,7 @@ export class PublicSessions {
     record: ServerRecord,
     client: string
   ): Promise<SessionRecord | null> {
-    const waiting = this.store
-      .allSessions()
-      .filter(
-        s =>
-          s.owner === record.owner &&
-          s.server === record.name &&
-          s.claimedAt === null &&
-          s.image === record.image
-      )
+    const waiting = this.pooled(record)
       // Ready ones first.
       .sort(
         (a, b) =>
@@ -316,6 +294,21 @@ export class PublicSessions {
       void this.end(session.user, 'gone');
     }
     return null;
+  }
+
+  /** The sessions of `record` waiting in its pool, of its current image. */
+  private pooled(
+    record: Pick<ServerRecord, 'owner' | 'name' | 'image'>
+  ): SessionRecord[] {
+    return this.store
+      .allSessions()
+      .filter(
+        s =>
+          s.owner === record.owner &&
+          s.server === record.name &&
+          s.claimedAt === null &&
+          s.image === record.image
+      );
   }
 
   /** A token for the session's server alone, turned into the visitor's cookies. */
@@ -482,17 +475,7 @@ export class PublicSessions {
         this.filling.add(key);
         try {
           // One at a time: a pool never competes with visitors for the whole machine.
-          while (
-            this.store
-              .allSessions()
-              .filter(
-                s =>
-                  s.owner === owner &&
-                  s.server === server &&
-                  s.claimedAt === null &&
-                  s.image === record.image
-              ).length < size
-          ) {
+          while (this.pooled(record).length < size) {
             await this.start(this.newSession(record, null));
             log.info('session.pooled', { owner, server });
           }
