@@ -45,6 +45,8 @@ export interface Config {
   strictRuntime: boolean;
   /** The admin's site configuration file (JSON): resource policy, featured environments, credits. */
   siteConfigPath?: string;
+  /** The key that seals users' credentials in the store: a file outside the database, made when missing. */
+  credentialsKeyFile: string;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -115,6 +117,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     buildCpus: positive('ENVHUB_BUILD_CPUS', env.ENVHUB_BUILD_CPUS || '2'),
     strictRuntime:
       env.ENVHUB_STRICT_RUNTIME === '1' || env.ENVHUB_STRICT_RUNTIME === 'true',
-    siteConfigPath: env.ENVHUB_CONFIG || undefined
+    siteConfigPath: env.ENVHUB_CONFIG || undefined,
+    credentialsKeyFile:
+      env.ENVHUB_CREDENTIALS_KEY_FILE ||
+      `${env.ENVHUB_DATA_DIR ?? 'var'}/credentials.key`
   };
 }

@@ -17,6 +17,8 @@ import { resyncGroupShares } from './launches/shares.js';
 import { effectiveResources, loadSiteConfig } from './policy/siteConfig.js';
 import { log } from './log.js';
 import { setAllowedRepoHosts } from './repos/repoPolicy.js';
+import { Credentials } from './credentials/credentials.js';
+import { SecretBox } from './credentials/secretBox.js';
 import { PublicSessions } from './sessions/publicSessions.js';
 import { prepareVisitorNetwork } from './sessions/visitorNetwork.js';
 import { Store } from './store/store.js';
@@ -27,6 +29,10 @@ setAllowedRepoHosts(config.allowedRepoHosts);
 const hub = new HubClient(config.hubApiUrl, config.apiToken);
 const docker = new Docker();
 const store = new Store(join(config.dataDir, 'envhub.sqlite'));
+const credentials = new Credentials(
+  store,
+  SecretBox.fromKeyFile(config.credentialsKeyFile)
+);
 const auth = new HubAuth(hub, {
   prefix: config.prefix,
   hubBaseUrl: config.hubBaseUrl,
@@ -174,6 +180,7 @@ const app = createApp({
   volumes,
   classes,
   sessions,
+  credentials,
   health
 });
 const server = app.listen(config.listenPort, config.listenHost, () =>

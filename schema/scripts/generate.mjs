@@ -10,6 +10,7 @@ const schema = await read('environment.schema.json');
 const volumeMembers = await read('volume-members.schema.json');
 const classBody = await read('class.schema.json');
 const exchangeUpload = await read('exchange-upload.schema.json');
+const credentialBody = await read('credential.schema.json');
 
 function requireDefaults(node) {
   if (node.properties) {
@@ -31,7 +32,8 @@ const outputs = {
   }),
   'volumeMembers.ts': requireDefaults(volumeMembers),
   'classBody.ts': classBody,
-  'exchangeUpload.ts': exchangeUpload
+  'exchangeUpload.ts': exchangeUpload,
+  'credentialBody.ts': credentialBody
 };
 await mkdir(new URL('../src/generated/', import.meta.url), { recursive: true });
 for (const [file, source] of Object.entries(outputs)) {

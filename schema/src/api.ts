@@ -85,6 +85,16 @@ export interface PublicAccessView {
   visitors: number;
 }
 
+/** A stored credential as `GET api/credentials` lists it: never its secret. */
+export interface CredentialView {
+  /** The host it is for: its name, with `:port` when the port is not the scheme's default. */
+  host: string;
+  username: string;
+  createdAt: string;
+  /** When envhub last used it (to fetch a repository, say); null: never. */
+  lastUsedAt: string | null;
+}
+
 /** A temporary session of a public server, as `GET api/sessions` lists it. */
 export interface SessionView {
   /** The temporary Hub user that runs it. */
@@ -257,6 +267,10 @@ export type ErrorCode =
   | 'session_failed'
   | 'session_cookie'
   | 'session_isolation_unavailable'
+  // Credentials.
+  | 'invalid_host'
+  | 'no_credential'
+  | 'credentials_unavailable'
   // The Hub and the service.
   | 'hub_unreachable'
   | 'hub_error'

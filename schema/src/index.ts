@@ -17,16 +17,19 @@ export {
   environmentSchema,
   volumeMembersSchema,
   classBodySchema,
+  credentialBodySchema,
   exchangeUploadSchema,
   validateSpec,
   validateVolumeMembers,
   validateClassBody,
+  validateCredentialBody,
   validateUpload,
   type BodyValidation,
   type MembersValidation,
   type Validation
 } from './validate.js';
 export type { VolumeMember, VolumeMembers } from './generated/volumeMembers.js';
+export type { CredentialBody } from './generated/credentialBody.js';
 export {
   parseProviderSpec,
   gitProviderPath,
@@ -60,6 +63,7 @@ export {
   type ErrorCode,
   type LaunchEvent,
   type LaunchPhase,
+  type CredentialView,
   type PublicAccessView,
   type ServerView,
   type SessionView,

@@ -3,6 +3,8 @@ import schema from '../environment.schema.json' with { type: 'json' };
 import membersSchema from '../volume-members.schema.json' with { type: 'json' };
 import classSchema from '../class.schema.json' with { type: 'json' };
 import uploadSchema from '../exchange-upload.schema.json' with { type: 'json' };
+import credentialSchema from '../credential.schema.json' with { type: 'json' };
+import type { CredentialBody } from './generated/credentialBody.js';
 import type { ClassBody } from './generated/classBody.js';
 import type { ExchangeUpload } from './generated/exchangeUpload.js';
 import type { EnvironmentSpec } from './generated/environment.js';
@@ -24,6 +26,8 @@ export const volumeMembersSchema = membersSchema;
 export const classBodySchema = classSchema;
 /** The JSON Schema of files sent to the nbgrader exchange. */
 export const exchangeUploadSchema = uploadSchema;
+/** The JSON Schema of a stored credential as it is sent. */
+export const credentialBodySchema = credentialSchema;
 
 // verbose: each error carries the schema it failed against, whose description is the hint.
 // multipleOfPrecision: 0.29 is a multiple of 0.01 although 0.29 / 0.01 is not an integer in floating point.
@@ -277,6 +281,10 @@ function validator<T>(
 
 /** Validates the body of `POST api/classes` or `PUT api/classes/<id>/members`. */
 export const validateClassBody = validator<ClassBody>(classSchema);
+
+/** Validates the body of `PUT api/credentials/<host>` (its messages never quote the values). */
+export const validateCredentialBody =
+  validator<CredentialBody>(credentialSchema);
 
 const uploadShape = validator<ExchangeUpload>(uploadSchema);
 

@@ -1,5 +1,6 @@
 import {
   classBodySchema,
+  credentialBodySchema,
   environmentSchema,
   exchangeUploadSchema,
   launchParameterNames,
@@ -121,6 +122,15 @@ const classOperation = (
     ...errors
   }
 });
+const hostParameter = {
+  name: 'host',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description:
+    "a host name, with `:port` when the port is not the scheme's default, e.g. `forge.example.org`"
+};
+
 const htmlPage = {
   '200': { description: 'HTML', content: { 'text/html': {} } },
   ...errors
@@ -163,6 +173,16 @@ export function openApiDocument(prefix: string): object {
       schemas: {
         EnvironmentSpec: component(environmentSchema, 'EnvironmentSpec'),
         ClassBody: component(classBodySchema, 'ClassBody'),
+        CredentialBody: component(credentialBodySchema, 'CredentialBody'),
+        Credential: {
+          type: 'object',
+          properties: {
+            host: { type: 'string' },
+            username: { type: 'string' },
+            createdAt: { type: 'string' },
+            lastUsedAt: { type: ['string', 'null'] }
+          }
+        },
         ExchangeUpload: component(exchangeUploadSchema, 'ExchangeUpload'),
         Error: {
           type: 'object',
@@ -414,6 +434,49 @@ export function openApiDocument(prefix: string): object {
             }
           ],
           responses: { '204': { description: 'ended' }, ...errors }
+        }
+      },
+      '/api/credentials': {
+        get: {
+          summary:
+            'Your credentials, one per host, without their secrets, with when envhub last used each',
+          responses: {
+            '200': {
+              description: 'credentials',
+              content: json({
+                type: 'object',
+                properties: {
+                  credentials: {
+                    type: 'array',
+                    items: { $ref: '#/components/schemas/Credential' }
+                  }
+                }
+              })
+            },
+            ...errors
+          }
+        }
+      },
+      '/api/credentials/{host}': {
+        put: {
+          summary:
+            'Store your credential for a host (replacing the one there was); the secret is sealed at rest and never shown again',
+          parameters: [hostParameter],
+          requestBody: {
+            content: json({ $ref: '#/components/schemas/CredentialBody' })
+          },
+          responses: {
+            '200': {
+              description: 'the credential, without its secret',
+              content: json({ $ref: '#/components/schemas/Credential' })
+            },
+            ...errors
+          }
+        },
+        delete: {
+          summary: 'Remove your credential for a host',
+          parameters: [hostParameter],
+          responses: { '204': { description: 'removed' }, ...errors }
         }
       },
       '/api/volumes': {

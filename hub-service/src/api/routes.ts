@@ -17,6 +17,7 @@ import {
 import type { SiteConfig } from '../policy/siteConfig.js';
 import type { BuildRecord, ServerRecord, Store } from '../store/store.js';
 import type { Classes } from '../classes/classes.js';
+import type { Credentials } from '../credentials/credentials.js';
 import type { PublicSessions } from '../sessions/publicSessions.js';
 import type { Volumes } from '../volumes/volumes.js';
 import { jsonBody } from './body.js';
@@ -43,6 +44,7 @@ export interface ApiDeps {
   volumes: Volumes;
   classes: Classes;
   sessions: PublicSessions;
+  credentials: Credentials;
   /** What `GET api/health` reports, by dependency (the Hub, the container engine, builds). */
   health: () => Promise<Record<string, HealthCheck>>;
 }
@@ -243,6 +245,38 @@ export function apiRoutes(deps: ApiDeps): Router {
       );
       await launcher.delete(owner, name);
       void deps.sessions.endAll(owner, name);
+      res.status(204).end();
+    }
+  );
+
+  // Each user's own credentials; nobody, admins included, reads another's, and no answer holds a secret.
+  router.get('/api/credentials', auth.require('api'), (_req, res) => {
+    res.json({ credentials: deps.credentials.list(userOf(res).name) });
+  });
+
+  router.put(
+    '/api/credentials/:host',
+    auth.require('api'),
+    (req: Request<{ host: string }>, res) => {
+      res.json(
+        deps.credentials.set(
+          userOf(res).name,
+          req.params.host,
+          jsonBody(
+            req,
+            'object',
+            '{"username": "alice", "token": "<a token or app password>"}'
+          )
+        )
+      );
+    }
+  );
+
+  router.delete(
+    '/api/credentials/:host',
+    auth.require('api'),
+    (req: Request<{ host: string }>, res) => {
+      deps.credentials.remove(userOf(res).name, req.params.host);
       res.status(204).end();
     }
   );

@@ -1,4 +1,5 @@
 import {
+  credentialBodySchema,
   encodeMount,
   environmentSchema,
   gitPullPath,
@@ -9,6 +10,7 @@ import {
   type VolumeMember,
   type VolumeView,
   type ClassView,
+  type CredentialView,
   type SessionView
 } from '@envhub/schema';
 import type { ServerView } from '../launches/serverView.js';
@@ -28,6 +30,8 @@ export interface HomePageData {
   classes: ClassView[];
   /** Visitors' temporary sessions of the user's public servers (every one for an admin). */
   sessions: SessionView[];
+  /** The user's stored credentials, without their secrets. */
+  credentials: CredentialView[];
   /** Values to prefill the form with (launch parameter names, plus repo and ref), lists repeated. */
   prefill: Record<string, string | string[]>;
 }
@@ -495,6 +499,70 @@ function volumesSection(data: HomePageData): Html {
   </section>`;
 }
 
+/** The user's credentials by host, each with *remove*, and a form to store one. */
+function credentialsSection(credentials: CredentialView[]): Html {
+  const fields = credentialBodySchema.properties;
+  return html`<section id="envhub-credentials-section">
+    <h2>Your credentials</h2>
+    <p>
+      A user name and a token or app password per host, kept encrypted and never
+      shown again; envhub uses them on your behalf.
+    </p>
+    ${
+      credentials.length === 0
+        ? html`<p id="envhub-no-credentials">No credentials yet.</p>`
+        : html`<table id="envhub-credentials">
+            <thead>
+              <tr>
+                <th>Host</th>
+                <th>User name</th>
+                <th>Stored</th>
+                <th>Last used</th>
+                <th></th>
+              </tr>
+            </thead>
+            <tbody>
+              ${credentials.map(
+                c =>
+                  html`<tr data-credential="${c.host}">
+                    <td><code>${c.host}</code></td>
+                    <td>${c.username}</td>
+                    <td>${c.createdAt}</td>
+                    <td>${c.lastUsedAt ?? 'never'}</td>
+                    <td>
+                      <button type="button" data-remove-credential="${c.host}">
+                        remove
+                      </button>
+                    </td>
+                  </tr>`
+              )}
+            </tbody>
+          </table>`
+    }
+    <form id="envhub-credential-form" class="inline-form">
+      <label
+        >Host <input name="host" required placeholder="forge.example.org"
+      /></label>
+      <label
+        >${fields.username.title}
+        <input name="username" required autocomplete="off" /><small
+          >${fields.username.description}</small
+        ></label
+      >
+      <label
+        >${fields.token.title}
+        <input
+          name="token"
+          type="password"
+          required
+          autocomplete="new-password"
+        /><small>${fields.token.description}</small></label
+      >
+      <button type="submit">Store credential</button>
+    </form>
+  </section>`;
+}
+
 /** The signed-in user's start page: launch form, featured environments, their servers. */
 export function homePage(data: HomePageData): string {
   const credits = data.site.credits;
@@ -534,6 +602,7 @@ export function homePage(data: HomePageData): string {
           </table>`
     }
     ${sessionsSection(data.sessions)} ${volumesSection(data)}
+    ${credentialsSection(data.credentials)}
     ${classesSection(data.prefix, data.xsrf, data.classes)}
     ${credits ? html`<footer id="envhub-credits">${credits.logoUrl ? html`<img src="${credits.logoUrl}" alt="" height="32" />` : ''}${credits.url ? html`<a href="${credits.url}">${credits.text}</a>` : credits.text}</footer>` : ''}
     <script type="module" src="${data.prefix}static/launch.js"></script>`;

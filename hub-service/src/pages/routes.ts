@@ -146,6 +146,7 @@ export function pageRoutes(deps: ApiDeps): Router {
         volumes: await deps.volumes.list(user),
         classes: await deps.classes.list(user),
         sessions: deps.sessions.visibleTo(user),
+        credentials: deps.credentials.list(user.name),
         prefill
       })
     );

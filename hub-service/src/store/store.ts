@@ -96,6 +96,16 @@ export interface SessionRecord {
   client: string | null;
 }
 
+/** A user's credential for one host, its secret sealed (see credentials/secretBox.ts). */
+export interface CredentialRecord {
+  user: string;
+  host: string;
+  username: string;
+  secret: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
 /** One image build: who asked, what for, how it ended, and its whole log (the wire type, stored as it is sent). */
 export type BuildRecord = BuildView;
 
@@ -191,7 +201,16 @@ const MIGRATIONS = [
      claimed_at TEXT,
      client TEXT
    );
-   CREATE INDEX sessions_by_server ON sessions (owner, server)`
+   CREATE INDEX sessions_by_server ON sessions (owner, server)`,
+  `CREATE TABLE credentials (
+     user TEXT NOT NULL,
+     host TEXT NOT NULL,
+     username TEXT NOT NULL,
+     secret TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     last_used_at TEXT,
+     PRIMARY KEY (user, host)
+   )`
 ];
 
 const COLUMNS = `owner, name, repo, ref, commit_sha AS "commit", image, ticket, spec, started_mounts AS startedMounts, created_at AS createdAt, updated_at AS updatedAt`;
@@ -237,6 +256,8 @@ const toSubmission = (
 const SUBMISSION_COLUMNS = `id, class_id AS classId, assignment, student, timestamp, late, files, bytes`;
 
 const SESSION_COLUMNS = `user, owner, server, image, ticket, created_at AS createdAt, claimed_at AS claimedAt, client`;
+
+const CREDENTIAL_COLUMNS = `user, host, username, secret, created_at AS createdAt, last_used_at AS lastUsedAt`;
 
 const BUILD_COLUMNS = `id, image, repo, ref, commit_sha AS "commit", requested_by AS requestedBy, status, started_at AS startedAt, finished_at AS finishedAt, log`;
 
@@ -631,6 +652,59 @@ export class Store {
 
   deleteSession(user: string): void {
     this.db.prepare(`DELETE FROM sessions WHERE user = ?`).run(user);
+  }
+
+  saveCredential(record: CredentialRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO credentials (user, host, username, secret, created_at, last_used_at)
+         VALUES (@user, @host, @username, @secret, @createdAt, @lastUsedAt)
+         ON CONFLICT (user, host) DO UPDATE SET username = @username, secret = @secret,
+           created_at = @createdAt, last_used_at = @lastUsedAt`
+      )
+      .run(record);
+  }
+
+  getCredential(user: string, host: string): CredentialRecord | undefined {
+    return this.db
+      .prepare(
+        `SELECT ${CREDENTIAL_COLUMNS} FROM credentials WHERE user = ? AND host = ?`
+      )
+      .get(user, host) as CredentialRecord | undefined;
+  }
+
+  listCredentials(user: string): CredentialRecord[] {
+    return this.db
+      .prepare(
+        `SELECT ${CREDENTIAL_COLUMNS} FROM credentials WHERE user = ? ORDER BY host`
+      )
+      .all(user) as CredentialRecord[];
+  }
+
+  /** Every credential of every user, sealed (for before/after comparisons in tests and audits). */
+  allCredentials(): CredentialRecord[] {
+    return this.db
+      .prepare(
+        `SELECT ${CREDENTIAL_COLUMNS} FROM credentials ORDER BY user, host`
+      )
+      .all() as CredentialRecord[];
+  }
+
+  touchCredential(user: string, host: string, at: string): void {
+    this.db
+      .prepare(
+        `UPDATE credentials SET last_used_at = ? WHERE user = ? AND host = ?`
+      )
+      .run(at, user, host);
+  }
+
+  /** False when there was none. */
+  deleteCredential(user: string, host: string): boolean {
+    return (
+      this.db
+        .prepare(`DELETE FROM credentials WHERE user = ? AND host = ?`)
+        .run(user, host).changes === 1
+    );
   }
 
   close(): void {

@@ -32,10 +32,13 @@ import {
 } from '../../src/policy/siteConfig.js';
 import {
   Store,
+  type CredentialRecord,
   type ServerRecord,
   type SessionRecord,
   type VolumeRecord
 } from '../../src/store/store.js';
+import { Credentials } from '../../src/credentials/credentials.js';
+import { SecretBox } from '../../src/credentials/secretBox.js';
 import { PublicSessions } from '../../src/sessions/publicSessions.js';
 import { Volumes } from '../../src/volumes/volumes.js';
 import { send, type Received, type Sent } from './http.js';
@@ -716,6 +719,7 @@ export interface TestAppOptions {
 export interface WorldState {
   servers: ServerRecord[];
   sessions: SessionRecord[];
+  credentials: CredentialRecord[];
   volumes: VolumeRecord[];
   classes: ClassRecord[];
   /** Ids of the builds of every image the store, the builder or Docker knows. */
@@ -737,6 +741,7 @@ export interface TestApp {
   hub: FakeHub;
   docker: FakeDocker;
   sessions: PublicSessions;
+  credentials: Credentials;
   builder: FakeBuilder;
   store: Store;
   /** One request to the service; `path` is absolute, e.g. `${PREFIX}api/servers`. */
@@ -833,6 +838,10 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     proxyUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
     network: null
   });
+  const credentials = new Credentials(
+    store,
+    SecretBox.fromKeyFile(join(classFiles, 'credentials.key'))
+  );
   const checked = async (check: () => Promise<unknown>) => {
     try {
       const version = await check();
@@ -857,6 +866,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     volumes,
     classes,
     sessions,
+    credentials,
     health: async () => ({
       hub: await checked(() => hub.version()),
       docker: await checked(() => docker.ping())
@@ -907,12 +917,14 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     hub,
     docker,
     sessions,
+    credentials,
     builder,
     store,
     send: (path, sent) => send(url, path, sent),
     state: () => ({
       servers: store.allServers(),
       sessions: store.allSessions(),
+      credentials: store.allCredentials(),
       volumes: store.allVolumes(),
       classes: store.allClasses(),
       builds: buildIds().sort(),

@@ -61,6 +61,9 @@ export const TICKETS = {
   visitor: 'ticket-of-a-visitor-of-s2'
 } as const;
 
+/** alice's token on forge.example.org, stored as her credential for that host. */
+export const ALICE_FORGE_TOKEN = 'alice-forge-token-7f3a';
+
 /** The temporary Hub user of a visitor's session of alice's public server s2. */
 export const VISITOR = 'envhub-visitor-v1';
 
@@ -102,6 +105,7 @@ function serverRecord(
  * - alice owns server s1 (running; collaborators: user bob and group team, whose member is carol)
  *   and s2 (stopped, shared with nobody, public: a visitor, VISITOR, is in a temporary session of
  *   it), both of image S1_IMAGE, built by build b1 at her request;
+ * - alice keeps a credential for forge.example.org (ALICE_FORGE_TOKEN);
  * - alice owns volume v1: dave may read it, group writers (erin) may write it; s1 mounts it;
  * - mallory is signed in with no relation to any of it, and asked for build b2 of another image;
  * - root is a Hub admin; frank exists (to be added as a collaborator or member);
@@ -147,6 +151,11 @@ export function seedFixtures(app: TestApp): Tokens {
   void hub.share('alice', 's1', { user: 'bob' });
   void hub.share('alice', 's1', { user: 'carol' });
   void hub.share('alice', 's1', { group: 'team' });
+
+  app.credentials.set('alice', 'forge.example.org', {
+    username: 'alice',
+    token: ALICE_FORGE_TOKEN
+  });
 
   store.addVolume({
     name: 'v1',

@@ -169,7 +169,8 @@ describe('the home page', () => {
     servers: [] as ServerView[],
     volumes: [],
     classes: [],
-    sessions: []
+    sessions: [],
+    credentials: []
   };
 
   it('prefills the materials and mounts, one per line, from a link', () => {

@@ -114,6 +114,7 @@ describe('the home page', () => {
       volumes: [],
       classes: [],
       sessions,
+      credentials: [],
       prefill: {}
     });
   const row = (markup: string, name: string) =>

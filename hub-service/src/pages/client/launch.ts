@@ -242,6 +242,31 @@ document
     })
   );
 
+// Credentials: store one (the secret goes to the API once, and the field is cleared), remove one.
+document
+  .getElementById('envhub-credential-form')
+  ?.addEventListener('submit', event => {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const data = new FormData(form);
+    const host = String(data.get('host') ?? '').trim();
+    const body = {
+      username: String(data.get('username') ?? '').trim(),
+      token: String(data.get('token') ?? '')
+    };
+    (form.elements.namedItem('token') as HTMLInputElement).value = '';
+    void callApi('PUT', `credentials/${encodeURIComponent(host)}`, body);
+  });
+document
+  .querySelectorAll<HTMLButtonElement>('button[data-remove-credential]')
+  .forEach(button =>
+    button.addEventListener('click', () => {
+      const host = button.dataset.removeCredential!;
+      if (window.confirm(`Remove your credential for ${host}?`))
+        void callApi('DELETE', `credentials/${encodeURIComponent(host)}`);
+    })
+  );
+
 // Visitors' temporary sessions: end one (the owner of the public server or an admin).
 document
   .querySelectorAll<HTMLButtonElement>('button[data-end-session]')

@@ -56,6 +56,9 @@ const EXPECTED: Record<string, readonly number[]> = {
   'DELETE /api/sessions/{user}':                      [204,  404,   404,  404,  404,   404,  204,  403,   401],
   'GET /public/{owner}/{name}':                       [200,  200,   200,  200,  200,   200,  200,  200,   200],
   'POST /public/{owner}/{name}':                      [303,  303,   303,  303,  303,   303,  303,  303,   303],
+  'GET /api/credentials':                             [200,  200,   200,  200,  200,   200,  200,  403,   401],
+  'PUT /api/credentials/{host}':                      [200,  200,   200,  200,  200,   200,  200,  403,   401],
+  'DELETE /api/credentials/{host}':                   [204,  404,   404,  404,  404,   404,  404,  403,   401],
   'GET /api/volumes':                                 [200,  200,   200,  200,  200,   200,  200,  403,   401],
   'POST /api/volumes':                                [201,  201,   201,  201,  201,   201,  201,  403,   401],
   'GET /api/volumes/{name}':                          [200,  404,   404,  200,  200,   404,  200,  403,   401],
@@ -103,6 +106,9 @@ const BODIES: Record<string, Sent> = {
     json: [{ source: 'v1', target: '/mnt/shared', readOnly: true }]
   },
   'PUT /api/servers/{owner}/{name}/public': { json: { public: false } },
+  'PUT /api/credentials/{host}': {
+    json: { username: 'someone', token: 'a-fresh-token' }
+  },
   'POST /api/volumes': { json: { name: 'fresh' } },
   'PUT /api/volumes/{name}/members': {
     json: {
@@ -181,6 +187,7 @@ function fill(app: TestApp, path: string, missing = false): string {
           ? 's2'
           : 's1',
     user: missing ? 'ghost' : VISITOR,
+    host: missing ? 'ghost.example.org' : 'forge.example.org',
     id: ghost('id') ? 'ghost' : path.startsWith('/api/classes/') ? 'c1' : 'b1',
     assignment: ghost('assignment') ? 'ghost' : 'a1',
     submission: ghost('submission') ? 'ghost' : 'sub1',
@@ -291,7 +298,7 @@ describe.each(Object.keys(EXPECTED))('%s', key => {
           });
           const names = (message: string) =>
             message.replace(
-              /\b(?:ghost|[svbca][12]|sub1|envhub-visitor-v1)\b/g,
+              /\b(?:ghost|[svbca][12]|sub1|envhub-visitor-v1|forge)\b/g,
               ''
             );
           expect(names(ghost.json.message)).toEqual(
