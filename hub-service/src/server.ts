@@ -92,6 +92,7 @@ const classes = new Classes(
   }
 );
 const launcher = new Launcher(hub, store, builder, volumes, {
+  credentials,
   classRole: (user, id) => classes.roleOf(user, id),
   site,
   namePrefix: config.namePrefix,

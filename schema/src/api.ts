@@ -270,6 +270,7 @@ export type ErrorCode =
   // Credentials.
   | 'invalid_host'
   | 'no_credential'
+  | 'private_repository'
   | 'credentials_unavailable'
   // The Hub and the service.
   | 'hub_unreachable'

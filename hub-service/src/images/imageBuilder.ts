@@ -8,6 +8,7 @@ import { Channel } from '../builds/channel.js';
 import { EnvhubError } from '../errors.js';
 import { log } from '../log.js';
 import { checkout } from '../repos/git.js';
+import type { RepoAccess } from '../repos/repoPolicy.js';
 import type { Store } from '../store/store.js';
 import { describeFailure, plainText } from './buildFailure.js';
 import { labelStages } from './buildPacks/dockerfile.js';
@@ -25,6 +26,8 @@ export interface BuildRequest {
   commit: string;
   image: string;
   requestedBy: string;
+  /** How to fetch the repository (the requester's credential for a private one). */
+  access?: RepoAccess;
 }
 
 /**
@@ -151,7 +154,7 @@ export class ImageBuilder {
     try {
       emit(`[envhub] fetching ${request.repo} at ${request.commit}\n`);
       const repoDir = join(dir, 'repo');
-      await checkout(request.repo, request.commit, repoDir);
+      await checkout(request.repo, request.commit, repoDir, request.access);
       const plan = await planBuild(repoDir, this.settings);
       attempt.plan = plan;
       emit(

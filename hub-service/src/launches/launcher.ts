@@ -26,7 +26,8 @@ import {
   type SiteConfig
 } from '../policy/siteConfig.js';
 import { checkRef, checkRepo, resolveRef } from '../repos/git.js';
-import { checkRepoUrl } from '../repos/repoPolicy.js';
+import { checkRepoUrl, type RepoAccess } from '../repos/repoPolicy.js';
+import type { Credentials } from '../credentials/credentials.js';
 import { syncMaterials, type ServerAccess } from './materialsSync.js';
 import { checkCollaborators, syncCollaborators } from './shares.js';
 import type { ServerRecord, Store } from '../store/store.js';
@@ -76,6 +77,8 @@ export interface LauncherSettings {
   /** The service's public path, e.g. `/services/envhub/`. */
   prefix: string;
   site: SiteConfig;
+  /** Users' credentials, for private repositories (none: every repository is read anonymously). */
+  credentials?: Pick<Credentials, 'use'>;
   /** The role of a user in a class, or null when not a member (servers launched for a class). */
   classRole?: (
     user: string,
@@ -141,14 +144,14 @@ export class Launcher {
    * Refusals that need no build: policy, repository URL, caps and a changed spec. Throws the
    * EnvhubError an API client gets as a 4xx before any event stream starts.
    */
-  async admit(request: LaunchRequest): Promise<void> {
+  async admit(request: LaunchRequest): Promise<{ private: boolean }> {
     const { owner, spec } = request;
-    const access = { allowedHosts: this.settings.allowedRepoHosts };
+    const access = this.repoAccess(owner);
     applyLaunchPolicy(spec, this.settings.site);
     // The address policy first (no connection yet), the repository itself last, once all else passed.
     const materials = spec.materials ?? [];
     for (const repo of [spec.repo, ...materials.map(m => m.repo)])
-      await checkRepoUrl(repo, access.allowedHosts);
+      await checkRepoUrl(repo, this.settings.allowedRepoHosts);
     checkRef(spec.ref);
     materials.forEach(entry => entry.ref !== undefined && checkRef(entry.ref));
     await checkCollaborators(this.hub, owner, spec.collaborators);
@@ -183,10 +186,28 @@ export class Launcher {
         );
       }
     }
-    await checkRepo(spec.repo, spec.ref, access);
+    const repository = await checkRepo(spec.repo, spec.ref, access);
+    if (repository.private && spec.public)
+      throw new EnvhubError(
+        422,
+        'private_repository',
+        `${spec.repo} is private (read with your credential), so its server cannot be public: visitors could read what only you may; launch it without public`
+      );
     // Materials are pulled inside the server, by git there; their addresses pass the same policy.
     for (const entry of materials)
       await checkRepo(entry.repo, entry.ref ?? 'HEAD', access);
+    return repository;
+  }
+
+  /**
+   * Where `user` may fetch repositories from: the policy's hosts, and their own credential for a
+   * private repository's host (used only when the repository asks to sign in).
+   */
+  private repoAccess(user: string): RepoAccess {
+    return {
+      allowedHosts: this.settings.allowedRepoHosts,
+      credential: host => this.settings.credentials?.use(user, host) ?? null
+    };
   }
 
   /**
@@ -196,7 +217,7 @@ export class Launcher {
   async launch(request: LaunchRequest): Promise<Channel<BuildEvent>> {
     if (this.stopping !== null)
       throw new EnvhubError(503, 'restarting', this.stopping);
-    await this.admit(request);
+    const repository = await this.admit(request);
     const key = `${request.owner}/${request.spec.name}`;
     const running = this.inflight.get(key);
     if (
@@ -222,7 +243,7 @@ export class Launcher {
       repo: request.spec.repo,
       ref: request.spec.ref
     });
-    this.run(request, events)
+    this.run(request, repository.private, events)
       .catch((err: unknown) => {
         const error = asEnvhubError(err);
         if (error.status >= 500)
@@ -255,6 +276,7 @@ export class Launcher {
 
   private async run(
     request: LaunchRequest,
+    isPrivate: boolean,
     events: Channel<BuildEvent>
   ): Promise<void> {
     const { owner, spec } = request;
@@ -300,7 +322,11 @@ export class Launcher {
       phase: 'fetching',
       message: `Resolving ${spec.ref} in ${spec.repo}\n`
     });
-    const commit = await resolveRef(spec.repo, spec.ref);
+    const commit = await resolveRef(
+      spec.repo,
+      spec.ref,
+      this.repoAccess(owner)
+    );
     const now = new Date().toISOString();
     const record: ServerRecord = {
       owner,
@@ -311,6 +337,7 @@ export class Launcher {
       image: imageName(`${this.settings.namePrefix}-`, spec.repo, commit),
       ticket: existing?.ticket ?? randomBytes(24).toString('base64url'),
       spec,
+      private: isPrivate,
       createdAt: existing?.createdAt ?? now,
       updatedAt: now
     };
@@ -375,7 +402,11 @@ export class Launcher {
   ): Promise<void> {
     if (!(await this.builder.exists(record.image))) {
       for await (const entry of this.builder
-        .build({ ...record, requestedBy: record.owner })
+        .build({
+          ...record,
+          requestedBy: record.owner,
+          access: this.repoAccess(record.owner)
+        })
         .subscribe()) {
         if ('line' in entry)
           events.push({ phase: 'building', message: entry.line });
@@ -610,6 +641,12 @@ export class Launcher {
         400,
         'invalid_spec',
         'send {"public": true} to open the server to visitors, or {"public": false} to close it'
+      );
+    if (given && record.private)
+      throw new EnvhubError(
+        422,
+        'private_repository',
+        `${record.repo} is private (read with ${owner}'s credential), so its server cannot be public: visitors could read what only its readers may`
       );
     const updated = {
       ...record,

@@ -63,17 +63,31 @@ function gitEnvironment(): NodeJS.ProcessEnv {
  */
 export async function git(
   args: string[],
-  options: { cwd?: string; timeoutMs?: number; config?: string[] } = {}
+  options: {
+    cwd?: string;
+    timeoutMs?: number;
+    config?: string[];
+    /** An Authorization header for the repository's host: given through the environment, which
+     * other users cannot read (unlike arguments), and never written to a configuration file. */
+    authorization?: string;
+  } = {}
 ): Promise<string> {
   const config = [...SAFE_CONFIG, ...(options.config ?? [])].flatMap(pair => [
     '-c',
     pair
   ]);
+  const secret = options.authorization
+    ? {
+        GIT_CONFIG_COUNT: '1',
+        GIT_CONFIG_KEY_0: 'http.extraHeader',
+        GIT_CONFIG_VALUE_0: `Authorization: ${options.authorization}`
+      }
+    : {};
   const { stdout } = await exec('git', [...config, ...args], {
     cwd: options.cwd,
     timeout: options.timeoutMs ?? 120_000,
     maxBuffer: 16 * 1024 * 1024,
-    env: gitEnvironment()
+    env: { ...gitEnvironment(), ...secret }
   });
   return stdout;
 }
@@ -156,9 +170,10 @@ export async function checkRepo(
   repo: string,
   ref: string,
   access?: RepoAccess
-): Promise<void> {
+): Promise<{ private: boolean }> {
   checkRef(ref);
-  await locate(repo, access, unreachableRepo(repo));
+  const location = await locate(repo, access, unreachableRepo(repo));
+  return { private: location.authorization !== undefined };
 }
 
 /**
@@ -182,7 +197,8 @@ export async function resolveRef(
     try {
       const out = await git(['ls-remote', '--', location.url, pattern], {
         timeoutMs: 30_000,
-        config: pinning(location)
+        config: pinning(location),
+        authorization: location.authorization
       });
       return out
         .trim()
@@ -252,7 +268,8 @@ export async function checkout(
       ],
       {
         timeoutMs: 600_000,
-        config: pinning(location)
+        config: pinning(location),
+        authorization: location.authorization
       }
     );
     await git(['checkout', '--quiet', '--detach', commit, '--'], {

@@ -2,6 +2,7 @@ import type { ErrorCode } from '@envhub/schema';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { hostOfUrl } from '../credentials/credentials.js';
 import { EnvhubError } from '../errors.js';
 import {
   checkHost,
@@ -24,6 +25,8 @@ export interface RepoLocation {
   url: string;
   /** The `http.curloptResolve` entry pinning the URL's host to its checked addresses; absent for an IP address. */
   pin?: string;
+  /** The Authorization header value that opened a private repository (the user's credential for its host). */
+  authorization?: string;
 }
 
 const USER_AGENT = 'git/2 (envhub)';
@@ -57,7 +60,8 @@ const pinnedLookup =
 /** Sends git's first request to `url`, connecting only to the checked addresses; the status and any Location. */
 function firstResponse(
   url: URL,
-  checked: CheckedHost
+  checked: CheckedHost,
+  authorization?: string
 ): Promise<{ status: number; location?: string }> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -68,7 +72,8 @@ function firstResponse(
         headers: {
           'user-agent': USER_AGENT,
           accept: '*/*',
-          'cache-control': 'no-cache'
+          'cache-control': 'no-cache',
+          ...(authorization ? { authorization } : {})
         },
         lookup: pinnedLookup(checked.addresses),
         signal: AbortSignal.timeout(PROBE_TIMEOUT_MS)
@@ -172,8 +177,11 @@ export async function locateRepo(
     `${start.href.endsWith('/') ? start.href : `${start.href}/`}${FIRST_REQUEST}`
   );
   let target = first;
+  let status: number;
   for (let redirects = 0; ; redirects++) {
-    const { status, location } = await firstResponse(target, host);
+    const response = await firstResponse(target, host);
+    status = response.status;
+    const location = response.location;
     if (!isRedirect(status) || location === undefined) break;
     if (redirects === MAX_REDIRECTS) {
       throw new EnvhubError(
@@ -189,7 +197,29 @@ export async function locateRepo(
       access
     ));
   }
-  if (target === first) return { url: start.href, pin: pinOf(host) };
+  // A private repository: asked again with the user's credential for the host it ended on (never
+  // sent before that, so no redirect can carry it to another host).
+  const authorization =
+    status === 401 ? authorizationFor(repo, target, access) : undefined;
+  if (authorization !== undefined) {
+    const { status: signedIn } = await firstResponse(
+      target,
+      host,
+      authorization
+    );
+    if (signedIn === 401 || signedIn === 403)
+      throw new EnvhubError(
+        403,
+        'no_credential',
+        `${target.host} refused your credential for the repository ${repo} (it answered ${signedIn}); store a new token for ${hostOfUrl(target.href)} under "Your credentials" and launch again`
+      );
+  }
+  const found = (url: string) => ({
+    url,
+    pin: pinOf(host),
+    ...(authorization ? { authorization } : {})
+  });
+  if (target === first) return found(start.href);
   // As git does: the redirect must keep the request's tail, and what precedes it is the new base.
   if (!target.href.endsWith(FIRST_REQUEST)) {
     throw new EnvhubError(
@@ -198,5 +228,25 @@ export async function locateRepo(
       `the repository ${repo} redirects to ${target.href}, which git cannot use as a repository (it drops /${FIRST_REQUEST}); give the repository's final address`
     );
   }
-  return { url: target.href.slice(0, -FIRST_REQUEST.length), pin: pinOf(host) };
+  return found(target.href.slice(0, -FIRST_REQUEST.length));
+}
+
+/**
+ * The Basic Authorization header of the caller's credential for `target`'s host; a refusal saying
+ * what to do when they have none.
+ */
+function authorizationFor(
+  repo: string,
+  target: URL,
+  access: RepoAccess | undefined
+): string {
+  const host = hostOfUrl(target.href);
+  const credential = access?.credential?.(host);
+  if (!credential)
+    throw new EnvhubError(
+      403,
+      'no_credential',
+      `the repository ${repo} is private (${target.host} asks to sign in); store your token for ${host} under "Your credentials" on envhub's page and launch again`
+    );
+  return `Basic ${Buffer.from(`${credential.username}:${credential.token}`).toString('base64')}`;
 }

@@ -140,6 +140,8 @@ export interface RepoAccess {
   /** Host names or addresses (ENVHUB_ALLOWED_REPO_HOSTS); an address allows every name that resolves to it. */
   allowedHosts?: string[];
   resolve?: Resolve;
+  /** The caller's credential for a host (as credentialHost writes it), for private repositories. */
+  credential?: (host: string) => { username: string; token: string } | null;
 }
 
 let configuredAllowedHosts: string[] = [];
@@ -153,7 +155,8 @@ export function setAllowedRepoHosts(hosts: string[]): void {
 export function withDefaults(access: RepoAccess = {}): Required<RepoAccess> {
   return {
     allowedHosts: access.allowedHosts ?? configuredAllowedHosts,
-    resolve: access.resolve ?? resolveWithDns
+    resolve: access.resolve ?? resolveWithDns,
+    credential: access.credential ?? (() => null)
   };
 }
 

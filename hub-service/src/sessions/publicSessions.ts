@@ -109,7 +109,8 @@ export class PublicSessions {
   /** The public server `owner/name`; the same 404 whether it is missing or not public. */
   publicServer(owner: string, name: string): ServerRecord {
     const record = this.store.getServer(owner, name);
-    if (!record?.spec.public)
+    // A private repository's server is never public (the launcher refuses it; this holds anyway).
+    if (!record?.spec.public || record.private)
       throw new EnvhubError(
         404,
         'not_found',

@@ -19,6 +19,8 @@ export interface ServerRecord {
   ticket: string;
   /** The whole spec the server was launched with (validated, defaults filled). */
   spec: EnvironmentSpec;
+  /** Whether its repository is private (it was read with the launching user's credential). */
+  private?: boolean;
   /** The mounts (JSON) the server last started with, as read from the store; saving ignores it. */
   startedMounts?: string | null;
   createdAt: string;
@@ -210,14 +212,22 @@ const MIGRATIONS = [
      created_at TEXT NOT NULL,
      last_used_at TEXT,
      PRIMARY KEY (user, host)
-   )`
+   );
+   ALTER TABLE servers ADD COLUMN private INTEGER NOT NULL DEFAULT 0`
 ];
 
-const COLUMNS = `owner, name, repo, ref, commit_sha AS "commit", image, ticket, spec, started_mounts AS startedMounts, created_at AS createdAt, updated_at AS updatedAt`;
+const COLUMNS = `owner, name, repo, ref, commit_sha AS "commit", image, ticket, spec, private, started_mounts AS startedMounts, created_at AS createdAt, updated_at AS updatedAt`;
 
-type ServerRow = Omit<ServerRecord, 'spec'> & { spec: string };
+type ServerRow = Omit<ServerRecord, 'spec' | 'private'> & {
+  spec: string;
+  private: number;
+};
 const toServer = (row: ServerRow | undefined): ServerRecord | undefined =>
-  row && { ...row, spec: JSON.parse(row.spec) as EnvironmentSpec };
+  row && {
+    ...row,
+    spec: JSON.parse(row.spec) as EnvironmentSpec,
+    private: row.private === 1
+  };
 
 type VolumeRow = Omit<VolumeRecord, 'members'> & { members: string };
 const toVolume = (row: VolumeRow | undefined): VolumeRecord | undefined =>
@@ -310,12 +320,16 @@ export class Store {
   saveServer(record: ServerRecord): void {
     this.db
       .prepare(
-        `INSERT INTO servers (owner, name, repo, ref, commit_sha, image, ticket, spec, created_at, updated_at)
-         VALUES (@owner, @name, @repo, @ref, @commit, @image, @ticket, @spec, @createdAt, @updatedAt)
+        `INSERT INTO servers (owner, name, repo, ref, commit_sha, image, ticket, spec, private, created_at, updated_at)
+         VALUES (@owner, @name, @repo, @ref, @commit, @image, @ticket, @spec, @private, @createdAt, @updatedAt)
          ON CONFLICT (owner, name) DO UPDATE SET repo = @repo, ref = @ref, commit_sha = @commit,
-           image = @image, ticket = @ticket, spec = @spec, updated_at = @updatedAt`
+           image = @image, ticket = @ticket, spec = @spec, private = @private, updated_at = @updatedAt`
       )
-      .run({ ...record, spec: JSON.stringify(record.spec) });
+      .run({
+        ...record,
+        spec: JSON.stringify(record.spec),
+        private: record.private ? 1 : 0
+      });
   }
 
   deleteServer(owner: string, name: string): void {

@@ -59,6 +59,11 @@ export const ENVHUB_SCOPE = 'access:services!service=envhub';
 export const ACCESS_SCOPES = ['access:services', ENVHUB_SCOPE];
 /** Repositories the tests launch live here (see TestApp.forge). */
 export const REPO_HOST = '127.0.0.1';
+/** Who may read the test forge's repositories under /private/, with which token. */
+export const FORGE_USER = 'alice';
+export const FORGE_TOKEN = 'forge-token-of-alice-51c2';
+export const forgeAuthorization = (user: string, token: string) =>
+  `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}`;
 
 /** One call a fake received. */
 export interface Call {
@@ -735,7 +740,10 @@ export interface TestApp {
   url: string;
   /**
    * A forge on 127.0.0.1 answering git's first request (`info/refs`) for any repository, so that
-   * the repository check finds it; no git runs, since launches name full commit hashes.
+   * the repository check finds it; no git runs, since launches name full commit hashes. Those
+   * under /private/ need FORGE_USER's FORGE_TOKEN; those under /moved/ redirect there, naming the
+   * forge `localhost` instead of 127.0.0.1. `requests` lists each request's path, followed
+   * by its Authorization header in parentheses when it had one.
    */
   forge: { url: string; requests: string[] };
   hub: FakeHub;
@@ -788,12 +796,17 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     volumes,
     { classesPerUser: site.classesPerUser, baseUrl: `${PUBLIC_URL}${PREFIX}` }
   );
+  const credentials = new Credentials(
+    store,
+    SecretBox.fromKeyFile(join(classFiles, 'credentials.key'))
+  );
   const launcher = new Launcher(
     hubClient,
     store,
     builder as unknown as ImageBuilder,
     volumes,
     {
+      credentials,
       classRole: (user, id) => classes.roleOf(user, id),
       site,
       namePrefix: NAME_PREFIX,
@@ -838,10 +851,6 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     proxyUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
     network: null
   });
-  const credentials = new Credentials(
-    store,
-    SecretBox.fromKeyFile(join(classFiles, 'credentials.key'))
-  );
   const checked = async (check: () => Promise<unknown>) => {
     try {
       const version = await check();
@@ -875,7 +884,28 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
   const server = createApp(deps).listen(0, '127.0.0.1');
   const forgeRequests: string[] = [];
   const forge = createServer((req, res) => {
-    forgeRequests.push(req.url ?? '');
+    const authorization = req.headers.authorization;
+    forgeRequests.push(
+      `${req.url ?? ''}${authorization ? ` (${authorization})` : ''}`
+    );
+    // Repositories under /moved/ have moved to /private/ on the same forge under another name.
+    if (req.url?.startsWith('/moved/')) {
+      const port = (forge.address() as AddressInfo).port;
+      res.writeHead(301, {
+        Location: `http://localhost:${port}${req.url.replace('/moved/', '/private/')}`
+      });
+      res.end();
+      return;
+    }
+    // Repositories under /private/ answer FORGE_USER with FORGE_TOKEN only, as a forge does.
+    if (
+      req.url?.startsWith('/private/') &&
+      authorization !== forgeAuthorization(FORGE_USER, FORGE_TOKEN)
+    ) {
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="forge"' });
+      res.end();
+      return;
+    }
     res.writeHead(200, {
       'Content-Type': 'application/x-git-upload-pack-advertisement',
       'Cache-Control': 'no-cache'
