@@ -37,6 +37,7 @@ configure(
             "ENVHUB_BUILD_MEMORY",
             "ENVHUB_BUILD_CPUS",
             "ENVHUB_CONFIG",
+            "ENVHUB_CREDENTIALS_KEY_FILE",
         )
         if os.environ.get(name)
     },

@@ -67,9 +67,11 @@ export async function git(
     cwd?: string;
     timeoutMs?: number;
     config?: string[];
-    /** An Authorization header for the repository's host: given through the environment, which
-     * other users cannot read (unlike arguments), and never written to a configuration file. */
-    authorization?: string;
+    /**
+     * An Authorization header for URLs of `origin` only: given through the environment, which
+     * other users cannot read (unlike arguments), and never written to a configuration file.
+     */
+    authorization?: { origin: string; value: string };
   } = {}
 ): Promise<string> {
   const config = [...SAFE_CONFIG, ...(options.config ?? [])].flatMap(pair => [
@@ -79,8 +81,8 @@ export async function git(
   const secret = options.authorization
     ? {
         GIT_CONFIG_COUNT: '1',
-        GIT_CONFIG_KEY_0: 'http.extraHeader',
-        GIT_CONFIG_VALUE_0: `Authorization: ${options.authorization}`
+        GIT_CONFIG_KEY_0: `http.${options.authorization.origin}/.extraHeader`,
+        GIT_CONFIG_VALUE_0: `Authorization: ${options.authorization.value}`
       }
     : {};
   const { stdout } = await exec('git', [...config, ...args], {
@@ -95,6 +97,12 @@ export async function git(
 /** Configuration that makes git connect to a located repository's checked addresses only. */
 const pinning = (location: RepoLocation) =>
   location.pin ? [`http.curloptResolve=${location.pin}`] : [];
+
+/** The located repository's Authorization header, for its own origin only (see git()). */
+const signIn = (location: RepoLocation) =>
+  location.authorization
+    ? { origin: new URL(location.url).origin, value: location.authorization }
+    : undefined;
 
 /** The last line git wrote to stderr, or the error's message: what went wrong, for a person. */
 const gitFailure = (err: unknown) =>
@@ -198,7 +206,7 @@ export async function resolveRef(
       const out = await git(['ls-remote', '--', location.url, pattern], {
         timeoutMs: 30_000,
         config: pinning(location),
-        authorization: location.authorization
+        authorization: signIn(location)
       });
       return out
         .trim()
@@ -269,7 +277,7 @@ export async function checkout(
       {
         timeoutMs: 600_000,
         config: pinning(location),
-        authorization: location.authorization
+        authorization: signIn(location)
       }
     );
     await git(['checkout', '--quiet', '--detach', commit, '--'], {

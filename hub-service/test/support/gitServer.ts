@@ -87,11 +87,22 @@ export class GitServer {
    */
   static async start(
     host = '127.0.0.1',
-    options: { smart?: boolean } = {}
+    options: {
+      smart?: boolean;
+      /** Serve only requests that sign in with this user name and token (HTTP Basic), as a private forge. */
+      credential?: { username: string; token: string };
+    } = {}
   ): Promise<GitServer> {
     const root = await mkdtemp(join(tmpdir(), 'envhub-git-'));
     await mkdir(join(root, 'srv'));
+    const expected = options.credential
+      ? `Basic ${Buffer.from(`${options.credential.username}:${options.credential.token}`).toString('base64')}`
+      : undefined;
     const server = createServer(async (req, res) => {
+      if (expected && req.headers.authorization !== expected) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="forge"' });
+        return void res.end();
+      }
       if (options.smart) return httpBackend(join(root, 'srv'), req, res);
       const path = normalize(
         decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)

@@ -1,0 +1,152 @@
+import { jest } from '@jest/globals';
+import Docker from 'dockerode';
+import { escapeName } from '../../src/naming.js';
+import { execStatus } from '../support/docker.js';
+import { GitServer } from '../support/gitServer.js';
+import {
+  buildUrl,
+  hubApi,
+  hubUrl,
+  namePrefix,
+  readEventStream,
+  tokenFor
+} from '../support/hubSession.js';
+
+// A private repository on a forge (git's smart HTTP on 127.0.0.1, answering only a token) launched
+// against the real Hub + envhub + Docker engine: with the launching user's stored credential only,
+// and the token is found nowhere afterwards: not in the image's history or layers, not in the
+// repository's git configuration in the image, not in the build log or the launch events.
+jest.setTimeout(600_000);
+
+const docker = new Docker();
+const stamp = Date.now().toString(36);
+const owner = `priv-${stamp}`;
+const other = `privother-${stamp}`;
+const TOKEN = `forge-token-${stamp}-9f8e7d`;
+let ownerToken: string;
+let otherToken: string;
+let adminToken: string;
+let git: GitServer;
+let repo: string;
+let host: string;
+
+const api = (token: string, path: string, init: RequestInit = {}) =>
+  fetch(`${hubUrl}/services/envhub/api${path}`, {
+    ...init,
+    headers: {
+      Authorization: `token ${token}`,
+      'Content-Type': 'application/json',
+      ...init.headers
+    }
+  });
+
+beforeAll(async () => {
+  [ownerToken, otherToken, adminToken] = await Promise.all([
+    tokenFor(owner),
+    tokenFor(other),
+    tokenFor('admin')
+  ]);
+  git = await GitServer.start('127.0.0.1', {
+    smart: true,
+    credential: { username: owner, token: TOKEN }
+  });
+  await git.commit('thesis', {
+    'requirements.txt': '',
+    'README.md': '# A private thesis\n'
+  });
+  repo = git.url('thesis');
+  host = new URL(repo).host;
+});
+
+afterAll(async () => {
+  await api(ownerToken, `/servers/${owner}/thesis`, { method: 'DELETE' });
+  for (const user of [owner, other])
+    await hubApi(adminToken, `/users/${user}`, { method: 'DELETE' });
+  await git.stop();
+});
+
+test('without a credential the launch is refused and names the host to store one for', async () => {
+  const { status, body } = await readEventStream(
+    buildUrl(repo, 'main', { name: 'thesis' }),
+    ownerToken
+  );
+  expect(status).toBe(403);
+  expect(JSON.parse(body)).toMatchObject({
+    code: 'no_credential',
+    message: expect.stringContaining(`store your token for ${host}`)
+  });
+});
+
+test('with the stored credential it builds and starts, and the token is nowhere to be found', async () => {
+  const stored = await api(ownerToken, `/credentials/${host}`, {
+    method: 'PUT',
+    body: JSON.stringify({ username: owner, token: TOKEN })
+  });
+  expect(stored.status).toBe(200);
+  const { events, body } = await readEventStream(
+    buildUrl(repo, 'main', { name: 'thesis' }),
+    ownerToken
+  );
+  expect(events.at(-1)).toMatchObject({ phase: 'ready' });
+  expect(body).not.toContain(TOKEN);
+
+  const server = (await (
+    await api(ownerToken, `/servers/${owner}/thesis`)
+  ).json()) as { image: string; buildId: string };
+  const build = (await (
+    await api(ownerToken, `/builds/${server.buildId}`)
+  ).json()) as { log: string };
+  expect(build.log).toContain('fetching');
+  expect(build.log).not.toContain(TOKEN);
+
+  const history = await docker.getImage(server.image).history();
+  expect(JSON.stringify(history)).not.toContain(TOKEN);
+  // Every byte of every layer.
+  const saved = await docker.getImage(server.image).get();
+  const chunks: Buffer[] = [];
+  for await (const chunk of saved as AsyncIterable<Buffer>) chunks.push(chunk);
+  const tarball = Buffer.concat(chunks);
+  expect(tarball.length).toBeGreaterThan(1_000_000);
+  expect(tarball.includes(Buffer.from(TOKEN))).toBe(false);
+  expect(
+    tarball.includes(
+      Buffer.from(Buffer.from(`${owner}:${TOKEN}`).toString('base64'))
+    )
+  ).toBe(false);
+
+  const container = `${namePrefix}-${escapeName(owner)}--thesis`;
+  const inside = await execStatus(container, [
+    'sh',
+    '-c',
+    'cat /home/jovyan/README.md; git -C /home/jovyan config --list 2>/dev/null; env'
+  ]);
+  expect(inside.output).toContain('# A private thesis');
+  expect(inside.output).not.toContain(TOKEN);
+
+  const listed = (await (await api(ownerToken, '/credentials')).json()) as {
+    credentials: Array<{ host: string; lastUsedAt: string | null }>;
+  };
+  expect(listed.credentials).toEqual([
+    expect.objectContaining({ host, lastUsedAt: expect.any(String) })
+  ]);
+});
+
+test('another user cannot launch it: the image is started only for those who can read the repository', async () => {
+  const { status, body } = await readEventStream(
+    buildUrl(repo, 'main', { name: 'thesis' }),
+    otherToken
+  );
+  expect(status).toBe(403);
+  expect(JSON.parse(body).code).toBe('no_credential');
+});
+
+test('its server cannot be made public', async () => {
+  const response = await api(ownerToken, `/servers/${owner}/thesis/public`, {
+    method: 'PUT',
+    body: JSON.stringify({ public: true })
+  });
+  expect(response.status).toBe(422);
+  expect(((await response.json()) as { code: string }).code).toBe(
+    'private_repository'
+  );
+});
