@@ -31,7 +31,7 @@ from tornado import locks, web
 from tornado.iostream import StreamClosedError
 from tornado.util import TimeoutError as LockTimeout
 
-from . import classes, materials, session
+from . import classes, credentials, materials, session
 from .handlers import HomeHandler, refusals
 from .materials import MaterialsError
 
@@ -277,3 +277,5 @@ def _load_jupyter_server_extension(serverapp) -> None:
 async def _start_jupyter_server_extension(serverapp) -> None:
     # Started once every extension has loaded, JupyterHub's (which sets the page config hook) too.
     classes.hide_lab_plugins(serverapp.web_app)
+    # A server launched with credentials gets its owner's (envhub.credentials).
+    serverapp.web_app.settings["envhub_credentials"] = await credentials.start(serverapp)

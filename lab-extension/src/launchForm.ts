@@ -25,16 +25,14 @@ export namespace FormCSS {
 }
 
 /**
- * Launch parameters the service refuses for now (422 "not supported yet"):
- * shown with their value, never editable.
+ * What passing credentials into a server means, said under the form's `credentials`
+ * field in the seed's words (envhub's own form and confirmation page say the same).
  */
-export const UNSUPPORTED_PARAMETERS: ReadonlySet<string> = new Set([
-  'credentials'
-]);
-
-/** Said next to a field the service does not support yet. */
-export const NOT_SUPPORTED_YET =
-  'Not supported yet: envhub does not offer this in launches today.';
+export function credentialsMeaning(trans: TranslationBundle): string {
+  return trans.__(
+    "With credentials, the code can take any action on behalf of the user in any service that uses the same authentication. Your stored credentials (see Your credentials on envhub's page) are passed into the server as /run/envhub/credentials.json, for git and your code; off by default."
+  );
+}
 
 const root = environmentSchema as unknown as SchemaNode;
 
@@ -141,8 +139,8 @@ function parameterOf(field: string): LaunchParameter | undefined {
 /**
  * A form for a spec's launch parameters, rendered from the schema: one field per
  * parameter (label = title, help = description, and what public access means under
- * `public`), nested fields grouped under their object's title, parameters the service
- * does not support yet read-only.
+ * `public` and passing credentials under `credentials`), nested fields grouped under
+ * their object's title.
  * `repo` and `ref` are not parameters; they are shown above the fields.
  */
 export class LaunchForm extends Widget {
@@ -204,9 +202,7 @@ export class LaunchForm extends Widget {
     }
   }
 
-  /**
-   * The spec with the form's values; unsupported parameters keep the starting values.
-   */
+  /** The spec with the form's values. */
   getValue(): EnvironmentSpec {
     const spec = structuredClone(this._spec) as unknown as Record<
       string,
@@ -239,7 +235,6 @@ export class LaunchForm extends Widget {
     help.textContent = node.description ?? '';
 
     const value = getPath(this._spec, param.path);
-    const unsupported = UNSUPPORTED_PARAMETERS.has(param.name);
     let input: HTMLInputElement | HTMLTextAreaElement;
     if (node.type === 'array' && node.items?.type === 'object') {
       input = document.createElement('textarea');
@@ -276,12 +271,13 @@ export class LaunchForm extends Widget {
         publicAccessMeaning(this._trans)
       );
     }
-    if (unsupported) {
-      input.disabled = true;
-      help.textContent = sentences(help.textContent, NOT_SUPPORTED_YET);
-    } else {
-      this._inputs.set(param, input);
+    if (param.name === 'credentials') {
+      help.textContent = sentences(
+        help.textContent,
+        credentialsMeaning(this._trans)
+      );
     }
+    this._inputs.set(param, input);
 
     if (input instanceof HTMLInputElement && input.type === 'checkbox') {
       label.prepend(input, ' ');

@@ -378,6 +378,34 @@ export function openApiDocument(prefix: string): object {
           }
         }
       },
+      '/api/servers/{owner}/{name}/credentials': {
+        get: {
+          summary:
+            "The owner's credentials by host, secrets included, for a server launched with `credentials`: to that server's own token only (its envhub extension writes them to /run/envhub/credentials.json)",
+          parameters: serverPath,
+          responses: {
+            '200': {
+              description: 'host → user name and token',
+              content: json({
+                type: 'object',
+                properties: {
+                  credentials: {
+                    type: 'object',
+                    additionalProperties: {
+                      type: 'object',
+                      properties: {
+                        username: { type: 'string' },
+                        token: { type: 'string' }
+                      }
+                    }
+                  }
+                }
+              })
+            },
+            ...errors
+          }
+        }
+      },
       '/api/servers/{owner}/{name}/public': {
         put: {
           summary:

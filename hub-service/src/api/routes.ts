@@ -360,6 +360,35 @@ export function apiRoutes(deps: ApiDeps): Router {
 
   router.use(classRoutes(auth, deps.classes));
 
+  // A server launched with `credentials` reads its owner's credentials with its own token, and
+  // nothing else may: not the owner's other tokens, not another server's, not a collaborator.
+  router.get(
+    '/api/servers/:owner/:name/credentials',
+    auth.require('api', { serverTokens: true }),
+    (req: Request<ServerParams>, res) => {
+      const { owner, name } = req.params;
+      const user = userOf(res);
+      const record = store.getServer(owner, name);
+      const thisServer =
+        user.name === owner &&
+        user.scopes.includes(`access:servers!server=${owner}/${name}`) &&
+        user.scopes.includes(`users:activity!user=${owner}`);
+      if (!record || !thisServer)
+        throw new EnvhubError(
+          403,
+          'forbidden',
+          `only the server ${owner}/${name} itself, with its own token, may read the credentials its owner launched it with`
+        );
+      if (!record.spec.credentials)
+        throw new EnvhubError(
+          403,
+          'forbidden',
+          `server ${owner}/${name} was launched without credentials; launch it with credentials=1 to pass them`
+        );
+      res.json({ credentials: deps.credentials.forServer(owner) });
+    }
+  );
+
   // Called by the Hub's apply_user_options hook: the spawn config for a ticket. Not for users.
   router.post('/api/internal/spawn-config', async (req, res) => {
     const given = Buffer.from(

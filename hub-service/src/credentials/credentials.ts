@@ -111,6 +111,15 @@ export class Credentials {
     log.info('credential.removed', { user, host });
   }
 
+  /** Every credential of `user` by host, secrets included (marked as used now): for their server. */
+  forServer(user: string): Record<string, Credential> {
+    return Object.fromEntries(
+      this.store
+        .listCredentials(user)
+        .map(({ host }) => [host, this.use(user, host)!])
+    );
+  }
+
   /** `user`'s credential for `host` (marked as used now), or null when they have none. */
   use(user: string, host: string): Credential | null {
     const stored = this.store.getCredential(user, host);

@@ -762,7 +762,13 @@ export class Launcher {
         this.settings.site
       ),
       display_name: record.spec.displayName,
-      environment: { ...serverEnvironment(record), ...classEnvironment }
+      environment: {
+        ...serverEnvironment(record),
+        ...classEnvironment,
+        // The server's envhub extension then fetches its owner's credentials (see
+        // api/servers/<owner>/<name>/credentials) into /run/envhub/credentials.json.
+        ...(record.spec.credentials ? { ENVHUB_CREDENTIALS: '1' } : {})
+      }
     };
   }
 

@@ -42,8 +42,15 @@ type Param = (typeof launchParameters)[number];
 export const PUBLIC_ACCESS_MEANS =
   'Anyone with the public link, signed in or not, can run the code and read the mounted data. Each visitor gets a throw-away copy of the server, with the mounts read-only for them; nothing they do is kept or reaches your home or volumes.';
 
+/** What passing credentials means, in the seed's words: said under the form's `credentials` field. */
+export const CREDENTIALS_MEAN =
+  "With credentials, the code can take any action on behalf of the user in any service that uses the same authentication. Your stored credentials (see Your credentials on envhub's page) are passed into the server as /run/envhub/credentials.json, for git and your code; off by default.";
+
 /** What the form says of a field beyond its schema description. */
-const FIELD_NOTES: Record<string, string> = { public: PUBLIC_ACCESS_MEANS };
+const FIELD_NOTES: Record<string, string> = {
+  public: PUBLIC_ACCESS_MEANS,
+  credentials: CREDENTIALS_MEAN
+};
 
 /** A field's help: its schema description, then the form's note on it. */
 const help = (param: Param): string =>
@@ -156,10 +163,6 @@ function launchForm(data: HomePageData): Html {
           Mounted volumes are shared with everyone the volume's owner lets in:
           what the server writes there, they can read, and a read-write member
           can change or delete your files.
-        </li>
-        <li data-when="credentials" hidden>
-          Passing credentials is not supported on this hub yet: a launch asking
-          for it is refused.
         </li>
         <li data-when="memory cpus idleTimeout maxAge" hidden>
           Resources above this hub's maxima are refused; envhub stops the server

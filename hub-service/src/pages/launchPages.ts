@@ -85,7 +85,13 @@ function capabilities(
     );
   if (spec.credentials)
     items.push(
-      html`<li><strong>Passes your credentials into the server.</strong></li>`
+      html`<li>
+        <strong
+          >Passes your credentials into the server: with credentials, the code
+          can take any action on behalf of the user in any service that uses the
+          same authentication.</strong
+        >
+      </li>`
     );
   if (spec.urlpath)
     items.push(html`<li>Opens <code>${spec.urlpath}</code>.</li>`);

@@ -18,21 +18,13 @@ const LIMITS: Array<{
 ];
 
 /**
- * The hub's rules for a spec: a field whose behaviour isn't delivered yet is refused rather than
- * ignored, and resources get the admin's defaults and must stay between the minima and maxima.
+ * The hub's rules for a spec: resources get the admin's defaults and must stay between the minima and maxima.
  * Returns the resources the server will get.
  */
 export function applyLaunchPolicy(
   spec: EnvironmentSpec,
   site: SiteConfig
 ): Resources {
-  if (spec.credentials) {
-    throw new EnvhubError(
-      422,
-      'not_supported_yet',
-      'credentials: not supported yet on this hub; launch without it'
-    );
-  }
   const asked = effectiveResources(spec, site);
   const { minima, maxima } = site.resources;
   // 0 is "no limit": never below a minimum, always over a cap.

@@ -393,9 +393,14 @@ export class Volumes {
   }
 
   /** Removes the home volume of `owner`'s server `server` (its files are gone for good). */
+  /**
+   * Removes a server's home. Still "in use" (409) is waited out for a while: the Hub reports a
+   * server stopped while Docker is still removing its container.
+   */
   async removeHome(owner: string, server: string): Promise<void> {
     await this.removeDockerVolumeNamed(
-      homeVolumeName(this.settings.namePrefix, owner, server)
+      homeVolumeName(this.settings.namePrefix, owner, server),
+      20
     );
   }
 
@@ -405,11 +410,11 @@ export class Volumes {
     );
   }
 
-  /**
-   * Removes a Docker volume; gone already is fine. A volume "in use" (409) is retried for a while:
-   * the Hub reports a server stopped while Docker is still removing its container.
-   */
-  private async removeDockerVolumeNamed(volumeName: string): Promise<void> {
+  /** Removes a Docker volume; gone already is fine; "in use" (409) is tried `attempts` times, 0.5 s apart. */
+  private async removeDockerVolumeNamed(
+    volumeName: string,
+    attempts = 1
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.docker.getVolume(volumeName).remove();
@@ -417,7 +422,7 @@ export class Volumes {
       } catch (err) {
         const status = (err as { statusCode?: number }).statusCode;
         if (status === 404) return;
-        if (status !== 409 || attempt >= 20) throw err;
+        if (status !== 409 || attempt >= attempts) throw err;
         await new Promise(resolve => setTimeout(resolve, 500));
       }
     }

@@ -507,15 +507,6 @@ describe('refusals', () => {
     );
   });
 
-  test('fields a later release delivers are refused as not supported yet', async () => {
-    const { status, body } = await readEventStream(
-      buildUrl(repo, 'main', { name: 'later', credentials: '1' }),
-      token
-    );
-    expect(status).toBe(422);
-    expect(JSON.parse(body).message).toContain('not supported yet');
-  });
-
   test('the stream needs Accept: text/event-stream and a signed-in user', async () => {
     const noAccept = await fetch(buildUrl(repo, 'main'), {
       headers: { Authorization: `token ${token}` }

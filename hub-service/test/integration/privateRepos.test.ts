@@ -60,6 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api(ownerToken, `/servers/${owner}/thesis`, { method: 'DELETE' });
+  await api(ownerToken, `/servers/${owner}/pusher`, { method: 'DELETE' });
   for (const user of [owner, other])
     await hubApi(adminToken, `/users/${user}`, { method: 'DELETE' });
   await git.stop();
@@ -149,4 +150,66 @@ test('its server cannot be made public', async () => {
   expect(((await response.json()) as { code: string }).code).toBe(
     'private_repository'
   );
+});
+
+describe('credentials passed into a server', () => {
+  let bridged: GitServer;
+  let bridgedHost: string;
+
+  beforeAll(async () => {
+    // Servers reach repositories on the Docker bridge, not on the host's loopback.
+    bridged = await GitServer.start(process.env.ENVHUB_TEST_BRIDGE_IP, {
+      smart: true,
+      credential: { username: owner, token: TOKEN }
+    });
+    await bridged.commit('notes', { 'notes.md': 'private notes\n' });
+    bridgedHost = new URL(bridged.url('notes')).host;
+    await api(ownerToken, `/credentials/${bridgedHost}`, {
+      method: 'PUT',
+      body: JSON.stringify({ username: owner, token: TOKEN })
+    });
+  });
+  afterAll(() => bridged.stop());
+
+  const inServer = (name: string, command: string) =>
+    execStatus(`${namePrefix}-${escapeName(owner)}--${name}`, [
+      'sh',
+      '-c',
+      `GIT_TERMINAL_PROMPT=0 ${command}`
+    ]);
+
+  test("with credentials=1 the owner's credentials are in /run/envhub/credentials.json, for jovyan only, and git uses them without a prompt", async () => {
+    const { events } = await readEventStream(
+      buildUrl(repo, 'main', { name: 'pusher', credentials: '1' }),
+      ownerToken
+    );
+    expect(events.at(-1)).toMatchObject({ phase: 'ready' });
+    const file = await inServer(
+      'pusher',
+      'stat -c "%U %a" /run/envhub/credentials.json && cat /run/envhub/credentials.json'
+    );
+    expect(file.exitCode).toBe(0);
+    const [owned, json] = file.output.split('\n');
+    expect(owned).toBe('jovyan 600');
+    expect(JSON.parse(json)).toEqual({
+      [host]: { username: owner, token: TOKEN },
+      [bridgedHost]: { username: owner, token: TOKEN }
+    });
+    const cloned = await inServer(
+      'pusher',
+      `git clone -q ${bridged.url('notes')} /tmp/notes && cat /tmp/notes/notes.md`
+    );
+    expect(cloned).toMatchObject({ exitCode: 0, output: 'private notes\n' });
+  });
+
+  test('without it the server holds no secret of theirs, and git cannot read the repository', async () => {
+    const file = await inServer('thesis', 'ls -A /run/envhub; env');
+    expect(file.output).not.toContain('credentials.json');
+    expect(file.output).not.toContain(TOKEN);
+    const cloned = await inServer(
+      'thesis',
+      `git clone -q ${bridged.url('notes')} /tmp/notes`
+    );
+    expect(cloned.exitCode).not.toBe(0);
+  });
 });

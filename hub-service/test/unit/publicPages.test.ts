@@ -8,7 +8,11 @@ import {
   type ValidEnvironmentSpec,
   type SessionView
 } from '@envhub/schema';
-import { homePage, PUBLIC_ACCESS_MEANS } from '../../src/pages/homePage.js';
+import {
+  CREDENTIALS_MEAN,
+  homePage,
+  PUBLIC_ACCESS_MEANS
+} from '../../src/pages/homePage.js';
 import { confirmPage } from '../../src/pages/launchPages.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/policy/siteConfig.js';
 import { PREFIX } from '../support/fakes.js';
@@ -63,6 +67,39 @@ describe('the confirmation page of a public launch', () => {
   it('says nothing of public access for a private launch', () => {
     expect(capabilities({ ...spec, public: false }).join(' ')).not.toMatch(
       /public/i
+    );
+  });
+});
+
+describe('the confirmation page of a launch with credentials', () => {
+  const spec = valid({
+    repo: 'https://forge.example.org/course/env.git',
+    ref: 'main',
+    name: 'course',
+    credentials: true
+  });
+  const warning =
+    'Passes your credentials into the server: with credentials, the code can take any action on behalf of the user in any service that uses the same authentication.';
+
+  it('says, in bold, that the code can act on behalf of the user', () => {
+    expect(capabilities(spec)).toContain(warning);
+    const page = confirmPage({
+      prefix: PREFIX,
+      xsrf: 'x',
+      spec,
+      launch: launchPath(spec),
+      editUrl: PREFIX,
+      resources: DEFAULT_SITE_CONFIG.resources.defaults
+    });
+    const bold = [
+      ...page.matchAll(/<strong[^>]*>([\s\S]*?)<\/strong\s*>/g)
+    ].map(match => text(match[1]));
+    expect(bold).toContain(warning);
+  });
+
+  it('says nothing of credentials for a launch without them', () => {
+    expect(capabilities({ ...spec, credentials: false }).join(' ')).not.toMatch(
+      /credentials/i
     );
   });
 });
@@ -130,20 +167,24 @@ describe('the home page', () => {
     );
   });
 
-  it('keeps the "not supported yet" notice for credentials only', () => {
-    const notes = page([])
+  it('has no "not supported yet" notice, and warns under the credentials field what passing them means', () => {
+    const markup = page([]);
+    expect(text(markup)).not.toMatch(/not supported/i);
+    const notes = markup
       .split('id="envhub-security-notes"')[1]
       .split('</ul>')[0];
-    const whens = [...notes.matchAll(/data-when="([^"]*)"/g)].map(m =>
+    const whens = [...notes.matchAll(/data-when="([^"]*)"/g)].flatMap(m =>
       m[1].split(' ')
     );
-    expect(whens).toContainEqual(['credentials']);
-    expect(whens.flat()).not.toContain('public');
-    const credentials = notes
-      .split('data-when="credentials"')[1]
-      .split('</li>')[0];
-    expect(text(`<x ${credentials}`)).toBe(
-      'Passing credentials is not supported on this hub yet: a launch asking for it is refused.'
+    expect(whens).not.toContain('credentials');
+    expect(whens).not.toContain('public');
+
+    const field = markup.split('name="credentials"')[1].split('</label')[0];
+    expect(field).not.toContain('disabled');
+    expect(field).not.toContain('checked');
+    expect(text(`<x ${field}`)).toContain(CREDENTIALS_MEAN);
+    expect(CREDENTIALS_MEAN).toBe(
+      "With credentials, the code can take any action on behalf of the user in any service that uses the same authentication. Your stored credentials (see Your credentials on envhub's page) are passed into the server as /run/envhub/credentials.json, for git and your code; off by default."
     );
   });
 

@@ -2,14 +2,7 @@ import { launchParameters, specDiff, validateSpec } from '@envhub/schema';
 
 import { forkErrors, forkStart } from '../forkDialog';
 import { launchRequest } from '../launchDialog';
-import {
-  FormCSS,
-  LaunchForm,
-  fieldText,
-  fieldValue,
-  NOT_SUPPORTED_YET,
-  UNSUPPORTED_PARAMETERS
-} from '../launchForm';
+import { FormCSS, LaunchForm, fieldText, fieldValue } from '../launchForm';
 import { PUBLIC_SERVER, SERVER } from './fakeService';
 
 function field(form: LaunchForm, name: string): HTMLElement {
@@ -63,27 +56,50 @@ describe('LaunchForm', () => {
     ).toBe('Resources');
   });
 
-  it('shows the fields the service does not support yet, disabled, with a note', () => {
-    const form = new LaunchForm({ repo: SERVER.repoUrl, public: true });
-    for (const name of UNSUPPORTED_PARAMETERS) {
-      expect(input(form, name).disabled).toBe(true);
-      expect(field(form, name).textContent).toContain(NOT_SUPPORTED_YET);
+  it('lets every field be edited, with no "not supported yet" note', () => {
+    const form = new LaunchForm({ repo: SERVER.repoUrl, credentials: true });
+    for (const param of launchParameters) {
+      expect(input(form, param.name).disabled).toBe(false);
     }
-    expect(input(form, 'memory').disabled).toBe(false);
+    expect(form.node.textContent).not.toMatch(/not supported/i);
+  });
+
+  it('lets the owner pass their credentials, off by default, and warns what that means', () => {
+    const form = new LaunchForm({ repo: SERVER.repoUrl });
+    const box = input(form, 'credentials');
+    expect(box.type).toBe('checkbox');
+    expect(box.checked).toBe(false);
+    const help = field(form, 'credentials').querySelector(`.${FormCSS.help}`);
+    expect(help?.textContent).toContain(
+      'With credentials, the code can take any action on behalf of the user in any service that uses the same authentication.'
+    );
+    expect(help?.textContent).toContain(
+      "Your stored credentials (see Your credentials on envhub's page) are passed into the server as /run/envhub/credentials.json, for git and your code; off by default."
+    );
+    expect(form.getValue().credentials).toBeUndefined();
+
+    box.checked = true;
+    expect(form.getValue().credentials).toBe(true);
+    expect(validateSpec(form.getValue()).ok).toBe(true);
+    box.checked = false;
+    expect(form.getValue().credentials).toBeUndefined();
+    expect(
+      new LaunchForm({ repo: SERVER.repoUrl, credentials: true }).getValue()
+        .credentials
+    ).toBe(true);
   });
 
   it('lets the owner make the server public, and says what that means', () => {
-    expect(UNSUPPORTED_PARAMETERS.has('public')).toBe(false);
     const form = new LaunchForm({ repo: SERVER.repoUrl });
     const box = input(form, 'public');
     expect(box.type).toBe('checkbox');
     expect(box.disabled).toBe(false);
     expect(box.checked).toBe(false);
     const help = field(form, 'public').querySelector(`.${FormCSS.help}`);
-    expect(help?.textContent).not.toContain(NOT_SUPPORTED_YET);
     expect(help?.textContent).toContain(
       'Anyone with the public link, signed in or not, can run the code and read the mounted data. Each visitor gets a throw-away copy of the server, with the mounts read-only for them'
     );
+    expect(help?.textContent).not.toContain('credentials');
     expect(form.getValue().public).toBeUndefined();
 
     box.checked = true;

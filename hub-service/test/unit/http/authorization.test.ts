@@ -51,6 +51,7 @@ const EXPECTED: Record<string, readonly number[]> = {
   'PUT /api/servers/{owner}/{name}/collaborators':    [200,  403,   403,  404,  404,   404,  200,  403,   401],
   'PUT /api/servers/{owner}/{name}/mounts':           [200,  403,   403,  404,  404,   404,  200,  403,   401],
   'POST /api/servers/{owner}/{name}/stop':            [202,  403,   403,  404,  404,   404,  202,  403,   401],
+  'GET /api/servers/{owner}/{name}/credentials':      [403,  403,   403,  403,  403,   403,  403,  403,   401],
   'PUT /api/servers/{owner}/{name}/public':           [200,  403,   403,  404,  404,   404,  200,  403,   401],
   'GET /api/sessions':                                [200,  200,   200,  200,  200,   200,  200,  403,   401],
   'DELETE /api/sessions/{user}':                      [204,  404,   404,  404,  404,   404,  204,  403,   401],

@@ -5,6 +5,7 @@ import { credentialHost } from '../../../src/credentials/credentials.js';
 import { SecretBox } from '../../../src/credentials/secretBox.js';
 import {
   captureLogs,
+  INTERNAL_SECRET,
   PREFIX,
   testApp,
   type TestApp
@@ -13,6 +14,7 @@ import {
   ALICE_FORGE_TOKEN,
   authHeader,
   seedFixtures,
+  TICKETS,
   type Tokens
 } from '../../support/fixtures.js';
 import { expectStatus, type Sent } from '../../support/http.js';
@@ -211,4 +213,65 @@ test('the home page lists them by host with remove, and stores new ones through 
   );
   expect(section).toMatch(/name="token"\s+type="password"/);
   expect(page.text).not.toContain(ALICE_FORGE_TOKEN);
+});
+
+describe('a server launched with credentials', () => {
+  const withCredentials = (on: boolean) => {
+    const record = app.store.getServer('alice', 's1')!;
+    app.store.saveServer({
+      ...record,
+      spec: { ...record.spec, credentials: on }
+    });
+  };
+  const read = (token: string) =>
+    app.send(`${PREFIX}api/servers/alice/s1/credentials`, {
+      headers: { Authorization: `token ${token}` }
+    });
+  const spawnEnvironment = async () =>
+    (
+      await app.send(`${PREFIX}api/internal/spawn-config`, {
+        method: 'POST',
+        headers: { Authorization: `token ${INTERNAL_SECRET}` },
+        json: {
+          user: 'alice',
+          server: 's1',
+          user_options: { ticket: TICKETS.s1 }
+        }
+      })
+    ).json.environment as Record<string, string>;
+
+  test("reads its owner's credentials with its own token, and learns at spawn that it should", async () => {
+    withCredentials(true);
+    expect((await spawnEnvironment()).ENVHUB_CREDENTIALS).toBe('1');
+    const response = await read(tokens.serverToken);
+    expectStatus(response, 200);
+    expect(response.json).toEqual({
+      credentials: {
+        'forge.example.org': { username: 'alice', token: ALICE_FORGE_TOKEN }
+      }
+    });
+  });
+
+  test("nobody else reads them: the owner's own token, another server's token, a collaborator", async () => {
+    withCredentials(true);
+    const otherServer = app.hub.issueServerToken('alice', 's2');
+    for (const token of [
+      tokens.owner,
+      otherServer,
+      tokens.collaborator,
+      tokens.admin
+    ]) {
+      const response = await read(token);
+      expectStatus(response, 403);
+      expect(response.text).not.toContain(ALICE_FORGE_TOKEN);
+    }
+  });
+
+  test('launched without them, its own token reads nothing and its spawn says nothing', async () => {
+    withCredentials(false);
+    expect(await spawnEnvironment()).not.toHaveProperty('ENVHUB_CREDENTIALS');
+    const response = await read(tokens.serverToken);
+    expectStatus(response, 403);
+    expect(response.json.message).toContain('launched without credentials');
+  });
 });
