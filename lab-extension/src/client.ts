@@ -2,6 +2,8 @@ import { EventStreamParser, Mount } from '@envhub/schema';
 import { PageConfig } from '@jupyterlab/coreutils';
 
 import {
+  ICredential,
+  ICredentialBody,
   IEnvhubBuild,
   IEnvhubErrorBody,
   IEnvhubServer,
@@ -281,6 +283,55 @@ export function createVolume(
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ name })
   });
+}
+
+/**
+ * The API path of the signed-in user's credential for one host: `api/credentials/<host>`.
+ */
+export function credentialPath(host: string): string {
+  return `api/credentials/${encodeURIComponent(host)}`;
+}
+
+/**
+ * The signed-in user's stored credentials, without their secrets.
+ */
+export async function listCredentials(
+  connection: IEnvhubConnection
+): Promise<ICredential[]> {
+  return (
+    await requestAPI<{ credentials: ICredential[] }>(
+      connection,
+      'api/credentials'
+    )
+  ).credentials;
+}
+
+/**
+ * Store the signed-in user's credential for a host, replacing theirs for that host.
+ *
+ * @param host a host name, with `:port` when the port is not the scheme's default.
+ * @returns the credential as the service lists it (without the token).
+ */
+export function setCredential(
+  connection: IEnvhubConnection,
+  host: string,
+  body: ICredentialBody
+): Promise<ICredential> {
+  return requestAPI<ICredential>(connection, credentialPath(host), {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body)
+  });
+}
+
+/**
+ * Remove the signed-in user's credential for a host (the service answers 204).
+ */
+export async function removeCredential(
+  connection: IEnvhubConnection,
+  host: string
+): Promise<void> {
+  await request(connection, credentialPath(host), { method: 'DELETE' });
 }
 
 /**

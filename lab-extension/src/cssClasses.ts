@@ -55,4 +55,10 @@ export namespace CSS {
   export const assignmentCounts = 'jp-envhub-assignment-counts';
   export const receipt = 'jp-envhub-receipt';
   export const receiptFiles = 'jp-envhub-receipt-files';
+  export const credentials = 'jp-envhub-credentials';
+  export const credential = 'jp-envhub-credential';
+  export const credentialHost = 'jp-envhub-credential-host';
+  export const credentialUser = 'jp-envhub-credential-user';
+  export const credentialUsed = 'jp-envhub-credential-used';
+  export const credentialForm = 'jp-envhub-credential-form';
 }

@@ -11,11 +11,16 @@ import {
   IEnvhubConnection,
   getBuild,
   getServer,
+  listCredentials,
+  removeCredential,
   setCollaborators,
+  setCredential,
   setMounts,
   setPublic
 } from './client';
 import {
+  ICredential,
+  ICredentialBody,
   IEnvhubBuild,
   IEnvhubError,
   IEnvhubModel,
@@ -30,9 +35,9 @@ import { publicSessionNotice } from './publicAccess';
 export const REFRESH_INTERVAL = 30_000;
 
 /**
- * The environment of this server: loads it (and its image's build) from the envhub
- * service and emits `changed` on every state change (loading, ready, error). In a
- * visitor's temporary session of a public server it asks nothing.
+ * The environment of this server: loads it (and its image's build, and the viewer's stored
+ * credentials) from the envhub service and emits `changed` on every state change (loading,
+ * ready, error). In a visitor's temporary session of a public server it asks nothing.
  *
  * A `Poll` asks again every `REFRESH_INTERVAL` while the model is active and ready; it
  * stands by otherwise, and while the page is hidden.
@@ -57,7 +62,9 @@ export class EnvhubModel
         build: null,
         error: null,
         reason,
-        publicSession
+        publicSession,
+        credentials: null,
+        credentialsError: null
       },
       name: '@envhub/lab-extension:EnvhubModel#poll',
       interval: options.refreshInterval ?? REFRESH_INTERVAL
@@ -137,6 +144,35 @@ export class EnvhubModel
     return server;
   }
 
+  /**
+   * Store the viewer's credential for a host, then load the credentials again. The token
+   * goes into the request only: the state never holds it.
+   *
+   * @throws {EnvhubRequestError} when the service refuses (an invalid host, user name or
+   *   token); the credentials are left as they were.
+   */
+  async setCredential(
+    host: string,
+    body: ICredentialBody
+  ): Promise<ICredential> {
+    // A list asked for before the change would bring the credential back or miss it.
+    ++this._credentialsGeneration;
+    const stored = await setCredential(this.connection, host, body);
+    await this._reloadCredentials();
+    return stored;
+  }
+
+  /**
+   * Remove the viewer's credential for a host, then load the credentials again.
+   *
+   * @throws {EnvhubRequestError} when the service refuses; the credentials are left as they were.
+   */
+  async removeCredential(host: string): Promise<void> {
+    ++this._credentialsGeneration;
+    await removeCredential(this.connection, host);
+    await this._reloadCredentials();
+  }
+
   // A failed or running load is not repeated on a timer, nor on showing: the user reloads.
   protected standsBy(): boolean {
     return this.state.status !== 'ready';
@@ -147,11 +183,17 @@ export class EnvhubModel
     return this.state.status !== 'unavailable';
   }
 
-  /** One load of the server and its build. */
+  /** One load of the server, its build and the viewer's credentials. */
   protected async fetchState(): Promise<Partial<IEnvhubState>> {
     const { serverUser, serverName } = this._context;
-    const server = await getServer(this.connection, serverUser, serverName);
-    return { server, build: await this._buildOf(server) };
+    const server = getServer(this.connection, serverUser, serverName);
+    const credentials = this._loadCredentials();
+    const loaded = await server;
+    return {
+      server: loaded,
+      build: await this._buildOf(loaded),
+      ...(await credentials)
+    };
   }
 
   protected failedState(reason: unknown): Partial<IEnvhubState> {
@@ -175,8 +217,35 @@ export class EnvhubModel
     }
   }
 
+  /** Loads the credentials on their own, after a change. */
+  private async _reloadCredentials(): Promise<void> {
+    const loaded = await this._loadCredentials();
+    this.setState({ ...this.state, ...loaded });
+  }
+
+  /**
+   * The viewer's credentials, or why they could not be loaded (which leaves the server
+   * shown); nothing when a later load or a change overtook this one. Never rejects.
+   */
+  private async _loadCredentials(): Promise<
+    Pick<Partial<IEnvhubState>, 'credentials' | 'credentialsError'>
+  > {
+    const generation = ++this._credentialsGeneration;
+    try {
+      const credentials = await listCredentials(this.connection);
+      return generation === this._credentialsGeneration
+        ? { credentials, credentialsError: null }
+        : {};
+    } catch (reason) {
+      return generation === this._credentialsGeneration
+        ? { credentialsError: toError(reason) }
+        : {};
+    }
+  }
+
   private readonly _context: IHubContext;
   private readonly _fetch: FetchFunction | undefined;
+  private _credentialsGeneration = 0;
 }
 
 /**

@@ -3,6 +3,8 @@ import type {
   BadgeSnippets,
   BuildView,
   ClassView,
+  CredentialBody,
+  CredentialView,
   EffectiveResources,
   ErrorBody,
   LaunchEvent,
@@ -39,6 +41,12 @@ export type ILaunchEvent = LaunchEvent;
 
 /** The body of every refusal from the envhub service. */
 export type IEnvhubErrorBody = ErrorBody;
+
+/** One of the viewer's stored credentials, as `GET services/envhub/api/credentials` lists it: never its secret. */
+export type ICredential = CredentialView;
+
+/** What `PUT services/envhub/api/credentials/<host>` stores: a user name and a token or app password. */
+export type ICredentialBody = CredentialBody;
 
 /**
  * Where this Lab page runs, as JupyterHub told it through PageConfig.
@@ -85,6 +93,13 @@ export interface IEnvhubState {
    * null in any other server. A visitor may not ask the envhub service anything.
    */
   publicSession: string | null;
+  /**
+   * The viewer's stored credentials (the viewer's own, also in a shared server), loaded with
+   * the server; null until they are.
+   */
+  credentials: ICredential[] | null;
+  /** Why the credentials could not be loaded; the server shows regardless. */
+  credentialsError: IEnvhubError | null;
 }
 
 /**
@@ -98,11 +113,12 @@ export interface IEnvhubError {
 }
 
 /**
- * The environment of this server, as envhub knows it.
+ * The environment of this server, as envhub knows it, and the viewer's stored credentials.
  *
  * While it is active (something shows it) and its state is `ready`, the model asks the
  * service again every 30 s, so that the time left follows the server's activity; it stands
- * by otherwise, and while the page is hidden. Disposing of it stops asking.
+ * by otherwise, and while the page is hidden. Each load asks for the credentials too.
+ * Disposing of it stops asking.
  */
 export interface IEnvhubModel extends IDisposable {
   /** Where the page runs. */
@@ -139,6 +155,21 @@ export interface IEnvhubModel extends IDisposable {
    * @throws {EnvhubRequestError} when the service refuses; the state is kept.
    */
   setPublic(value: boolean): Promise<IEnvhubServer>;
+  /**
+   * Store the viewer's credential for `host` (replacing theirs for that host), then load the
+   * credentials again. The token is sent once and kept nowhere in the model.
+   *
+   * @param host a host name, with `:port` when the port is not the scheme's default.
+   * @returns the credential as the service lists it.
+   * @throws {EnvhubRequestError} when the service refuses; the credentials are kept.
+   */
+  setCredential(host: string, body: ICredentialBody): Promise<ICredential>;
+  /**
+   * Remove the viewer's credential for `host`, then load the credentials again.
+   *
+   * @throws {EnvhubRequestError} when the service refuses; the credentials are kept.
+   */
+  removeCredential(host: string): Promise<void>;
 }
 
 /**

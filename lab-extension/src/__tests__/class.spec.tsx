@@ -9,8 +9,10 @@ import { EnvhubPanel } from '../panel';
 import { IClassAssignment, IClassView } from '../tokens';
 import {
   CLASS,
+  CREDENTIALS_URL,
   SERVER,
   assignment,
+  credentialsAnswer,
   fakeFetch,
   fakeServerSettings,
   submission
@@ -52,7 +54,8 @@ const opened: {
  */
 async function panelFor(table: Table) {
   const service = fakeFetch({
-    '/services/envhub/api/servers/alice/x': { status: 200, body: SERVER }
+    '/services/envhub/api/servers/alice/x': { status: 200, body: SERVER },
+    [CREDENTIALS_URL]: credentialsAnswer()
   });
   const model = new EnvhubModel({
     context: {

@@ -2,6 +2,7 @@ import { PageConfig } from '@jupyterlab/coreutils';
 
 import {
   EnvhubRequestError,
+  credentialPath,
   getBuild,
   getServer,
   launchStream,
@@ -44,6 +45,17 @@ describe('serverPath', () => {
   it('encodes owner and server name as single path segments', () => {
     expect(serverPath('a/b@c', 'my server?#')).toBe(
       'api/servers/a%2Fb%40c/my%20server%3F%23'
+    );
+  });
+});
+
+describe('credentialPath', () => {
+  it('keeps a host with its port as one path segment', () => {
+    expect(credentialPath('cloud.example.org:8443')).toBe(
+      'api/credentials/cloud.example.org%3A8443'
+    );
+    expect(credentialPath('forge.example.org/../x')).toBe(
+      'api/credentials/forge.example.org%2F..%2Fx'
     );
   });
 });

@@ -8,6 +8,7 @@ import { badgeSnippets } from '../shareLink';
 import {
   IClassAssignment,
   IClassView,
+  ICredential,
   IEnvhubBuild,
   IEnvhubServer,
   ISubmissionView
@@ -82,6 +83,30 @@ export const PUBLIC_SERVER: IEnvhubServer = {
     visitors: 2
   }
 };
+
+/** Where the viewer's credentials are listed: `GET api/credentials`. */
+export const CREDENTIALS_URL = '/services/envhub/api/credentials';
+
+/** alice's stored credentials: one used once, one never. */
+export const CREDENTIALS: ICredential[] = [
+  {
+    host: 'forge.example.org',
+    username: 'alice',
+    createdAt: '2026-01-01T09:00:00.000Z',
+    lastUsedAt: '2026-01-02T10:30:00.000Z'
+  },
+  {
+    host: 'cloud.example.org:8443',
+    username: 'alice@example.org',
+    createdAt: '2026-01-01T09:05:00.000Z',
+    lastUsedAt: null
+  }
+];
+
+/** The canned answer listing `credentials`. */
+export const credentialsAnswer = (
+  credentials: ICredential[] = CREDENTIALS
+): ICannedResponse => ({ status: 200, body: { credentials } });
 
 export const BUILD: IEnvhubBuild = {
   id: 'b1',

@@ -1,6 +1,14 @@
 import { EnvhubModel } from '../model';
 import { EnvhubStatus, IHubContext } from '../tokens';
-import { BUILD, PUBLIC_SERVER, SERVER, fakeFetch } from './fakeService';
+import {
+  BUILD,
+  CREDENTIALS,
+  CREDENTIALS_URL,
+  PUBLIC_SERVER,
+  SERVER,
+  credentialsAnswer,
+  fakeFetch
+} from './fakeService';
 
 const ALICE_X = '/services/envhub/api/servers/alice/x';
 const BUILD_B1 = '/services/envhub/api/builds/b1';
@@ -36,10 +44,11 @@ function statuses(model: EnvhubModel): EnvhubStatus[] {
 }
 
 describe('EnvhubModel', () => {
-  it('loads the server and its build, and emits loading then ready', async () => {
+  it("loads the server, its build and the viewer's credentials, and emits loading then ready", async () => {
     const { fetch, requests } = fakeFetch({
       [ALICE_X]: { status: 200, body: SERVER },
-      [BUILD_B1]: { status: 200, body: BUILD }
+      [BUILD_B1]: { status: 200, body: BUILD },
+      [CREDENTIALS_URL]: credentialsAnswer()
     });
     const model = modelOf({ context: context(), fetch });
     const seen = statuses(model);
@@ -51,9 +60,12 @@ describe('EnvhubModel', () => {
     expect(model.state.server?.commit).toBe(SERVER.commit);
     expect(model.state.server?.repoUrl).toBe('http://127.0.0.1:9999/demo.git');
     expect(model.state.build?.finishedAt).toBe(BUILD.finishedAt);
+    expect(model.state.credentials).toEqual(CREDENTIALS);
     expect(model.state.error).toBeNull();
+    expect(model.state.credentialsError).toBeNull();
     expect(requests.map(r => [r.url, r.headers.get('Authorization')])).toEqual([
       [ALICE_X, 'token page-token'],
+      [CREDENTIALS_URL, 'token page-token'],
       [BUILD_B1, 'token page-token']
     ]);
   });
@@ -76,9 +88,10 @@ describe('EnvhubModel', () => {
     expect(model.state.build).toBeNull();
   });
 
-  it('asks for the server owner, not the viewer, on a shared server', async () => {
+  it("asks for the server owner's server and the viewer's own credentials on a shared server", async () => {
     const { fetch, requests } = fakeFetch({
-      [ALICE_X]: { status: 200, body: SERVER }
+      [ALICE_X]: { status: 200, body: SERVER },
+      [CREDENTIALS_URL]: credentialsAnswer([])
     });
     const model = modelOf({
       context: context({ user: 'bob', serverUser: 'alice' }),
@@ -87,8 +100,13 @@ describe('EnvhubModel', () => {
 
     await model.refresh();
 
-    expect(requests.map(r => r.url)).toEqual([ALICE_X, BUILD_B1]);
+    expect(requests.map(r => r.url)).toEqual([
+      ALICE_X,
+      CREDENTIALS_URL,
+      BUILD_B1
+    ]);
     expect(model.state.status).toBe('ready');
+    expect(model.state.credentials).toEqual([]);
   });
 
   it('goes to error with the service message on a 4xx', async () => {
@@ -136,8 +154,10 @@ describe('EnvhubModel', () => {
 
   it('ignores an older answer that arrives after a newer one', async () => {
     const pending: Array<(response: Response) => void> = [];
-    const fetch = (): Promise<Response> =>
-      new Promise<Response>(resolve => pending.push(resolve));
+    const fetch = (url: string): Promise<Response> =>
+      url === CREDENTIALS_URL
+        ? Promise.resolve(new Response('{"credentials": []}'))
+        : new Promise<Response>(resolve => pending.push(resolve));
     const answer = (ref: string): Response =>
       new Response(JSON.stringify({ ...SERVER, ref, buildId: null }), {
         status: 200
@@ -354,6 +374,142 @@ describe('EnvhubModel', () => {
   });
 });
 
+describe('EnvhubModel credentials', () => {
+  const CLOUD = `${CREDENTIALS_URL}/cloud.example.org%3A8443`;
+  const STORED = {
+    host: 'cloud.example.org:8443',
+    username: 'alice',
+    createdAt: '2026-01-03T09:00:00.000Z',
+    lastUsedAt: null
+  };
+
+  /** A model loaded from a service that lists `CREDENTIALS`, and its request table. */
+  async function loaded(table: Parameters<typeof fakeFetch>[0] = {}) {
+    const all = {
+      [ALICE_X]: { status: 200, body: { ...SERVER, buildId: null } },
+      [CREDENTIALS_URL]: credentialsAnswer(),
+      ...table
+    };
+    const { fetch, requests } = fakeFetch(all);
+    const model = modelOf({ context: context(), fetch });
+    await model.refresh();
+    requests.splice(0);
+    return { model, requests, table: all };
+  }
+
+  it('stores a credential with one PUT of the user name and token, lists the credentials again, and keeps the token nowhere', async () => {
+    const { model, requests, table } = await loaded({
+      [CLOUD]: { status: 200, body: STORED }
+    });
+    const after = [STORED, ...CREDENTIALS];
+    table[CREDENTIALS_URL] = credentialsAnswer(after);
+
+    const stored = await model.setCredential('cloud.example.org:8443', {
+      username: 'alice',
+      token: 'app-password-1'
+    });
+
+    expect(stored).toEqual(STORED);
+    expect(requests.map(r => [r.method, r.url])).toEqual([
+      ['PUT', CLOUD],
+      ['GET', CREDENTIALS_URL]
+    ]);
+    expect(requests[0].headers.get('Content-Type')).toBe('application/json');
+    expect(JSON.parse(String(requests[0].init.body))).toEqual({
+      username: 'alice',
+      token: 'app-password-1'
+    });
+    expect(model.state.credentials).toEqual(after);
+    expect(model.state.status).toBe('ready');
+    expect(JSON.stringify(model.state)).not.toContain('app-password-1');
+  });
+
+  it('removes a credential with a DELETE, then lists the credentials again', async () => {
+    const { model, requests, table } = await loaded({
+      [`${CREDENTIALS_URL}/forge.example.org`]: () =>
+        new Response(null, { status: 204 })
+    });
+    table[CREDENTIALS_URL] = credentialsAnswer(CREDENTIALS.slice(1));
+
+    await model.removeCredential('forge.example.org');
+
+    expect(requests.map(r => [r.method, r.url])).toEqual([
+      ['DELETE', `${CREDENTIALS_URL}/forge.example.org`],
+      ['GET', CREDENTIALS_URL]
+    ]);
+    expect(model.state.credentials).toEqual(CREDENTIALS.slice(1));
+  });
+
+  it("rejects with the service's refusal and keeps the credentials", async () => {
+    const message =
+      '"https://forge.example.org/x" is not a host; give its name, e.g. forge.example.org';
+    const { model, requests } = await loaded({
+      [`${CREDENTIALS_URL}/https%3A%2F%2Fforge.example.org%2Fx`]: {
+        status: 400,
+        body: { status: 400, code: 'invalid_host', message }
+      }
+    });
+    const before = model.state;
+
+    await expect(
+      model.setCredential('https://forge.example.org/x', {
+        username: 'alice',
+        token: 'app-password-1'
+      })
+    ).rejects.toMatchObject({ status: 400, code: 'invalid_host', message });
+    expect(model.state).toBe(before);
+    expect(requests.map(r => r.method)).toEqual(['PUT']);
+  });
+
+  it('shows the server when the credentials cannot be loaded, and says why', async () => {
+    const { fetch } = fakeFetch({
+      [ALICE_X]: { status: 200, body: { ...SERVER, buildId: null } }
+    });
+    const model = modelOf({ context: context(), fetch });
+
+    await model.refresh();
+
+    expect(model.state.status).toBe('ready');
+    expect(model.state.server?.name).toBe('x');
+    expect(model.state.credentials).toBeNull();
+    expect(model.state.credentialsError).toEqual({
+      status: 404,
+      code: 'not_found',
+      message: `No route ${CREDENTIALS_URL}`
+    });
+  });
+
+  it('drops a list asked for before a change that answers after it', async () => {
+    const lists: Array<(response: Response) => void> = [];
+    const { fetch } = fakeFetch({
+      [ALICE_X]: { status: 200, body: { ...SERVER, buildId: null } },
+      [CREDENTIALS_URL]: () =>
+        new Promise<Response>(resolve => lists.push(resolve)),
+      [CLOUD]: { status: 200, body: STORED }
+    });
+    const list = (credentials: unknown[]) =>
+      new Response(JSON.stringify({ credentials }));
+    const model = modelOf({ context: context(), fetch });
+    const load = model.refresh();
+    const change = model.setCredential('cloud.example.org:8443', {
+      username: 'alice',
+      token: 'app-password-1'
+    });
+    while (lists.length < 2) {
+      await new Promise(resolve => setTimeout(resolve, 0));
+    }
+
+    // The list asked for after the change answers first, then the one from before it.
+    lists[1](list([STORED]));
+    await change;
+    expect(model.state.credentials).toEqual([STORED]);
+    lists[0](list(CREDENTIALS));
+    await load;
+    expect(model.state.status).toBe('ready');
+    expect(model.state.credentials).toEqual([STORED]);
+  });
+});
+
 describe('EnvhubModel refreshing', () => {
   const INTERVAL = 30_000;
   const serverGets = (requests: ReturnType<typeof fakeFetch>['requests']) =>
@@ -370,7 +526,8 @@ describe('EnvhubModel refreshing', () => {
   async function loaded() {
     const { fetch, requests } = fakeFetch({
       [ALICE_X]: { status: 200, body: SERVER },
-      [BUILD_B1]: { status: 200, body: BUILD }
+      [BUILD_B1]: { status: 200, body: BUILD },
+      [CREDENTIALS_URL]: credentialsAnswer()
     });
     const model = modelOf({
       context: context(),
@@ -396,6 +553,19 @@ describe('EnvhubModel refreshing', () => {
     model.isActive = false;
     await jest.advanceTimersByTimeAsync(3 * INTERVAL);
     expect(serverGets(requests)).toBe(4);
+  });
+
+  it('asks for the credentials with the server, never more often', async () => {
+    const { model, requests } = await loaded();
+    model.isActive = true;
+    await jest.advanceTimersByTimeAsync(3 * INTERVAL);
+    model.isActive = false;
+    await jest.advanceTimersByTimeAsync(3 * INTERVAL);
+    const credentialGets = requests.filter(
+      r => r.url === CREDENTIALS_URL
+    ).length;
+    expect(serverGets(requests)).toBeGreaterThan(3);
+    expect(credentialGets).toBe(serverGets(requests));
   });
 
   it('does not repeat a failed load on a timer; a refresh asks again', async () => {

@@ -12,7 +12,14 @@ import { EnvhubModel } from '../model';
 import { EnvhubPanel, PANEL_ID } from '../panel';
 import { EnvhubSection, SECTIONS } from '../sections';
 import { CommandIDs, IEnvhubServer, IHubContext } from '../tokens';
-import { BUILD, PUBLIC_SERVER, SERVER, fakeFetch } from './fakeService';
+import {
+  BUILD,
+  CREDENTIALS_URL,
+  PUBLIC_SERVER,
+  SERVER,
+  credentialsAnswer,
+  fakeFetch
+} from './fakeService';
 import { settle } from './render';
 
 const ALICE_X = '/services/envhub/api/servers/alice/x';
@@ -47,7 +54,8 @@ async function panelFor(
   sections?: EnvhubPanel.IOptions['sections']
 ): Promise<IPanelTest> {
   const table: Table = {
-    '/services/envhub/api/builds/b1': { status: 200, body: BUILD }
+    '/services/envhub/api/builds/b1': { status: 200, body: BUILD },
+    [CREDENTIALS_URL]: credentialsAnswer()
   };
   if (server) {
     table[ALICE_X] = { status: 200, body: server };
@@ -92,18 +100,26 @@ const sectionTitles = (panel: EnvhubPanel) =>
   );
 
 describe('EnvhubPanel', () => {
-  it('is a side panel with a reload button and a section each for the environment, mounts, collaborators, course materials and class (the last two shown when there is something to show)', async () => {
+  it('is a side panel with a reload button and a section each for the environment, mounts, collaborators, course materials, class and credentials (materials and class shown when there is something to show)', async () => {
     const { panel } = await panelFor(SERVER);
     expect(panel.id).toBe(PANEL_ID);
     expect(panel.hasClass('jp-SidePanel')).toBe(true);
     expect(sectionTitles(panel)).toEqual([
       'Environment',
       'Mounts',
-      'Collaborators'
+      'Collaborators',
+      'Credentials'
     ]);
     expect(
       panel.sections.map(s => s.node.dataset.section).filter(Boolean)
-    ).toEqual(['environment', 'mounts', 'collaborators', 'materials', 'class']);
+    ).toEqual([
+      'environment',
+      'mounts',
+      'collaborators',
+      'materials',
+      'class',
+      'credentials'
+    ]);
     expect(
       panel.toolbar.node.querySelector(`[data-command="${CommandIDs.refresh}"]`)
     ).not.toBeNull();
@@ -131,7 +147,7 @@ describe('EnvhubPanel', () => {
     table[ALICE_X] = { status: 200, body: SERVER };
     await settle(() => model.refresh());
     expect(alert()).toBeNull();
-    expect(sectionTitles(panel)).toHaveLength(3);
+    expect(sectionTitles(panel)).toHaveLength(4);
 
     table[ALICE_X] = new TypeError('Failed to fetch');
     await settle(() => model.refresh());
@@ -160,7 +176,8 @@ describe('EnvhubPanel', () => {
     expect(sectionTitles(panel)).toEqual([
       'Environment',
       'Mounts',
-      'Collaborators'
+      'Collaborators',
+      'Credentials'
     ]);
 
     table[ALICE_X] = { status: 200, body: { ...SERVER, mountsPending: true } };
@@ -169,13 +186,14 @@ describe('EnvhubPanel', () => {
       'Environment',
       'Pending',
       'Mounts',
-      'Collaborators'
+      'Collaborators',
+      'Credentials'
     ]);
     expect(section(panel, 'pending')?.textContent).toBe('x');
 
     table[ALICE_X] = { status: 200, body: SERVER };
     await settle(() => model.refresh());
-    expect(sectionTitles(panel)).toHaveLength(3);
+    expect(sectionTitles(panel)).toHaveLength(4);
     expect(section(panel, 'pending')).toBeNull();
   });
 

@@ -1,5 +1,6 @@
 import { ClassSection } from './ClassSection';
 import { CollaboratorsSection } from './CollaboratorsSection';
+import { CredentialsSection } from './CredentialsSection';
 import { EnvhubSection } from './EnvhubSection';
 import { EnvironmentSection } from './EnvironmentSection';
 import { MaterialsSection } from './MaterialsSection';
@@ -16,5 +17,6 @@ export const SECTIONS: readonly EnvhubSection.IConstructor[] = [
   MountsSection,
   CollaboratorsSection,
   MaterialsSection,
-  ClassSection
+  ClassSection,
+  CredentialsSection
 ];
