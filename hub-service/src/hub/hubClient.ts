@@ -60,6 +60,24 @@ export function spawnFailureReason(message: string | undefined): string {
   );
 }
 
+/** Waits (up to a minute) until the Hub has `user/server` neither running nor pending; 503 after. */
+export async function waitUntilStopped(
+  hub: Pick<HubClient, 'getServer'>,
+  user: string,
+  server: string
+): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    const found = await hub.getServer(user, server);
+    if (!found?.pending && !found?.ready) return;
+    await new Promise(resolve => setTimeout(resolve, 500));
+  }
+  throw new EnvhubError(
+    503,
+    'stop_pending',
+    `server "${server}" is still stopping; try again in a minute`
+  );
+}
+
 /** Oldest Hub major version whose API (6.x server model, apply_user_options) envhub relies on. */
 export const SUPPORTED_HUB_MAJOR = 6;
 

@@ -13,6 +13,7 @@ import type { BuildEvent } from '../builds/events.js';
 import { asEnvhubError, EnvhubError } from '../errors.js';
 import {
   spawnFailureReason,
+  waitUntilStopped,
   type HubClient,
   type HubServer
 } from '../hub/hubClient.js';
@@ -364,7 +365,7 @@ export class Launcher {
       const server = await this.hub.getServer(owner, name);
       if (server?.ready || server?.pending) {
         await this.hub.stopServer(owner, name);
-        await this.waitUntilStopped(owner, name);
+        await waitUntilStopped(this.hub, owner, name);
       }
       if (server) await this.hub.removeServer(owner, name);
       this.store.deleteServer(owner, name);
@@ -392,7 +393,7 @@ export class Launcher {
       message: `Stopping server "${name}" to apply the change (its home is kept)\n`
     });
     await this.hub.stopServer(owner, name);
-    await this.waitUntilStopped(owner, name);
+    await waitUntilStopped(this.hub, owner, name);
     return this.hub.getServer(owner, name);
   }
 
@@ -428,7 +429,8 @@ export class Launcher {
     events: Channel<BuildEvent>
   ): Promise<void> {
     const { owner, name } = record;
-    if (hubServer?.pending === 'stop') await this.waitUntilStopped(owner, name);
+    if (hubServer?.pending === 'stop')
+      await waitUntilStopped(this.hub, owner, name);
     events.push({ phase: 'launching', message: `Starting server "${name}"\n` });
     if (hubServer?.pending !== 'spawn') {
       try {
@@ -471,19 +473,6 @@ export class Launcher {
       // No spawn to report on: the caller's own error stands.
     }
     return null;
-  }
-
-  private async waitUntilStopped(owner: string, name: string): Promise<void> {
-    for (let i = 0; i < 120; i++) {
-      const server = await this.hub.getServer(owner, name);
-      if (!server?.pending && !server?.ready) return;
-      await new Promise(resolve => setTimeout(resolve, 500));
-    }
-    throw new EnvhubError(
-      503,
-      'stop_pending',
-      `server "${name}" is still stopping; try again in a minute`
-    );
   }
 
   private async ready(
@@ -669,7 +658,7 @@ export class Launcher {
     this.requireRecord(owner, name);
     if (await this.hub.getServer(owner, name)) {
       await this.hub.stopServer(owner, name);
-      await this.waitUntilStopped(owner, name);
+      await waitUntilStopped(this.hub, owner, name);
       await this.hub.removeServer(owner, name);
     }
     // The home first: should it fail, the record stays, and deleting again retries.

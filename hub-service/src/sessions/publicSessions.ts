@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { EnvhubError } from '../errors.js';
 import type { SessionView } from '@envhub/schema';
-import type { HubClient, HubServer, HubUser } from '../hub/hubClient.js';
+import {
+  waitUntilStopped,
+  type HubClient,
+  type HubServer,
+  type HubUser
+} from '../hub/hubClient.js';
 import { sessionRelation } from '../policy/access.js';
 import {
   dockerLimits,
@@ -398,11 +403,7 @@ export class PublicSessions {
       const server = await this.hub.getServer(user, session.server);
       if (server && (server.ready || server.pending)) {
         await this.hub.stopServer(user, session.server);
-        for (let i = 0; i < 120; i++) {
-          const now = await this.hub.getServer(user, session.server);
-          if (!now?.ready && !now?.pending) break;
-          await new Promise(resolve => setTimeout(resolve, 500));
-        }
+        await waitUntilStopped(this.hub, user, session.server);
       }
       if (server) await this.hub.removeServer(user, session.server);
       await this.hub.deleteUser(user);

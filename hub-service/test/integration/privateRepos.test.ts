@@ -5,8 +5,8 @@ import { execStatus } from '../support/docker.js';
 import { GitServer } from '../support/gitServer.js';
 import {
   buildUrl,
+  envhubApi,
   hubApi,
-  hubUrl,
   namePrefix,
   readEventStream,
   tokenFor
@@ -30,16 +30,6 @@ let git: GitServer;
 let repo: string;
 let host: string;
 
-const api = (token: string, path: string, init: RequestInit = {}) =>
-  fetch(`${hubUrl}/services/envhub/api${path}`, {
-    ...init,
-    headers: {
-      Authorization: `token ${token}`,
-      'Content-Type': 'application/json',
-      ...init.headers
-    }
-  });
-
 beforeAll(async () => {
   [ownerToken, otherToken, adminToken] = await Promise.all([
     tokenFor(owner),
@@ -59,8 +49,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await api(ownerToken, `/servers/${owner}/thesis`, { method: 'DELETE' });
-  await api(ownerToken, `/servers/${owner}/pusher`, { method: 'DELETE' });
+  await envhubApi(ownerToken, `/servers/${owner}/thesis`, { method: 'DELETE' });
+  await envhubApi(ownerToken, `/servers/${owner}/pusher`, { method: 'DELETE' });
   for (const user of [owner, other])
     await hubApi(adminToken, `/users/${user}`, { method: 'DELETE' });
   await git.stop();
@@ -79,7 +69,7 @@ test('without a credential the launch is refused and names the host to store one
 });
 
 test('with the stored credential it builds and starts, and the token is nowhere to be found', async () => {
-  const stored = await api(ownerToken, `/credentials/${host}`, {
+  const stored = await envhubApi(ownerToken, `/credentials/${host}`, {
     method: 'PUT',
     body: JSON.stringify({ username: owner, token: TOKEN })
   });
@@ -92,10 +82,10 @@ test('with the stored credential it builds and starts, and the token is nowhere 
   expect(body).not.toContain(TOKEN);
 
   const server = (await (
-    await api(ownerToken, `/servers/${owner}/thesis`)
+    await envhubApi(ownerToken, `/servers/${owner}/thesis`)
   ).json()) as { image: string; buildId: string };
   const build = (await (
-    await api(ownerToken, `/builds/${server.buildId}`)
+    await envhubApi(ownerToken, `/builds/${server.buildId}`)
   ).json()) as { log: string };
   expect(build.log).toContain('fetching');
   expect(build.log).not.toContain(TOKEN);
@@ -124,7 +114,9 @@ test('with the stored credential it builds and starts, and the token is nowhere 
   expect(inside.output).toContain('# A private thesis');
   expect(inside.output).not.toContain(TOKEN);
 
-  const listed = (await (await api(ownerToken, '/credentials')).json()) as {
+  const listed = (await (
+    await envhubApi(ownerToken, '/credentials')
+  ).json()) as {
     credentials: Array<{ host: string; lastUsedAt: string | null }>;
   };
   expect(listed.credentials).toEqual([
@@ -142,10 +134,14 @@ test('another user cannot launch it: the image is started only for those who can
 });
 
 test('its server cannot be made public', async () => {
-  const response = await api(ownerToken, `/servers/${owner}/thesis/public`, {
-    method: 'PUT',
-    body: JSON.stringify({ public: true })
-  });
+  const response = await envhubApi(
+    ownerToken,
+    `/servers/${owner}/thesis/public`,
+    {
+      method: 'PUT',
+      body: JSON.stringify({ public: true })
+    }
+  );
   expect(response.status).toBe(422);
   expect(((await response.json()) as { code: string }).code).toBe(
     'private_repository'
@@ -164,7 +160,7 @@ describe('credentials passed into a server', () => {
     });
     await bridged.commit('notes', { 'notes.md': 'private notes\n' });
     bridgedHost = new URL(bridged.url('notes')).host;
-    await api(ownerToken, `/credentials/${bridgedHost}`, {
+    await envhubApi(ownerToken, `/credentials/${bridgedHost}`, {
       method: 'PUT',
       body: JSON.stringify({ username: owner, token: TOKEN })
     });

@@ -6,6 +6,7 @@ import { GitServer } from '../support/gitServer.js';
 import { send as sendTo, type Received } from '../support/http.js';
 import {
   buildUrl,
+  envhubApi,
   hubApi,
   hubUrl,
   namePrefix,
@@ -62,16 +63,6 @@ const containerOf = (user: string, name = 'show') =>
 const cookiesOf = (response: Received) =>
   response.cookies.map(cookie => cookie.split(';')[0]).join('; ');
 
-const api = (token: string, path: string, init: RequestInit = {}) =>
-  fetch(`${service}/api${path}`, {
-    ...init,
-    headers: {
-      Authorization: `token ${token}`,
-      'Content-Type': 'application/json',
-      ...init.headers
-    }
-  });
-
 async function sessionsOf(token: string): Promise<
   Array<{
     user: string;
@@ -81,7 +72,7 @@ async function sessionsOf(token: string): Promise<
     claimedAt: string | null;
   }>
 > {
-  const response = await api(token, '/sessions');
+  const response = await envhubApi(token, '/sessions');
   expect(response.status).toBe(200);
   return ((await response.json()) as { sessions: never[] }).sessions;
 }
@@ -112,7 +103,7 @@ async function endAllOf(name: string, who = owner, token = ownerToken) {
   for (const s of (await sessionsOf(token)).filter(
     s => s.owner === who && s.server === name
   ))
-    await api(token, `/sessions/${s.user}`, { method: 'DELETE' });
+    await envhubApi(token, `/sessions/${s.user}`, { method: 'DELETE' });
 }
 
 beforeAll(async () => {
@@ -137,7 +128,7 @@ beforeAll(async () => {
   });
   expect(
     (
-      await api(ownerToken, '/volumes', {
+      await envhubApi(ownerToken, '/volumes', {
         method: 'POST',
         body: JSON.stringify({ name: volume })
       })
@@ -162,8 +153,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await api(ownerToken, '/servers/' + owner + '/show', { method: 'DELETE' });
-  await api(ownerToken, `/volumes/${volume}`, { method: 'DELETE' });
+  await envhubApi(ownerToken, '/servers/' + owner + '/show', {
+    method: 'DELETE'
+  });
+  await envhubApi(ownerToken, `/volumes/${volume}`, { method: 'DELETE' });
   await hubApi(adminToken, `/users/${owner}`, { method: 'DELETE' });
   await git.stop();
 });
@@ -178,7 +171,7 @@ describe('a public server', () => {
     expect(page.text).toContain('method="post"');
     // The owner's view says it is public, where, and that nobody visits yet.
     const view = (await (
-      await api(ownerToken, `/servers/${owner}/show`)
+      await envhubApi(ownerToken, `/servers/${owner}/show`)
     ).json()) as { public: { url: string; visitors: number } | null };
     expect(view.public).toEqual(
       expect.objectContaining({
@@ -253,7 +246,7 @@ describe('a public server', () => {
     expect(ownerSide.output).toContain('owner data');
 
     const view = (await (
-      await api(ownerToken, `/servers/${owner}/show`)
+      await envhubApi(ownerToken, `/servers/${owner}/show`)
     ).json()) as { public: { visitors: number } };
     expect(view.public.visitors).toBe(1);
     await endAllOf('show');
@@ -301,7 +294,7 @@ describe('a public server', () => {
           })
         ).status
       ).toBe(403);
-      expect((await api(token, '/servers')).status).toBe(403);
+      expect((await envhubApi(token, '/servers')).status).toBe(403);
     }
     // Nobody signs in as a visitor, whatever the authenticator accepts (anyone else with the
     // demo password does).
@@ -398,7 +391,7 @@ describe('a public server', () => {
   test('switched off, its public page is the same 404 as a server that never existed, and its sessions end', async () => {
     const started = await visit('show', '10.77.3.1');
     const visitor = visitorOf(started);
-    const off = await api(ownerToken, `/servers/${owner}/show/public`, {
+    const off = await envhubApi(ownerToken, `/servers/${owner}/show/public`, {
       method: 'PUT',
       body: JSON.stringify({ public: false })
     });
@@ -422,7 +415,7 @@ describe('a public server', () => {
     );
     expect(
       (
-        await api(ownerToken, `/servers/${owner}/show/public`, {
+        await envhubApi(ownerToken, `/servers/${owner}/show/public`, {
           method: 'PUT',
           body: JSON.stringify({ public: true })
         })
@@ -436,7 +429,7 @@ describe('a public server', () => {
     const visitor = visitorOf(started);
     expect(
       (
-        await api(other, `/servers/${owner}/show/public`, {
+        await envhubApi(other, `/servers/${owner}/show/public`, {
           method: 'PUT',
           body: JSON.stringify({ public: false })
         })
@@ -444,7 +437,8 @@ describe('a public server', () => {
     ).toBe(404);
     expect((await sessionsOf(other)).length).toBe(0);
     expect(
-      (await api(other, `/sessions/${visitor}`, { method: 'DELETE' })).status
+      (await envhubApi(other, `/sessions/${visitor}`, { method: 'DELETE' }))
+        .status
     ).toBe(404);
     const listed = await sessionsOf(adminToken);
     expect(listed).toEqual(
@@ -453,8 +447,11 @@ describe('a public server', () => {
       ])
     );
     expect(
-      (await api(adminToken, `/sessions/${visitor}`, { method: 'DELETE' }))
-        .status
+      (
+        await envhubApi(adminToken, `/sessions/${visitor}`, {
+          method: 'DELETE'
+        })
+      ).status
     ).toBe(204);
     expect(await containerExists(containerOf(visitor))).toBe(false);
     await hubApi(adminToken, `/users/pubother-${stamp}`, { method: 'DELETE' });
@@ -473,7 +470,9 @@ describe('the warm pool', () => {
   });
 
   afterAll(async () => {
-    await api(poolerToken, `/servers/${pooler}/warm`, { method: 'DELETE' });
+    await envhubApi(poolerToken, `/servers/${pooler}/warm`, {
+      method: 'DELETE'
+    });
     await until(
       'the pool to empty',
       async () => (await sessionsOf(adminToken)).every(s => s.owner !== pooler),
@@ -522,7 +521,9 @@ describe('the warm pool', () => {
       phase: 'ready'
     });
     const image = (
-      (await (await api(poolerToken, `/servers/${pooler}/warm`)).json()) as {
+      (await (
+        await envhubApi(poolerToken, `/servers/${pooler}/warm`)
+      ).json()) as {
         image: string;
       }
     ).image;

@@ -154,3 +154,19 @@ export function hubApi(
     }
   });
 }
+
+/** Calls envhub's REST API (`/services/envhub/api<path>`) with a user's or a server's token. */
+export function envhubApi(
+  token: string,
+  path: string,
+  init: RequestInit = {}
+): Promise<Response> {
+  return fetch(`${hubUrl}/services/envhub/api${path}`, {
+    ...init,
+    headers: {
+      Authorization: `token ${token}`,
+      'Content-Type': 'application/json',
+      ...init.headers
+    }
+  });
+}
