@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stops what `make up` left running: JupyterHub (which stops its proxy, the envhub service and
-# the running servers), then dockerd if `make up` started it. Volumes, images and state are kept.
+# the running servers), then dockerd and rclone's volume plugin if `make up` started them. Volumes, images and state are kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/lib.sh

@@ -38,6 +38,8 @@ configure(
             "ENVHUB_BUILD_CPUS",
             "ENVHUB_CONFIG",
             "ENVHUB_CREDENTIALS_KEY_FILE",
+            "ENVHUB_WEBDAV_DRIVER",
+            "ENVHUB_DOCKER_PLUGIN_DIR",
         )
         if os.environ.get(name)
     },

@@ -25,7 +25,7 @@ ensure_dockerd() {
   die "dockerd did not answer within 60 s; see var/dockerd.log"
 }
 
-# Stops dockerd if (and only if) ensure_dockerd started it.
+# Stops dockerd if (and only if) ensure_dockerd started it, then rclone's volume plugin.
 stop_dockerd() {
   [ -f var/dockerd.pid ] || return 0
   local pid; pid=$(cat var/dockerd.pid)
@@ -35,4 +35,48 @@ stop_dockerd() {
     for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
   fi
   rm -f var/dockerd.pid
+  stop_webdav_plugin
+}
+
+# rclone's Docker volume plugin for WebDAV volumes (`rclone serve docker`, driver envhub-webdav): a
+# host service next to dockerd, like dockerd shared by every hub on this machine. It runs as long
+# as dockerd does, since dockerd waits 15 s on every volume lookup for a plugin that went away.
+# Users' containers get a plain volume: no FUSE and no privilege in them.
+WEBDAV_PLUGIN_SOCKET=/run/docker/plugins/envhub-webdav.sock
+WEBDAV_PLUGIN_DIR=/var/lib/envhub-webdav
+
+# Starts the plugin unless it runs; its pid in $WEBDAV_PLUGIN_DIR/plugin.pid.
+ensure_webdav_plugin() {
+  local pid_file="$WEBDAV_PLUGIN_DIR/plugin.pid"
+  if [ -S "$WEBDAV_PLUGIN_SOCKET" ] && [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+    return 0
+  fi
+  command -v rclone >/dev/null && command -v fusermount3 >/dev/null || {
+    log "warning: rclone or fuse3 is missing, so WebDAV volumes are off (run make provision)"
+    return 0
+  }
+  mkdir -p "$WEBDAV_PLUGIN_DIR/mnt" "$WEBDAV_PLUGIN_DIR/cache" "$(dirname "$WEBDAV_PLUGIN_SOCKET")"
+  rm -f "$WEBDAV_PLUGIN_SOCKET"
+  # Its own session, so that stopping a hub's process group leaves running servers' mounts alone;
+  # the pid is written from inside, since setsid forks when started by a process group leader.
+  setsid sh -c 'echo $$ >"$1"; shift; exec "$@"' plugin "$pid_file" \
+    rclone serve docker --socket-addr "$WEBDAV_PLUGIN_SOCKET" --base-dir "$WEBDAV_PLUGIN_DIR/mnt" \
+    --cache-dir "$WEBDAV_PLUGIN_DIR/cache" --config "" >"$WEBDAV_PLUGIN_DIR/plugin.log" 2>&1 </dev/null &
+  for _ in $(seq 1 50); do [ -S "$WEBDAV_PLUGIN_SOCKET" ] && return 0; sleep 0.1; done
+  log "warning: rclone's volume plugin did not start (see $WEBDAV_PLUGIN_DIR/plugin.log), so WebDAV volumes are off"
+}
+
+# Stops the plugin (after dockerd: see above) and unmounts whatever it left mounted.
+stop_webdav_plugin() {
+  local pid_file="$WEBDAV_PLUGIN_DIR/plugin.pid" pid
+  [ -f "$pid_file" ] || return 0
+  pid=$(cat "$pid_file")
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping rclone's volume plugin"
+    kill "$pid"
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  awk -v base="$WEBDAV_PLUGIN_DIR/mnt/" 'index($2, base) == 1 {print $2}' /proc/mounts |
+    while read -r mount; do fusermount3 -uz "$mount" 2>/dev/null || umount -l "$mount"; done
+  rm -f "$pid_file" "$WEBDAV_PLUGIN_SOCKET"
 }

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/lib.sh
 ensure_dockerd
+ensure_webdav_plugin
 
 export ENVHUB_PORT="${ENVHUB_PORT:-8000}"
 export ENVHUB_DATA_DIR="${ENVHUB_DATA_DIR:-$PWD/var/hub}"

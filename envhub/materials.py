@@ -16,20 +16,28 @@ clone has, so ``behind`` counts exactly. The one difference depth makes is nbgit
 force-pushed upstream that rewrote what the clone holds shares no commit with a shallow clone and
 is reported as diverged ("backup and resync"), where a full clone might still find a merge base.
 
+A private repository's entry is pulled with an :class:`Authorization` the service sends with the
+list (the owner's credential, as an HTTP header for the repository's origin). It is never written
+anywhere: git gets it through the environment of the pull's own processes only, and it is scrubbed
+from what the pull reports.
+
 Nothing here touches tornado: the server extension (``envhub.serverextension``) runs these
 functions in worker threads and turns :class:`MaterialsError` into HTTP answers.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime
 import json
 import os
 import re
 import signal
 import subprocess
-from dataclasses import dataclass
-from typing import Callable
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
 
 from nbgitpuller.errors import BranchExistError, BranchResolveError
 from nbgitpuller.pull import GitPuller
@@ -62,6 +70,50 @@ class Entry:
 
     def as_json(self) -> dict:
         return {"repo": self.repo, "ref": self.ref, "path": self.path}
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """An Authorization header value for the pull of one entry (``repo``), sent to ``origin`` only.
+
+    Kept in memory for that pull and never stored, logged or shown: ``value`` stays out of repr.
+    """
+
+    repo: str
+    origin: str
+    value: str = field(repr=False)
+
+    def git_environment(self, environ) -> dict:
+        """``environ`` plus git configuration (``GIT_CONFIG_COUNT``/``KEY``/``VALUE``, after any
+        already there) sending the header to ``origin``'s URLs: it never reaches argv, where other
+        users could read it, nor a configuration file."""
+        given = environ.get("GIT_CONFIG_COUNT", "0")
+        n = int(given) if given.isdigit() else 0
+        env = dict(environ, GIT_CONFIG_COUNT=str(n + 1))
+        env[f"GIT_CONFIG_KEY_{n}"] = f"http.{self.origin}/.extraHeader"
+        env[f"GIT_CONFIG_VALUE_{n}"] = f"Authorization: {self.value}"
+        return env
+
+    def scrub(self, text: str) -> str:
+        """``text`` without the header's secret in any form git could echo it (e.g. a curl trace)."""
+        for secret in _secrets(self.value):
+            text = text.replace(secret, "[credential hidden]")
+        return text
+
+
+def _secrets(value: str) -> list[str]:
+    """The header value, its credentials, and a Basic one's decoded ``user:password`` and password
+    (all but very short pieces, which would blank out ordinary words), longest first."""
+    secrets = {value}
+    scheme, _, credentials = value.partition(" ")
+    secrets.add(credentials.strip())
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        secrets.update({decoded, decoded.partition(":")[2]})
+    return sorted((s for s in secrets if len(s) >= 6), key=len, reverse=True)
 
 
 # ---------------------------------------------------------------------------------------- rules
@@ -143,6 +195,69 @@ def _check_ref(ref) -> str | None:
     ):
         raise ValueError(f"is not a valid branch name: {ref!r}")
     return ref
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, as a browser's ``URL.origin`` writes it (lower
+    case, IPv6 in brackets, no default port), or None for any other address."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if scheme not in ("http", "https") or not host:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    default = 80 if scheme == "http" else 443
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+
+
+def parse_authorizations(items, entries: list[Entry]) -> dict[str, Authorization]:
+    """Validates the PUT body's ``authorizations`` (one ``{origin, value}`` or null per entry) into
+    the entries' authorizations by folder. Only an entry's own repository origin is accepted.
+
+    Raises ValueError naming the bad item, never its value.
+    """
+    if items is None:
+        return {}
+    if not isinstance(items, list) or len(items) != len(entries):
+        raise ValueError(
+            f"authorizations: must be a list with one item per materials entry ({len(entries)}), "
+            "null for an entry pulled anonymously"
+        )
+    found = {}
+    for i, (item, entry) in enumerate(zip(items, entries)):
+        if item is None:
+            continue
+        where = f"authorizations[{i}]"
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"origin", "value"}
+            or not all(isinstance(v, str) for v in item.values())
+        ):
+            raise ValueError(
+                f'{where}: must be {{"origin": "<scheme://host[:port]>", "value": "<header>"}} or null'
+            )
+        if not item["value"] or len(item["value"]) > 8192 or _CONTROL.search(item["value"]):
+            raise ValueError(f"{where}.value: must be an Authorization header value (1 to 8192 characters)")
+        origin = origin_of(entry.repo)
+        given = urllib.parse.urlsplit(item["origin"])
+        if (
+            origin is None
+            or origin_of(item["origin"]) != origin
+            or given.username is not None
+            or given.path not in ("", "/")
+            or given.query
+            or given.fragment
+        ):
+            raise ValueError(
+                f"{where}.origin: must be the origin of materials[{i}].repo "
+                f"({origin or 'which is not an http(s) address'}); a credential goes to its own entry's "
+                "repository only"
+            )
+        found[entry.path] = Authorization(entry.repo, origin, item["value"])
+    return found
 
 
 def parse_materials(items) -> list[Entry]:
@@ -594,14 +709,69 @@ def conflicting_files(folder: str, upstream: str) -> list[str] | None:
     return sorted(set(_names(r.stdout)[1:]))
 
 
+def _stream(cmd: list[str], env: dict, cwd: str | None = None) -> Iterator[str]:
+    """nbgitpuller's ``execute_cmd`` with an environment of the caller's: the command line, then
+    its output line by line; CalledProcessError when it fails."""
+    yield f"$ {' '.join(cmd)}\n"
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for raw in iter(proc.stdout.readline, b""):
+            # Split on \r too, as nbgitpuller does for progress lines.
+            yield from raw.decode("utf-8", "replace").splitlines(keepends=True)
+    finally:
+        proc.stdout.close()
+        if proc.wait() != 0:
+            raise subprocess.CalledProcessError(proc.returncode, cmd)
+
+
 class RecordingPuller(GitPuller):
     """nbgitpuller's ``GitPuller``, unchanged in what it does, noting what it did: the files its
-    rename step moved aside and the files its merge resolved in the student's favour."""
+    rename step moved aside and the files its merge resolved in the student's favour.
 
-    def __init__(self, *args, **kwargs):
+    The steps that reach the repository (ls-remote, clone, fetch) are nbgitpuller's, run with an
+    environment of their own that carries the entry's ``authorization`` when it has one, so that
+    the header reaches these git processes only: ``os.environ`` belongs to the whole server, and
+    kernels or terminals started meanwhile would inherit it.
+    """
+
+    def __init__(self, *args, authorization: Authorization | None = None, **kwargs):
         self.renamed: list[dict] = []
         self.conflicts: list[str] = []
+        environ = dict(os.environ, LANG="C", GIT_TERMINAL_PROMPT="0")
+        self.remote_env = authorization.git_environment(environ) if authorization else environ
         super().__init__(*args, **kwargs)
+
+    def _ls_remote(self, *args: str) -> list[str]:
+        return subprocess.run(
+            ["git", "ls-remote", *args],
+            env=self.remote_env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+
+    def branch_exists(self, branch):
+        lines = self._ls_remote("--heads", "--", self.git_url) + self._ls_remote("--tags", "--", self.git_url)
+        if branch not in {line.split()[1].split("/", 2)[2] for line in lines}:
+            raise BranchExistError()
+
+    def resolve_default_branch(self):
+        try:
+            listed = self._ls_remote("--symref", "--", self.git_url, "HEAD")
+        except subprocess.CalledProcessError:
+            raise BranchResolveError() from None
+        for line in listed:
+            if line.startswith("ref:"):
+                return line.split()[1].split("/", 2)[2]
+        raise BranchResolveError()
+
+    def initialize_repo(self):
+        depth = ["--depth", str(self.depth)] if self.depth and self.depth > 0 else []
+        cmd = ["git", "clone", *depth, "--branch", self.branch_name, "--", self.git_url, self.repo_dir]
+        yield from _stream(cmd, self.remote_env)
+
+    def update_remotes(self):
+        yield from _stream(["git", "fetch"], self.remote_env, cwd=self.repo_dir)
 
     def rename_local_untracked(self):
         # The files nbgitpuller will rename: new upstream, present here (its own test).
@@ -684,15 +854,19 @@ def pull_entry(
     *,
     backup: bool = False,
     parent=None,
+    authorization: Authorization | None = None,
     output: Callable[[str], None] = lambda line: None,
 ) -> PullOutcome:
     """Pulls one entry with nbgitpuller (blocking; call it from a worker thread).
 
     ``output`` receives nbgitpuller's lines (git's output, one line each). ``backup`` is
     nbgitpuller's "backup and resync": the folder is moved to ``<path>_backup_<time>`` first.
-    ``parent`` is the Jupyter server, so that ``c.GitPuller.depth`` applies. Never raises: the
-    outcome says what happened, and ``outcome.record`` is what GET reports until the next pull.
+    ``parent`` is the Jupyter server, so that ``c.GitPuller.depth`` applies. ``authorization`` is
+    the entry's header for this pull (see :class:`RecordingPuller`); neither the output nor the
+    outcome ever shows it. Never raises: the outcome says what happened, and ``outcome.record`` is
+    what GET reports until the next pull.
     """
+    scrub = authorization.scrub if authorization else str
     folder = os.path.join(root, entry.path)
     puller: RecordingPuller | None = None
     branch = entry.ref
@@ -703,7 +877,7 @@ def pull_entry(
             if problem:
                 raise _Refusal("conflicting-folder", problem)
         backups_before = set(list_backups(root, entry.path))
-        kwargs = {"branch": entry.ref, "backup": backup}
+        kwargs = {"branch": entry.ref, "backup": backup, "authorization": authorization}
         if parent is not None:
             kwargs["parent"] = parent
         puller = RecordingPuller(entry.repo, folder, **kwargs)
@@ -724,7 +898,7 @@ def pull_entry(
         for line in puller.pull():
             line = line.rstrip("\r\n")
             if line:
-                output(line)
+                output(scrub(line))
         pulled = _commit(folder, f"refs/remotes/origin/{branch}")
         if pulled:
             _git(folder, "update-ref", UPSTREAM_REF, pulled, read_only=False)
@@ -745,6 +919,7 @@ def pull_entry(
         ok, conflicts = False, []
         pulled_commit = (record or {}).get("pulledCommit")
         code, message = (e.code, e.message) if isinstance(e, _Refusal) else _explain(e, entry, folder, branch)
+    message = scrub(message)
     return PullOutcome(
         ok=ok,
         message=message,

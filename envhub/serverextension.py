@@ -4,7 +4,11 @@ nbgrader's panels per class role, the formgrader's framing), and whether it is a
 session of a public server (``envhub.session``: ``<base_url>envhub/api/session``).
 
 - ``GET    …/materials``                      each entry with its state (fetches upstream first)
-- ``PUT    …/materials``                      replaces the list, answers like GET
+- ``PUT    …/materials``                      replaces the list, answers like GET; beside
+                                              ``materials``, ``authorizations`` (one
+                                              ``{origin, value}`` or null per entry) is the
+                                              Authorization header of a private entry's next
+                                              pull, kept in memory only (``materials.Authorization``)
 - ``POST   …/materials/pull[?backup=1]``      pulls every entry in order  } text/event-stream of
 - ``POST   …/materials/<i>/pull[?backup=1]``  pulls entry ``i``           } nbgitpuller-style events
 - ``POST   …/materials/<i>/restore``          ``{"file": …}``: the upstream version back, the
@@ -12,6 +16,9 @@ session of a public server (``envhub.session``: ``<base_url>envhub/api/session``
 - ``GET    …/materials/<i>/diff?file=…``      ``{"file", "upstreamCommit", "diff"}``: the
                                               unified diff of the upstream version (as last
                                               pulled) against the student's file
+
+An authorization is taken by the first pull of its entry that starts within
+:data:`AUTHORIZATION_WAIT` of the PUT (the service pulls at once), and by no other request.
 
 Pulls share nbgitpuller's lock (``settings["git_lock"]``, one per server process), so a pull from
 here and one from an nbgitpuller link never run at once; a second pull is refused with 409.
@@ -24,6 +31,7 @@ import contextlib
 import datetime
 import functools
 import json
+import time
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.utils import url_path_join
@@ -37,6 +45,10 @@ from .materials import MaterialsError
 
 # How long a pull or restore waits for a running one before answering 409.
 LOCK_WAIT = datetime.timedelta(seconds=1)
+# Seconds the authorizations of a PUT wait for their pull; the service pulls right after its PUT.
+AUTHORIZATION_WAIT = 60
+# settings key of the authorizations waiting for their pull: (deadline, {path: Authorization}).
+PENDING_AUTHORIZATIONS = "envhub_materials_authorizations"
 BUSY = (
     "Another pull is running in this server (course materials or an nbgitpuller link); "
     "try again when it has finished"
@@ -106,13 +118,20 @@ class MaterialsHandler(_MaterialsHandler):
     @refusals
     async def put(self):
         body = self.get_json_body()
-        if not isinstance(body, dict) or set(body) != {"materials"}:
-            raise MaterialsError(400, 'The body must be {"materials": [{"repo": …, "ref": …, "path": …}, …]}')
+        if not isinstance(body, dict) or "materials" not in body or set(body) - {"materials", "authorizations"}:
+            raise MaterialsError(
+                400,
+                'The body must be {"materials": [{"repo": …, "ref": …, "path": …}, …]}, and may add '
+                '"authorizations": [{"origin": …, "value": …} or null, one per entry]',
+            )
         try:
             entries = materials.parse_materials(body["materials"])
+            authorizations = materials.parse_authorizations(body.get("authorizations"), entries)
         except ValueError as e:
             raise MaterialsError(400, str(e)) from None
         self.store.save_entries(entries)
+        # A new list replaces the authorizations of the previous one, taken or not.
+        self.settings[PENDING_AUTHORIZATIONS] = (time.monotonic() + AUTHORIZATION_WAIT, authorizations)
         self.finish(json.dumps(await self.listing()))
 
 
@@ -142,19 +161,21 @@ class PullHandler(_MaterialsHandler):
         if backup not in ("0", "1"):
             raise MaterialsError(400, "backup must be 1 or 0")
         if index is None:
-            entries, _ = self.store.read()
-            indices = range(len(entries))
+            pulled, _ = self.store.read()
+            indices = range(len(pulled))
         else:
-            indices = [self.entry(index)[0]]
+            i, entry, _ = self.entry(index)
+            pulled, indices = [entry], [i]
         await self.lock_or_409()
         try:
+            authorizations = self.take_authorizations(pulled)
             self.set_status(200)
             self.set_header("Content-Type", "text/event-stream")
             self.set_header("Cache-Control", "no-cache")
             await self.emit_headers()
             for i in indices:
                 try:
-                    await self.pull(i, backup == "1")
+                    await self.pull(i, backup == "1", authorizations)
                 except MaterialsError as e:
                     await self.emit({"phase": "error", "index": i, "message": e.message, "code": "list"})
         finally:
@@ -162,13 +183,22 @@ class PullHandler(_MaterialsHandler):
         with contextlib.suppress(StreamClosedError):
             self.finish(set_content_type="text/event-stream")
 
+    def take_authorizations(self, entries: list[materials.Entry]) -> dict[str, materials.Authorization]:
+        """Removes the waiting authorizations of ``entries`` from the server's memory, for this pull
+        only: by folder, each for the repository it was given for (see :meth:`pull`)."""
+        deadline, waiting = self.settings.get(PENDING_AUTHORIZATIONS, (0.0, {}))
+        if time.monotonic() >= deadline:
+            waiting.clear()
+            return {}
+        return {e.path: waiting.pop(e.path) for e in entries if e.path in waiting}
+
     async def emit_headers(self) -> None:
         try:
             await self.flush()
         except StreamClosedError:
             self._gone = True
 
-    async def pull(self, i: int, backup: bool) -> None:
+    async def pull(self, i: int, backup: bool, authorizations: dict[str, materials.Authorization]) -> None:
         # Read again for each entry: the list may have been replaced meanwhile.
         entries, pulls = self.store.read()
         if i >= len(entries):
@@ -182,6 +212,7 @@ class PullHandler(_MaterialsHandler):
             )
             return
         entry = entries[i]
+        authorization = authorizations.get(entry.path)
         loop = asyncio.get_running_loop()
         lines: asyncio.Queue = asyncio.Queue()
         work = loop.run_in_executor(
@@ -193,6 +224,8 @@ class PullHandler(_MaterialsHandler):
                 materials.record_for(entry, pulls),
                 backup=backup,
                 parent=self.settings.get("envhub_serverapp"),
+                # Only for the repository it was given for: the list may have changed since.
+                authorization=authorization if authorization and authorization.repo == entry.repo else None,
                 output=lambda line: loop.call_soon_threadsafe(lines.put_nowait, line),
             ),
         )

@@ -47,6 +47,9 @@ export interface Config {
   siteConfigPath?: string;
   /** The key that seals users' credentials in the store: a file outside the database, made when missing. */
   credentialsKeyFile: string;
+  /** rclone's Docker volume plugin for WebDAV volumes: its driver name and where dockerd finds its socket. */
+  webdavDriver: string;
+  dockerPluginDir: string;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -120,6 +123,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     siteConfigPath: env.ENVHUB_CONFIG || undefined,
     credentialsKeyFile:
       env.ENVHUB_CREDENTIALS_KEY_FILE ||
-      `${env.ENVHUB_DATA_DIR ?? 'var'}/credentials.key`
+      `${env.ENVHUB_DATA_DIR ?? 'var'}/credentials.key`,
+    webdavDriver: env.ENVHUB_WEBDAV_DRIVER || 'envhub-webdav',
+    dockerPluginDir: env.ENVHUB_DOCKER_PLUGIN_DIR || '/run/docker/plugins'
   };
 }

@@ -42,6 +42,15 @@ export function sharedVolumeName(prefix: string, name: string): string {
   return `${prefix}-volume-${name}`;
 }
 
+/** The Docker volume through which `user`'s servers reach the WebDAV volume `name`, with their credential. */
+export function webdavVolumeName(
+  prefix: string,
+  name: string,
+  user: string
+): string {
+  return `${prefix}-webdav-${name}--${escapeName(user)}`;
+}
+
 /** The Docker volume holding class `id`'s course directory (its instructors' nbgrader files). */
 export function courseVolumeName(prefix: string, id: string): string {
   return `${prefix}-class-${id}`;

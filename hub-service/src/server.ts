@@ -79,7 +79,13 @@ const site = loadSiteConfig(config.siteConfigPath);
 const volumes = new Volumes(docker, store, hub, {
   namePrefix: config.namePrefix,
   baseImage: config.baseImage,
-  volumesPerUser: site.volumesPerUser
+  volumesPerUser: site.volumesPerUser,
+  webdav: {
+    driver: config.webdavDriver,
+    pluginDir: config.dockerPluginDir,
+    allowedHosts: config.allowedRepoHosts
+  },
+  credential: async (user, host) => credentials.use(user, host)
 });
 const classes = new Classes(
   hub,

@@ -3,6 +3,7 @@ import {
   FieldError,
   LaunchParameter,
   SchemaNode,
+  choicesOf,
   environmentSchema,
   launchParameters,
   listItemCodecs
@@ -30,7 +31,7 @@ export namespace FormCSS {
  */
 export function credentialsMeaning(trans: TranslationBundle): string {
   return trans.__(
-    "With credentials, the code can take any action on behalf of the user in any service that uses the same authentication. Your stored credentials (see Your credentials on envhub's page) are passed into the server as /run/envhub/credentials.json, for git and your code; off by default."
+    'With credentials, the code can take any action on behalf of the user in any service that uses the same authentication. Your stored credentials (see Your credentials on envhub\'s page) are passed into the server as /run/envhub/credentials.json, for git and your code, and with "As a file and environment variables" also as ENVHUB_CREDENTIAL_<HOST>_USERNAME and ENVHUB_CREDENTIAL_<HOST>_TOKEN, which every process in the server can read and which are not refreshed; off by default.'
   );
 }
 
@@ -139,7 +140,8 @@ function parameterOf(field: string): LaunchParameter | undefined {
 /**
  * A form for a spec's launch parameters, rendered from the schema: one field per
  * parameter (label = title, help = description, and what public access means under
- * `public` and passing credentials under `credentials`), nested fields grouped under
+ * `public` and passing credentials under `credentials`; a field with choices, such as
+ * `credentials`, is a drop-down of their titles), nested fields grouped under
  * their object's title.
  * `repo` and `ref` are not parameters; they are shown above the fields.
  */
@@ -209,12 +211,20 @@ export class LaunchForm extends Widget {
       unknown
     >;
     for (const [param, input] of this._inputs) {
+      const chosen =
+        input instanceof HTMLSelectElement
+          ? choicesOf(param.node)?.[input.selectedIndex]?.const
+          : undefined;
       const value =
-        input instanceof HTMLInputElement && input.type === 'checkbox'
-          ? input.checked === Boolean(param.node.default)
+        input instanceof HTMLSelectElement
+          ? chosen === param.node.default
             ? undefined
-            : input.checked
-          : fieldValue(param, input.value);
+            : chosen
+          : input instanceof HTMLInputElement && input.type === 'checkbox'
+            ? input.checked === Boolean(param.node.default)
+              ? undefined
+              : input.checked
+            : fieldValue(param, input.value);
       setPath(spec, param.path, value);
     }
     return spec as unknown as EnvironmentSpec;
@@ -235,8 +245,20 @@ export class LaunchForm extends Widget {
     help.textContent = node.description ?? '';
 
     const value = getPath(this._spec, param.path);
-    let input: HTMLInputElement | HTMLTextAreaElement;
-    if (node.type === 'array' && node.items?.type === 'object') {
+    const choices = choicesOf(node);
+    let input: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement;
+    if (choices) {
+      input = document.createElement('select');
+      input.classList.add('jp-mod-styled');
+      const current = value === undefined ? node.default : value;
+      for (const choice of choices) {
+        const option = document.createElement('option');
+        option.textContent = choice.title ?? String(choice.const);
+        option.title = choice.description ?? '';
+        option.selected = choice.const === current;
+        input.appendChild(option);
+      }
+    } else if (node.type === 'array' && node.items?.type === 'object') {
       input = document.createElement('textarea');
       input.rows = 2;
     } else {
@@ -255,7 +277,10 @@ export class LaunchForm extends Widget {
     input.id = id;
     input.name = param.name;
     input.setAttribute('aria-describedby', help.id);
-    if (!(input instanceof HTMLInputElement && input.type === 'checkbox')) {
+    if (
+      !(input instanceof HTMLSelectElement) &&
+      !(input instanceof HTMLInputElement && input.type === 'checkbox')
+    ) {
       input.value = fieldText(param, value);
       input.classList.add('jp-mod-styled');
     }
@@ -300,7 +325,7 @@ export class LaunchForm extends Widget {
   private readonly _trans: TranslationBundle;
   private readonly _inputs = new Map<
     LaunchParameter,
-    HTMLInputElement | HTMLTextAreaElement
+    HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement
   >();
 }
 

@@ -63,9 +63,16 @@ export interface ServerView {
   canManage: boolean;
   /**
    * The spec's mounts as the server's next start binds them: read-only also where the owner may only
-   * read the volume, and `problem` saying why a mount would refuse the start (a missing or closed volume).
+   * read the volume, and `problem` saying why a mount would refuse the start (a missing or closed volume,
+   * no credential for a WebDAV folder).
    */
-  mounts: Array<Required<Mount> & { problem: string | null }>;
+  mounts: Array<
+    Required<Mount> & {
+      /** The WebDAV folder behind the volume (mounted with the owner's credential), or null. */
+      webdav: string | null;
+      problem: string | null;
+    }
+  >;
   /**
    * Whether the spec's mounts differ from those the running server started with: changed mounts
    * are applied at the next start.
@@ -117,6 +124,8 @@ export interface VolumeView {
   owner: string;
   /** When it was created (ISO 8601). */
   createdAt: string;
+  /** A WebDAV folder's URL, which each user's servers reach with that user's own credential; null: a Docker volume. */
+  webdav: string | null;
   members: VolumeMembers;
   /** The viewer's access: `owner` and `write` mount read-write, `read` read-only; null: none (an admin looking). */
   access: 'owner' | 'write' | 'read' | null;
@@ -272,6 +281,14 @@ export type ErrorCode =
   | 'no_credential'
   | 'private_repository'
   | 'credentials_unavailable'
+  // WebDAV volumes.
+  | 'invalid_webdav'
+  | 'webdav_unavailable'
+  | 'webdav_host_refused'
+  | 'webdav_unreachable'
+  | 'webdav_credential_refused'
+  | 'webdav_not_found'
+  | 'webdav_redirect'
   // The Hub and the service.
   | 'hub_unreachable'
   | 'hub_error'

@@ -37,6 +37,9 @@ export {
   type ProviderSpec
 } from './providers.js';
 export {
+  choiceOf,
+  choicesOf,
+  encodeScalar,
   launchQuery,
   launchPath,
   specFromLaunch,

@@ -43,6 +43,18 @@ export interface SchemaNode {
   default?: unknown;
   properties?: Record<string, SchemaNode>;
   items?: SchemaNode;
+  /** The one value a choice stands for (a branch of `oneOf`). */
+  const?: unknown;
+  /** A field's choices, each a `const` with its title and description, e.g. `credentials`. */
+  oneOf?: SchemaNode[];
+}
+
+/** A field's choices when its schema lists its values as `oneOf` constants; null otherwise. */
+export function choicesOf(node: SchemaNode): readonly SchemaNode[] | null {
+  const { oneOf } = node;
+  return oneOf?.length && oneOf.every(choice => Object.hasOwn(choice, 'const'))
+    ? oneOf
+    : null;
 }
 
 /** A launch parameter and the spec field it carries. */
@@ -166,7 +178,8 @@ export const launchParameterNames: readonly string[] = [
   ...Object.keys(pathParams).filter(name => !paramsByName.has(name))
 ];
 
-const encodeScalar = (value: unknown): string =>
+/** A single value as a launch link writes it: booleans as `1`/`0`, anything else as text. */
+export const encodeScalar = (value: unknown): string =>
   typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
 
 function canonicalJson(value: unknown): string {
@@ -208,8 +221,9 @@ function setPath(
 
 /**
  * The spec's fields other than `repo` and `ref` as launch parameters, in schema order; fields left at
- * their default and empty lists are left out. Booleans are `1`/`0`, lists are repeated parameters,
- * mounts are `source:target` or `source:target:ro`, materials `repo#ref=…&path=…` (materials.ts).
+ * their default and empty lists are left out. Booleans are `1`/`0`, choices their value (`1`, `0` or
+ * `env` for `credentials`), lists are repeated parameters, mounts are `source:target` or
+ * `source:target:ro`, materials `repo#ref=…&path=…` (materials.ts).
  */
 export function launchQuery(spec: EnvironmentSpec): URLSearchParams {
   const query = new URLSearchParams();
@@ -280,6 +294,22 @@ const flags = new Map([
   ['0', false],
   ['false', false]
 ]);
+
+/**
+ * The choice of `node` that a launch parameter's `text` stands for (`credentials=env`), a boolean
+ * choice read as 1/0 or true/false; undefined when `node` has no such choice.
+ */
+export function choiceOf(
+  node: SchemaNode,
+  text: string
+): SchemaNode | undefined {
+  return choicesOf(node)?.find(
+    choice =>
+      encodeScalar(choice.const) === text ||
+      (typeof choice.const === 'boolean' && flags.get(text) === choice.const)
+  );
+}
+
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** A candidate spec read from a launch URL, and what could not be read. */
@@ -357,7 +387,19 @@ export function specFromLaunch(
       continue;
     }
     const [value] = values;
-    if (param.node.type === 'number' || param.node.type === 'integer') {
+    const choices = choicesOf(param.node);
+    if (choices) {
+      const choice = choiceOf(param.node, value);
+      if (!choice) {
+        const forms = choices.map(c => encodeScalar(c.const));
+        errors.push({
+          field,
+          message: `launch parameter ${key}=${shown(value)} must be ${forms.slice(0, -1).join(', ')} or ${forms[forms.length - 1]}${hint}`
+        });
+        continue;
+      }
+      setPath(candidate, param.path, choice.const);
+    } else if (param.node.type === 'number' || param.node.type === 'integer') {
       if (!NUMBER.test(value.trim())) {
         errors.push({
           field,

@@ -76,6 +76,17 @@ function describe(error: ErrorObject): FieldError {
     };
   }
   const field = fieldName(path) || '(spec)';
+  const choices = node?.oneOf as AnySchemaObject[] | undefined;
+  if (error.keyword === 'oneOf' && choices?.every(c => 'const' in c)) {
+    const values = choices.map(choice => JSON.stringify(choice.const));
+    return {
+      field,
+      message: withHint(
+        `${field} must be ${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`,
+        node
+      )
+    };
+  }
   // ajv's pattern message shows the regular expression; the description says the same for people.
   const what =
     error.keyword === 'pattern'
@@ -85,6 +96,14 @@ function describe(error: ErrorObject): FieldError {
         : (error.message ?? 'is invalid');
   return { field, message: withHint(`${field} ${what}`, node) };
 }
+
+// A value that is none of a field's choices fails each choice's `const` too; oneOf's error says it all.
+const describeAll = (errors: ErrorObject[] | null | undefined): FieldError[] =>
+  (errors ?? [])
+    .filter(
+      e => !(e.keyword === 'const' && /\/oneOf\/\d+\/const$/.test(e.schemaPath))
+    )
+    .map(describe);
 
 // ajv cannot require an array's objects to differ in one property only.
 function duplicateTargets(spec: unknown): FieldError[] {
@@ -208,7 +227,7 @@ export function validateSpec(candidate: unknown): Validation {
   const valid = check(copy);
   const folders = materialFolders(copy);
   const errors = [
-    ...(valid ? [] : (check.errors ?? []).map(describe)).filter(
+    ...(valid ? [] : describeAll(check.errors)).filter(
       // A materials folder's own message says which rule it breaks; the pattern's only that it fails.
       error => !folders.some(other => other.field === error.field)
     ),
@@ -239,9 +258,7 @@ export type MembersValidation =
 /** Validates a volume's members against its schema; each user and each group may be listed once. */
 export function validateVolumeMembers(candidate: unknown): MembersValidation {
   const copy = structuredClone(candidate);
-  const errors = checkMembers(copy)
-    ? []
-    : (checkMembers.errors ?? []).map(describe);
+  const errors = checkMembers(copy) ? [] : describeAll(checkMembers.errors);
   for (const kind of ['users', 'groups'] as const) {
     const list = (copy as Partial<VolumeMembers> | null)?.[kind];
     if (!Array.isArray(list)) continue;
@@ -275,7 +292,7 @@ function validator<T>(
     const copy: unknown = structuredClone(candidate);
     return compiled(copy)
       ? { ok: true, value: copy as T }
-      : { ok: false, errors: (compiled.errors ?? []).map(describe) };
+      : { ok: false, errors: describeAll(compiled.errors) };
   };
 }
 

@@ -18,7 +18,8 @@ const mount = (target: string, source = 'course-data', readOnly?: boolean) => [
 ];
 
 // field, value, where the error is reported, what the message says is wrong, a piece of the field's hint
-const invalid: Array<[string, unknown, string, string, string]> = [
+type Invalid = [string, unknown, string, string, string];
+const invalid: Invalid[] = [
   [
     'repo',
     'ftp://example.org/a.git',
@@ -347,7 +348,13 @@ const invalid: Array<[string, unknown, string, string, string]> = [
     'must be boolean',
     'people who are not signed in'
   ],
-  ['credentials', 1, 'credentials', 'must be boolean', 'pass your credentials'],
+  ...[1, 'yes', 'ENV', null, 'true'].map((value): Invalid => [
+    'credentials',
+    value,
+    'credentials',
+    'must be false, true or "env"',
+    'pass your credentials'
+  ]),
   [
     'resources.memory',
     '2GB',
@@ -464,7 +471,9 @@ const valid: Array<[string, unknown]> = [
   ['collaborators.users', ['alice', 'bob@example.org', 'Émile Zola']],
   ['collaborators.groups', ['course-2024']],
   ['public', true],
+  ['credentials', false],
   ['credentials', true],
+  ['credentials', 'env'],
   ['resources.memory', '512M'],
   ['resources.memory', '1.5G'],
   ['resources.cpus', 0.01],

@@ -1,4 +1,5 @@
 import {
+  choicesOf,
   launchParameterNames,
   launchParameters,
   launchPath,
@@ -66,7 +67,8 @@ const roundTripSpecs: Array<[string, EnvironmentSpec]> = [
   [
     'a writable mount spelled out',
     { repo, mounts: [{ source: 'v', target: '/mnt/v', readOnly: false }] }
-  ]
+  ],
+  ['credentials as environment variables too', { repo, credentials: 'env' }]
 ];
 
 describe('launchPath and parseLaunch', () => {
@@ -223,6 +225,45 @@ describe('launchParameters', () => {
       type: 'boolean',
       default: false
     });
+    expect(choicesOf(byName.credentials.node)).toEqual([
+      expect.objectContaining({ const: false, title: 'No' }),
+      expect.objectContaining({ const: true, title: 'As a file' }),
+      expect.objectContaining({
+        const: 'env',
+        title: 'As a file and environment variables'
+      })
+    ]);
+    expect(choicesOf(byName.public.node)).toBeNull();
+  });
+});
+
+describe('credentials', () => {
+  it.each([
+    [false, ''],
+    [true, 'credentials=1'],
+    ['env', 'credentials=env']
+  ])('%j is written "%s" and read back', (credentials, written) => {
+    const spec: EnvironmentSpec = { repo, credentials };
+    expect(launchQuery(spec).toString()).toBe(written);
+    expect(parseLaunch(launchPath(spec))).toMatchObject({
+      ok: true,
+      spec: { credentials }
+    });
+  });
+
+  it.each([
+    ['0', false],
+    ['false', false],
+    ['1', true],
+    ['true', true],
+    ['env', 'env']
+  ])('credentials=%s is read as %j', (text, credentials) => {
+    expect(
+      parseLaunch(`git/${encodeURIComponent(repo)}/HEAD`, { credentials: text })
+    ).toMatchObject({
+      ok: true,
+      spec: { credentials }
+    });
   });
 });
 
@@ -365,7 +406,12 @@ describe('specFromLaunch', () => {
     [
       'credentials=constructor',
       'credentials',
-      'launch parameter credentials="constructor" must be 1 or 0'
+      'launch parameter credentials="constructor" must be 0, 1 or env (true to pass your credentials'
+    ],
+    [
+      'credentials=ENV',
+      'credentials',
+      'launch parameter credentials="ENV" must be 0, 1 or env'
     ],
     [
       'name=a&name=b',

@@ -218,6 +218,7 @@ export function openApiDocument(prefix: string): object {
             name: { type: 'string' },
             owner: { type: 'string' },
             createdAt: { type: 'string' },
+            webdav: { type: ['string', 'null'] },
             members: { $ref: '#/components/schemas/VolumeMembers' },
             access: { enum: ['owner', 'write', 'read', null] },
             canManage: { type: 'boolean' },
@@ -526,14 +527,21 @@ export function openApiDocument(prefix: string): object {
           }
         },
         post: {
-          summary: 'Create an empty volume that you own',
+          summary:
+            'Create a volume that you own: an empty one, or a WebDAV folder that each user reaches with their own credential',
           requestBody: {
             content: json({
               type: 'object',
               required: ['name'],
               properties: {
                 name: environmentSchema.properties.mounts.items.properties
-                  .source
+                  .source,
+                webdav: {
+                  type: 'string',
+                  format: 'uri',
+                  description:
+                    "A WebDAV folder's URL, e.g. https://cloud.example.org/remote.php/dav/files/alice/Teaching/"
+                }
               }
             })
           },

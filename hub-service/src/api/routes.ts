@@ -286,10 +286,12 @@ export function apiRoutes(deps: ApiDeps): Router {
   });
 
   router.post('/api/volumes', auth.require('api'), async (req, res) => {
-    const { name } = jsonBody(req, 'object', '{"name": "course-data"}') as {
-      name?: unknown;
-    };
-    res.status(201).json(await volumes.create(userOf(res), name));
+    const { name, webdav } = jsonBody(
+      req,
+      'object',
+      '{"name": "course-data"} or {"name": "cloud", "webdav": "https://cloud.example.org/remote.php/dav/files/alice/Teaching/"}'
+    ) as { name?: unknown; webdav?: unknown };
+    res.status(201).json(await volumes.create(userOf(res), name, webdav));
   });
 
   router.get(

@@ -29,6 +29,7 @@ import {
 import { checkRef, checkRepo, resolveRef } from '../repos/git.js';
 import { checkRepoUrl, type RepoAccess } from '../repos/repoPolicy.js';
 import type { Credentials } from '../credentials/credentials.js';
+import { credentialVariables } from '../credentials/credentialVariables.js';
 import { syncMaterials, type ServerAccess } from './materialsSync.js';
 import { checkCollaborators, syncCollaborators } from './shares.js';
 import type { ServerRecord, Store } from '../store/store.js';
@@ -78,8 +79,11 @@ export interface LauncherSettings {
   /** The service's public path, e.g. `/services/envhub/`. */
   prefix: string;
   site: SiteConfig;
-  /** Users' credentials, for private repositories (none: every repository is read anonymously). */
-  credentials?: Pick<Credentials, 'use'>;
+  /**
+   * Users' credentials, for private repositories and for servers launched with `credentials: "env"`
+   * (none: every repository is read anonymously, and such servers get the file only).
+   */
+  credentials?: Pick<Credentials, 'use' | 'forServer'>;
   /** The role of a user in a class, or null when not a member (servers launched for a class). */
   classRole?: (
     user: string,
@@ -156,7 +160,7 @@ export class Launcher {
     checkRef(spec.ref);
     materials.forEach(entry => entry.ref !== undefined && checkRef(entry.ref));
     await checkCollaborators(this.hub, owner, spec.collaborators);
-    await this.volumes.dockerMounts(owner, spec.mounts);
+    await this.volumes.checkMounts(owner, spec.mounts);
     if (spec.class !== undefined && !(await this.classRole(owner, spec.class)))
       throw new EnvhubError(
         403,
@@ -534,7 +538,9 @@ export class Launcher {
       // Every folder named, so that the server and the confirmation page cannot disagree on it.
       materials.map(entry => ({ ...entry, path: materialPath(entry) })),
       this.settings.servers,
-      line => events.push({ phase: 'launching', message: `${line}\n` })
+      line => events.push({ phase: 'launching', message: `${line}\n` }),
+      // A private entry is pulled with the owner's credential, as their build would read it.
+      this.repoAccess(request.owner)
     );
     if (failed > 0) {
       events.push({
@@ -604,7 +610,7 @@ export class Launcher {
         validation.errors.map(e => e.message).join('; ')
       );
     const { mounts } = validation.spec;
-    await this.volumes.dockerMounts(owner, mounts);
+    await this.volumes.checkMounts(owner, mounts);
     const updated = {
       ...record,
       spec: { ...record.spec, mounts },
@@ -756,9 +762,31 @@ export class Launcher {
         ...classEnvironment,
         // The server's envhub extension then fetches its owner's credentials (see
         // api/servers/<owner>/<name>/credentials) into /run/envhub/credentials.json.
-        ...(record.spec.credentials ? { ENVHUB_CREDENTIALS: '1' } : {})
+        ...(record.spec.credentials ? { ENVHUB_CREDENTIALS: '1' } : {}),
+        ...(record.spec.credentials === 'env'
+          ? this.credentialEnvironment(user, server)
+          : {})
       }
     };
+  }
+
+  /**
+   * `user`'s credentials as environment variables (read at every start, so a start after a change
+   * has it; never logged). Public sessions start through PublicSessions and never get them.
+   */
+  private credentialEnvironment(
+    user: string,
+    server: string
+  ): Record<string, string> {
+    const credentials = this.settings.credentials?.forServer(user) ?? {};
+    const { variables, clashing } = credentialVariables(credentials);
+    if (clashing.length > 0)
+      log.warn('server.credential_variables_clash', {
+        owner: user,
+        server,
+        hosts: clashing
+      });
+    return variables;
   }
 
   private async classRole(

@@ -1,4 +1,7 @@
 import { EventStreamParser } from '@envhub/schema';
+import { EnvhubError } from '../errors.js';
+import { locateRepo } from '../repos/repoLocator.js';
+import type { RepoAccess } from '../repos/repoPolicy.js';
 
 /** How the service reaches users' servers: through the proxy, with its own Hub token. */
 export interface ServerAccess {
@@ -15,6 +18,15 @@ export interface MaterialsEntry {
   path?: string;
 }
 
+/**
+ * An Authorization header for the pull of one entry, for its repository's origin only. It goes to
+ * the server beside the list, never in it: the extension keeps it in memory for that pull only.
+ */
+export interface PullAuthorization {
+  origin: string;
+  value: string;
+}
+
 /** One event of a pull, as envhub's server extension streams it (nbgitpuller's phases). */
 interface PullEvent {
   phase: 'syncing' | 'finished' | 'error';
@@ -26,16 +38,42 @@ interface PullEvent {
 const PULL_TIMEOUT_MS = 10 * 60_000;
 
 /**
+ * The Authorization header the pull of `repo` needs, found as builds find it (locateRepo: asked
+ * anonymously first, with the owner's credential only after a 401, for the host it ends on);
+ * undefined for a repository anyone may read. Throws the EnvhubError saying what to do when the
+ * owner has no credential there or theirs is refused, and when the repository moved to another
+ * origin, since git in the server sends the header to the entry's own origin only.
+ */
+export async function pullAuthorization(
+  repo: string,
+  access: RepoAccess
+): Promise<PullAuthorization | undefined> {
+  const location = await locateRepo(repo, access);
+  if (location.authorization === undefined) return undefined;
+  const origin = new URL(repo).origin;
+  if (new URL(location.url).origin !== origin)
+    throw new EnvhubError(
+      400,
+      'repo_redirect_unusable',
+      `the repository ${repo} is private and redirects to ${location.url}, where its pull cannot sign in; give that address in materials`
+    );
+  return { origin, value: location.authorization };
+}
+
+/**
  * Pulls a running server's course materials inside it, with nbgitpuller's merge rules, through
  * envhub's server extension (`<server>/envhub/api/materials`): first the list, then one pull of
- * every entry, each line of git's output passed to `report`. Never throws: a failed pull must not
- * fail the launch, so it is reported and counted. Returns how many entries failed.
+ * every entry, each line of git's output passed to `report`. With `owner` (the owner's way into
+ * repositories), a private entry is pulled with the owner's credential, given for that pull only.
+ * Never throws: a failed pull must not fail the launch, so it is reported and counted. Returns how
+ * many entries failed.
  */
 export async function syncMaterials(
   serverPath: string,
   materials: MaterialsEntry[],
   access: ServerAccess,
-  report: (line: string) => void
+  report: (line: string) => void,
+  owner?: RepoAccess
 ): Promise<number> {
   const api = new URL(
     `${serverPath.replace(/\/?$/, '/')}envhub/api/materials`,
@@ -46,13 +84,31 @@ export async function syncMaterials(
     'Content-Type': 'application/json'
   };
   const signal = AbortSignal.timeout(PULL_TIMEOUT_MS);
+  const where = (index: number) =>
+    materials[index]?.path ?? materials[index]?.repo ?? `#${index}`;
   // Entries the extension said it finished; any other one failed or was cut off with the stream.
   const finished = new Set<number>();
   try {
+    const authorizations = owner
+      ? await Promise.all(
+          materials.map((entry, index) =>
+            pullAuthorization(entry.repo, owner).catch((err: unknown) => {
+              // A refusal says what to do; an unreachable repository is left to the pull to report.
+              if (err instanceof EnvhubError)
+                report(`course materials ${where(index)}: ${err.message}`);
+              return undefined;
+            })
+          )
+        )
+      : [];
     const stored = await fetch(api, {
       method: 'PUT',
       headers,
-      body: JSON.stringify({ materials }),
+      body: JSON.stringify(
+        authorizations.some(Boolean)
+          ? { materials, authorizations: authorizations.map(a => a ?? null) }
+          : { materials }
+      ),
       signal
     });
     if (!stored.ok) {
@@ -75,13 +131,12 @@ export async function syncMaterials(
     const parser = new EventStreamParser();
     const take = (events: unknown[]) => {
       for (const event of events as PullEvent[]) {
-        const where = `${materials[event.index]?.path ?? materials[event.index]?.repo ?? `#${event.index}`}`;
         if (event.phase === 'syncing' && event.output !== undefined)
           report(event.output.replace(/\n$/, ''));
         else if (event.phase === 'finished') finished.add(event.index);
         else if (event.phase === 'error')
           report(
-            `course materials ${where}: ${event.message ?? 'the pull failed'}`
+            `course materials ${where(event.index)}: ${event.message ?? 'the pull failed'}`
           );
       }
     };

@@ -1,6 +1,9 @@
 import {
+  choiceOf,
+  choicesOf,
   credentialBodySchema,
   encodeMount,
+  encodeScalar,
   environmentSchema,
   gitPullPath,
   launchParameters,
@@ -44,7 +47,7 @@ export const PUBLIC_ACCESS_MEANS =
 
 /** What passing credentials means, in the seed's words: said under the form's `credentials` field. */
 export const CREDENTIALS_MEAN =
-  "With credentials, the code can take any action on behalf of the user in any service that uses the same authentication. Your stored credentials (see Your credentials on envhub's page) are passed into the server as /run/envhub/credentials.json, for git and your code; off by default.";
+  'With credentials, the code can take any action on behalf of the user in any service that uses the same authentication. Your stored credentials (see Your credentials on envhub\'s page) are passed into the server as /run/envhub/credentials.json, for git and your code, and with "As a file and environment variables" also as ENVHUB_CREDENTIAL_<HOST>_USERNAME and ENVHUB_CREDENTIAL_<HOST>_TOKEN, which every process in the server can read and which are not refreshed; off by default.';
 
 /** What the form says of a field beyond its schema description. */
 const FIELD_NOTES: Record<string, string> = {
@@ -79,6 +82,28 @@ ${values(given).join('\n')}</textarea>
         >${node.description}. One per line:
         ${listItemCodecs[name]?.form}.</small
       ></label
+    >`;
+  }
+  const choices = choicesOf(node);
+  if (choices) {
+    // The default is sent as nothing, as an unchecked box is, so that links leave it out.
+    const chosen =
+      (value === undefined ? undefined : choiceOf(node, value)?.const) ??
+      node.default;
+    return html`<label
+      >${node.title}
+      <select name="${name}" id="${id}">
+        ${choices.map(
+          choice =>
+            html`<option
+              value="${choice.const === node.default ? '' : encodeScalar(choice.const)}"
+              ${choice.const === chosen ? html`selected` : ''}
+            >
+              ${choice.title}
+            </option>`
+        )}
+      </select>
+      <small>${help(param)}</small></label
     >`;
   }
   if (node.type === 'boolean') {
@@ -395,7 +420,16 @@ function volumeRow(v: VolumeView): Html {
         placeholder="comma-separated names"
     /></label>`;
   return html`<tr data-volume="${v.name}">
-    <td><code>${v.name}</code></td>
+    <td>
+      <code>${v.name}</code>${
+        v.webdav
+          ? html`<br /><small class="webdav"
+                >WebDAV folder <code>${v.webdav}</code>, reached with each
+                user's own credential</small
+              >`
+          : ''
+      }
+    </td>
     <td>${v.owner}</td>
     <td class="access">${v.access ? ACCESS[v.access] : 'none (admin)'}</td>
     <td class="members">${memberList(v.members)}</td>
@@ -426,7 +460,6 @@ function volumeRow(v: VolumeView): Html {
   </tr>`;
 }
 
-/** Shared volumes: the user's and those shared with them, a form to create one, members and delete for owners. */
 /** Visitors' sessions now, each with *end* (shown only when there are some). */
 function sessionsSection(sessions: SessionView[]): Html {
   if (sessions.length === 0) return html``;
@@ -461,6 +494,7 @@ function sessionsSection(sessions: SessionView[]): Html {
   </section>`;
 }
 
+/** Shared volumes: the user's and those shared with them, a form to create one, members and delete for owners. */
 function volumesSection(data: HomePageData): Html {
   return html`<section id="envhub-volumes-section">
     <h2>Your volumes</h2>
@@ -469,7 +503,9 @@ function volumesSection(data: HomePageData): Html {
       mounts (<code>volume:/mnt/data</code>, or
       <code>volume:/mnt/data:ro</code> for read-only), and let other users and
       groups mount it too, read-write or read-only. Changes to members apply
-      when their servers next start.
+      when their servers next start. A volume can also be a folder on a WebDAV
+      server (Nextcloud, ownCloud): each user's servers reach it with that
+      user's own credential for its host, and so with their own rights there.
     </p>
     ${
       data.volumes.length === 0
@@ -497,6 +533,13 @@ function volumesSection(data: HomePageData): Html {
           >${VOLUME_NAME.description}</small
         ></label
       >
+      <label
+        >WebDAV folder (optional)
+        <input
+          name="webdav"
+          type="url"
+          placeholder="https://cloud.example.org/remote.php/dav/files/you/Teaching/"
+      /></label>
       <button type="submit">Create volume</button>
     </form>
   </section>`;

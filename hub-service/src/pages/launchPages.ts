@@ -91,6 +91,19 @@ function capabilities(
           can take any action on behalf of the user in any service that uses the
           same authentication.</strong
         >
+        ${
+          spec.credentials === 'env'
+            ? html`<strong
+                >They are also set as environment variables (<code
+                  >ENVHUB_CREDENTIAL_&lt;HOST&gt;_USERNAME</code
+                >
+                and <code>ENVHUB_CREDENTIAL_&lt;HOST&gt;_TOKEN</code>): every
+                process in the server can read them, and they are not refreshed
+                — a token you replace or remove stays in them until the server
+                restarts.</strong
+              >`
+            : ''
+        }
       </li>`
     );
   if (spec.urlpath)

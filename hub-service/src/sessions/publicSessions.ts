@@ -361,9 +361,11 @@ export class PublicSessions {
         `no valid launch ticket for ${user}/${server}; public sessions start only from a public page`
       );
     const record = this.publicServer(session.owner, session.server);
+    // WebDAV volumes are left out: they are reached with the owner's own credential.
     const mounts = await this.volumes.dockerMounts(
       record.owner,
-      record.spec.mounts ?? []
+      record.spec.mounts ?? [],
+      true
     );
     const activity = Math.max(
       5,

@@ -33,6 +33,8 @@ export interface VolumeRecord {
   owner: string;
   members: VolumeMembers;
   createdAt: string;
+  /** A WebDAV folder's URL: each user's servers mount it with that user's credential; null: a Docker volume. */
+  webdav?: string | null;
 }
 
 /** A class: who teaches it, who takes it, and the environment its links launch. */
@@ -213,7 +215,8 @@ const MIGRATIONS = [
      last_used_at TEXT,
      PRIMARY KEY (user, host)
    );
-   ALTER TABLE servers ADD COLUMN private INTEGER NOT NULL DEFAULT 0`
+   ALTER TABLE servers ADD COLUMN private INTEGER NOT NULL DEFAULT 0`,
+  `ALTER TABLE volumes ADD COLUMN webdav TEXT`
 ];
 
 const COLUMNS = `owner, name, repo, ref, commit_sha AS "commit", image, ticket, spec, private, started_mounts AS startedMounts, created_at AS createdAt, updated_at AS updatedAt`;
@@ -232,7 +235,7 @@ const toServer = (row: ServerRow | undefined): ServerRecord | undefined =>
 type VolumeRow = Omit<VolumeRecord, 'members'> & { members: string };
 const toVolume = (row: VolumeRow | undefined): VolumeRecord | undefined =>
   row && { ...row, members: JSON.parse(row.members) as VolumeMembers };
-const VOLUME_COLUMNS = `name, owner, members, created_at AS createdAt`;
+const VOLUME_COLUMNS = `name, owner, members, created_at AS createdAt, webdav`;
 
 type ClassRow = Omit<ClassRecord, 'instructors' | 'students'> & {
   instructors: string;
@@ -351,9 +354,13 @@ export class Store {
   addVolume(volume: VolumeRecord): boolean {
     const result = this.db
       .prepare(
-        `INSERT OR IGNORE INTO volumes (name, owner, members, created_at) VALUES (@name, @owner, @members, @createdAt)`
+        `INSERT OR IGNORE INTO volumes (name, owner, members, created_at, webdav) VALUES (@name, @owner, @members, @createdAt, @webdav)`
       )
-      .run({ ...volume, members: JSON.stringify(volume.members) });
+      .run({
+        ...volume,
+        members: JSON.stringify(volume.members),
+        webdav: volume.webdav ?? null
+      });
     return result.changes === 1;
   }
 

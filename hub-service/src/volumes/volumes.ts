@@ -6,6 +6,7 @@ import {
   type VolumeMembers,
   type VolumeView
 } from '@envhub/schema';
+import { hostOfUrl, type Credential } from '../credentials/credentials.js';
 import { EnvhubError } from '../errors.js';
 import type { HubClient, HubUser } from '../hub/hubClient.js';
 import { checkCollaborators } from '../launches/shares.js';
@@ -14,17 +15,28 @@ import { ALLOWED, authorize, type Operation } from '../policy/access.js';
 import {
   courseVolumeName,
   homeVolumeName,
-  sharedVolumeName
+  sharedVolumeName,
+  webdavVolumeName
 } from '../naming.js';
 import type { Store, VolumeRecord } from '../store/store.js';
+import {
+  checkWebdavUrl,
+  credentialAdvice,
+  probeWebdav,
+  webdavAvailable,
+  webdavVolumeOptions,
+  type WebdavSettings
+} from './webdav.js';
 
 /** How a user may use a volume: its owner, a member who may write, a member who may only read. */
 export type VolumeAccess = VolumeView['access'];
 
 /** A mount as a start binds it, with what refuses it (see Volumes.effectiveMounts). */
 export interface EffectiveMount extends Required<Mount> {
+  /** The WebDAV folder behind the volume, or null. */
+  webdav: string | null;
   problem: {
-    code: 'no_such_volume' | 'volume_forbidden';
+    code: 'no_such_volume' | 'volume_forbidden' | 'no_credential';
     message: string;
   } | null;
 }
@@ -47,12 +59,20 @@ export interface VolumeSettings {
   baseImage: string;
   /** How many volumes one user may own. */
   volumesPerUser: number;
+  /** rclone's volume plugin for WebDAV volumes; null: this hub has none. */
+  webdav: WebdavSettings | null;
+  /** `user`'s credential for `host` (a stored one, or their single sign-on token), or null. */
+  credential: (user: string, host: string) => Promise<Credential | null>;
 }
 
 const NAME = environmentSchema.properties.mounts.items.properties.source;
 const NAME_PATTERN = new RegExp(NAME.pattern);
 // Binder's user in every envhub image: jovyan (1000), group users (100).
 const JOVYAN = '1000:100';
+
+/** Why `owner`'s server cannot mount the WebDAV volume `name` at `url`, and what to do. */
+const noCredential = (name: string, owner: string, url: string) =>
+  `volume "${name}" is a WebDAV folder on ${hostOfUrl(url)}, and ${owner} has no credential for ${hostOfUrl(url)}: ${credentialAdvice(hostOfUrl(url))}`;
 
 const noMembers = (): VolumeMembers => ({ users: [], groups: [] });
 
@@ -141,8 +161,15 @@ export class Volumes {
     return { volume: volume!, view: view! };
   }
 
-  /** Creates an empty volume owned by `user`, writable by jovyan. */
-  async create(user: HubUser, name: unknown): Promise<VolumeView> {
+  /**
+   * Creates a volume owned by `user`: an empty one writable by jovyan, or, with `webdav`, the
+   * WebDAV folder at that URL (nothing is created on the WebDAV server).
+   */
+  async create(
+    user: HubUser,
+    name: unknown,
+    webdavGiven?: unknown
+  ): Promise<VolumeView> {
     if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
       throw new EnvhubError(
         400,
@@ -160,11 +187,16 @@ export class Volumes {
         `you own ${owned} volumes and this hub allows ${this.settings.volumesPerUser}; delete one first`
       );
     }
+    const webdav =
+      webdavGiven === undefined || webdavGiven === null
+        ? null
+        : await this.checkWebdav(webdavGiven);
     const record: VolumeRecord = {
       name,
       owner: user.name,
       members: noMembers(),
-      createdAt: new Date().toISOString()
+      createdAt: new Date().toISOString(),
+      webdav
     };
     // The row claims the name first, so two concurrent creations cannot both make the volume.
     if (!this.store.addVolume(record)) {
@@ -175,7 +207,8 @@ export class Volumes {
       );
     }
     try {
-      await this.makeDockerVolume(name, user.name);
+      // A WebDAV volume's Docker volumes are made per user, at each start (see startMounts).
+      if (!webdav) await this.makeDockerVolume(name, user.name);
     } catch (err) {
       this.store.deleteVolume(name);
       await this.removeDockerVolume(name).catch(() => undefined);
@@ -189,8 +222,20 @@ export class Volumes {
         `could not create volume "${name}": ${(err as Error).message}`
       );
     }
-    log.info('volume.created', { name, owner: user.name });
+    log.info('volume.created', { name, owner: user.name, webdav: !!webdav });
     return this.view(user, record);
+  }
+
+  /** A WebDAV folder URL a new volume may use, where this hub has rclone's volume plugin. */
+  private async checkWebdav(given: unknown): Promise<string> {
+    const settings = this.settings.webdav;
+    if (!settings || !webdavAvailable(settings))
+      throw new EnvhubError(
+        503,
+        'webdav_unavailable',
+        `this hub cannot mount WebDAV folders: rclone's volume plugin (${settings?.driver ?? 'rclone serve docker'}) is not running; ask an admin (README, WebDAV volumes)`
+      );
+    return checkWebdavUrl(given, settings.allowedHosts);
   }
 
   /** Replaces a volume's members; only its owner or an admin may. Applies at each server's next start. */
@@ -217,9 +262,10 @@ export class Volumes {
 
   /** Deletes a volume and its files; refused while a running server mounts it. */
   async remove(user: HubUser, name: string): Promise<void> {
-    await this.authorized(user, name, 'volume.delete');
+    const { volume } = await this.authorized(user, name, 'volume.delete');
     try {
-      await this.removeDockerVolume(name);
+      if (volume.webdav) await this.removeWebdavVolumes(name);
+      else await this.removeDockerVolume(name);
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 409) {
         throw new EnvhubError(
@@ -247,6 +293,7 @@ export class Volumes {
       mounts.map(async (mount): Promise<EffectiveMount> => {
         const volume = this.store.getVolume(mount.source);
         const access = volume ? await this.access(owner, volume, groups) : null;
+        const webdav = volume?.webdav ?? null;
         const problem: EffectiveMount['problem'] = !volume
           ? {
               code: 'no_such_volume',
@@ -257,11 +304,18 @@ export class Volumes {
                 code: 'volume_forbidden',
                 message: `${owner} may not mount volume "${mount.source}" (ask its owner, ${volume.owner}, to add them as a member)`
               }
-            : null;
+            : webdav &&
+                !(await this.settings.credential(owner, hostOfUrl(webdav)))
+              ? {
+                  code: 'no_credential',
+                  message: noCredential(mount.source, owner, webdav)
+                }
+              : null;
         return {
           source: mount.source,
           target: mount.target,
           readOnly: Boolean(mount.readOnly) || access === 'read',
+          webdav,
           problem
         };
       })
@@ -269,11 +323,11 @@ export class Volumes {
   }
 
   /**
-   * The Docker mounts of `owner`'s mounts (see effectiveMounts), never copying the image's files into
-   * a volume. Refuses naming each bad mount: 403 when a volume is closed to `owner`, else 422 when one
-   * does not exist.
+   * Checks `owner`'s mounts (see effectiveMounts), refusing naming each bad mount: 403 when a volume
+   * is closed to `owner`, else 422 (one does not exist, or `owner` has no credential for a WebDAV
+   * volume). Returns them as they would be bound.
    */
-  async dockerMounts(owner: string, mounts: Mount[]): Promise<DockerMount[]> {
+  async checkMounts(owner: string, mounts: Mount[]): Promise<EffectiveMount[]> {
     const effective = await this.effectiveMounts(owner, mounts);
     const problems = effective.flatMap((mount, i) =>
       mount.problem
@@ -287,19 +341,118 @@ export class Volumes {
     );
     if (problems.length > 0) {
       const forbidden = problems.some(p => p.code === 'volume_forbidden');
+      const missing = problems.some(p => p.code === 'no_such_volume');
       throw new EnvhubError(
         forbidden ? 403 : 422,
-        forbidden ? 'volume_forbidden' : 'no_such_volume',
+        forbidden
+          ? 'volume_forbidden'
+          : missing
+            ? 'no_such_volume'
+            : 'no_credential',
         problems.map(p => p.message).join('; ')
       );
     }
-    return effective.map(mount => ({
+    return effective;
+  }
+
+  /**
+   * The Docker mounts with which a server of `owner`'s starts (see checkMounts), never copying the
+   * image's files into a volume. A WebDAV volume is bound through a Docker volume of `owner`'s made
+   * afresh with their current credential; `visitors` leaves WebDAV volumes out, since their files
+   * are reached with the owner's credential, which a visitor must never use.
+   */
+  async dockerMounts(
+    owner: string,
+    mounts: Mount[],
+    forVisitors = false
+  ): Promise<DockerMount[]> {
+    const effective = await this.checkMounts(
+      owner,
+      forVisitors
+        ? mounts.filter(m => !this.store.getVolume(m.source)?.webdav)
+        : mounts
+    );
+    return Promise.all(
+      effective.map(mount =>
+        mount.webdav
+          ? this.startWebdav(owner, mount)
+          : {
+              type: 'volume' as const,
+              source: sharedVolumeName(this.settings.namePrefix, mount.source),
+              target: mount.target,
+              read_only: mount.readOnly,
+              no_copy: true as const
+            }
+      )
+    );
+  }
+
+  /**
+   * The Docker volume through which `owner`'s server reaches a WebDAV volume, made afresh with their
+   * current credential after checking that the WebDAV server takes it: read-only where the mount,
+   * their membership or their WebDAV account says so.
+   */
+  private async startWebdav(
+    owner: string,
+    mount: EffectiveMount
+  ): Promise<DockerMount> {
+    const url = await this.checkWebdav(mount.webdav);
+    const host = hostOfUrl(url);
+    const credential = await this.settings.credential(owner, host);
+    if (!credential)
+      throw new EnvhubError(
+        422,
+        'no_credential',
+        noCredential(mount.source, owner, url)
+      );
+    const { writable } = await probeWebdav(
+      url,
+      credential,
+      `volume "${mount.source}"`
+    );
+    const readOnly = mount.readOnly || !writable;
+    const name = webdavVolumeName(
+      this.settings.namePrefix,
+      mount.source,
+      owner
+    );
+    let inUse = false;
+    try {
+      await this.removeDockerVolumeNamed(name);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+      // Another of the owner's servers mounts it now: it keeps the credential it was made with.
+      inUse = true;
+    }
+    if (!inUse)
+      await this.docker.createVolume({
+        Name: name,
+        Driver: this.settings.webdav!.driver,
+        DriverOpts: webdavVolumeOptions(url, credential, readOnly),
+        Labels: { 'org.envhub.webdav': mount.source, 'org.envhub.user': owner }
+      });
+    log.info('volume.webdav_mounted', {
+      volume: mount.source,
+      user: owner,
+      readOnly,
+      reused: inUse
+    });
+    return {
       type: 'volume',
-      source: sharedVolumeName(this.settings.namePrefix, mount.source),
+      source: name,
       target: mount.target,
-      read_only: mount.readOnly,
+      read_only: readOnly,
       no_copy: true
-    }));
+    };
+  }
+
+  /** Removes every user's Docker volume of the WebDAV volume `name`; 409 while a server mounts one. */
+  private async removeWebdavVolumes(name: string): Promise<void> {
+    const { Volumes: found } = await this.docker.listVolumes({
+      filters: JSON.stringify({ label: [`org.envhub.webdav=${name}`] })
+    });
+    for (const volume of found ?? [])
+      await this.removeDockerVolumeNamed(volume.Name);
   }
 
   private async view(
@@ -312,6 +465,7 @@ export class Volumes {
       name: volume.name,
       owner: volume.owner,
       createdAt: volume.createdAt,
+      webdav: volume.webdav ?? null,
       members: volume.members,
       access: await this.access(user.name, volume, groups),
       canManage: ALLOWED['volume.manage'].includes(
@@ -392,7 +546,6 @@ export class Volumes {
     }
   }
 
-  /** Removes the home volume of `owner`'s server `server` (its files are gone for good). */
   /**
    * Removes a server's home. Still "in use" (409) is waited out for a while: the Hub reports a
    * server stopped while Docker is still removing its container.

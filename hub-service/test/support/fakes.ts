@@ -558,7 +558,14 @@ const dockerError = (statusCode: number, message: string) =>
  */
 export class FakeDocker {
   readonly calls: Call[] = [];
-  readonly volumes = new Map<string, { Labels: Record<string, string> }>();
+  readonly volumes = new Map<
+    string,
+    {
+      Labels: Record<string, string>;
+      Driver?: string;
+      Options?: Record<string, string>;
+    }
+  >();
   readonly images = new Set<string>();
   readonly containers = new Map<
     string,
@@ -575,12 +582,34 @@ export class FakeDocker {
   async createVolume(options: {
     Name: string;
     Labels?: Record<string, string>;
+    Driver?: string;
+    DriverOpts?: Record<string, string>;
   }): Promise<{ name: string }> {
     this.calls.push({ method: 'createVolume', args: [options] });
     if (!this.volumes.has(options.Name)) {
-      this.volumes.set(options.Name, { Labels: options.Labels ?? {} });
+      this.volumes.set(options.Name, {
+        Labels: options.Labels ?? {},
+        Driver: options.Driver,
+        Options: options.DriverOpts
+      });
     }
     return { name: options.Name };
+  }
+
+  async listVolumes(options: {
+    filters: string;
+  }): Promise<{ Volumes: { Name: string }[] }> {
+    const { label = [] } = JSON.parse(options.filters) as { label?: string[] };
+    const matches = (labels: Record<string, string>) =>
+      label.every(l => {
+        const [key, value] = l.split('=');
+        return labels[key] === value;
+      });
+    return {
+      Volumes: [...this.volumes]
+        .filter(([, volume]) => matches(volume.Labels))
+        .map(([Name]) => ({ Name }))
+    };
   }
 
   getVolume(name: string) {
@@ -718,6 +747,8 @@ export interface TestAppOptions {
   allowedRepoHosts?: string[];
   /** Whether the fake Hub redeems launch tickets at the service when it starts a server (default true). */
   redeemTickets?: boolean;
+  /** Where dockerd would find rclone's volume plugin socket (default: a folder without it). */
+  dockerPluginDir?: string;
 }
 
 /** What requests can change, as `TestApp.state()` reads it. */
@@ -783,22 +814,28 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     callbackUrl: CALLBACK_URL,
     accessScopes: ACCESS_SCOPES
   });
+  const classFiles = await mkdtemp(join(tmpdir(), 'envhub-classes-'));
+  const credentials = new Credentials(
+    store,
+    SecretBox.fromKeyFile(join(classFiles, 'credentials.key'))
+  );
   const volumes = new Volumes(docker as unknown as Docker, store, hubClient, {
     namePrefix: NAME_PREFIX,
     baseImage: BASE_IMAGE,
-    volumesPerUser: site.volumesPerUser
+    volumesPerUser: site.volumesPerUser,
+    webdav: {
+      driver: 'envhub-webdav',
+      pluginDir: options.dockerPluginDir ?? classFiles,
+      allowedHosts: options.allowedRepoHosts ?? [REPO_HOST]
+    },
+    credential: async (user, host) => credentials.use(user, host)
   });
-  const classFiles = await mkdtemp(join(tmpdir(), 'envhub-classes-'));
   const classes = new Classes(
     hubClient,
     store,
     new ClassFiles(classFiles, site.exchange),
     volumes,
     { classesPerUser: site.classesPerUser, baseUrl: `${PUBLIC_URL}${PREFIX}` }
-  );
-  const credentials = new Credentials(
-    store,
-    SecretBox.fromKeyFile(join(classFiles, 'credentials.key'))
   );
   const launcher = new Launcher(
     hubClient,

@@ -84,7 +84,9 @@ describe('a service that stops', () => {
   const volumes = new Volumes({} as Docker, store, hub, {
     namePrefix: 'envhub',
     baseImage: 'envhub-base:latest',
-    volumesPerUser: 10
+    volumesPerUser: 10,
+    webdav: null,
+    credential: async () => null
   });
   const launcher = new Launcher(hub, store, {} as ImageBuilder, volumes, {
     namePrefix: 'envhub',

@@ -29,6 +29,7 @@ const text = (markup: string) =>
     .replace(/<[^>]*>/g, '')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
     .replace(/&amp;/g, '&')
     .replace(/&#39;/g, "'")
     .replace(/\s+/g, ' ')
@@ -101,6 +102,31 @@ describe('the confirmation page of a launch with credentials', () => {
     expect(capabilities({ ...spec, credentials: false }).join(' ')).not.toMatch(
       /credentials/i
     );
+  });
+
+  const variables =
+    'They are also set as environment variables (ENVHUB_CREDENTIAL_<HOST>_USERNAME and ENVHUB_CREDENTIAL_<HOST>_TOKEN): every process in the server can read them, and they are not refreshed — a token you replace or remove stays in them until the server restarts.';
+
+  it('says, in bold, for credentials=env, the same and that the variables are visible to every process and not refreshed', () => {
+    const env = { ...spec, credentials: 'env' as const };
+    expect(capabilities(env)).toContain(`${warning} ${variables}`);
+    const page = confirmPage({
+      prefix: PREFIX,
+      xsrf: 'x',
+      spec: env,
+      launch: launchPath(env),
+      editUrl: PREFIX,
+      resources: DEFAULT_SITE_CONFIG.resources.defaults
+    });
+    const bold = [
+      ...page.matchAll(/<strong[^>]*>([\s\S]*?)<\/strong\s*>/g)
+    ].map(match => text(match[1]));
+    expect(bold).toEqual(expect.arrayContaining([warning, variables]));
+    expect(launchPath(env)).toMatch(/\?name=course&credentials=env$/);
+  });
+
+  it('says nothing of environment variables for credentials=true', () => {
+    expect(capabilities(spec).join(' ')).not.toContain('environment variable');
   });
 });
 
@@ -181,11 +207,49 @@ describe('the home page', () => {
 
     const field = markup.split('name="credentials"')[1].split('</label')[0];
     expect(field).not.toContain('disabled');
-    expect(field).not.toContain('checked');
     expect(text(`<x ${field}`)).toContain(CREDENTIALS_MEAN);
     expect(CREDENTIALS_MEAN).toBe(
-      "With credentials, the code can take any action on behalf of the user in any service that uses the same authentication. Your stored credentials (see Your credentials on envhub's page) are passed into the server as /run/envhub/credentials.json, for git and your code; off by default."
+      'With credentials, the code can take any action on behalf of the user in any service that uses the same authentication. Your stored credentials (see Your credentials on envhub\'s page) are passed into the server as /run/envhub/credentials.json, for git and your code, and with "As a file and environment variables" also as ENVHUB_CREDENTIAL_<HOST>_USERNAME and ENVHUB_CREDENTIAL_<HOST>_TOKEN, which every process in the server can read and which are not refreshed; off by default.'
     );
+  });
+
+  it('offers credentials as a choice of no, a file, or a file and environment variables, prefilled from a link', () => {
+    const options = (prefill: Record<string, string>) =>
+      [
+        ...homePage({
+          prefix: PREFIX,
+          xsrf: 'x',
+          user: 'teacher',
+          site: DEFAULT_SITE_CONFIG,
+          servers: [],
+          volumes: [],
+          classes: [],
+          sessions: [],
+          credentials: [],
+          prefill
+        })
+          .split('<select name="credentials"')[1]
+          .split('</select>')[0]
+          .matchAll(/<option\s+value="([^"]*)"\s*(selected)?\s*>([^<]*)</g)
+      ].map(([, value, selected, title]) => [value, text(title), !!selected]);
+    // The default is sent as nothing, so that a link made from the form leaves it out.
+    expect(options({})).toEqual([
+      ['', 'No', true],
+      ['1', 'As a file', false],
+      ['env', 'As a file and environment variables', false]
+    ]);
+    for (const [given, chosen] of [
+      ['1', '1'],
+      ['true', '1'],
+      ['env', 'env'],
+      ['0', ''],
+      ['nonsense', '']
+    ])
+      expect(
+        options({ credentials: given })
+          .filter(([, , selected]) => selected)
+          .map(([value]) => value)
+      ).toEqual([chosen]);
   });
 
   it('marks a public server with its visitors now and its public link, and shares its public badge', () => {

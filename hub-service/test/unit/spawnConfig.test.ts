@@ -19,7 +19,9 @@ const hub = {
 const volumes = new Volumes({} as Docker, store, hub, {
   namePrefix: 'envhub',
   baseImage: 'envhub-base:latest',
-  volumesPerUser: 10
+  volumesPerUser: 10,
+  webdav: null,
+  credential: async () => null
 });
 const settings = {
   namePrefix: 'envhub',
@@ -265,12 +267,14 @@ describe('mounts', () => {
       {
         source: 'course',
         target: '/mnt/course',
+        webdav: null,
         readOnly: true,
         problem: null
       },
       {
         source: 'private',
         target: '/mnt/p',
+        webdav: null,
         readOnly: false,
         problem: {
           code: 'volume_forbidden',
@@ -281,6 +285,7 @@ describe('mounts', () => {
       {
         source: 'gone',
         target: '/mnt/g',
+        webdav: null,
         readOnly: true,
         problem: {
           code: 'no_such_volume',

@@ -64,29 +64,46 @@ describe('LaunchForm', () => {
     expect(form.node.textContent).not.toMatch(/not supported/i);
   });
 
-  it('lets the owner pass their credentials, off by default, and warns what that means', () => {
+  it('lets the owner pass their credentials, off by default, as a file or as environment variables too, and warns what that means', () => {
     const form = new LaunchForm({ repo: SERVER.repoUrl });
-    const box = input(form, 'credentials');
-    expect(box.type).toBe('checkbox');
-    expect(box.checked).toBe(false);
+    const select = field(form, 'credentials').querySelector('select')!;
+    expect(select.name).toBe('credentials');
+    expect([...select.options].map(o => o.textContent)).toEqual([
+      'No',
+      'As a file',
+      'As a file and environment variables'
+    ]);
+    expect(select.selectedIndex).toBe(0);
     const help = field(form, 'credentials').querySelector(`.${FormCSS.help}`);
     expect(help?.textContent).toContain(
       'With credentials, the code can take any action on behalf of the user in any service that uses the same authentication.'
     );
     expect(help?.textContent).toContain(
-      "Your stored credentials (see Your credentials on envhub's page) are passed into the server as /run/envhub/credentials.json, for git and your code; off by default."
+      "Your stored credentials (see Your credentials on envhub's page) are passed into the server as /run/envhub/credentials.json, for git and your code"
+    );
+    expect(help?.textContent).toContain(
+      'with "As a file and environment variables" also as ENVHUB_CREDENTIAL_<HOST>_USERNAME and ENVHUB_CREDENTIAL_<HOST>_TOKEN, which every process in the server can read and which are not refreshed; off by default.'
     );
     expect(form.getValue().credentials).toBeUndefined();
 
-    box.checked = true;
+    select.selectedIndex = 1;
     expect(form.getValue().credentials).toBe(true);
     expect(validateSpec(form.getValue()).ok).toBe(true);
-    box.checked = false;
+    select.selectedIndex = 2;
+    expect(form.getValue().credentials).toBe('env');
+    expect(validateSpec(form.getValue()).ok).toBe(true);
+    select.selectedIndex = 0;
     expect(form.getValue().credentials).toBeUndefined();
+    for (const credentials of [true, 'env'] as const) {
+      const given = new LaunchForm({ repo: SERVER.repoUrl, credentials });
+      expect(given.getValue().credentials).toBe(credentials);
+    }
     expect(
-      new LaunchForm({ repo: SERVER.repoUrl, credentials: true }).getValue()
-        .credentials
-    ).toBe(true);
+      field(
+        new LaunchForm({ repo: SERVER.repoUrl, credentials: 'env' }),
+        'credentials'
+      ).querySelector('select')!.selectedIndex
+    ).toBe(2);
   });
 
   it('lets the owner make the server public, and says what that means', () => {

@@ -329,10 +329,10 @@ document
   .getElementById('envhub-volume-form')
   ?.addEventListener('submit', event => {
     event.preventDefault();
-    const name = String(
-      new FormData(event.target as HTMLFormElement).get('name') ?? ''
-    ).trim();
-    void callApi('POST', 'volumes', { name });
+    const form = new FormData(event.target as HTMLFormElement);
+    const name = String(form.get('name') ?? '').trim();
+    const webdav = String(form.get('webdav') ?? '').trim();
+    void callApi('POST', 'volumes', webdav ? { name, webdav } : { name });
   });
 document
   .querySelectorAll<HTMLFormElement>('form.envhub-members')

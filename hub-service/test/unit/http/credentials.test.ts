@@ -2,6 +2,10 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentialHost } from '../../../src/credentials/credentials.js';
+import {
+  credentialVariableHost,
+  credentialVariables
+} from '../../../src/credentials/credentialVariables.js';
 import { SecretBox } from '../../../src/credentials/secretBox.js';
 import {
   captureLogs,
@@ -216,7 +220,7 @@ test('the home page lists them by host with remove, and stores new ones through 
 });
 
 describe('a server launched with credentials', () => {
-  const withCredentials = (on: boolean) => {
+  const withCredentials = (on: boolean | 'env') => {
     const record = app.store.getServer('alice', 's1')!;
     app.store.saveServer({
       ...record,
@@ -273,5 +277,105 @@ describe('a server launched with credentials', () => {
     const response = await read(tokens.serverToken);
     expectStatus(response, 403);
     expect(response.json.message).toContain('launched without credentials');
+  });
+
+  const credentialVariablesOf = (environment: Record<string, string>) =>
+    Object.fromEntries(
+      Object.entries(environment).filter(([name]) =>
+        name.startsWith('ENVHUB_CREDENTIAL_')
+      )
+    );
+
+  test('with credentials=env, its spawn also sets each credential as variables named after its host, never logged', async () => {
+    app.credentials.set('alice', 'git.example.org:8443', {
+      username: 'alice-ci',
+      token: SECRET
+    });
+    withCredentials('env');
+    const environment = await spawnEnvironment();
+    expect(environment.ENVHUB_CREDENTIALS).toBe('1');
+    expect(credentialVariablesOf(environment)).toEqual({
+      ENVHUB_CREDENTIAL_FORGE_EXAMPLE_ORG_USERNAME: 'alice',
+      ENVHUB_CREDENTIAL_FORGE_EXAMPLE_ORG_TOKEN: ALICE_FORGE_TOKEN,
+      ENVHUB_CREDENTIAL_GIT_EXAMPLE_ORG_8443_USERNAME: 'alice-ci',
+      ENVHUB_CREDENTIAL_GIT_EXAMPLE_ORG_8443_TOKEN: SECRET
+    });
+    // The file is read as before, and a credential stored later is in the variables at the next start.
+    expectStatus(await read(tokens.serverToken), 200);
+    app.credentials.remove('alice', 'git.example.org:8443');
+    expect(
+      Object.keys(credentialVariablesOf(await spawnEnvironment()))
+    ).toEqual([
+      'ENVHUB_CREDENTIAL_FORGE_EXAMPLE_ORG_USERNAME',
+      'ENVHUB_CREDENTIAL_FORGE_EXAMPLE_ORG_TOKEN'
+    ]);
+    const logged = logs.lines.join('\n');
+    expect(logged).not.toContain(SECRET);
+    expect(logged).not.toContain(ALICE_FORGE_TOKEN);
+  });
+
+  test.each([true, false])(
+    'with credentials=%j, its spawn sets no credential variable',
+    async on => {
+      withCredentials(on);
+      expect(credentialVariablesOf(await spawnEnvironment())).toEqual({});
+    }
+  );
+
+  test('a public session of a server launched with credentials=env gets none of them', async () => {
+    const record = app.store.getServer('alice', 's2')!;
+    app.store.saveServer({
+      ...record,
+      spec: { ...record.spec, credentials: 'env' }
+    });
+    const visit = await app.send(`${PREFIX}public/alice/s2`, {
+      method: 'POST',
+      headers: { Accept: 'text/html', 'X-Forwarded-For': '198.51.100.7' }
+    });
+    expectStatus(visit, 303);
+    const visitor = /\/user\/([^/]+)\//.exec(
+      String(visit.headers.location)
+    )![1];
+    const { environment } = app.hub.servers.get(`${visitor}/s2`)!
+      .spawnConfig as { environment: Record<string, string> };
+    expect(environment.ENVHUB_PUBLIC_SESSION).toBe('alice/s2');
+    expect(
+      Object.keys(environment).filter(name =>
+        name.startsWith('ENVHUB_CREDENTIAL')
+      )
+    ).toEqual([]);
+    expect(JSON.stringify(environment)).not.toContain(ALICE_FORGE_TOKEN);
+  });
+});
+
+describe('credential variables', () => {
+  test.each([
+    ['forge.example.org', 'FORGE_EXAMPLE_ORG'],
+    ['git.example.org:8443', 'GIT_EXAMPLE_ORG_8443'],
+    ['my-forge.example.org', 'MY_FORGE_EXAMPLE_ORG'],
+    ['127.0.0.1:8080', '127_0_0_1_8080'],
+    ['[::1]:8080', '___1__8080']
+  ])('the host %s is named %s', (host, name) => {
+    expect(credentialVariableHost(host)).toBe(name);
+  });
+
+  test('hosts whose names mangle alike are left out, the others kept', () => {
+    const credential = (username: string) => ({
+      username,
+      token: `${username}-token`
+    });
+    expect(
+      credentialVariables({
+        'a-b.example.org': credential('one'),
+        'a.b.example.org': credential('two'),
+        'c.example.org': credential('three')
+      })
+    ).toEqual({
+      variables: {
+        ENVHUB_CREDENTIAL_C_EXAMPLE_ORG_USERNAME: 'three',
+        ENVHUB_CREDENTIAL_C_EXAMPLE_ORG_TOKEN: 'three-token'
+      },
+      clashing: ['a-b.example.org', 'a.b.example.org']
+    });
   });
 });
