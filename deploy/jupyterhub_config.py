@@ -26,6 +26,7 @@ configure(
     base_image=os.environ.get("ENVHUB_BASE_IMAGE", "envhub-base:latest"),
     name_prefix=os.environ.get("ENVHUB_NAME_PREFIX", "envhub"),
     allowed_repo_hosts=os.environ.get("ENVHUB_ALLOWED_REPO_HOSTS", ""),
+    single_sign_on_hosts=[h.strip() for h in os.environ.get("ENVHUB_SSO_HOSTS", "").split(",") if h.strip()],
     service_environment={
         name: os.environ[name]
         for name in (
@@ -45,7 +46,28 @@ configure(
     },
 )
 
-if os.environ.get("ENVHUB_LTI13_ISSUER"):
+if os.environ.get("ENVHUB_OIDC_ISSUER"):
+    # Single sign-on with the institution's OpenID Connect provider (README, "Single sign-on").
+    from envhub.oidc import configure_oidc
+
+    def oidc_list(name, default=""):
+        return [v.strip() for v in os.environ.get(f"ENVHUB_OIDC_{name}", default).split(",") if v.strip()]
+
+    for name in ("CLIENT_ID", "CLIENT_SECRET"):
+        if not os.environ.get(f"ENVHUB_OIDC_{name}"):
+            raise SystemExit(f"ENVHUB_OIDC_{name} is required with ENVHUB_OIDC_ISSUER (README, Single sign-on)")
+    configure_oidc(
+        c,
+        issuer=os.environ["ENVHUB_OIDC_ISSUER"],
+        client_id=os.environ["ENVHUB_OIDC_CLIENT_ID"],
+        client_secret=os.environ["ENVHUB_OIDC_CLIENT_SECRET"],
+        data_dir=os.environ["ENVHUB_DATA_DIR"],
+        username_claim=os.environ.get("ENVHUB_OIDC_USERNAME_CLAIM") or "preferred_username",
+        scopes=oidc_list("SCOPES", "openid,profile,email"),
+        admin_users=oidc_list("ADMIN_USERS"),
+        allowed_groups=oidc_list("ALLOWED_GROUPS"),
+    )
+elif os.environ.get("ENVHUB_LTI13_ISSUER"):
     # Sign-in by LTI 1.3 launches from a learning platform, into envhub classes (README, "Learning
     # platforms (LTI 1.3)").
     from envhub.lti import configure_lti13
@@ -67,7 +89,7 @@ if os.environ.get("ENVHUB_LTI13_ISSUER"):
     )
 else:
     # Local demo sign-in: any user name with the shared password. `admin` is a Hub admin.
-    # For an institution's single sign-on use GenericOAuthenticator instead (README, "Sign-in").
+    # For an institution's single sign-on set ENVHUB_OIDC_ISSUER (README, "Single sign-on").
     c.JupyterHub.authenticator_class = "dummy"
     c.DummyAuthenticator.password = os.environ["ENVHUB_DEMO_PASSWORD"]
     c.Authenticator.allow_all = True

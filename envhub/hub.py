@@ -211,12 +211,17 @@ def configure(
     name_prefix="envhub",
     allowed_repo_hosts="",
     service_environment=None,
+    single_sign_on_hosts=(),
 ):
     """Apply envhub's settings to the JupyterHub config object ``c``.
 
     Ports: the proxy listens on 127.0.0.1:``port``, its API on ``port + 1``, the Hub on
     ``hub_ip:port + 2`` and the envhub service on ``hub_ip:port + 3`` (addresses containers reach:
     the nbgrader exchange in every server calls the service with the server's own token).
+
+    ``single_sign_on_hosts``: hosts (``name`` or ``name:port``) for which a user's access token in
+    the authenticator's auth_state (single sign-on through OAuthenticator, ``enable_auth_state``)
+    is their credential; the service may then read users' auth_state.
     """
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -251,6 +256,7 @@ def configure(
                 "ENVHUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
                 # Where the service reaches users' servers (course materials are pulled inside them).
                 "ENVHUB_PROXY_URL": f"http://127.0.0.1:{port}",
+                **({"ENVHUB_SSO_HOSTS": ",".join(single_sign_on_hosts)} if single_sign_on_hosts else {}),
                 **(service_environment or {}),
             },
         }
@@ -265,7 +271,9 @@ def configure(
         # yet; it does not let the service make admins.
         {
             "name": "envhub-service",
-            "scopes": ["servers", "shares", "read:users:name", "read:groups", "admin:users", "tokens"],
+            "scopes": ["servers", "shares", "read:users:name", "read:groups", "admin:users", "tokens"]
+            # Single sign-on tokens as credentials: the access token in users' auth_state.
+            + (["admin:auth_state"] if single_sign_on_hosts else []),
             "services": [SERVICE_NAME],
         },
         # Every user may use envhub (its pages, and its API from a server with the page token).

@@ -1,3 +1,4 @@
+import { credentialHost } from './credentials/credentials.js';
 import { parseSize } from './units.js';
 
 /**
@@ -47,6 +48,8 @@ export interface Config {
   siteConfigPath?: string;
   /** The key that seals users' credentials in the store: a file outside the database, made when missing. */
   credentialsKeyFile: string;
+  /** Hosts for which a user's single sign-on access token (the Hub's auth_state) is their credential. */
+  singleSignOnHosts: string[];
   /** rclone's Docker volume plugin for WebDAV volumes: its driver name and where dockerd finds its socket. */
   webdavDriver: string;
   dockerPluginDir: string;
@@ -124,6 +127,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     credentialsKeyFile:
       env.ENVHUB_CREDENTIALS_KEY_FILE ||
       `${env.ENVHUB_DATA_DIR ?? 'var'}/credentials.key`,
+    singleSignOnHosts: (env.ENVHUB_SSO_HOSTS ?? '')
+      .split(',')
+      .map(h => h.trim())
+      .filter(Boolean)
+      .map(credentialHost),
     webdavDriver: env.ENVHUB_WEBDAV_DRIVER || 'envhub-webdav',
     dockerPluginDir: env.ENVHUB_DOCKER_PLUGIN_DIR || '/run/docker/plugins'
   };

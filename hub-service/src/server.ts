@@ -31,7 +31,13 @@ const docker = new Docker();
 const store = new Store(join(config.dataDir, 'envhub.sqlite'));
 const credentials = new Credentials(
   store,
-  SecretBox.fromKeyFile(config.credentialsKeyFile)
+  SecretBox.fromKeyFile(config.credentialsKeyFile),
+  config.singleSignOnHosts.length > 0
+    ? {
+        hosts: config.singleSignOnHosts,
+        accessToken: user => hub.accessToken(user)
+      }
+    : null
 );
 const auth = new HubAuth(hub, {
   prefix: config.prefix,
@@ -85,7 +91,7 @@ const volumes = new Volumes(docker, store, hub, {
     pluginDir: config.dockerPluginDir,
     allowedHosts: config.allowedRepoHosts
   },
-  credential: async (user, host) => credentials.use(user, host)
+  credential: (user, host) => credentials.find(user, host)
 });
 const classes = new Classes(
   hub,

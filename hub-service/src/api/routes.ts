@@ -251,7 +251,10 @@ export function apiRoutes(deps: ApiDeps): Router {
 
   // Each user's own credentials; nobody, admins included, reads another's, and no answer holds a secret.
   router.get('/api/credentials', auth.require('api'), (_req, res) => {
-    res.json({ credentials: deps.credentials.list(userOf(res).name) });
+    res.json({
+      credentials: deps.credentials.list(userOf(res).name),
+      singleSignOnHosts: deps.credentials.singleSignOnHosts
+    });
   });
 
   router.put(
@@ -367,7 +370,7 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.get(
     '/api/servers/:owner/:name/credentials',
     auth.require('api', { serverTokens: true }),
-    (req: Request<ServerParams>, res) => {
+    async (req: Request<ServerParams>, res) => {
       const { owner, name } = req.params;
       const user = userOf(res);
       const record = store.getServer(owner, name);
@@ -387,7 +390,12 @@ export function apiRoutes(deps: ApiDeps): Router {
           'forbidden',
           `server ${owner}/${name} was launched without credentials; launch it with credentials=1 to pass them`
         );
-      res.json({ credentials: deps.credentials.forServer(owner) });
+      // Asking the Hub with the server's own token has the Hub refresh its owner's sign-in first
+      // (when auth_refresh_age has passed), so a single sign-on token that expires is renewed.
+      const token = req.headers.authorization?.match(/^\S+\s+(\S+)$/)?.[1];
+      if (token && deps.credentials.singleSignOnHosts.length > 0)
+        await hub.userForToken(token);
+      res.json({ credentials: await deps.credentials.forServer(owner) });
     }
   );
 

@@ -55,15 +55,32 @@ export const hostOfUrl = (url: string): string =>
   new URL(url).host.replace(/:(80|443)$/, '');
 
 /**
+ * Single sign-on as a credential: for the hosts an admin lists, the access token the Hub's
+ * authenticator keeps in a user's auth_state (refreshed as the authenticator refreshes it) with
+ * their Hub name as the user name.
+ */
+export interface SingleSignOn {
+  hosts: string[];
+  accessToken: (user: string) => Promise<string | null>;
+}
+
+/**
  * Each user's credentials, one per host: kept sealed in the store (see SecretBox), listed without
- * their secrets, and opened only for envhub's own use on that user's behalf.
+ * their secrets, and opened only for envhub's own use on that user's behalf. A stored credential
+ * comes before single sign-on's for the same host.
  */
 export class Credentials {
   constructor(
     private readonly store: Store,
     private readonly box: SecretBox,
+    private readonly singleSignOn: SingleSignOn | null = null,
     private readonly now: () => Date = () => new Date()
   ) {}
+
+  /** The hosts for which a user's sign-in is their credential. */
+  get singleSignOnHosts(): string[] {
+    return this.singleSignOn?.hosts ?? [];
+  }
 
   list(user: string): CredentialView[] {
     return this.store
@@ -111,13 +128,29 @@ export class Credentials {
     log.info('credential.removed', { user, host });
   }
 
-  /** Every credential of `user` by host, secrets included (marked as used now): for their server. */
-  forServer(user: string): Record<string, Credential> {
-    return Object.fromEntries(
-      this.store
-        .listCredentials(user)
-        .map(({ host }) => [host, this.use(user, host)!])
+  /**
+   * Every credential of `user` by host, secrets included (stored ones marked as used now), single
+   * sign-on's included: for their server.
+   */
+  async forServer(user: string): Promise<Record<string, Credential>> {
+    const hosts = new Set([
+      ...this.store.listCredentials(user).map(({ host }) => host),
+      ...this.singleSignOnHosts
+    ]);
+    const found = await Promise.all(
+      [...hosts].map(async host => [host, await this.find(user, host)] as const)
     );
+    return Object.fromEntries(
+      found.filter((entry): entry is [string, Credential] => entry[1] !== null)
+    );
+  }
+
+  /** `user`'s credential for `host`: their stored one, else their single sign-on token there, else null. */
+  async find(user: string, host: string): Promise<Credential | null> {
+    const stored = this.use(user, host);
+    if (stored || !this.singleSignOnHosts.includes(host)) return stored;
+    const token = await this.singleSignOn!.accessToken(user);
+    return token ? { username: user, token } : null;
   }
 
   /** `user`'s credential for `host` (marked as used now), or null when they have none. */

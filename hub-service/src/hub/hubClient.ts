@@ -149,6 +149,20 @@ export class HubClient {
     return (await response.json()) as HubUser;
   }
 
+  /**
+   * The access token the Hub's authenticator keeps in `user`'s auth_state (single sign-on through
+   * OAuthenticator), or null when there is none. Needs the `admin:auth_state` scope.
+   */
+  async accessToken(user: string): Promise<string | null> {
+    const response = await this.request(`/users/${encodeURIComponent(user)}`);
+    if (response.status === 404) return null;
+    if (!response.ok) await this.fail(response, `read ${user}'s sign-in`);
+    const { auth_state: state } = (await response.json()) as {
+      auth_state?: { access_token?: unknown } | null;
+    };
+    return typeof state?.access_token === 'string' ? state.access_token : null;
+  }
+
   /** Exchanges an OAuth authorization code for an access token. */
   async oauthToken(form: Record<string, string>): Promise<string> {
     const response = await fetch(this.apiUrl + '/oauth2/token', {

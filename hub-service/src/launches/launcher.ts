@@ -83,7 +83,7 @@ export interface LauncherSettings {
    * Users' credentials, for private repositories and for servers launched with `credentials: "env"`
    * (none: every repository is read anonymously, and such servers get the file only).
    */
-  credentials?: Pick<Credentials, 'use' | 'forServer'>;
+  credentials?: Pick<Credentials, 'find' | 'forServer'>;
   /** The role of a user in a class, or null when not a member (servers launched for a class). */
   classRole?: (
     user: string,
@@ -211,7 +211,8 @@ export class Launcher {
   private repoAccess(user: string): RepoAccess {
     return {
       allowedHosts: this.settings.allowedRepoHosts,
-      credential: host => this.settings.credentials?.use(user, host) ?? null
+      credential: async host =>
+        (await this.settings.credentials?.find(user, host)) ?? null
     };
   }
 
@@ -764,7 +765,7 @@ export class Launcher {
         // api/servers/<owner>/<name>/credentials) into /run/envhub/credentials.json.
         ...(record.spec.credentials ? { ENVHUB_CREDENTIALS: '1' } : {}),
         ...(record.spec.credentials === 'env'
-          ? this.credentialEnvironment(user, server)
+          ? await this.credentialEnvironment(user, server)
           : {})
       }
     };
@@ -774,11 +775,12 @@ export class Launcher {
    * `user`'s credentials as environment variables (read at every start, so a start after a change
    * has it; never logged). Public sessions start through PublicSessions and never get them.
    */
-  private credentialEnvironment(
+  private async credentialEnvironment(
     user: string,
     server: string
-  ): Record<string, string> {
-    const credentials = this.settings.credentials?.forServer(user) ?? {};
+  ): Promise<Record<string, string>> {
+    const credentials =
+      (await this.settings.credentials?.forServer(user)) ?? {};
     const { variables, clashing } = credentialVariables(credentials);
     if (clashing.length > 0)
       log.warn('server.credential_variables_clash', {

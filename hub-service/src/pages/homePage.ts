@@ -35,6 +35,8 @@ export interface HomePageData {
   sessions: SessionView[];
   /** The user's stored credentials, without their secrets. */
   credentials: CredentialView[];
+  /** Hosts for which the user's single sign-on is their credential (the admin's list). */
+  singleSignOnHosts: string[];
   /** Values to prefill the form with (launch parameter names, plus repo and ref), lists repeated. */
   prefill: Record<string, string | string[]>;
 }
@@ -546,7 +548,10 @@ function volumesSection(data: HomePageData): Html {
 }
 
 /** The user's credentials by host, each with *remove*, and a form to store one. */
-function credentialsSection(credentials: CredentialView[]): Html {
+function credentialsSection(
+  credentials: CredentialView[],
+  singleSignOnHosts: string[]
+): Html {
   const fields = credentialBodySchema.properties;
   return html`<section id="envhub-credentials-section">
     <h2>Your credentials</h2>
@@ -555,9 +560,20 @@ function credentialsSection(credentials: CredentialView[]): Html {
       shown again; envhub uses them on your behalf.
     </p>
     ${
+      singleSignOnHosts.length > 0
+        ? html`<p id="envhub-single-sign-on">
+            Your sign-in to this hub is your credential for
+            ${singleSignOnHosts.map(
+              (host, i) => html`${i > 0 ? ', ' : ''}<code>${host}</code>`
+            )}
+            unless you store another one for that host here.
+          </p>`
+        : ''
+    }
+    ${
       credentials.length === 0
         ? html`<p id="envhub-no-credentials">No credentials yet.</p>`
-        : html`<table id="envhub-credentials">
+        : html`<table id="envhub-credentials-table">
             <thead>
               <tr>
                 <th>Host</th>
@@ -648,7 +664,7 @@ export function homePage(data: HomePageData): string {
           </table>`
     }
     ${sessionsSection(data.sessions)} ${volumesSection(data)}
-    ${credentialsSection(data.credentials)}
+    ${credentialsSection(data.credentials, data.singleSignOnHosts)}
     ${classesSection(data.prefix, data.xsrf, data.classes)}
     ${credits ? html`<footer id="envhub-credits">${credits.logoUrl ? html`<img src="${credits.logoUrl}" alt="" height="32" />` : ''}${credits.url ? html`<a href="${credits.url}">${credits.text}</a>` : credits.text}</footer>` : ''}
     <script type="module" src="${data.prefix}static/launch.js"></script>`;

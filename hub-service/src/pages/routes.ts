@@ -147,6 +147,7 @@ export function pageRoutes(deps: ApiDeps): Router {
         classes: await deps.classes.list(user),
         sessions: deps.sessions.visibleTo(user),
         credentials: deps.credentials.list(user.name),
+        singleSignOnHosts: deps.credentials.singleSignOnHosts,
         prefill
       })
     );

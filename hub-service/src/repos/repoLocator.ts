@@ -200,7 +200,7 @@ export async function locateRepo(
   // A private repository: asked again with the user's credential for the host it ended on (never
   // sent before that, so no redirect can carry it to another host).
   const authorization =
-    status === 401 ? authorizationFor(repo, target, access) : undefined;
+    status === 401 ? await authorizationFor(repo, target, access) : undefined;
   if (authorization !== undefined) {
     const { status: signedIn } = await firstResponse(
       target,
@@ -235,13 +235,13 @@ export async function locateRepo(
  * The Basic Authorization header of the caller's credential for `target`'s host; a refusal saying
  * what to do when they have none.
  */
-function authorizationFor(
+async function authorizationFor(
   repo: string,
   target: URL,
   access: RepoAccess | undefined
-): string {
+): Promise<string> {
   const host = hostOfUrl(target.href);
-  const credential = access?.credential?.(host);
+  const credential = await access?.credential?.(host);
   if (!credential)
     throw new EnvhubError(
       403,

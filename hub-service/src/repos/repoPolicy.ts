@@ -141,7 +141,9 @@ export interface RepoAccess {
   allowedHosts?: string[];
   resolve?: Resolve;
   /** The caller's credential for a host (as credentialHost writes it), for private repositories. */
-  credential?: (host: string) => { username: string; token: string } | null;
+  credential?: (
+    host: string
+  ) => Promise<{ username: string; token: string } | null>;
 }
 
 let configuredAllowedHosts: string[] = [];
@@ -156,7 +158,7 @@ export function withDefaults(access: RepoAccess = {}): Required<RepoAccess> {
   return {
     allowedHosts: access.allowedHosts ?? configuredAllowedHosts,
     resolve: access.resolve ?? resolveWithDns,
-    credential: access.credential ?? (() => null)
+    credential: access.credential ?? (async () => null)
   };
 }
 

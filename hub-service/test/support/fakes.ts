@@ -92,6 +92,8 @@ export class FakeHub {
   readonly tokens = new Map<string, { user: string; scopes: string[] }>();
   readonly servers = new Map<string, FakeServer>();
   readonly shares = new Map<string, HubShare[]>();
+  /** The access token each user's auth_state holds (single sign-on through OAuthenticator). */
+  readonly accessTokens = new Map<string, string>();
   /** OAuth codes the Hub's authorize endpoint handed out, and what they were issued for. */
   private readonly codes = new Map<
     string,
@@ -510,6 +512,11 @@ export class FakeHub {
     return this.groups.has(name);
   }
 
+  async accessToken(user: string): Promise<string | null> {
+    this.record('accessToken', user);
+    return this.accessTokens.get(user) ?? null;
+  }
+
   async groupMembers(name: string): Promise<string[]> {
     this.record('groupMembers', name);
     const members = this.groups.get(name);
@@ -749,6 +756,8 @@ export interface TestAppOptions {
   redeemTickets?: boolean;
   /** Where dockerd would find rclone's volume plugin socket (default: a folder without it). */
   dockerPluginDir?: string;
+  /** Hosts for which users' single sign-on token is their credential (ENVHUB_SSO_HOSTS). */
+  singleSignOnHosts?: string[];
 }
 
 /** What requests can change, as `TestApp.state()` reads it. */
@@ -817,7 +826,13 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
   const classFiles = await mkdtemp(join(tmpdir(), 'envhub-classes-'));
   const credentials = new Credentials(
     store,
-    SecretBox.fromKeyFile(join(classFiles, 'credentials.key'))
+    SecretBox.fromKeyFile(join(classFiles, 'credentials.key')),
+    options.singleSignOnHosts
+      ? {
+          hosts: options.singleSignOnHosts,
+          accessToken: user => hubClient.accessToken(user)
+        }
+      : null
   );
   const volumes = new Volumes(docker as unknown as Docker, store, hubClient, {
     namePrefix: NAME_PREFIX,
@@ -828,7 +843,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
       pluginDir: options.dockerPluginDir ?? classFiles,
       allowedHosts: options.allowedRepoHosts ?? [REPO_HOST]
     },
-    credential: async (user, host) => credentials.use(user, host)
+    credential: (user, host) => credentials.find(user, host)
   });
   const classes = new Classes(
     hubClient,

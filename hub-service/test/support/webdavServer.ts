@@ -10,6 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** Where the test server listens, and whether single sign-on tokens open it. */
+export interface WebdavOptions {
+  /** Address of its front (default 127.0.0.1; the Docker bridge's gateway for servers to reach it). */
+  host?: string;
+  /** An OpenID Connect userinfo endpoint: an access token it accepts is its user's password. */
+  userinfo?: string;
+}
+
 /** A WebDAV account of the test server: its password and whether it may only read. */
 export interface DavAccount {
   password: string;
@@ -52,7 +60,8 @@ export class WebdavServer {
   ) {}
 
   static async start(
-    accounts: Record<string, DavAccount>
+    accounts: Record<string, DavAccount>,
+    { host = '127.0.0.1', userinfo }: WebdavOptions = {}
   ): Promise<WebdavServer> {
     const dir = await mkdtemp(join(tmpdir(), 'envhub-dav-'));
     const root = join(dir, 'root');
@@ -78,7 +87,8 @@ export class WebdavServer {
         env: {
           ...process.env,
           ENVHUB_TEST_DAV_ACCOUNTS: JSON.stringify(accounts),
-          ENVHUB_TEST_DAV_ROOT: root
+          ENVHUB_TEST_DAV_ROOT: root,
+          ...(userinfo ? { ENVHUB_TEST_DAV_USERINFO: userinfo } : {})
         }
       }
     );
@@ -110,8 +120,8 @@ export class WebdavServer {
       upstream.on('error', () => res.writeHead(502).end());
       req.pipe(upstream);
     });
-    await new Promise<void>(resolve => front.listen(0, '127.0.0.1', resolve));
-    const origin = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    await new Promise<void>(resolve => front.listen(0, host, resolve));
+    const origin = `http://${host}:${(front.address() as AddressInfo).port}`;
     for (let i = 0; i < 100; i++) {
       const answer = await fetch(origin, { method: 'OPTIONS' }).catch(
         () => null

@@ -170,7 +170,8 @@ describe('the home page', () => {
     volumes: [],
     classes: [],
     sessions: [],
-    credentials: []
+    credentials: [],
+    singleSignOnHosts: []
   };
 
   it('prefills the materials and mounts, one per line, from a link', () => {

@@ -178,6 +178,7 @@ describe('the home page', () => {
       classes: [],
       sessions,
       credentials: [],
+      singleSignOnHosts: [],
       prefill: {}
     });
   const row = (markup: string, name: string) =>
@@ -226,6 +227,7 @@ describe('the home page', () => {
           classes: [],
           sessions: [],
           credentials: [],
+          singleSignOnHosts: [],
           prefill
         })
           .split('<select name="credentials"')[1]

@@ -80,7 +80,9 @@ test("with the user's credential it launches; the credential went to the forge o
     .filter(c => c.host === forgeHost);
   expect(credential.lastUsedAt).toEqual(expect.any(String));
   // The builder got the way in; the events and the logs never saw the token.
-  expect(app.builder.builds.at(-1)?.access?.credential?.(forgeHost)).toEqual({
+  expect(
+    await app.builder.builds.at(-1)?.access?.credential?.(forgeHost)
+  ).toEqual({
     username: FORGE_USER,
     token: FORGE_TOKEN
   });

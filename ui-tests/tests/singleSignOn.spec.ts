@@ -1,0 +1,235 @@
+import { expect, test } from '@playwright/test';
+import {
+  execFile,
+  execFileSync,
+  spawn,
+  type ChildProcess
+} from 'node:child_process';
+import { once } from 'node:events';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { escapeName } from '../../hub-service/src/naming.js';
+import { GitServer } from '../../hub-service/test/support/gitServer.js';
+import { WebdavServer } from '../../hub-service/test/support/webdavServer.js';
+import { OidcProvider } from '../support/oidcProvider.js';
+
+// An institution in a box: single sign-on through a real OpenID Connect provider, whose access
+// token is also what its WebDAV server (a Nextcloud with the OIDC app, in effect) accepts. A user
+// signs in to a hub of the test's own (ports 8750-8753, prefix envhubsso) in chromium with
+// GenericOAuthenticator, mounts a WebDAV folder they never stored a credential for, and launches
+// a server with credentials: the service mounts the folder with their access token, and code in
+// the server reads the token from /run/envhub/credentials.json and uses it against the WebDAV
+// server itself.
+const PORT = 8750;
+const OIDC_PORT = 8755;
+const PREFIX = 'envhubsso';
+const HUB = `http://127.0.0.1:${PORT}`;
+const ROOT = new URL('../../', import.meta.url).pathname;
+const CLIENT = { id: 'envhub-hub', secret: `hub-secret-${Date.now()}` };
+// Servers reach the WebDAV server on the Docker bridge's gateway.
+const BRIDGE = process.env.ENVHUB_TEST_BRIDGE_IP ?? '172.17.0.1';
+const user = `ada${Date.now().toString(36)}`;
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+let oidc: OidcProvider;
+let dav: WebdavServer;
+let git: GitServer;
+let hub: ChildProcess | null = null;
+let dataDir = '';
+
+function hubLog(): string {
+  return readFileSync(join(dataDir, 'hub.log'), 'utf8').slice(-4000);
+}
+
+/** JupyterHub with the envhub service, signing in through `oidc`, as `make up` runs it. */
+async function startHub(): Promise<void> {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) =>
+        !name.startsWith('ENVHUB_') ||
+        ['ENVHUB_BASE_IMAGE', 'ENVHUB_HUB_IP'].includes(name)
+    )
+  );
+  dataDir = mkdtempSync(join(tmpdir(), 'envhub-sso-'));
+  const log = openSync(join(dataDir, 'hub.log'), 'a');
+  hub = spawn(join(ROOT, 'deploy/serve.sh'), [], {
+    env: {
+      ...env,
+      ENVHUB_PORT: String(PORT),
+      ENVHUB_NAME_PREFIX: PREFIX,
+      ENVHUB_DATA_DIR: dataDir,
+      ENVHUB_CONFIG: join(ROOT, 'ui-tests/fixtures/site-config.json'),
+      ENVHUB_ALLOWED_REPO_HOSTS: `127.0.0.1,localhost,${BRIDGE}`,
+      ENVHUB_OIDC_ISSUER: oidc.issuer,
+      ENVHUB_OIDC_CLIENT_ID: CLIENT.id,
+      ENVHUB_OIDC_CLIENT_SECRET: CLIENT.secret,
+      ENVHUB_SSO_HOSTS: new URL(dav.origin).host
+    },
+    stdio: ['ignore', log, log]
+  });
+  closeSync(log);
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const health = (await fetch(`${HUB}/services/envhub/api/health`)
+      .then(r => r.json())
+      .catch(() => null)) as { hub?: { ok: boolean } } | null;
+    if (health?.hub?.ok) return;
+    if (Date.now() > deadline || hub.exitCode !== null)
+      throw new Error(
+        `the SSO hub did not start\n--- hub log ---\n${hubLog()}`
+      );
+    await sleep(250);
+  }
+}
+
+/** Stops the hub as Ctrl-C does, and waits for it (30 s, then kills it). */
+async function stopHub(): Promise<void> {
+  const child = hub;
+  hub = null;
+  if (!child || child.exitCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGINT');
+  if (!(await Promise.race([exited.then(() => true), sleep(30_000)]))) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** Removes what the hub made in Docker under the test's prefix (containers, volumes, images, networks). */
+function removeDockerLeftovers(): void {
+  const docker = (...args: string[]) =>
+    execFileSync('docker', args, { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+  const containers = docker('ps', '-aq', '--filter', `name=^${PREFIX}-`);
+  if (containers.length) docker('rm', '-f', ...containers);
+  const volumes = docker('volume', 'ls', '-q', '--filter', `name=^${PREFIX}-`);
+  if (volumes.length) docker('volume', 'rm', ...volumes);
+  const images = docker(
+    'images',
+    '--format',
+    '{{.Repository}}:{{.Tag}}'
+  ).filter(image => image.startsWith(`${PREFIX}-`));
+  if (images.length) docker('rmi', '-f', ...images);
+  const networks = docker(
+    'network',
+    'ls',
+    '-q',
+    '--filter',
+    `name=^${PREFIX}-`
+  );
+  if (networks.length) docker('network', 'rm', ...networks);
+}
+
+/**
+ * Runs `script` in the user's server as jovyan; its output. Never synchronously: the provider and
+ * the WebDAV server answer from this process while the server calls them.
+ */
+const inServer = async (script: string) =>
+  (
+    await promisify(execFile)('docker', [
+      'exec',
+      `${PREFIX}-${escapeName(user)}--notes`,
+      'sh',
+      '-c',
+      script
+    ])
+  ).stdout;
+
+test.beforeAll(async () => {
+  oidc = await OidcProvider.start(OIDC_PORT, HUB, CLIENT);
+  dav = await WebdavServer.start(
+    {},
+    { host: BRIDGE, userinfo: `${oidc.issuer}/me` }
+  );
+  writeFileSync(join(dav.root, 'handout.md'), '# Week 1\n');
+  git = await GitServer.start();
+  await git.commit('notes', {
+    'requirements.txt': '',
+    'README.md': '# notes\n'
+  });
+  await startHub();
+});
+
+test.afterAll(async () => {
+  await stopHub();
+  removeDockerLeftovers();
+  await git?.stop();
+  await dav?.stop();
+  await oidc?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('signed in through the OpenID provider, a server gets the access token and uses it against the WebDAV server', async ({
+  page
+}) => {
+  const dialogs: string[] = [];
+  page.on('dialog', dialog => {
+    dialogs.push(dialog.message());
+    void dialog.accept();
+  });
+  // The Hub's sign-in sends the browser to the provider, whose login form signs the user in.
+  await page.goto(`${HUB}/hub/oauth_login`);
+  await expect(page).toHaveURL(new RegExp(`^${oidc.issuer}/interaction/`));
+  await page.fill('input[name="login"]', user);
+  await page.fill('input[name="password"]', 'whatever the institution checks');
+  await page.click('button[type="submit"]');
+  await page.waitForURL(`${HUB}/services/envhub/`);
+  await expect(page.locator('#envhub-single-sign-on')).toContainText(
+    new URL(dav.origin).host
+  );
+
+  // A WebDAV folder as a volume, with no credential stored: the sign-in is the credential.
+  const form = page.locator('#envhub-volume-form');
+  await form.locator('input[name="name"]').fill('cloud');
+  await form.locator('input[name="webdav"]').fill(`${dav.origin}/`);
+  await form.locator('button[type="submit"]').click();
+  await expect(
+    page.locator('#envhub-volumes tr[data-volume="cloud"] .webdav')
+  ).toContainText(dav.origin);
+  await expect(page.locator('#envhub-no-credentials')).toBeVisible();
+
+  // Launched from the form with the volume mounted and credentials passed into the server.
+  await page.fill('#envhub-repo', git.url('notes'));
+  await page.fill('#envhub-ref', 'main');
+  await page.fill('#envhub-name', 'notes');
+  await page.locator('#envhub-launch-form details summary').click();
+  await page.fill('#envhub-mount', 'cloud:/mnt/cloud');
+  await page.selectOption('#envhub-credentials', { label: 'As a file' });
+  await page.click('#envhub-launch');
+  await page.waitForURL(new RegExp(`/user/${user}/notes/lab`), {
+    timeout: 240_000
+  });
+  expect(dialogs).toEqual([]);
+
+  // The service mounted the folder with the user's access token…
+  expect(await inServer('cat /mnt/cloud/handout.md')).toBe('# Week 1\n');
+  // …and the server itself holds it, for git and code, which reach the WebDAV server with it.
+  const host = new URL(dav.origin).host;
+  await expect
+    .poll(() =>
+      inServer('cat /run/envhub/credentials.json 2>/dev/null || true')
+    )
+    .toContain(host);
+  const read = await inServer(
+    [
+      'python3 - <<EOF',
+      'import base64, json, urllib.request',
+      `c = json.load(open("/run/envhub/credentials.json"))["${host}"]`,
+      "basic = base64.b64encode(f\"{c['username']}:{c['token']}\".encode()).decode()",
+      `request = urllib.request.Request("${dav.origin}/handout.md", headers={"Authorization": "Basic " + basic})`,
+      'print(c["username"], urllib.request.urlopen(request).read().decode(), end="")',
+      'EOF'
+    ].join('\n')
+  );
+  expect(read).toBe(`${user} # Week 1\n`);
+});
