@@ -65,7 +65,7 @@ if os.environ.get("ENVHUB_OIDC_ISSUER"):
         username_claim=os.environ.get("ENVHUB_OIDC_USERNAME_CLAIM") or "preferred_username",
         scopes=oidc_list("SCOPES", "openid,profile,email"),
         admin_users=oidc_list("ADMIN_USERS"),
-        allowed_groups=oidc_list("ALLOWED_GROUPS"),
+        refresh_age=int(os.environ.get("ENVHUB_OIDC_REFRESH_AGE") or 300),
     )
 elif os.environ.get("ENVHUB_LTI13_ISSUER"):
     # Sign-in by LTI 1.3 launches from a learning platform, into envhub classes (README, "Learning

@@ -58,15 +58,19 @@ def configure_oidc(
     username_claim="preferred_username",
     scopes=("openid", "profile", "email"),
     admin_users=(),
-    allowed_groups=(),
+    refresh_age=300,
 ):
     """Sign users in with the OpenID Connect provider at ``issuer`` (module doc).
 
     Register the Hub with the provider as a confidential client whose redirect URI is
     ``<hub>/hub/oauth_callback``; ``client_id`` and ``client_secret`` are what it gives.
     ``username_claim`` names Hub users (make it the user name the institution's forge and
-    Nextcloud know). Everyone the provider signs in may use the Hub unless ``allowed_groups``
-    (the ``groups`` claim) narrows it; ``admin_users`` are Hub admins.
+    Nextcloud know). Everyone the provider signs in may use the Hub (narrow it at the provider, or
+    with OAuthenticator's ``allowed_groups``, which needs ``manage_groups``: the provider's groups
+    then replace users' Hub groups, envhub's class groups among them); ``admin_users`` are Hub
+    admins. ``refresh_age``: seconds
+    after which the Hub checks a user's access token again (and renews an expired one) when the
+    user or their server next talks to it; keep it below the provider's access token lifetime.
     """
     endpoints = discover(issuer)
     c.JupyterHub.authenticator_class = "generic-oauth"
@@ -81,10 +85,7 @@ def configure_oidc(
     # The tokens are kept (encrypted) so that envhub can pass them on, and refreshed when expired.
     c.GenericOAuthenticator.enable_auth_state = True
     c.CryptKeeper.keys = [_crypt_key(data_dir)]
-    if allowed_groups:
-        c.GenericOAuthenticator.claim_groups_key = "groups"
-        c.GenericOAuthenticator.allowed_groups = set(allowed_groups)
-    else:
-        c.GenericOAuthenticator.allow_all = True
+    c.Authenticator.auth_refresh_age = refresh_age
+    c.GenericOAuthenticator.allow_all = True
     if admin_users:
         c.Authenticator.admin_users = set(admin_users)

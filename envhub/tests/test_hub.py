@@ -7,8 +7,9 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from traitlets.config import Config
 
-from envhub.hub import wait_until_answering
+from envhub.hub import configure, wait_until_answering
 
 
 class Answer(BaseHTTPRequestHandler):
@@ -63,3 +64,45 @@ def test_keeps_waiting_through_server_errors_and_gives_up_at_the_timeout():
         asyncio.run(wait_until_answering(f"http://127.0.0.1:{port}/api", timeout=0.6))
     assert time.monotonic() - started >= 0.6
     server["http"].shutdown()
+
+
+# ------------------------------------------------------------------------------------ configure
+
+
+def hub_config(data_dir, **overrides):
+    c = Config()
+    configure(
+        c,
+        **{
+            "port": 8700,
+            "hub_ip": "172.17.0.1",
+            "data_dir": data_dir,
+            "service_command": ["node", "service/dist/server.js"],
+            "proxy_command": ["configurable-http-proxy"],
+            "base_image": "envhub-base",
+            **overrides,
+        },
+    )
+    return c
+
+
+def envhub_service(c):
+    (service,) = [s for s in c.JupyterHub.services if s["name"] == "envhub"]
+    return service
+
+
+def envhub_service_scopes(c):
+    (role,) = [r for r in c.JupyterHub.load_roles if r["name"] == "envhub-service"]
+    return role["scopes"]
+
+
+def test_single_sign_on_hosts_reach_the_service_which_may_then_read_auth_state(tmp_path):
+    c = hub_config(tmp_path, single_sign_on_hosts=["cloud.example.org", "forge.example.org:8443"])
+    assert envhub_service(c)["environment"]["ENVHUB_SSO_HOSTS"] == "cloud.example.org,forge.example.org:8443"
+    assert "admin:auth_state" in envhub_service_scopes(c)
+
+
+def test_without_single_sign_on_hosts_the_service_cannot_read_auth_state(tmp_path):
+    c = hub_config(tmp_path)
+    assert "ENVHUB_SSO_HOSTS" not in envhub_service(c)["environment"]
+    assert "admin:auth_state" not in envhub_service_scopes(c)

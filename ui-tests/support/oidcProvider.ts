@@ -18,7 +18,8 @@ export class OidcProvider {
   static async start(
     port: number,
     hub: string,
-    client: { id: string; secret: string }
+    client: { id: string; secret: string },
+    accessTokenSeconds = 3600
   ): Promise<OidcProvider> {
     const issuer = `http://127.0.0.1:${port}`;
     const provider = new Provider(issuer, {
@@ -74,6 +75,14 @@ export class OidcProvider {
         return client.grantTypeAllowed('refresh_token');
       },
       pkce: { required: () => false },
+      ttl: {
+        AccessToken: accessTokenSeconds,
+        IdToken: 3600,
+        RefreshToken: 86400,
+        Grant: 86400,
+        Session: 86400,
+        Interaction: 600
+      },
       cookies: { keys: ['envhub-test-oidc-cookies'] }
     });
     const server = provider.listen(port, '127.0.0.1') as Server;

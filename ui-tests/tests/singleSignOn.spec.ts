@@ -38,6 +38,8 @@ const CLIENT = { id: 'envhub-hub', secret: `hub-secret-${Date.now()}` };
 // Servers reach the WebDAV server on the Docker bridge's gateway.
 const BRIDGE = process.env.ENVHUB_TEST_BRIDGE_IP ?? '172.17.0.1';
 const user = `ada${Date.now().toString(36)}`;
+// Access tokens expire soon, and the Hub checks them again after 5 s, so that a renewal happens.
+const TOKEN_SECONDS = 45;
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 let oidc: OidcProvider;
@@ -72,7 +74,8 @@ async function startHub(): Promise<void> {
       ENVHUB_OIDC_ISSUER: oidc.issuer,
       ENVHUB_OIDC_CLIENT_ID: CLIENT.id,
       ENVHUB_OIDC_CLIENT_SECRET: CLIENT.secret,
-      ENVHUB_SSO_HOSTS: new URL(dav.origin).host
+      ENVHUB_SSO_HOSTS: new URL(dav.origin).host,
+      ENVHUB_OIDC_REFRESH_AGE: '5'
     },
     stdio: ['ignore', log, log]
   });
@@ -146,7 +149,7 @@ const inServer = async (script: string) =>
   ).stdout;
 
 test.beforeAll(async () => {
-  oidc = await OidcProvider.start(OIDC_PORT, HUB, CLIENT);
+  oidc = await OidcProvider.start(OIDC_PORT, HUB, CLIENT, TOKEN_SECONDS);
   dav = await WebdavServer.start(
     {},
     { host: BRIDGE, userinfo: `${oidc.issuer}/me` }
@@ -232,4 +235,36 @@ test('signed in through the OpenID provider, a server gets the access token and 
     ].join('\n')
   );
   expect(read).toBe(`${user} # Week 1\n`);
+
+  // Once the access token expires, the Hub renews it with the refresh token when the server next
+  // asks for its credentials, and the server gets the new one, which the WebDAV server takes.
+  const given = JSON.parse(await inServer('cat /run/envhub/credentials.json'))[
+    host
+  ].token as string;
+  const userinfo = (token: string) =>
+    fetch(`${oidc.issuer}/me`, {
+      headers: { Authorization: `Bearer ${token}` }
+    }).then(r => r.status);
+  await expect
+    .poll(() => userinfo(given), { timeout: 2 * TOKEN_SECONDS * 1000 })
+    .toBe(401);
+  const renewed = (
+    await inServer(
+      [
+        'python3 - <<EOF',
+        'import json, os, urllib.request',
+        `url = os.environ["ENVHUB_SERVICE_URL"] + "api/servers/${user}/notes/credentials"`,
+        'request = urllib.request.Request(url, headers={"Authorization": "token " + os.environ["JUPYTERHUB_API_TOKEN"]})',
+        `print(json.load(urllib.request.urlopen(request))["credentials"]["${host}"]["token"], end="")`,
+        'EOF'
+      ].join('\n')
+    )
+  ).trim();
+  expect(renewed).not.toBe(given);
+  expect(await userinfo(renewed)).toBe(200);
+  const basic = Buffer.from(`${user}:${renewed}`).toString('base64');
+  const file = await fetch(`${dav.origin}/handout.md`, {
+    headers: { Authorization: `Basic ${basic}` }
+  });
+  expect(await file.text()).toBe('# Week 1\n');
 });

@@ -70,6 +70,12 @@ const NAME_PATTERN = new RegExp(NAME.pattern);
 // Binder's user in every envhub image: jovyan (1000), group users (100).
 const JOVYAN = '1000:100';
 
+const MOUNT_PROBLEMS = [
+  'volume_forbidden',
+  'no_such_volume',
+  'no_credential'
+] as const satisfies readonly NonNullable<EffectiveMount['problem']>['code'][];
+
 /** Why `owner`'s server cannot mount the WebDAV volume `name` at `url`, and what to do. */
 const noCredential = (name: string, owner: string, url: string) =>
   `volume "${name}" is a WebDAV folder on ${hostOfUrl(url)}, and ${owner} has no credential for ${hostOfUrl(url)}: ${credentialAdvice(hostOfUrl(url))}`;
@@ -340,15 +346,11 @@ export class Volumes {
         : []
     );
     if (problems.length > 0) {
-      const forbidden = problems.some(p => p.code === 'volume_forbidden');
-      const missing = problems.some(p => p.code === 'no_such_volume');
+      // The weightiest problem names the refusal: a closed volume, then a missing one.
+      const code = MOUNT_PROBLEMS.find(c => problems.some(p => p.code === c))!;
       throw new EnvhubError(
-        forbidden ? 403 : 422,
-        forbidden
-          ? 'volume_forbidden'
-          : missing
-            ? 'no_such_volume'
-            : 'no_credential',
+        code === 'volume_forbidden' ? 403 : 422,
+        code,
         problems.map(p => p.message).join('; ')
       );
     }
@@ -358,7 +360,7 @@ export class Volumes {
   /**
    * The Docker mounts with which a server of `owner`'s starts (see checkMounts), never copying the
    * image's files into a volume. A WebDAV volume is bound through a Docker volume of `owner`'s made
-   * afresh with their current credential; `visitors` leaves WebDAV volumes out, since their files
+   * afresh with their current credential; `forVisitors` leaves WebDAV volumes out, since their files
    * are reached with the owner's credential, which a visitor must never use.
    */
   async dockerMounts(

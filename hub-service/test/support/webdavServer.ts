@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import {
   createServer as createHttpServer,
@@ -14,7 +15,10 @@ import { fileURLToPath } from 'node:url';
 export interface WebdavOptions {
   /** Address of its front (default 127.0.0.1; the Docker bridge's gateway for servers to reach it). */
   host?: string;
-  /** An OpenID Connect userinfo endpoint: an access token it accepts is its user's password. */
+  /**
+   * An OpenID Connect userinfo endpoint: an access token it accepts is its user's password, checked
+   * at every request, as Nextcloud's OIDC app checks bearer tokens.
+   */
   userinfo?: string;
 }
 
@@ -67,6 +71,9 @@ export class WebdavServer {
     const root = join(dir, 'root');
     await mkdir(root);
     const port = await freePort();
+    // How the front vouches for a user whose single sign-on token it checked: rclone caches an
+    // account's password for 5 minutes, so a renewed token could not be passed through as one.
+    const frontSecret = randomBytes(16).toString('hex');
     const proxy = fileURLToPath(new URL('davAuthProxy.mjs', import.meta.url));
     const child = spawn(
       'rclone',
@@ -88,17 +95,29 @@ export class WebdavServer {
           ...process.env,
           ENVHUB_TEST_DAV_ACCOUNTS: JSON.stringify(accounts),
           ENVHUB_TEST_DAV_ROOT: root,
-          ...(userinfo ? { ENVHUB_TEST_DAV_USERINFO: userinfo } : {})
+          ENVHUB_TEST_DAV_FRONT_SECRET: frontSecret
         }
       }
     );
-    const front = createHttpServer((req, res) => {
-      const user = Buffer.from(
+    const front = createHttpServer(async (req, res) => {
+      const [user, ...rest] = Buffer.from(
         (req.headers.authorization ?? '').replace(/^Basic /, ''),
         'base64'
       )
         .toString()
-        .split(':')[0];
+        .split(':');
+      const password = rest.join(':');
+      if (userinfo && !accounts[user] && password) {
+        const info = await fetch(userinfo, {
+          headers: { Authorization: `Bearer ${password}` }
+        }).catch(() => null);
+        const owner =
+          info?.ok &&
+          ((await info.json()) as { preferred_username?: string })
+            .preferred_username;
+        if (owner === user)
+          req.headers.authorization = `Basic ${Buffer.from(`${user}:${frontSecret}`).toString('base64')}`;
+      }
       if (accounts[user]?.readOnly && WRITES.has(req.method!)) {
         req.resume();
         res.writeHead(403).end('read-only account');
