@@ -174,7 +174,7 @@ describe('credentials passed into a server', () => {
       `GIT_TERMINAL_PROMPT=0 ${command}`
     ]);
 
-  test("with credentials=1 the owner's credentials are in /run/envhub/credentials.json, for jovyan only, and git uses them without a prompt", async () => {
+  test("with credentials=1 the owner's credentials are in /run/envhub/credentials.json, for jovyan only, and git clones and pushes with them without a prompt", async () => {
     const { events } = await readEventStream(
       buildUrl(repo, 'main', { name: 'pusher', credentials: '1' }),
       ownerToken
@@ -196,6 +196,12 @@ describe('credentials passed into a server', () => {
       `git clone -q ${bridged.url('notes')} /tmp/notes && cat /tmp/notes/notes.md`
     );
     expect(cloned).toMatchObject({ exitCode: 0, output: 'private notes\n' });
+    const pushed = await inServer(
+      'pusher',
+      'cd /tmp/notes && git -c user.name=Ada -c user.email=ada@example.org commit -q --allow-empty -m "pushed from the server" && git push -q origin main'
+    );
+    expect(pushed).toMatchObject({ exitCode: 0 });
+    expect(bridged.lastCommitMessage('notes')).toBe('pushed from the server');
   });
 
   test('without it the server holds no secret of theirs, and git cannot read the repository', async () => {

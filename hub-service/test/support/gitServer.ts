@@ -28,7 +28,8 @@ const git = (cwd: string, ...args: string[]) =>
 function httpBackend(
   root: string,
   req: IncomingMessage,
-  res: ServerResponse
+  res: ServerResponse,
+  signedIn?: string
 ): void {
   const url = new URL(req.url ?? '/', 'http://x');
   const cgi = spawn('git', ['http-backend'], {
@@ -40,7 +41,9 @@ function httpBackend(
       QUERY_STRING: url.search.slice(1),
       REQUEST_METHOD: req.method ?? 'GET',
       CONTENT_TYPE: req.headers['content-type'] ?? '',
-      REMOTE_ADDR: req.socket.remoteAddress ?? ''
+      REMOTE_ADDR: req.socket.remoteAddress ?? '',
+      // A signed-in user may push (git http-backend enables receive-pack for them), as on a forge.
+      ...(signedIn ? { REMOTE_USER: signedIn } : {})
     }
   });
   req.pipe(cgi.stdin);
@@ -103,7 +106,13 @@ export class GitServer {
         res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="forge"' });
         return void res.end();
       }
-      if (options.smart) return httpBackend(join(root, 'srv'), req, res);
+      if (options.smart)
+        return httpBackend(
+          join(root, 'srv'),
+          req,
+          res,
+          options.credential?.username
+        );
       const path = normalize(
         decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
       );
@@ -178,6 +187,17 @@ export class GitServer {
     git(work, 'push', '-q', 'origin', 'main');
     git(join(this.root, 'srv', `${name}.git`), 'update-server-info');
     return git(work, 'rev-parse', 'HEAD');
+  }
+
+  /** The subject of the last commit on `main` of `name` as served (pushes included). */
+  lastCommitMessage(name: string): string {
+    return git(
+      join(this.root, 'srv', `${name}.git`),
+      'log',
+      '-1',
+      '--format=%s',
+      'main'
+    ).trim();
   }
 
   async stop(): Promise<void> {
