@@ -246,7 +246,13 @@ describe('a shared volume', () => {
       { source: volume, target: '/mnt/data', readOnly: false }
     ]);
     expect(view.mounts).toEqual([
-      { source: volume, target: '/mnt/data', readOnly: true, problem: null }
+      {
+        source: volume,
+        target: '/mnt/data',
+        readOnly: true,
+        webdav: null,
+        problem: null
+      }
     ]);
     expect(
       await exec(containerName(member, 'reader'), [

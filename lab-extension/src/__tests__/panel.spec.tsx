@@ -294,12 +294,14 @@ describe('MountsSection', () => {
           source: 'course',
           target: '/mnt/course',
           readOnly: true,
+          webdav: null,
           problem: null
         },
         {
           source: 'gone',
           target: '/mnt/gone',
           readOnly: false,
+          webdav: null,
           problem: 'there is no volume "gone" (create it first)'
         }
       ]
