@@ -17,6 +17,7 @@ export namespace CSS {
   export const commit = 'jp-envhub-commit';
   export const image = 'jp-envhub-image';
   export const built = 'jp-envhub-built';
+  export const buildWarnings = 'jp-envhub-build-warnings';
   export const created = 'jp-envhub-created';
   export const resources = 'jp-envhub-resources';
   export const stops = 'jp-envhub-stops';

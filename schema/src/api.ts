@@ -201,6 +201,14 @@ export interface BuildView {
   log: string;
 }
 
+/** How a build log marks a warning: a line of its own (what prints it may be in the log too). */
+const WARNING_LINE = /^\[envhub\] warning: (.+)$/gm;
+
+/** The warnings of a build log (packages left out, versions not honoured…), each once, in order. */
+export function buildWarnings(log: string): string[] {
+  return [...new Set([...log.matchAll(WARNING_LINE)].map(m => m[1].trim()))];
+}
+
 /** The stable code of every refusal the envhub service sends, grouped by what it is about. */
 export type ErrorCode =
   // The request itself.

@@ -57,6 +57,7 @@ export {
 export { parseLaunch, specDiff, type SpecDifference } from './launchSpec.js';
 export {
   badgeSnippets,
+  buildWarnings,
   escapeHtml,
   isFinalEvent,
   type BadgeSnippets,

@@ -1,3 +1,4 @@
+import { PIP_FALLBACK } from './buildPacks/pipfile.js';
 import type { BuildPlan } from './buildPlan.js';
 
 /** Terminal escapes (CSI, OSC and other ESC sequences, 8-bit CSI) and control characters but newline and tab. */
@@ -40,13 +41,11 @@ export function describeFailure(
   const run = FAILED_RUN.exec(cleanError);
   const steps = plainText(log).split(/^Step \d+\/\d+ : /m);
   // The output of the step that failed (the last one started), without the builder's own lines.
-  const output =
-    steps.length > 1
-      ? steps[steps.length - 1]
-          .split('\n')
-          .slice(1)
-          .filter(line => line.trim() && !NOISE.test(line))
-      : [];
+  let stepLines = steps.length > 1 ? steps[steps.length - 1].split('\n') : [];
+  // After a Pipfile's fallback to pip, pip's failure is the cause, not uv's refusal before it.
+  const fallback = stepLines.findIndex(line => line.startsWith(PIP_FALLBACK));
+  stepLines = fallback >= 0 ? stepLines.slice(fallback) : stepLines.slice(1);
+  const output = stepLines.filter(line => line.trim() && !NOISE.test(line));
   const last = shorten(output[output.length - 1]?.trim() ?? '');
   if (!plan || !run)
     return `the build failed: ${last || shorten(cleanError.split('\n')[0])}`;
@@ -131,6 +130,12 @@ function pythonCause(text: string): string | null {
       flat
     )?.[1];
   if (missing) return noVersion(missing);
+  // uv: "Hash mismatch for `toolz==0.12.1`"; pip: "THESE PACKAGES DO NOT MATCH THE HASHES".
+  const mismatch =
+    /Hash mismatch for `([^`]+)`/.exec(flat)?.[1] ??
+    /DO NOT MATCH THE HASHES.*? (\S+==\S+) from /.exec(flat)?.[1];
+  if (mismatch)
+    return `the files of ${mismatch} on the package index do not match the pinned hashes: pin the hashes the index serves (for a Pipfile.lock, run \`pipenv lock\`)`;
   const conflict = /Because (.+?), we can conclude that .*?unsatisfiable/.exec(
     flat
   )?.[1];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { EnvhubError } from '../errors.js';
@@ -6,11 +7,14 @@ import { dockerfileImages } from './buildPacks/dockerfile.js';
 import {
   checkPython,
   parseAptTxt,
-  parseRuntimeTxt
+  parseRuntimeTxt,
+  runtimeIgnored
 } from './buildPacks/extras.js';
 import {
   parsePipfile,
   parsePipfileLock,
+  pipFallbackWarning,
+  pipfilePython,
   type PipfileRequirements
 } from './buildPacks/pipfile.js';
 import {
@@ -18,6 +22,7 @@ import {
   invalidConfig,
   unsupportedConfig
 } from './buildPacks/repoFiles.js';
+import { readREnvironment, rBuildSteps, R_SCRIPT } from './buildPacks/r.js';
 import { scanRequirements } from './buildPacks/requirements.js';
 
 /** How this hub builds: the base image and where packages come from. */
@@ -42,7 +47,8 @@ export type BuildPack =
   | 'requirements.txt'
   | 'setup.py'
   | 'pyproject.toml'
-  | 'python';
+  | 'python'
+  | 'r';
 
 /** How to build one checkout: an environment stage that depends only on environment files, then a content stage. */
 export interface BuildPlan {
@@ -84,6 +90,17 @@ const START = '/srv/envhub/start';
 const UV =
   'uv pip install --python /srv/venv/bin/python --no-cache --link-mode=copy --compile-bytecode';
 const BINDER_BUILD_ARGS = { NB_USER: 'jovyan', NB_UID: '1000' };
+/** The venv's own pip, for what uv refuses but pip (and so pipenv) installs. */
+const PIP = '/srv/venv/bin/python -m pip install --no-cache-dir';
+const UV_LOG = '/tmp/envhub-uv.log';
+const UV_STATUS = '/tmp/envhub-uv.status';
+/**
+ * uv's words for metadata it refuses and pip reads: a legacy version string in a package's metadata
+ * (`pytz (>=2011k)`: "after parsing `2011`, found `k`, which is not part of a valid version"), or, for
+ * an exact pin, "there is no version of x==1.1" when it skipped the release's files for one.
+ */
+const UV_REFUSED =
+  'invalid metadata|could not be parsed|not part of a valid version|there (is|are) no versions? of';
 
 /** A word for a POSIX shell, quoted unless it is plainly safe. */
 export function shQuote(word: string): string {
@@ -139,6 +156,17 @@ function checkOptions(options: BuildPlanOptions): { mirror?: string } {
   return { mirror: options.aptMirror?.replace(/\/$/, '') };
 }
 
+/** Commands that point apt at the mirror, when one is set, before `apt-get update`. */
+function aptSources(mirror: string | undefined): string[] {
+  return mirror
+    ? [
+        `find /etc/apt -maxdepth 2 -type f \\( -name '*.list' -o -name '*.sources' \\) -exec sed -i -E ${shQuote(
+          `s#https?://[^[:space:]]*/debian(-security)?/?([[:space:]]|$)#${mirror}\\1\\2#g`
+        )} {} +`
+      ]
+    : [];
+}
+
 /** What installs the Python packages, and in which stage. */
 interface PythonInstall {
   /** The requirements file uv reads, as a path inside the image. */
@@ -149,6 +177,8 @@ interface PythonInstall {
   stage: 'environment' | 'content';
   /** Where the install runs (local paths resolve against it), inside the image. */
   cwd: string;
+  /** Set for Pipfile(.lock): installed as pipenv would, with pip when uv refuses legacy metadata. */
+  pipenv?: { source: string; lock: boolean };
 }
 
 /** Context path of a generated requirements file next to `source`, so its relative `-r` lines still resolve. */
@@ -157,6 +187,31 @@ function generatedPath(source: string): string {
   return dir === '.'
     ? '.envhub-requirements.txt'
     : `${dir}/.envhub-requirements.txt`;
+}
+
+/**
+ * The shell command of the RUN that installs `install`, then removes `cleanup`. A Pipfile installs
+ * as pipenv would: a lock with `--no-deps` (it pins every package, and pipenv installs it so), and
+ * when uv refuses a package's metadata, with pip, saying so in the build log.
+ */
+function installSteps(install: PythonInstall, cleanup: string[]): string {
+  const req = shQuote(install.requirements);
+  const rm = (paths: string[]) =>
+    paths.length ? ` \\\n && rm -rf ${paths.join(' ')}` : '';
+  if (!install.pipenv) return `${UV} -r ${req}${rm(cleanup)}`;
+  const { source, lock } = install.pipenv;
+  const noDeps = lock ? ' --no-deps' : '';
+  return (
+    [
+      `{ ${UV}${noDeps} -r ${req} 2>&1; echo $? > ${UV_STATUS}; } | tee ${UV_LOG}`,
+      ` && status=$(cat ${UV_STATUS})`,
+      ' && if [ "$status" != 0 ]; then',
+      `      grep -qE ${shQuote(UV_REFUSED)} ${UV_LOG} || exit "$status";`,
+      `      echo ${shQuote(pipFallbackWarning(source))};`,
+      `      ${PIP}${noDeps} -r ${req};`,
+      '    fi'
+    ].join(' \\\n') + rm([...cleanup, UV_LOG, UV_STATUS])
+  );
 }
 
 function homePath(rel: string): string {
@@ -193,7 +248,10 @@ export async function planBuild(
       ? '.binder'
       : '';
   const cfg = (name: string) => (configDir ? `${configDir}/${name}` : name);
-  const has = (name: string) => repo.isFile(cfg(name));
+  /** Configuration files the chosen build pack does not read (R ignores environment.yml and Pipfile). */
+  const unread = new Set<string>();
+  const has = async (name: string) =>
+    !unread.has(name) && (await repo.isFile(cfg(name)));
   const warnings: string[] = [];
 
   if (configDir) {
@@ -273,19 +331,19 @@ export async function planBuild(
   const runtime = (await has('runtime.txt'))
     ? parseRuntimeTxt(await repo.readText(runtimeFile), runtimeFile)
     : null;
-  const rReason =
-    runtime?.language === 'r'
-      ? `${runtimeFile} asks for ${runtime.text}`
-      : (await has('install.R'))
-        ? `${cfg('install.R')} installs R packages`
-        : !configDir && (await repo.isFile('DESCRIPTION'))
-          ? 'DESCRIPTION marks an R package'
-          : null;
-  if (rReason) {
-    throw unsupportedConfig(
-      `${rReason}, but R and CRAN cannot be reached from this hub: remove the R configuration, or use a Binder service with R`
-    );
-  }
+  // R and CRAN packages from Debian's archive, on top of the Python environment (as repo2docker's
+  // R build pack extends its Python one).
+  const r = await readREnvironment(
+    repo,
+    {
+      cfg,
+      configDir,
+      runtime: runtime?.language === 'r' ? runtime.text : null,
+      strictRuntime: options.strictRuntime
+    },
+    warnings
+  );
+  for (const name of r?.ignored ?? []) unread.add(name);
 
   const python = runtime?.language === 'python' ? runtime.version : null;
 
@@ -333,7 +391,13 @@ export async function planBuild(
     warnings.push(...env.warnings);
     if (python)
       warnings.push(
-        `${runtimeFile} is ignored because ${file} is present (as on Binder); pin python there instead`
+        runtimeIgnored(
+          runtimeFile,
+          python,
+          file,
+          'pin python in its dependencies instead',
+          options
+        )
       );
     if (env.python) checkPython(env.python, file, options, warnings);
     const scan = await scanRequirements(repo, [], { file, lines: env.pip });
@@ -362,22 +426,45 @@ export async function planBuild(
       ? parsePipfileLock(text, file)
       : parsePipfile(text, file);
     warnings.push(...pip.warnings);
-    if (python) checkPython(python, runtimeFile, options, warnings);
-    else if (pip.python) checkPython(pip.python, file, options, warnings);
+    // As repo2docker: the lock's python_version, else the Pipfile's; runtime.txt is not read.
+    const pipfile = cfg('Pipfile');
+    const pin =
+      pip.python !== undefined
+        ? { request: pip.python, source: file }
+        : locked && (await has('Pipfile'))
+          ? {
+              request: pipfilePython(await repo.readText(pipfile), pipfile),
+              source: pipfile
+            }
+          : null;
+    if (python)
+      warnings.push(
+        runtimeIgnored(
+          runtimeFile,
+          python,
+          file,
+          `set python_version under [requires] in ${pipfile} instead`,
+          options
+        )
+      );
+    if (pin?.request !== undefined)
+      checkPython(pin.request, pin.source, options, warnings);
     environmentFiles.push(file);
     if (pip.requirements.length) {
+      // The file's own digest keys Docker's layer cache on it, as the environment's fingerprint is:
+      // a changed lock installs again, and the pip fallback's warning is printed again.
+      const digest = createHash('sha256').update(text).digest('hex');
       const gen = generated(
         file,
         pip.requirements,
-        locked
-          ? 'the default and develop packages, pinned'
-          : 'packages and dev-packages'
+        `${locked ? 'the default and develop packages, pinned' : 'packages and dev-packages'} (sha256 ${digest.slice(0, 16)})`
       );
       install = {
         requirements: `${ENV_DIR}/${gen}`,
         copy: [gen],
         stage: pip.localRefs.length ? 'content' : 'environment',
-        cwd: homePath(configDir) // pipenv resolves paths against the Pipfile's folder
+        cwd: homePath(configDir), // pipenv resolves paths against the Pipfile's folder
+        pipenv: { source: file, lock: locked }
       };
       if (pip.localRefs.length)
         warnings.push(localWarning(file, pip.localRefs));
@@ -428,7 +515,18 @@ export async function planBuild(
     }
   }
   if (apt.length) environmentFiles.unshift(aptFile);
-  if (python && buildPack !== 'environment.yml')
+  const rBuild =
+    r &&
+    rBuildSteps(r, {
+      strictRuntime: options.strictRuntime,
+      aptSetup: aptSources(mirror)
+    });
+  if (r && rBuild) {
+    buildPack = 'r';
+    environmentFiles.push(...r.files);
+    generatedFiles[R_SCRIPT] = rBuild.script;
+  }
+  if (python && buildPack !== 'environment.yml' && buildPack !== 'pipfile')
     environmentFiles.push(runtimeFile);
   for (const f of [...environmentFiles, ...(install?.copy ?? [])]) copyable(f);
 
@@ -447,13 +545,7 @@ export async function planBuild(
   ];
   if (apt.length) {
     const steps = [
-      ...(mirror
-        ? [
-            `find /etc/apt -maxdepth 2 -type f \\( -name '*.list' -o -name '*.sources' \\) -exec sed -i -E ${shQuote(
-              `s#https?://[^[:space:]]*/debian(-security)?/?([[:space:]]|$)#${mirror}\\1\\2#g`
-            )} {} +`
-          ]
-        : []),
+      ...aptSources(mirror),
       'apt-get update',
       `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${apt.map(shQuote).join(' ')}`,
       'apt-get clean',
@@ -466,6 +558,7 @@ export async function planBuild(
       'USER jovyan'
     );
   }
+  if (rBuild) env.push(...rBuild.environment);
   env.push(`# Python ${options.availablePython}: /srv/venv of the base image`);
   if (install) {
     if (install.copy.length) env.push(`# Environment files`);
@@ -473,13 +566,8 @@ export async function planBuild(
       env.push(
         `COPY --chown=1000:100 ${JSON.stringify([f, `${ENV_DIR}/${f}`])}`
       );
-    if (install.stage === 'environment') {
-      env.push(
-        ...indexArgs,
-        `RUN ${UV} -r ${shQuote(install.requirements)} \\`,
-        ` && rm -rf ${ENV_DIR}`
-      );
-    }
+    if (install.stage === 'environment')
+      env.push(...indexArgs, `RUN ${installSteps(install, [ENV_DIR])}`);
   }
   const environmentDockerfile = env.join('\n') + '\n';
 
@@ -491,8 +579,7 @@ export async function planBuild(
     const runs: string[] = [];
     if (install?.stage === 'content') {
       runs.push(
-        `RUN cd ${shQuote(install.cwd)} \\`,
-        ` && ${UV} -r ${shQuote(install.requirements)}${install.copy.length ? ` \\\n && rm -rf ${ENV_DIR}` : ''}`
+        `RUN cd ${shQuote(install.cwd)} \\\n && ${installSteps(install, install.copy.length ? [ENV_DIR] : [])}`
       );
     }
     if (rootPackage)
@@ -502,6 +589,7 @@ export async function planBuild(
       `FROM ${environmentImage}`,
       '# envhub content stage: the repository, then what depends on it.',
       `COPY --chown=1000:100 repo/ ${HOME}/`,
+      ...(rBuild ? rBuild.content : []),
       ...(runs.length ? indexArgs : []),
       ...runs
     ];

@@ -222,7 +222,7 @@ export class ImageBuilder {
         throw new EnvhubError(
           422,
           'base_image_unavailable',
-          `${dockerfile.path}: the base image "${base}" is not available on this hub, and no registry can be reached to pull it; build FROM an image the hub has (e.g. ${this.settings.baseImage})`
+          `${dockerfile.path}: the base image "${base}" is not on this hub, and builds pull no image from a registry; build FROM an image the hub has (e.g. ${this.settings.baseImage}), or ask an admin to provide "${base}" on the hub's Docker engine (\`docker load -i image.tar\`, or \`docker pull\` where a registry is reachable), then launch again`
         );
       }
     }

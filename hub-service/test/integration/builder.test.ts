@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { prepareBuildNetwork } from '../../src/builds/buildNetwork.js';
 import { EnvhubError } from '../../src/errors.js';
@@ -330,8 +331,50 @@ describe('failures say the cause first, name the file, and leave no image', () =
     const result = await build('dockerfile-missing-base', commit);
     expect(result.error).toContain('registry.example.org/nothing:1');
     expect(result.error).toContain('Dockerfile');
+    expect(result.error).toContain('docker load -i image.tar');
     expect(await exists(result.image)).toBe(false);
   });
+});
+
+test('a Dockerfile builds FROM an image an admin loaded into the hub with docker load', async () => {
+  // An institution's image, saved elsewhere and loaded here: the base image under its own name.
+  const loaded = { repo: `${namePrefix}-institution/datascience`, tag: '2026' };
+  const name = `${loaded.repo}:${loaded.tag}`;
+  await docker.getImage(baseImage).tag(loaded);
+  const chunks: Buffer[] = [];
+  for await (const chunk of (await docker
+    .getImage(name)
+    .get()) as AsyncIterable<Buffer>)
+    chunks.push(chunk);
+  await docker.getImage(name).remove();
+  expect(await exists(name)).toBe(false);
+  await new Promise<void>((resolve, reject) =>
+    docker.loadImage(
+      Readable.from([Buffer.concat(chunks)]),
+      {},
+      (err, stream) =>
+        err
+          ? reject(err)
+          : docker.modem.followProgress(stream!, done =>
+              done ? reject(done) : resolve()
+            )
+    )
+  );
+  try {
+    const commit = await git.commit('dockerfile-loaded-base', {
+      Dockerfile: `FROM ${name}\nRUN echo built-on-the-loaded-image > /tmp/origin\n`
+    });
+    const result = await build('dockerfile-loaded-base', commit);
+    expect(result.error).toBeUndefined();
+    expect(await run(result.image, ['cat', '/tmp/origin'])).toBe(
+      'built-on-the-loaded-image\n'
+    );
+  } finally {
+    await docker
+      .getImage(name)
+      .remove()
+      .catch(() => undefined);
+  }
 });
 
 test('a Dockerfile repository is built as it is, with the NB_USER and NB_UID build args', async () => {

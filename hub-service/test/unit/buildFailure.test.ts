@@ -212,6 +212,71 @@ describe('a failed build says the cause first, in words', () => {
     ).toBe('the build failed: link bold');
   });
 
+  test("a lock's hashes that the index's files do not match, as uv and pip report it", async () => {
+    const plan = await planOf({
+      'Pipfile.lock': JSON.stringify({
+        default: {
+          toolz: { hashes: [`sha256:${'0'.repeat(64)}`], version: '==0.12.1' }
+        }
+      })
+    });
+    const command =
+      '/bin/sh -c { uv pip install --python /srv/venv/bin/python --no-deps -r /tmp/envhub-env/.envhub-requirements.txt 2>&1; echo $? > /tmp/envhub-uv.status; } | tee /tmp/envhub-uv.log';
+    const failure = (output: string) =>
+      describeFailure(
+        plan,
+        `Step 6/6 : RUN ${command.slice(11)}\n ---> Running in 1\n${output}`,
+        `The command '${command}' returned a non-zero code: 1`
+      );
+    // uv 0.13's words (a fresh venv, the hash above).
+    expect(
+      failure(
+        `Using Python 3.11.7 environment at: /srv/venv\nResolved 1 package in 134ms\nerror: Failed to download \`toolz==0.12.1\`\n  cause: Hash mismatch for \`toolz==0.12.1\`\n\n         Expected:\n           sha256:${'0'.repeat(64)}\n\n         Computed:\n           sha256:d22731364c07d72eea0a0ad45bafb2c2937ab6fd38a3507bf55eae8744aa7d85\n`
+      )
+    ).toBe(
+      'Pipfile.lock: the files of toolz==0.12.1 on the package index do not match the pinned hashes: pin the hashes the index serves (for a Pipfile.lock, run `pipenv lock`)'
+    );
+    expect(
+      failure(
+        'ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have updated the package versions, please update the hashes. Otherwise, examine the package contents carefully; someone may have tampered with them.\n    toolz==0.12.1 from https://files.pythonhosted.org/packages/b7/8a/d82202c9f89eab30f9fc05380daae87d617e2ad11571ab23d7c13a29bb54/toolz-0.12.1-py3-none-any.whl (from -r /tmp/envhub-env/.envhub-requirements.txt (line 2)):\n        Expected sha256 0000000000000000000000000000000000000000000000000000000000000000\n             Got        d22731364c07d72eea0a0ad45bafb2c2937ab6fd38a3507bf55eae8744aa7d85\n'
+      )
+    ).toMatch(
+      /^Pipfile\.lock: the files of toolz==0\.12\.1 on the package index do not match the pinned hashes/
+    );
+  });
+
+  test("after a Pipfile's fallback to pip, pip's failure is the cause, not uv's refusal", async () => {
+    const plan = await planOf({
+      'Pipfile.lock': JSON.stringify({
+        default: { 'envhub-no-such-package-zz': { version: '==1.1' } }
+      })
+    });
+    const dockerfile = plan.environmentDockerfile!;
+    const command = `/bin/sh -c ${dockerfile
+      .slice(dockerfile.lastIndexOf('\nRUN ') + 5)
+      .replace(/\\\n/g, '')
+      .trim()}`;
+    const log = [
+      `Step 6/6 : RUN ${command.slice(11)}`,
+      ' ---> Running in 1',
+      'error: No solution found when resolving dependencies',
+      '  cause: Because there is no version of python-networkdays==1.1 and you require python-networkdays==1.1, we can conclude that your requirements are unsatisfiable.',
+      '[envhub] warning: uv refused a package in Pipfile.lock (see its error above: metadata with a legacy version string, which pip still reads); installing Pipfile.lock with pip instead, as pipenv does',
+      'ERROR: Could not find a version that satisfies the requirement envhub-no-such-package-zz==1.1 (from versions: none)',
+      'ERROR: No matching distribution found for envhub-no-such-package-zz==1.1',
+      ''
+    ].join('\n');
+    expect(
+      describeFailure(
+        plan,
+        log,
+        `The command '${command}' returned a non-zero code: 1`
+      )
+    ).toBe(
+      'Pipfile.lock: no version of envhub-no-such-package-zz matches ==1.1 on the package index'
+    );
+  });
+
   test('terminal escapes and progress redraws are removed', () => {
     expect(
       plainText(

@@ -11,7 +11,12 @@ import * as React from 'react';
 import { EnvhubModel } from '../model';
 import { EnvhubPanel, PANEL_ID } from '../panel';
 import { EnvhubSection, SECTIONS } from '../sections';
-import { CommandIDs, IEnvhubServer, IHubContext } from '../tokens';
+import {
+  CommandIDs,
+  IEnvhubBuild,
+  IEnvhubServer,
+  IHubContext
+} from '../tokens';
 import {
   BUILD,
   CREDENTIALS_URL,
@@ -51,10 +56,11 @@ const opened: IPanelTest[] = [];
 async function panelFor(
   server: IEnvhubServer | null,
   context: IHubContext = CONTEXT,
-  sections?: EnvhubPanel.IOptions['sections']
+  sections?: EnvhubPanel.IOptions['sections'],
+  build: IEnvhubBuild = BUILD
 ): Promise<IPanelTest> {
   const table: Table = {
-    '/services/envhub/api/builds/b1': { status: 200, body: BUILD },
+    '/services/envhub/api/builds/b1': { status: 200, body: build },
     [CREDENTIALS_URL]: credentialsAnswer()
   };
   if (server) {
@@ -210,6 +216,28 @@ describe('EnvhubPanel', () => {
 });
 
 describe('EnvironmentSection', () => {
+  it("lists the build's warnings, each once, from the lines that say them", async () => {
+    const missing =
+      'install.R asks for R packages Debian bookworm does not have: gganimate; they are left out';
+    const { panel } = await panelFor(SERVER, CONTEXT, undefined, {
+      ...BUILD,
+      log: [
+        'Step 5/9 : RUN echo "[envhub] warning: not one, only the command"',
+        `[envhub] warning: ${missing}`,
+        '[envhub] warning: runtime.txt asks for R 4.1; this hub has R 4.2 (Debian bookworm)',
+        `[envhub] warning: ${missing}`,
+        ''
+      ].join('\n')
+    });
+    const items = section(panel, 'environment')!.querySelectorAll(
+      '.jp-envhub-build-warnings li'
+    );
+    expect([...items].map(item => item.textContent)).toEqual([
+      missing,
+      'runtime.txt asks for R 4.1; this hub has R 4.2 (Debian bookworm)'
+    ]);
+  });
+
   it('shows where the environment comes from, its resources, the time left and the launch link', async () => {
     const { panel } = await panelFor({
       ...SERVER,
@@ -230,6 +258,8 @@ describe('EnvironmentSection', () => {
     expect(
       environment.querySelector('.jp-envhub-built')?.getAttribute('datetime')
     ).toBe(BUILD.finishedAt);
+    // A build without warnings shows none.
+    expect(environment.querySelector('.jp-envhub-build-warnings')).toBeNull();
     expect(text('.jp-envhub-resources')).toContain('1G');
     expect(text('.jp-envhub-stops[data-stop="idle"]')).toBe('in 42 min');
     expect(

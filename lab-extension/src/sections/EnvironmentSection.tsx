@@ -1,3 +1,4 @@
+import { buildWarnings } from '@envhub/schema';
 import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
@@ -71,6 +72,8 @@ function Origin(
 ): JSX.Element {
   const { server, build, trans } = props;
   const forge = forgeLinks(server.repoUrl);
+  // What the build left out or could not honour (R packages Debian lacks, another Python…).
+  const warnings = build ? buildWarnings(build.log) : [];
   const name =
     server.displayName && server.displayName !== server.name
       ? trans.__('%1 (%2)', server.displayName, server.name)
@@ -118,6 +121,15 @@ function Origin(
       {build?.finishedAt && (
         <Row label={trans.__('Built')}>
           <DateTime className={CSS.built} iso={build.finishedAt} />
+        </Row>
+      )}
+      {warnings.length > 0 && (
+        <Row label={trans.__('Build warnings')}>
+          <ul className={CSS.buildWarnings}>
+            {warnings.map(warning => (
+              <li key={warning}>{warning}</li>
+            ))}
+          </ul>
         </Row>
       )}
       <Row label={trans.__('Created')}>

@@ -127,3 +127,17 @@ export function checkPython(
   }
   warnings.push(`${what}: using Python ${options.availablePython} instead`);
 }
+
+/**
+ * The warning for a runtime.txt Python request that repo2docker ignores because `file` can name the
+ * Python version itself (environment.yml, Pipfile): it says what was asked and what is used.
+ */
+export function runtimeIgnored(
+  runtimeFile: string,
+  request: string,
+  file: string,
+  pinHint: string,
+  options: { availablePython: string }
+): string {
+  return `${runtimeFile} asks for Python ${request}, but it is ignored because ${file} is present (as on Binder), so this build uses Python ${options.availablePython}: ${pinHint}`;
+}

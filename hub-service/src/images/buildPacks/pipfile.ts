@@ -4,8 +4,10 @@ import { invalidConfig } from './repoFiles.js';
 /**
  * Pipfile / Pipfile.lock as pip requirements. repo2docker runs `pipenv install --dev` (with
  * `--ignore-pipfile` when a lock exists), so both the default and the dev packages are installed.
+ * pipenv installs a lock with `--no-deps`, checking its hashes: the lock already pins every package.
  */
 export interface PipfileRequirements {
+  /** Requirement lines; a lock's carry its `--hash` options. */
   requirements: string[];
   /** Entries that point into the checkout (`path = "."`), as "<file> <package>". */
   localRefs: string[];
@@ -34,6 +36,33 @@ function oneLine(value: unknown, where: string): string {
   if (typeof value !== 'string' || /[\r\n\0]/.test(value))
     throw invalidConfig(`${where} must be a one-line string`);
   return value.trim();
+}
+
+/** How the build log line saying that pip installs what uv refused begins. */
+export const PIP_FALLBACK = '[envhub] warning: uv refused a package in';
+
+/** The build log line saying that pip installs `source` because uv refused a package of it. */
+export function pipFallbackWarning(source: string): string {
+  return `${PIP_FALLBACK} ${source} (see its error above: metadata with a legacy version string, which pip still reads); installing ${source} with pip instead, as pipenv does`;
+}
+
+/** What pip and uv accept after `--hash=`. */
+const HASH = /^(sha256|sha384|sha512):[0-9a-f]+$/;
+
+/** A lock entry's `hashes`, checked: they go on a requirement line, where anything else would be an option. */
+function lockHashes(entry: unknown, where: string): string[] {
+  if (entry === null || typeof entry !== 'object' || !('hashes' in entry))
+    return [];
+  const hashes = entry.hashes;
+  if (
+    !Array.isArray(hashes) ||
+    !hashes.every(h => typeof h === 'string' && HASH.test(h))
+  ) {
+    throw invalidConfig(
+      `${where} hashes must be a list of "sha256:<hex>" strings: regenerate the lock with \`pipenv lock\``
+    );
+  }
+  return hashes as string[];
 }
 
 /** One Pipfile or Pipfile.lock entry as a requirement line; `local` when it installs a repository path. */
@@ -124,48 +153,86 @@ function convert(
   doc: Record<string, unknown>,
   sections: string[],
   file: string,
-  lock: boolean
+  lock: boolean,
+  sources: unknown
 ): PipfileRequirements {
+  const pypi = pypiSources(sources);
   const result: PipfileRequirements = {
     requirements: [],
     localRefs: [],
     warnings: []
   };
   const seen = new Set<string>();
+  const hashes: string[][] = [];
+  const unhashed: string[] = [];
   for (const key of sections) {
     for (const [name, entry] of section(doc, key, file)) {
       // A package in both sections: the default one wins, as pipenv merges them.
       if (seen.has(name.toLowerCase())) continue;
       seen.add(name.toLowerCase());
-      const { line, local } = entryToRequirement(
-        name,
-        entry,
-        `${file} [${key}] ${name}`,
-        lock
-      );
+      const where = `${file} [${key}] ${name}`;
+      const { line, local } = entryToRequirement(name, entry, where, lock);
       result.requirements.push(line);
+      if (lock) {
+        const h = lockHashes(entry, where);
+        hashes.push(h);
+        if (!h.length) unhashed.push(name);
+      }
       if (local) result.localRefs.push(`${file} ${name}: ${line}`);
-      if (entry !== null && typeof entry === 'object' && 'index' in entry) {
+      if (
+        entry !== null &&
+        typeof entry === 'object' &&
+        'index' in entry &&
+        !pypi.has(String(entry.index))
+      ) {
         result.warnings.push(
-          `${file}: ${name} names the package index "${String((entry as { index: unknown }).index)}"; this hub installs from its configured index`
+          `${file}: ${name} names the package index "${String(entry.index)}"; this hub installs from its configured index`
         );
       }
+    }
+  }
+  // pip checks hashes for every line or for none, so one entry without them (a path or git
+  // entry, which pipenv installs unchecked too) means none are checked.
+  if (lock && unhashed.length < result.requirements.length) {
+    if (unhashed.length) {
+      result.warnings.push(
+        `${file}: ${unhashed.join(', ')} ${unhashed.length > 1 ? 'have' : 'has'} no hashes, so the packages are installed without checking the lock's hashes`
+      );
+    } else {
+      result.requirements = result.requirements.map(
+        (line, i) => `${line} ${hashes[i].map(h => `--hash=${h}`).join(' ')}`
+      );
     }
   }
   return result;
 }
 
+const PYPI = /^https:\/\/pypi\.(org|python\.org)\/simple\/?$/;
+
+function sourceList(sources: unknown): Array<{ name: string; url: string }> {
+  return (Array.isArray(sources) ? sources : []).map(s =>
+    s && typeof s === 'object'
+      ? {
+          name: String((s as { name?: unknown }).name ?? ''),
+          url: String((s as { url?: unknown }).url ?? '')
+        }
+      : { name: '', url: '' }
+  );
+}
+
+/** Names of the sources that are PyPI: pipenv writes `"index": "pypi"` on every package from it. */
+function pypiSources(sources: unknown): Set<string> {
+  return new Set(
+    sourceList(sources)
+      .filter(s => PYPI.test(s.url))
+      .map(s => s.name)
+  );
+}
+
 function sourcesWarning(sources: unknown, file: string): string | null {
-  if (!Array.isArray(sources)) return null;
-  const urls = sources
-    .map(s =>
-      s && typeof s === 'object'
-        ? String((s as { url?: unknown }).url ?? '')
-        : ''
-    )
-    .filter(
-      u => u && !/^https:\/\/pypi\.(org|python\.org)\/simple\/?$/.test(u)
-    );
+  const urls = sourceList(sources)
+    .map(s => s.url)
+    .filter(u => u && !PYPI.test(u));
   return urls.length
     ? `${file} names package indexes ${urls.join(', ')}; this hub installs from its configured index`
     : null;
@@ -189,33 +256,55 @@ export function parsePipfileLock(
       `${file} must be a JSON object: regenerate it with \`pipenv lock\``
     );
   const lock = doc as Record<string, unknown>;
-  const result = convert(lock, ['default', 'develop'], file, true);
   const meta = (lock._meta ?? {}) as {
     requires?: Record<string, unknown>;
     sources?: unknown;
   };
-  const python =
-    meta.requires?.python_full_version ?? meta.requires?.python_version;
-  if (typeof python === 'string') result.python = python;
+  const result = convert(
+    lock,
+    ['default', 'develop'],
+    file,
+    true,
+    meta.sources
+  );
+  result.python = requiredPython(meta.requires);
   const warning = sourcesWarning(meta.sources, file);
   if (warning) result.warnings.push(warning);
   return result;
 }
 
-/** Pipfile: `[packages]` and `[dev-packages]` (`"*"` → any version). */
-export function parsePipfile(text: string, file: string): PipfileRequirements {
-  let doc: Record<string, unknown>;
+function readPipfile(text: string, file: string): Record<string, unknown> {
   try {
-    doc = parseToml(text) as Record<string, unknown>;
+    return parseToml(text) as Record<string, unknown>;
   } catch (err) {
     throw invalidConfig(
       `${file} is not valid TOML (${(err as Error).message.split('\n')[0]}): fix the syntax`
     );
   }
-  const result = convert(doc, ['packages', 'dev-packages'], file, false);
-  const requires = (doc.requires ?? {}) as Record<string, unknown>;
-  const python = requires.python_full_version ?? requires.python_version;
-  if (typeof python === 'string') result.python = python;
+}
+
+function requiredPython(requires: unknown): string | undefined {
+  const r = (requires ?? {}) as Record<string, unknown>;
+  const python = r.python_full_version ?? r.python_version;
+  return typeof python === 'string' ? python : undefined;
+}
+
+/** A Pipfile's `[requires]` Python, which repo2docker reads when the lock names none. */
+export function pipfilePython(text: string, file: string): string | undefined {
+  return requiredPython(readPipfile(text, file).requires);
+}
+
+/** Pipfile: `[packages]` and `[dev-packages]` (`"*"` → any version). */
+export function parsePipfile(text: string, file: string): PipfileRequirements {
+  const doc = readPipfile(text, file);
+  const result = convert(
+    doc,
+    ['packages', 'dev-packages'],
+    file,
+    false,
+    doc.source
+  );
+  result.python = requiredPython(doc.requires);
   const warning = sourcesWarning(doc.source, file);
   if (warning) result.warnings.push(warning);
   return result;
