@@ -10,18 +10,16 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { prepareBuildNetwork } from '../hub-service/src/builds/buildNetwork.js';
-import {
-  basePython,
-  ImageBuilder
-} from '../hub-service/src/images/imageBuilder.js';
-import { ImageCache } from '../hub-service/src/images/imageCache.js';
-import { imageName } from '../hub-service/src/naming.js';
 import { setAllowedRepoHosts } from '../hub-service/src/repos/repoPolicy.js';
 import { Store } from '../hub-service/src/store/store.js';
+import {
+  baseImage,
+  buildRepo,
+  testBuilder
+} from '../hub-service/test/support/builds.js';
 import { GitServer } from '../hub-service/test/support/gitServer.js';
 
 const prefix = 'envhubbench';
-const baseImage = process.env.ENVHUB_BASE_IMAGE ?? 'envhub-base:latest';
 const docker = new Docker();
 const store = new Store(':memory:');
 const nonce = Date.now().toString(36);
@@ -54,36 +52,20 @@ async function main(): Promise<void> {
     namePrefix: prefix,
     mirrors: []
   });
-  const builder = new ImageBuilder(
-    docker,
-    store,
-    new ImageCache(docker, store, {
-      namePrefix: prefix,
-      budgetBytes: null,
-      baseImage
-    }),
-    {
-      baseImage,
-      namePrefix: prefix,
-      strictRuntime: false,
-      availablePython: await basePython(docker, baseImage),
-      network,
-      limits: { memory: 4 * 1024 ** 3, cpus: 2 }
-    }
-  );
+  const builder = await testBuilder(docker, store, {
+    namePrefix: prefix,
+    network: Promise.resolve(network),
+    limits: { memory: 4 * 1024 ** 3, cpus: 2 }
+  });
   const build = async (repo: string, commit: string) => {
-    const image = imageName(`${prefix}-`, git.url(repo), commit);
-    for await (const entry of builder
-      .build({
-        repo: git.url(repo),
-        ref: 'main',
-        commit,
-        image,
-        requestedBy: 'bench'
-      })
-      .subscribe()) {
-      if ('done' in entry && entry.error) throw new Error(entry.error);
-    }
+    const { image, error } = await buildRepo(
+      builder,
+      git,
+      repo,
+      commit,
+      prefix
+    );
+    if (error) throw new Error(error);
     return image;
   };
   const baselineDir = await mkdtemp(join(tmpdir(), 'envhub-bench-'));

@@ -3,16 +3,20 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import { prepareBuildNetwork } from '../../src/builds/buildNetwork.js';
 import { EnvhubError } from '../../src/errors.js';
 import { removeBuildLeftovers } from '../../src/images/buildLeftovers.js';
-import type { BuildLog } from '../../src/images/imageBuilder.js';
-import { basePython, ImageBuilder } from '../../src/images/imageBuilder.js';
-import { ImageCache, LABELS } from '../../src/images/imageCache.js';
+import type { ImageBuilder } from '../../src/images/imageBuilder.js';
+import { LABELS } from '../../src/images/imageCache.js';
 import { imageName } from '../../src/naming.js';
 import { setAllowedRepoHosts } from '../../src/repos/repoPolicy.js';
 import { Store } from '../../src/store/store.js';
-import { demultiplex } from '../support/docker.js';
+import {
+  baseImage,
+  buildRepo,
+  imageExists,
+  runIn,
+  testBuilder
+} from '../support/builds.js';
 import { GitServer } from '../support/gitServer.js';
 import { namePrefix } from '../support/hubSession.js';
 
@@ -20,7 +24,6 @@ import { namePrefix } from '../support/hubSession.js';
 jest.setTimeout(600_000);
 
 const docker = new Docker();
-const baseImage = process.env.ENVHUB_BASE_IMAGE ?? 'envhub-base:latest';
 const store = new Store(':memory:');
 let builder: ImageBuilder;
 let git: GitServer;
@@ -33,72 +36,17 @@ const notebook = (text: string) =>
     nbformat_minor: 5
   });
 
-/** Builds `repo` at `commit`; returns the image, the log and the error if the build failed. */
-async function build(repo: string, commit: string) {
-  const image = imageName(`${namePrefix}-`, git.url(repo), commit);
-  let log = '';
-  let error: string | undefined;
-  for await (const entry of builder
-    .build({
-      repo: git.url(repo),
-      ref: 'main',
-      commit,
-      image,
-      requestedBy: 'tests'
-    })
-    .subscribe()) {
-    if ('line' in entry) log += entry.line;
-    else error = (entry as Extract<BuildLog, { done: true }>).error;
-  }
-  return { image, log, error };
-}
-
-async function run(image: string, command: string[]): Promise<string> {
-  const container = await docker.createContainer({
-    Image: image,
-    Entrypoint: command.slice(0, 1),
-    Cmd: command.slice(1),
-    User: '1000'
-  });
-  try {
-    await container.start();
-    await container.wait();
-    return demultiplex(
-      (await container.logs({ stdout: true, stderr: true })) as Buffer
-    );
-  } finally {
-    await container.remove({ force: true });
-  }
-}
-
+/** Builds `repo` at `commit` with this file's builder. */
+const build = (repo: string, commit: string) =>
+  buildRepo(builder, git, repo, commit);
 const layers = async (image: string) =>
   (await docker.getImage(image).inspect()).RootFS.Layers ?? [];
-const exists = async (image: string) =>
-  docker
-    .getImage(image)
-    .inspect()
-    .then(
-      () => true,
-      () => false
-    );
 
 beforeAll(async () => {
   // The builder fetches from git servers on 127.0.0.1, as the test hub allows.
   setAllowedRepoHosts(['127.0.0.1']);
   git = await GitServer.start();
-  builder = new ImageBuilder(
-    docker,
-    store,
-    new ImageCache(docker, store, { namePrefix, budgetBytes: null, baseImage }),
-    {
-      baseImage,
-      namePrefix,
-      strictRuntime: false,
-      availablePython: await basePython(docker, baseImage),
-      network: prepareBuildNetwork(docker, { namePrefix, mirrors: [] }),
-      limits: { memory: 2 * 1024 ** 3, cpus: 1 }
-    }
-  );
+  builder = await testBuilder(docker, store);
 });
 afterAll(() => git.stop());
 
@@ -125,26 +73,26 @@ describe('a typical Binder repository (requirements.txt, apt.txt, postBuild, sta
       'build pack: requirements.txt (configuration in binder/)'
     );
     expect(
-      await run(result.image, [
+      await runIn(result.image, [
         'python',
         '-c',
         'import toolz; print(toolz.__version__)'
       ])
     ).toBe('0.12.1\n');
-    expect(await run(result.image, ['sh', '-c', 'command -v figlet'])).toBe(
+    expect(await runIn(result.image, ['sh', '-c', 'command -v figlet'])).toBe(
       '/usr/bin/figlet\n'
     );
     expect(
-      await run(result.image, ['cat', '/home/jovyan/.postbuild-marker'])
+      await runIn(result.image, ['cat', '/home/jovyan/.postbuild-marker'])
     ).toBe('postBuild ran in /home/jovyan\n');
-    expect(await run(result.image, ['ls', '/home/jovyan'])).toContain(
+    expect(await runIn(result.image, ['ls', '/home/jovyan'])).toContain(
       'index.ipynb'
     );
     // The start script wraps the server command.
     const config = (await docker.getImage(result.image).inspect()).Config;
     expect(config.Entrypoint).toEqual(['tini', '--', '/srv/envhub/start']);
     expect(
-      await run(result.image, [
+      await runIn(result.image, [
         'tini',
         '--',
         '/srv/envhub/start',
@@ -213,7 +161,7 @@ describe('failures say the cause first, name the file, and leave no image', () =
     expect(result.error).toBe(
       'requirements.txt: no version of envhub-no-such-package-zz matches ==9.9.9 on the package index'
     );
-    expect(await exists(result.image)).toBe(false);
+    expect(await imageExists(result.image)).toBe(false);
     expect(store.latestBuild(result.image)?.status).toBe('failed');
     expect(store.latestBuild(result.image)?.log).toContain('uv pip install');
   });
@@ -226,7 +174,7 @@ describe('failures say the cause first, name the file, and leave no image', () =
     expect(result.error).toBe(
       'binder/apt.txt: no package envhub-no-such-deb-zz in the Debian archive'
     );
-    expect(await exists(result.image)).toBe(false);
+    expect(await imageExists(result.image)).toBe(false);
   });
 
   test('a postBuild that fails, printing in colour: no escape codes in the message', async () => {
@@ -244,7 +192,7 @@ describe('failures say the cause first, name the file, and leave no image', () =
       'postBuild failed (exit code 3): data.csv: not found'
     );
     expect(result.log).toContain('\x1b[31m');
-    expect(await exists(result.image)).toBe(false);
+    expect(await imageExists(result.image)).toBe(false);
   });
 
   test('without its isolated network, nothing is built: the refusal says why', async () => {
@@ -255,42 +203,14 @@ describe('failures say the cause first, name the file, and leave no image', () =
     );
     const network = Promise.reject(refusal);
     network.catch(() => undefined);
-    const unprotected = new ImageBuilder(
-      docker,
-      store,
-      new ImageCache(docker, store, {
-        namePrefix,
-        budgetBytes: null,
-        baseImage
-      }),
-      {
-        baseImage,
-        namePrefix,
-        strictRuntime: false,
-        availablePython: await basePython(docker, baseImage),
-        network,
-        limits: { memory: 2 * 1024 ** 3, cpus: 1 }
-      }
-    );
+    const unprotected = await testBuilder(docker, store, { network });
     const commit = await git.commit('unprotected', {
       'requirements.txt': 'toolz==0.12.1\n',
       'stamp.txt': `${Date.now()}\n`
     });
-    const image = imageName(`${namePrefix}-`, git.url('unprotected'), commit);
-    let error: string | undefined;
-    for await (const entry of unprotected
-      .build({
-        repo: git.url('unprotected'),
-        ref: 'main',
-        commit,
-        image,
-        requestedBy: 'tests'
-      })
-      .subscribe()) {
-      if ('done' in entry) error = entry.error;
-    }
-    expect(error).toBe(refusal.message);
-    expect(await exists(image)).toBe(false);
+    const result = await buildRepo(unprotected, git, 'unprotected', commit);
+    expect(result.error).toBe(refusal.message);
+    expect(await imageExists(result.image)).toBe(false);
   });
 
   test('a Dockerfile RUN step that fails', async () => {
@@ -301,7 +221,7 @@ describe('failures say the cause first, name the file, and leave no image', () =
     expect(result.error).toBe(
       'Dockerfile: RUN echo compiling && exit 2 failed (exit code 2): compiling'
     );
-    expect(await exists(result.image)).toBe(false);
+    expect(await imageExists(result.image)).toBe(false);
   });
 
   test('a postBuild that is not executable', async () => {
@@ -311,7 +231,7 @@ describe('failures say the cause first, name the file, and leave no image', () =
     });
     const result = await build('noexec', commit);
     expect(result.error).toContain('postBuild is not executable');
-    expect(await exists(result.image)).toBe(false);
+    expect(await imageExists(result.image)).toBe(false);
   });
 
   test('both binder/ and .binder/', async () => {
@@ -321,7 +241,7 @@ describe('failures say the cause first, name the file, and leave no image', () =
     });
     const result = await build('twodirs', commit);
     expect(result.error).toMatch(/binder\/.*\.binder\/|\.binder\/.*binder\//);
-    expect(await exists(result.image)).toBe(false);
+    expect(await imageExists(result.image)).toBe(false);
   });
 
   test('a Dockerfile whose base image this hub cannot have', async () => {
@@ -332,7 +252,7 @@ describe('failures say the cause first, name the file, and leave no image', () =
     expect(result.error).toContain('registry.example.org/nothing:1');
     expect(result.error).toContain('Dockerfile');
     expect(result.error).toContain('docker load -i image.tar');
-    expect(await exists(result.image)).toBe(false);
+    expect(await imageExists(result.image)).toBe(false);
   });
 });
 
@@ -347,7 +267,7 @@ test('a Dockerfile builds FROM an image an admin loaded into the hub with docker
     .get()) as AsyncIterable<Buffer>)
     chunks.push(chunk);
   await docker.getImage(name).remove();
-  expect(await exists(name)).toBe(false);
+  expect(await imageExists(name)).toBe(false);
   await new Promise<void>((resolve, reject) =>
     docker.loadImage(
       Readable.from([Buffer.concat(chunks)]),
@@ -366,7 +286,7 @@ test('a Dockerfile builds FROM an image an admin loaded into the hub with docker
     });
     const result = await build('dockerfile-loaded-base', commit);
     expect(result.error).toBeUndefined();
-    expect(await run(result.image, ['cat', '/tmp/origin'])).toBe(
+    expect(await runIn(result.image, ['cat', '/tmp/origin'])).toBe(
       'built-on-the-loaded-image\n'
     );
   } finally {
@@ -384,7 +304,7 @@ test('a Dockerfile repository is built as it is, with the NB_USER and NB_UID bui
   const result = await build('dockerfile', commit);
   expect(result.error).toBeUndefined();
   expect(result.log).toContain('build pack: dockerfile');
-  expect(await run(result.image, ['cat', '/tmp/build-args'])).toBe(
+  expect(await runIn(result.image, ['cat', '/tmp/build-args'])).toBe(
     'jovyan:1000\n'
   );
 });
@@ -398,7 +318,7 @@ test('environment.yml: its pip section and PyPI-available conda packages are ins
   expect(result.error).toBeUndefined();
   expect(result.log).toContain('build pack: environment.yml');
   expect(
-    await run(result.image, [
+    await runIn(result.image, [
       'python',
       '-c',
       'import six, toolz; print(six.__version__)'
@@ -427,7 +347,7 @@ test('Pipfile.lock: the locked packages are installed', async () => {
   expect(result.error).toBeUndefined();
   expect(result.log).toContain('build pack: pipfile');
   expect(
-    await run(result.image, [
+    await runIn(result.image, [
       'python',
       '-c',
       'import toolz; print(toolz.__version__)'
@@ -445,7 +365,7 @@ test('setup.py at the root: the repository itself is installed', async () => {
   expect(result.error).toBeUndefined();
   expect(result.log).toContain('build pack: setup.py');
   expect(
-    await run(result.image, [
+    await runIn(result.image, [
       'sh',
       '-c',
       'cd / && python -c "import envhubdemo; print(envhubdemo.ANSWER)"'
@@ -555,8 +475,9 @@ describe('an interrupted build', () => {
         filters: { dangling: ['true'], label: [buildOf] }
       })
     ).toEqual([]);
-    for (const layer of stepLayers) expect(await exists(layer)).toBe(false);
-    expect(await exists(image)).toBe(false);
+    for (const layer of stepLayers)
+      expect(await imageExists(layer)).toBe(false);
+    expect(await imageExists(image)).toBe(false);
   });
 
   test('finished images clear the label, so the cleanup never touches them or their servers', async () => {
@@ -576,7 +497,7 @@ describe('an interrupted build', () => {
       ]
     ).toBe('');
     await removeBuildLeftovers(docker, namePrefix);
-    expect(await exists(result.image)).toBe(true);
-    expect(await exists(environment)).toBe(true);
+    expect(await imageExists(result.image)).toBe(true);
+    expect(await imageExists(environment)).toBe(true);
   });
 });

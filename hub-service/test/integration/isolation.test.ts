@@ -4,23 +4,20 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
-import { prepareBuildNetwork } from '../../src/builds/buildNetwork.js';
 import { seccompProblem } from '../../src/images/daemonSecurity.js';
-import type { BuildLog } from '../../src/images/imageBuilder.js';
-import { basePython, ImageBuilder } from '../../src/images/imageBuilder.js';
-import { ImageCache, LABELS } from '../../src/images/imageCache.js';
-import { imageName } from '../../src/naming.js';
+import type { ImageBuilder } from '../../src/images/imageBuilder.js';
+import { LABELS } from '../../src/images/imageCache.js';
 import { setAllowedRepoHosts } from '../../src/repos/repoPolicy.js';
 import { Store } from '../../src/store/store.js';
+import { baseImage, buildRepo, testBuilder } from '../support/builds.js';
 import { demultiplex } from '../support/docker.js';
 import { GitServer } from '../support/gitServer.js';
-import { hubUrl, namePrefix } from '../support/hubSession.js';
+import { hubUrl } from '../support/hubSession.js';
 
 // What hostile code gets on this hub: a build's steps and (later in this file) a spawned server.
 jest.setTimeout(600_000);
 
 const docker = new Docker();
-const baseImage = process.env.ENVHUB_BASE_IMAGE ?? 'envhub-base:latest';
 
 /** The ports of the hub under test (envhub/hub.py): proxy, proxy API, Hub, envhub service. */
 const hubPort = Number(new URL(hubUrl).port);
@@ -172,23 +169,7 @@ describe('builds', () => {
     // A service on every address of the host, as a careless one would listen.
     listener = createServer(socket => socket.end('hello\n'));
     await new Promise<void>(resolve => listener.listen(0, '0.0.0.0', resolve));
-    builder = new ImageBuilder(
-      docker,
-      store,
-      new ImageCache(docker, store, {
-        namePrefix,
-        budgetBytes: null,
-        baseImage
-      }),
-      {
-        baseImage,
-        namePrefix,
-        strictRuntime: false,
-        availablePython: await basePython(docker, baseImage),
-        network: prepareBuildNetwork(docker, { namePrefix, mirrors: [] }),
-        limits
-      }
-    );
+    builder = await testBuilder(docker, store, { limits });
     const gitPort = Number(new URL(git.url('x')).port);
     const listenerPort = (listener.address() as AddressInfo).port;
     const everyPort = [
@@ -245,21 +226,7 @@ describe('builds', () => {
   });
 
   async function build(repo: string, commit: string): Promise<string> {
-    const image = imageName(`${namePrefix}-`, git.url(repo), commit);
-    let log = '';
-    let error: string | undefined;
-    for await (const entry of builder
-      .build({
-        repo: git.url(repo),
-        ref: 'main',
-        commit,
-        image,
-        requestedBy: 'tests'
-      })
-      .subscribe()) {
-      if ('line' in entry) log += entry.line;
-      else error = (entry as Extract<BuildLog, { done: true }>).error;
-    }
+    const { image, log, error } = await buildRepo(builder, git, repo, commit);
     if (error) throw new Error(`the build failed: ${error}\n${log}`);
     built.push(image);
     const environment = (await docker.getImage(image).inspect()).Config

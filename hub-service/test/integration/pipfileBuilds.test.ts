@@ -1,63 +1,25 @@
 import { jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import Docker from 'dockerode';
-import { prepareBuildNetwork } from '../../src/builds/buildNetwork.js';
-import type { BuildLog } from '../../src/images/imageBuilder.js';
-import { basePython, ImageBuilder } from '../../src/images/imageBuilder.js';
-import { ImageCache } from '../../src/images/imageCache.js';
-import { imageName } from '../../src/naming.js';
+import type { ImageBuilder } from '../../src/images/imageBuilder.js';
+import { basePython } from '../../src/images/imageBuilder.js';
 import { setAllowedRepoHosts } from '../../src/repos/repoPolicy.js';
 import { Store } from '../../src/store/store.js';
-import { demultiplex } from '../support/docker.js';
+import { baseImage, buildRepo, runIn, testBuilder } from '../support/builds.js';
 import { GitServer } from '../support/gitServer.js';
-import { namePrefix } from '../support/hubSession.js';
 
 // Pipfile.lock repositories built by the real builder, with packages from PyPI (issue #14).
 jest.setTimeout(600_000);
 
 const docker = new Docker();
-const baseImage = process.env.ENVHUB_BASE_IMAGE ?? 'envhub-base:latest';
 const store = new Store(':memory:');
 let builder: ImageBuilder;
 let git: GitServer;
 let availablePython: string;
 
-async function build(repo: string, commit: string) {
-  const image = imageName(`${namePrefix}-`, git.url(repo), commit);
-  let log = '';
-  let error: string | undefined;
-  for await (const entry of builder
-    .build({
-      repo: git.url(repo),
-      ref: 'main',
-      commit,
-      image,
-      requestedBy: 'tests'
-    })
-    .subscribe()) {
-    if ('line' in entry) log += entry.line;
-    else error = (entry as Extract<BuildLog, { done: true }>).error;
-  }
-  return { image, log, error };
-}
-
-async function python(image: string, code: string): Promise<string> {
-  const container = await docker.createContainer({
-    Image: image,
-    Entrypoint: ['python'],
-    Cmd: ['-c', code],
-    User: '1000'
-  });
-  try {
-    await container.start();
-    await container.wait();
-    return demultiplex(
-      (await container.logs({ stdout: true, stderr: true })) as Buffer
-    );
-  } finally {
-    await container.remove({ force: true });
-  }
-}
+/** Builds `repo` at `commit` with this file's builder. */
+const build = (repo: string, commit: string) =>
+  buildRepo(builder, git, repo, commit);
 
 /** A Pipfile.lock as pipenv writes it. */
 const RUN = `pipfile-builds-${Date.now()}`;
@@ -126,19 +88,7 @@ beforeAll(async () => {
   setAllowedRepoHosts(['127.0.0.1']);
   git = await GitServer.start();
   availablePython = await basePython(docker, baseImage);
-  builder = new ImageBuilder(
-    docker,
-    store,
-    new ImageCache(docker, store, { namePrefix, budgetBytes: null, baseImage }),
-    {
-      baseImage,
-      namePrefix,
-      strictRuntime: false,
-      availablePython,
-      network: prepareBuildNetwork(docker, { namePrefix, mirrors: [] }),
-      limits: { memory: 2 * 1024 ** 3, cpus: 1 }
-    }
-  );
+  builder = await testBuilder(docker, store);
 });
 afterAll(() => git.stop());
 
@@ -182,15 +132,16 @@ test('a lock pinning a release whose metadata uv refuses: pip installs the lock 
   );
   // Every locked package at its locked version, the dev packages too (repo2docker: pipenv --dev).
   expect(
-    await python(
-      result.image,
+    await runIn(result.image, [
+      'python',
+      '-c',
       [
         'import datetime, importlib.metadata as m',
         'from networkdays import networkdays',
         'days = networkdays.Networkdays(datetime.date(2024, 1, 1), datetime.date(2024, 1, 31))',
         "print(len(days.networkdays()), *(m.version(p) for p in ['python-networkdays', 'toolz', 'six']))"
       ].join('\n')
-    )
+    ])
   ).toBe('23 1.1 0.12.1 1.16.0\n');
 });
 
