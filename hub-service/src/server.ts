@@ -91,7 +91,7 @@ const volumes = new Volumes(docker, store, hub, {
     pluginDir: config.dockerPluginDir,
     allowedHosts: config.allowedRepoHosts
   },
-  credential: (user, host) => credentials.find(user, host)
+  credentials
 });
 const classes = new Classes(
   hub,

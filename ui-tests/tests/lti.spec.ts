@@ -1,17 +1,7 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import {
-  closeSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import config from '../playwright.config.js';
 import { LtiPlatform, type Launch } from '../support/ltiPlatform.js';
+import { OwnHub } from '../support/ownHub.js';
 
 // Launches from a learning platform with LTI 1.3: a course's instructor and student land on the
 // course's class page with their roles, a forged launch and a launch from no nameable course are
@@ -22,7 +12,6 @@ const PORT = 8700;
 const PLATFORM_PORT = 8705;
 const PREFIX = 'envhublti';
 const HUB = `http://127.0.0.1:${PORT}`;
-const ROOT = new URL('../../', import.meta.url).pathname;
 const ADMIN = 'hubadmin';
 const CLASS_PAGE = `${HUB}/services/envhub/classes/intro101`;
 
@@ -40,102 +29,9 @@ test.use({
   }
 });
 
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 let platform: LtiPlatform;
-let hub: ChildProcess | null = null;
-let dataDir = '';
+let hub: OwnHub | null = null;
 let adminToken = '';
-
-function hubLog(): string {
-  return readFileSync(join(dataDir, 'hub.log'), 'utf8').slice(-4000);
-}
-
-/** JupyterHub with the envhub service, signing in with LTI 1.3 from `platform`, as `make up` runs it. */
-async function startHub(): Promise<void> {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) =>
-        !name.startsWith('ENVHUB_') ||
-        ['ENVHUB_BASE_IMAGE', 'ENVHUB_HUB_IP'].includes(name)
-    )
-  );
-  dataDir = mkdtempSync(join(tmpdir(), 'envhub-lti-'));
-  const log = openSync(join(dataDir, 'hub.log'), 'a');
-  hub = spawn(join(ROOT, 'deploy/serve.sh'), [], {
-    env: {
-      ...env,
-      ENVHUB_PORT: String(PORT),
-      ENVHUB_NAME_PREFIX: PREFIX,
-      ENVHUB_DATA_DIR: dataDir,
-      ENVHUB_CONFIG: join(ROOT, 'ui-tests/fixtures/site-config.json'),
-      ENVHUB_PUBLIC_URL: HUB,
-      ...platform.hubEnvironment,
-      ENVHUB_LTI13_ADMIN_USERS: `${ADMIN}@example.org`
-    },
-    stdio: ['ignore', log, log]
-  });
-  closeSync(log);
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const health = (await fetch(`${HUB}/services/envhub/api/health`)
-      .then(r => r.json())
-      .catch(() => null)) as { hub?: { ok: boolean } } | null;
-    if (health?.hub?.ok) {
-      return;
-    }
-    if (Date.now() > deadline || hub.exitCode !== null) {
-      throw new Error(
-        `the LTI hub did not start\n--- hub log ---\n${hubLog()}`
-      );
-    }
-    await sleep(250);
-  }
-}
-
-/** Stops the hub as Ctrl-C does, and waits for it (30 s, then kills it). */
-async function stopHub(): Promise<void> {
-  const child = hub;
-  hub = null;
-  if (!child || child.exitCode !== null) {
-    return;
-  }
-  const exited = once(child, 'exit');
-  child.kill('SIGINT');
-  const stopped = await Promise.race([
-    exited.then(() => true),
-    sleep(30_000).then(() => false)
-  ]);
-  if (!stopped) {
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-/** Removes what the hub's service made in Docker under the test's prefix (class volumes, build network). */
-function removeDockerLeftovers(): void {
-  const docker = (...args: string[]) =>
-    execFileSync('docker', args, { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean);
-  const containers = docker('ps', '-aq', '--filter', `name=^${PREFIX}-`);
-  if (containers.length) {
-    docker('rm', '-f', ...containers);
-  }
-  const volumes = docker('volume', 'ls', '-q', '--filter', `name=^${PREFIX}-`);
-  if (volumes.length) {
-    docker('volume', 'rm', ...volumes);
-  }
-  const networks = docker(
-    'network',
-    'ls',
-    '-q',
-    '--filter',
-    `name=^${PREFIX}-`
-  );
-  if (networks.length) {
-    docker('network', 'rm', ...networks);
-  }
-}
 
 /** Follows a course page's link in a fresh browser (no cookies of anyone else's). */
 async function launch(browser: Browser, how: Launch): Promise<Page> {
@@ -170,7 +66,15 @@ async function stateCookies(page: Page): Promise<string[]> {
 
 test.beforeAll(async ({ browser }) => {
   platform = await LtiPlatform.start(HUB, PLATFORM_PORT);
-  await startHub();
+  hub = await OwnHub.start({
+    port: PORT,
+    prefix: PREFIX,
+    env: {
+      ENVHUB_PUBLIC_URL: HUB,
+      ...platform.hubEnvironment,
+      ENVHUB_LTI13_ADMIN_USERS: `${ADMIN}@example.org`
+    }
+  });
   // The admin (ENVHUB_LTI13_ADMIN_USERS) signs in through the platform too, as an institution
   // administrator with no course role, and takes a token for the Hub API.
   const page = await launch(browser, {
@@ -194,12 +98,8 @@ test.beforeAll(async ({ browser }) => {
 });
 
 test.afterAll(async () => {
-  await stopHub();
+  await hub?.stop();
   await platform?.stop();
-  removeDockerLeftovers();
-  if (dataDir) {
-    rmSync(dataDir, { recursive: true, force: true });
-  }
 });
 
 test('an instructor launches into a new class and creates it; a student launches into it as a student', async ({

@@ -1,26 +1,13 @@
 import { expect, test } from '@playwright/test';
-import {
-  execFile,
-  execFileSync,
-  spawn,
-  type ChildProcess
-} from 'node:child_process';
-import { once } from 'node:events';
-import {
-  closeSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { escapeName } from '../../hub-service/src/naming.js';
 import { GitServer } from '../../hub-service/test/support/gitServer.js';
 import { WebdavServer } from '../../hub-service/test/support/webdavServer.js';
 import { OidcProvider } from '../support/oidcProvider.js';
+import { OwnHub } from '../support/ownHub.js';
 
 // An institution in a box: single sign-on through a real OpenID Connect provider, whose access
 // token is also what its WebDAV server (a Nextcloud with the OIDC app, in effect) accepts. A user
@@ -33,7 +20,6 @@ const PORT = 8750;
 const OIDC_PORT = 8755;
 const PREFIX = 'envhubsso';
 const HUB = `http://127.0.0.1:${PORT}`;
-const ROOT = new URL('../../', import.meta.url).pathname;
 const CLIENT = { id: 'envhub-hub', secret: `hub-secret-${Date.now()}` };
 // Servers reach the WebDAV server on the Docker bridge's gateway.
 const BRIDGE = process.env.ENVHUB_TEST_BRIDGE_IP ?? '172.17.0.1';
@@ -41,97 +27,10 @@ const user = `ada${Date.now().toString(36)}`;
 // Access tokens expire soon, and the Hub checks them again after 5 s, so that a renewal happens.
 const TOKEN_SECONDS = 45;
 
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 let oidc: OidcProvider;
 let dav: WebdavServer;
 let git: GitServer;
-let hub: ChildProcess | null = null;
-let dataDir = '';
-
-function hubLog(): string {
-  return readFileSync(join(dataDir, 'hub.log'), 'utf8').slice(-4000);
-}
-
-/** JupyterHub with the envhub service, signing in through `oidc`, as `make up` runs it. */
-async function startHub(): Promise<void> {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) =>
-        !name.startsWith('ENVHUB_') ||
-        ['ENVHUB_BASE_IMAGE', 'ENVHUB_HUB_IP'].includes(name)
-    )
-  );
-  dataDir = mkdtempSync(join(tmpdir(), 'envhub-sso-'));
-  const log = openSync(join(dataDir, 'hub.log'), 'a');
-  hub = spawn(join(ROOT, 'deploy/serve.sh'), [], {
-    env: {
-      ...env,
-      ENVHUB_PORT: String(PORT),
-      ENVHUB_NAME_PREFIX: PREFIX,
-      ENVHUB_DATA_DIR: dataDir,
-      ENVHUB_CONFIG: join(ROOT, 'ui-tests/fixtures/site-config.json'),
-      ENVHUB_ALLOWED_REPO_HOSTS: `127.0.0.1,localhost,${BRIDGE}`,
-      ENVHUB_OIDC_ISSUER: oidc.issuer,
-      ENVHUB_OIDC_CLIENT_ID: CLIENT.id,
-      ENVHUB_OIDC_CLIENT_SECRET: CLIENT.secret,
-      ENVHUB_SSO_HOSTS: new URL(dav.origin).host,
-      ENVHUB_OIDC_REFRESH_AGE: '5'
-    },
-    stdio: ['ignore', log, log]
-  });
-  closeSync(log);
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const health = (await fetch(`${HUB}/services/envhub/api/health`)
-      .then(r => r.json())
-      .catch(() => null)) as { hub?: { ok: boolean } } | null;
-    if (health?.hub?.ok) return;
-    if (Date.now() > deadline || hub.exitCode !== null)
-      throw new Error(
-        `the SSO hub did not start\n--- hub log ---\n${hubLog()}`
-      );
-    await sleep(250);
-  }
-}
-
-/** Stops the hub as Ctrl-C does, and waits for it (30 s, then kills it). */
-async function stopHub(): Promise<void> {
-  const child = hub;
-  hub = null;
-  if (!child || child.exitCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGINT');
-  if (!(await Promise.race([exited.then(() => true), sleep(30_000)]))) {
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-/** Removes what the hub made in Docker under the test's prefix (containers, volumes, images, networks). */
-function removeDockerLeftovers(): void {
-  const docker = (...args: string[]) =>
-    execFileSync('docker', args, { encoding: 'utf8' })
-      .split('\n')
-      .filter(Boolean);
-  const containers = docker('ps', '-aq', '--filter', `name=^${PREFIX}-`);
-  if (containers.length) docker('rm', '-f', ...containers);
-  const volumes = docker('volume', 'ls', '-q', '--filter', `name=^${PREFIX}-`);
-  if (volumes.length) docker('volume', 'rm', ...volumes);
-  const images = docker(
-    'images',
-    '--format',
-    '{{.Repository}}:{{.Tag}}'
-  ).filter(image => image.startsWith(`${PREFIX}-`));
-  if (images.length) docker('rmi', '-f', ...images);
-  const networks = docker(
-    'network',
-    'ls',
-    '-q',
-    '--filter',
-    `name=^${PREFIX}-`
-  );
-  if (networks.length) docker('network', 'rm', ...networks);
-}
+let hub: OwnHub | null = null;
 
 /**
  * Runs `script` in the user's server as jovyan; its output. Never synchronously: the provider and
@@ -160,16 +59,25 @@ test.beforeAll(async () => {
     'requirements.txt': '',
     'README.md': '# notes\n'
   });
-  await startHub();
+  hub = await OwnHub.start({
+    port: PORT,
+    prefix: PREFIX,
+    env: {
+      ENVHUB_ALLOWED_REPO_HOSTS: `127.0.0.1,localhost,${BRIDGE}`,
+      ENVHUB_OIDC_ISSUER: oidc.issuer,
+      ENVHUB_OIDC_CLIENT_ID: CLIENT.id,
+      ENVHUB_OIDC_CLIENT_SECRET: CLIENT.secret,
+      ENVHUB_SSO_HOSTS: new URL(dav.origin).host,
+      ENVHUB_OIDC_REFRESH_AGE: '5'
+    }
+  });
 });
 
 test.afterAll(async () => {
-  await stopHub();
-  removeDockerLeftovers();
+  await hub?.stop();
   await git?.stop();
   await dav?.stop();
   await oidc?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 test('signed in through the OpenID provider, a server gets the access token and uses it against the WebDAV server', async ({

@@ -133,16 +133,24 @@ export class Credentials {
    * sign-on's included: for their server.
    */
   async forServer(user: string): Promise<Record<string, Credential>> {
-    const hosts = new Set([
-      ...this.store.listCredentials(user).map(({ host }) => host),
-      ...this.singleSignOnHosts
-    ]);
-    const found = await Promise.all(
-      [...hosts].map(async host => [host, await this.find(user, host)] as const)
+    const stored: Record<string, Credential> = Object.fromEntries(
+      this.store
+        .listCredentials(user)
+        .map(({ host }) => [host, this.use(user, host)!])
     );
-    return Object.fromEntries(
-      found.filter((entry): entry is [string, Credential] => entry[1] !== null)
-    );
+    const signedOn = this.singleSignOnHosts.filter(host => !(host in stored));
+    // One token serves every listed host: asked of the Hub once.
+    const token = signedOn.length
+      ? await this.singleSignOn!.accessToken(user)
+      : null;
+    return token
+      ? {
+          ...stored,
+          ...Object.fromEntries(
+            signedOn.map(host => [host, { username: user, token }])
+          )
+        }
+      : stored;
   }
 
   /** `user`'s credential for `host`: their stored one, else their single sign-on token there, else null. */
@@ -151,6 +159,17 @@ export class Credentials {
     if (stored || !this.singleSignOnHosts.includes(host)) return stored;
     const token = await this.singleSignOn!.accessToken(user);
     return token ? { username: user, token } : null;
+  }
+
+  /**
+   * Whether `user` has a credential for `host`, stored or by single sign-on, without opening or
+   * touching it (a single sign-on token is only fetched when it is used).
+   */
+  has(user: string, host: string): boolean {
+    return (
+      this.singleSignOnHosts.includes(host) ||
+      this.store.getCredential(user, host) !== undefined
+    );
   }
 
   /** `user`'s credential for `host` (marked as used now), or null when they have none. */

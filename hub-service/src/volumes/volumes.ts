@@ -6,7 +6,7 @@ import {
   type VolumeMembers,
   type VolumeView
 } from '@envhub/schema';
-import { hostOfUrl, type Credential } from '../credentials/credentials.js';
+import { hostOfUrl, type Credentials } from '../credentials/credentials.js';
 import { EnvhubError } from '../errors.js';
 import type { HubClient, HubUser } from '../hub/hubClient.js';
 import { checkCollaborators } from '../launches/shares.js';
@@ -61,8 +61,8 @@ export interface VolumeSettings {
   volumesPerUser: number;
   /** rclone's volume plugin for WebDAV volumes; null: this hub has none. */
   webdav: WebdavSettings | null;
-  /** `user`'s credential for `host` (a stored one, or their single sign-on token), or null. */
-  credential: (user: string, host: string) => Promise<Credential | null>;
+  /** Users' credentials (stored ones, or their single sign-on token), for WebDAV volumes. */
+  credentials: Pick<Credentials, 'find' | 'has'>;
 }
 
 const NAME = environmentSchema.properties.mounts.items.properties.source;
@@ -310,8 +310,7 @@ export class Volumes {
                 code: 'volume_forbidden',
                 message: `${owner} may not mount volume "${mount.source}" (ask its owner, ${volume.owner}, to add them as a member)`
               }
-            : webdav &&
-                !(await this.settings.credential(owner, hostOfUrl(webdav)))
+            : webdav && !this.settings.credentials.has(owner, hostOfUrl(webdav))
               ? {
                   code: 'no_credential',
                   message: noCredential(mount.source, owner, webdav)
@@ -400,7 +399,7 @@ export class Volumes {
   ): Promise<DockerMount> {
     const url = await this.checkWebdav(mount.webdav);
     const host = hostOfUrl(url);
-    const credential = await this.settings.credential(owner, host);
+    const credential = await this.settings.credentials.find(owner, host);
     if (!credential)
       throw new EnvhubError(
         422,

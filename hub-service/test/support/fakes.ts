@@ -843,7 +843,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
       pluginDir: options.dockerPluginDir ?? classFiles,
       allowedHosts: options.allowedRepoHosts ?? [REPO_HOST]
     },
-    credential: (user, host) => credentials.find(user, host)
+    credentials
   });
   const classes = new Classes(
     hubClient,

@@ -86,7 +86,7 @@ describe('a service that stops', () => {
     baseImage: 'envhub-base:latest',
     volumesPerUser: 10,
     webdav: null,
-    credential: async () => null
+    credentials: { find: async () => null, has: () => false }
   });
   const launcher = new Launcher(hub, store, {} as ImageBuilder, volumes, {
     namePrefix: 'envhub',

@@ -21,7 +21,7 @@ const volumes = new Volumes({} as Docker, store, hub, {
   baseImage: 'envhub-base:latest',
   volumesPerUser: 10,
   webdav: null,
-  credential: async () => null
+  credentials: { find: async () => null, has: () => false }
 });
 const settings = {
   namePrefix: 'envhub',
