@@ -19,9 +19,11 @@ provision:
 down:
 	deploy/down.sh
 
-# Benchmarks (ratios against baselines measured in the same run): the builder, then public
-# servers' temporary sessions (a hub of their own on port 8900); see README. Both run; either fails it.
+# Benchmarks (ratios against baselines measured in the same run): the builder, launches (a hub of
+# their own on port 8800), public servers' temporary sessions (one on port 8900); see README.
+# All run; any failing fails it.
 bench: build
 	source deploy/lib.sh && ensure_dockerd && status=0 && \
 	  { npx tsx bench/builder.bench.ts || status=1; } && \
+	  { npx tsx bench/launch.bench.ts || status=1; } && \
 	  { npx tsx bench/publicSessions.bench.ts || status=1; } && exit $$status

@@ -213,7 +213,7 @@ tb=$SECONDS
 work=$(new_tmpdir base)
 ctx=$work/context
 mkdir -p "$ctx/wheels" "$ctx/ca-certificates"
-install -m 0644 "$here/Dockerfile" "$ctx/Dockerfile"
+install -m 0644 "$here/Dockerfile" "$here/lazy_hub_imports.py" "$ctx/"
 install -m 0644 "$wheel" "$ctx/wheels/"
 
 # Extra CAs: only well-formed PEM certificates, with names update-ca-certificates accepts (*.crt).

@@ -11,7 +11,7 @@ import { checkout } from '../repos/git.js';
 import type { RepoAccess } from '../repos/repoPolicy.js';
 import type { Store } from '../store/store.js';
 import { describeFailure, plainText } from './buildFailure.js';
-import { labelStages } from './buildPacks/dockerfile.js';
+import { labelInstruction, labelStages } from './buildPacks/dockerfile.js';
 import {
   planBuild,
   type BuildPlan,
@@ -189,21 +189,14 @@ export class ImageBuilder {
         throw new Error('the build plan has no content stage');
       await writeFile(
         join(dir, 'Dockerfile'),
-        this.labelled(contentDockerfile)
+        this.labelled(contentDockerfile, {
+          ...labels,
+          [LABELS.fingerprint]: fingerprint,
+          [LABELS.environmentImage]: environmentImage
+        })
       );
       emit(`[envhub] adding the repository's content to ${environmentImage}\n`);
-      await this.dockerBuild(
-        dir,
-        {
-          t: request.image,
-          labels: {
-            ...labels,
-            [LABELS.fingerprint]: fingerprint,
-            [LABELS.environmentImage]: environmentImage
-          }
-        },
-        emit
-      );
+      await this.dockerBuild(dir, { t: request.image }, emit);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -331,24 +324,37 @@ export class ImageBuilder {
       await writeFile(
         join(dir, 'Dockerfile'),
         this.labelled(
-          plan.environmentDockerfile ?? `FROM ${this.settings.baseImage}\n`
+          plan.environmentDockerfile ?? `FROM ${this.settings.baseImage}\n`,
+          {
+            [LABELS.role]: 'environment',
+            [LABELS.fingerprint]: fingerprint,
+            [LABELS.builderVersion]: BUILDER_VERSION,
+            ...FINISHED
+          }
         )
       );
-      const labels = {
-        [LABELS.role]: 'environment',
-        [LABELS.fingerprint]: fingerprint,
-        [LABELS.builderVersion]: BUILDER_VERSION,
-        ...FINISHED
-      };
-      await this.dockerBuild(dir, { t: image, labels }, emit);
+      await this.dockerBuild(dir, { t: image }, emit);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
 
-  /** `dockerfile` with the build-of label in every stage, so an interrupted build's leftovers can be found. */
-  private labelled(dockerfile: string): string {
-    return labelStages(dockerfile, LABELS.buildOf, this.settings.namePrefix);
+  /**
+   * `dockerfile` with the build-of label in every stage, so an interrupted build's leftovers can be
+   * found, and the finished image's `labels`, when given, in one last instruction (one build step).
+   */
+  private labelled(
+    dockerfile: string,
+    labels?: Record<string, string>
+  ): string {
+    const staged = labelStages(
+      dockerfile,
+      LABELS.buildOf,
+      this.settings.namePrefix
+    );
+    return labels
+      ? `${staged.trimEnd()}\n${labelInstruction(labels)}\n`
+      : staged;
   }
 
   /**

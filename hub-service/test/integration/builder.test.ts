@@ -1,9 +1,13 @@
 import { jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { EnvhubError } from '../../src/errors.js';
+import { labelInstruction } from '../../src/images/buildPacks/dockerfile.js';
 import { removeBuildLeftovers } from '../../src/images/buildLeftovers.js';
 import type { ImageBuilder } from '../../src/images/imageBuilder.js';
 import { LABELS } from '../../src/images/imageCache.js';
@@ -499,5 +503,61 @@ describe('an interrupted build', () => {
     await removeBuildLeftovers(docker, namePrefix);
     expect(await imageExists(result.image)).toBe(true);
     expect(await imageExists(environment)).toBe(true);
+  });
+
+  test("an image's labels are set in one build step, and read back exactly as written", async () => {
+    const commit = await git.commit('finished', {
+      'stamp.txt': `${Date.now()}\n`
+    });
+    const result = await build('finished', commit);
+    expect(result.error).toBeUndefined();
+    // The content stage: the build-of label after FROM, then one LABEL with the finished labels.
+    const content = result.log.slice(
+      result.log.indexOf("adding the repository's content")
+    );
+    expect(content.match(/^Step \d+\/\d+ : LABEL /gm)).toHaveLength(2);
+    const labels =
+      (await docker.getImage(result.image).inspect()).Config.Labels ?? {};
+    expect(labels).toMatchObject({
+      [LABELS.commit]: commit,
+      [LABELS.ref]: 'main',
+      [LABELS.repo]: git.url('finished'),
+      [LABELS.role]: 'launchable',
+      [LABELS.buildOf]: ''
+    });
+
+    const tricky = {
+      'org.envhub.test': 'a "quoted" $HOME, ${HOME} and a back\\slash \\"'
+    };
+    const tag = `${namePrefix}-labels-test:${Date.now().toString(36)}`;
+    const dir = await mkdtemp(join(tmpdir(), 'envhub-labels-'));
+    await writeFile(
+      join(dir, 'Dockerfile'),
+      `FROM ${baseImage}\n${labelInstruction(tricky)}\n`
+    );
+    const stream = await docker.buildImage(
+      { context: dir, src: ['Dockerfile'] },
+      { t: tag, rm: true, forcerm: true }
+    );
+    await new Promise((resolve, reject) =>
+      docker.modem.followProgress(
+        stream,
+        (err: Error | null, output: Array<{ error?: string }>) => {
+          const failure = err ?? output.find(o => o.error)?.error;
+          if (failure) reject(new Error(String(failure)));
+          else resolve(null);
+        }
+      )
+    );
+    await rm(dir, { recursive: true, force: true });
+    try {
+      expect(
+        (await docker.getImage(tag).inspect()).Config.Labels?.[
+          'org.envhub.test'
+        ]
+      ).toBe(tricky['org.envhub.test']);
+    } finally {
+      await docker.getImage(tag).remove({ force: true });
+    }
   });
 });

@@ -159,3 +159,19 @@ export function labelStages(text: string, name: string, value: string): string {
     )
     .join('\n');
 }
+
+/**
+ * One LABEL instruction setting every label in `labels`, for Dockerfiles envhub writes (default
+ * escape character): the legacy builder makes one build step per label of the API's `labels`.
+ */
+export function labelInstruction(labels: Record<string, string>): string {
+  const quote = (text: string) => {
+    if (/[\r\n]/.test(text))
+      throw new Error(`a label must be one line: ${JSON.stringify(text)}`);
+    return `"${text.replace(/[\\"$]/g, c => `\\${c}`)}"`;
+  };
+  const pairs = Object.entries(labels).map(
+    ([k, v]) => `${quote(k)}=${quote(v)}`
+  );
+  return `LABEL ${pairs.join(' ')}`;
+}
