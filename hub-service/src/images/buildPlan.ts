@@ -7,10 +7,12 @@ import { dockerfileImages } from './buildPacks/dockerfile.js';
 import {
   checkPython,
   parseAptTxt,
+  pythonSatisfies,
   parseRuntimeTxt,
   runtimeIgnored
 } from './buildPacks/extras.js';
 import {
+  lockFallbackWarning,
   parsePipfile,
   parsePipfileLock,
   pipFallbackWarning,
@@ -102,6 +104,9 @@ const UV_STATUS = '/tmp/envhub-uv.status';
 const UV_REFUSED =
   'invalid metadata|could not be parsed|not part of a valid version|there (is|are) no versions? of';
 
+/** uv's and pip's words for files that do not match the pinned hashes. */
+const HASH_MISMATCH = 'hash mismatch|do not match the hashes';
+
 /** A word for a POSIX shell, quoted unless it is plainly safe. */
 export function shQuote(word: string): string {
   return /^[A-Za-z0-9_./=:@%+,-]+$/.test(word)
@@ -177,8 +182,16 @@ interface PythonInstall {
   stage: 'environment' | 'content';
   /** Where the install runs (local paths resolve against it), inside the image. */
   cwd: string;
-  /** Set for Pipfile(.lock): installed as pipenv would, with pip when uv refuses legacy metadata. */
-  pipenv?: { source: string; lock: boolean };
+  /**
+   * Set for Pipfile(.lock): installed as pipenv would, with pip when uv refuses legacy metadata.
+   * `fallback`: for a lock made for another Python, the Pipfile's requirements (a path inside the
+   * image) and the warning, installed when the lock does not install on this one.
+   */
+  pipenv?: {
+    source: string;
+    lock: boolean;
+    fallback?: { requirements: string; warning: string };
+  };
 }
 
 /** Context path of a generated requirements file next to `source`, so its relative `-r` lines still resolve. */
@@ -192,26 +205,43 @@ function generatedPath(source: string): string {
 /**
  * The shell command of the RUN that installs `install`, then removes `cleanup`. A Pipfile installs
  * as pipenv would: a lock with `--no-deps` (it pins every package, and pipenv installs it so), and
- * when uv refuses a package's metadata, with pip, saying so in the build log.
+ * when uv refuses a package's metadata, with pip, saying so in the build log. A lock made for
+ * another Python that installs neither way gives way to its Pipfile's `fallback`, with a warning.
  */
 function installSteps(install: PythonInstall, cleanup: string[]): string {
   const req = shQuote(install.requirements);
   const rm = (paths: string[]) =>
     paths.length ? ` \\\n && rm -rf ${paths.join(' ')}` : '';
   if (!install.pipenv) return `${UV} -r ${req}${rm(cleanup)}`;
-  const { source, lock } = install.pipenv;
+  const { source, lock, fallback } = install.pipenv;
   const noDeps = lock ? ' --no-deps' : '';
-  return (
-    [
-      `{ ${UV}${noDeps} -r ${req} 2>&1; echo $? > ${UV_STATUS}; } | tee ${UV_LOG}`,
-      ` && status=$(cat ${UV_STATUS})`,
-      ' && if [ "$status" != 0 ]; then',
-      `      grep -qE ${shQuote(UV_REFUSED)} ${UV_LOG} || exit "$status";`,
-      `      echo ${shQuote(pipFallbackWarning(source))};`,
-      `      ${PIP}${noDeps} -r ${req};`,
-      '    fi'
-    ].join(' \\\n') + rm([...cleanup, UV_LOG, UV_STATUS])
-  );
+  const first = `{ ${UV}${noDeps} -r ${req} 2>&1; echo $? > ${UV_STATUS}; } | tee ${UV_LOG}`;
+  const steps = fallback
+    ? [
+        first,
+        ` && status=$(cat ${UV_STATUS})`,
+        ` && if [ "$status" != 0 ] && grep -qE ${shQuote(UV_REFUSED)} ${UV_LOG}; then`,
+        `      echo ${shQuote(pipFallbackWarning(source))};`,
+        `      { ${PIP}${noDeps} -r ${req} 2>&1; echo $? > ${UV_STATUS}; } | tee -a ${UV_LOG};`,
+        `      status=$(cat ${UV_STATUS});`,
+        '    fi',
+        // Never past files that do not match the lock's hashes: that is no matter of Python versions.
+        ' && if [ "$status" != 0 ]; then',
+        `      grep -qiE ${shQuote(HASH_MISMATCH)} ${UV_LOG} && exit "$status";`,
+        `      echo ${shQuote(fallback.warning)};`,
+        `      ${UV} -r ${shQuote(fallback.requirements)};`,
+        '    fi'
+      ]
+    : [
+        first,
+        ` && status=$(cat ${UV_STATUS})`,
+        ' && if [ "$status" != 0 ]; then',
+        `      grep -qE ${shQuote(UV_REFUSED)} ${UV_LOG} || exit "$status";`,
+        `      echo ${shQuote(pipFallbackWarning(source))};`,
+        `      ${PIP}${noDeps} -r ${req};`,
+        '    fi'
+      ];
+  return steps.join(' \\\n') + rm([...cleanup, UV_LOG, UV_STATUS]);
 }
 
 function homePath(rel: string): string {
@@ -466,6 +496,35 @@ export async function planBuild(
         cwd: homePath(configDir), // pipenv resolves paths against the Pipfile's folder
         pipenv: { source: file, lock: locked }
       };
+      // A lock made for another Python may pin releases without files for this one (wheels for
+      // Python 3.6 only): then the Pipfile's packages, resolved again, as pipenv would lock them here.
+      const lockedFor = pip.python;
+      if (
+        locked &&
+        lockedFor !== undefined &&
+        !pythonSatisfies(options.availablePython, lockedFor) &&
+        (await has('Pipfile'))
+      ) {
+        const fromPipfile = parsePipfile(await repo.readText(pipfile), pipfile);
+        if (fromPipfile.requirements.length && !fromPipfile.localRefs.length) {
+          const fallback = `${generatedPath(pipfile).replace(/\.txt$/, '')}-unlocked.txt`;
+          generatedFiles[fallback] = [
+            `# Generated by envhub from ${pipfile}: packages and dev-packages, for when ${file} does not install`,
+            ...fromPipfile.requirements,
+            ''
+          ].join('\n');
+          install.copy.push(fallback);
+          install.pipenv!.fallback = {
+            requirements: `${ENV_DIR}/${fallback}`,
+            warning: lockFallbackWarning(
+              file,
+              lockedFor,
+              pipfile,
+              options.availablePython
+            )
+          };
+        }
+      }
       if (pip.localRefs.length)
         warnings.push(localWarning(file, pip.localRefs));
     }

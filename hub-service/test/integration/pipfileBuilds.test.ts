@@ -158,3 +158,47 @@ test('a lock whose hashes the files on PyPI do not match fails, naming Pipfile.l
   );
   expect(result.log).not.toMatch(/^\[envhub\] warning: uv refused/m);
 });
+
+test('a lock made for Python 3.6 that does not install here: the Pipfile, resolved for this Python, and the log says so', async () => {
+  const commit = await git.commit('pipenv-old-python', {
+    Pipfile: [
+      '[packages]',
+      'kiwisolver = "*"',
+      'toolz = "*"',
+      '',
+      '[dev-packages]',
+      'six = "*"',
+      '',
+      '[requires]',
+      'python_version = "3.6"',
+      ''
+    ].join('\n'),
+    'Pipfile.lock': pipenvLock('3.6', {
+      // kiwisolver 1.1.0 has wheels for Pythons up to 3.8 only, and its sources need a C++
+      // compiler the base image does not have: as binder-examples/pipfile's lock pins it.
+      default: {
+        kiwisolver: { index: 'pypi', version: '==1.1.0' },
+        toolz: TOOLZ
+      },
+      develop: { six: SIX }
+    })
+  });
+  const result = await build('pipenv-old-python', commit);
+  expect(result.error).toBeUndefined();
+  expect(result.log).toMatch(/Failed to build `kiwisolver==1\.1\.0`/);
+  expect(result.log).toMatch(
+    new RegExp(
+      `^\\[envhub\\] warning: Pipfile\\.lock was locked for Python 3\\.6 and does not install on Python ${availablePython.replace('.', '\\.')} \\(see the error above\\); installing the packages of Pipfile instead`,
+      'm'
+    )
+  );
+  // The Pipfile's packages and dev-packages, at versions resolved for this Python.
+  const versions = await runIn(result.image, [
+    'python',
+    '-c',
+    "import importlib.metadata as m, kiwisolver, toolz, six; print(*(m.version(p) for p in ['kiwisolver', 'toolz', 'six']))"
+  ]);
+  const [kiwisolver] = versions.trim().split(' ');
+  expect(versions.trim().split(' ')).toHaveLength(3);
+  expect(kiwisolver).not.toBe('1.1.0');
+});

@@ -89,3 +89,62 @@ describe('install.R with a package Debian has and one it lacks', () => {
     expect(await imageExists(result.image)).toBe(false);
   });
 });
+
+test('a DESCRIPTION: its Imports come from Debian, and the package itself is not installed', async () => {
+  const commit = await git.commit('r-description', {
+    DESCRIPTION: [
+      'Package: envhubdemo',
+      'Title: A demo',
+      'Version: 0.1.0',
+      'Depends: R (>= 4.0)',
+      'Imports:',
+      '    jsonlite (>= 1.0)',
+      ''
+    ].join('\n')
+  });
+  const result = await build(false, 'r-description', commit);
+  expect(result.error).toBeUndefined();
+  expect(result.log).toContain('[envhub] build pack: r\n');
+  const out = await runIn(result.image, [
+    'R',
+    '--quiet',
+    '--no-save',
+    '-e',
+    'library(jsonlite); cat("loaded", toJSON(3), requireNamespace("envhubdemo", quietly = TRUE), "\\n")'
+  ]);
+  expect(out).toContain('loaded [3] FALSE');
+});
+
+describe('runtime.txt asking for another R version and a CRAN date', () => {
+  const files = {
+    'runtime.txt': 'r-4.3.2-2024-01-10\n',
+    'install.R': 'install.packages("jsonlite")\n'
+  };
+
+  test("Debian's R is used, and the log says so", async () => {
+    const commit = await git.commit('r-runtime', files);
+    const result = await build(false, 'r-runtime', commit);
+    expect(result.error).toBeUndefined();
+    expect(result.log).toContain(
+      "[envhub] warning: runtime.txt asks for R 4.3.2, but this hub provides only R 4.2 (Debian bookworm's): using R 4.2 instead; its CRAN snapshot date 2024-01-10 cannot be honoured"
+    );
+    expect(
+      await runIn(result.image, [
+        'R',
+        '--quiet',
+        '--no-save',
+        '-e',
+        'library(jsonlite); cat(R.version$major, R.version$minor, "\\n")'
+      ])
+    ).toMatch(/^4 2\.\d/m);
+  });
+
+  test('strict runtime mode refuses it, saying what to ask for', async () => {
+    const commit = await git.commit('r-runtime-strict', files);
+    const result = await build(true, 'r-runtime-strict', commit);
+    expect(result.error).toContain(
+      "runtime.txt asks for R 4.3.2, but this hub provides only R 4.2 (Debian bookworm's) (strict runtime mode): ask for r-4.2-2024-01-10 there"
+    );
+    expect(await imageExists(result.image)).toBe(false);
+  });
+});

@@ -46,6 +46,16 @@ export function pipFallbackWarning(source: string): string {
   return `${PIP_FALLBACK} ${source} (see its error above: metadata with a legacy version string, which pip still reads); installing ${source} with pip instead, as pipenv does`;
 }
 
+/** The build log line saying that `pipfile`'s packages install because `lock`, made for Python `lockedFor`, did not. */
+export function lockFallbackWarning(
+  lock: string,
+  lockedFor: string,
+  pipfile: string,
+  python: string
+): string {
+  return `[envhub] warning: ${lock} was locked for Python ${lockedFor} and does not install on Python ${python} (see the error above); installing the packages of ${pipfile} instead, resolved for Python ${python}, so their versions may differ from the lock`;
+}
+
 /** What pip and uv accept after `--hash=`. */
 const HASH = /^(sha256|sha384|sha512):[0-9a-f]+$/;
 
