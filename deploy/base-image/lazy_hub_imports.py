@@ -12,6 +12,8 @@ from what they expect, nothing changes and a warning says so (servers then start
     python lazy_hub_imports.py [jupyterhub package directory]   (default: the installed one)
 """
 
+from __future__ import annotations
+
 import importlib.util
 import sys
 from pathlib import Path
