@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/lib.sh
 
-apt_packages=(docker.io iproute2 git debootstrap chromium iptables ca-certificates curl python3 python3-venv rclone fuse3)
+apt_packages=(docker.io iproute2 git debootstrap chromium iptables ca-certificates curl python3 python3-venv rclone fuse3 docker-registry)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -15,6 +15,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# docker-registry is for the swarm tests (deploy/swarm-lab.sh runs its own, on a private address);
+# the packaged service would listen on every interface, so it stays off where systemd started it.
+if command -v systemctl >/dev/null && systemctl is-enabled docker-registry >/dev/null 2>&1; then
+  log "disabling the docker-registry service the package enabled (see deploy/swarm-lab.sh)"
+  systemctl disable --now docker-registry >/dev/null 2>&1 || true
 fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]')
