@@ -1,0 +1,169 @@
+"""Servers as Docker Swarm services, each kept on the node that holds its home.
+
+``EnvhubSwarmSpawner`` is DockerSpawner's SwarmSpawner with what a swarm without a shared file
+system and without IPVS needs:
+
+- **Homes stay where they are.** A home is a volume of the node the server first ran on. The node's
+  id is kept in the spawner's state (across stops) and becomes a placement constraint; when that
+  node is gone or drained, the start fails naming it instead of running with an empty home.
+- **First placement**: the ready, active node with the most memory left that fits the server's
+  limit; a server no node can take is refused with each node's free memory.
+- **Reaching servers without virtual IPs**: the server's port is published in host mode on its
+  node, and the Hub and proxy connect to the node's address and that port (swarm's ingress mesh
+  and virtual IPs need IPVS).
+- **Named volumes are volumes**: SwarmSpawner turns ``volumes`` into bind mounts (dockerspawner
+  #536), which need host paths; here named volumes mount as volumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from docker.types import Mount
+from dockerspawner import SwarmSpawner
+from tornado import web
+
+from .hub import wait_until_answering
+
+#: Task states in which a server has ended or cannot start.
+ENDED = {"complete", "failed", "shutdown", "rejected", "orphaned", "remove"}
+UNITS = ((1 << 30, "G"), (1 << 20, "M"))
+
+
+def size(value: int) -> str:
+    for factor, unit in UNITS:
+        if abs(value) >= factor:
+            return f"{value / factor:.1f}{unit}"
+    return str(value)
+
+
+def free_memory(nodes: list, tasks: list) -> dict:
+    """Memory (bytes) each ready, active node has left once its running tasks' limits are counted."""
+    free = {
+        node["ID"]: node["Description"]["Resources"]["MemoryBytes"]
+        for node in nodes
+        if node["Status"]["State"] == "ready" and node["Spec"].get("Availability") == "active"
+    }
+    for task in tasks:
+        if task.get("NodeID") in free and task["Status"]["State"] not in ENDED:
+            limits = task["Spec"].get("Resources", {}).get("Limits", {})
+            free[task["NodeID"]] -= limits.get("MemoryBytes", 0)
+    return free
+
+
+def choose_node(nodes: list, tasks: list, memory: int) -> str:
+    """The node with the most memory left that fits `memory`; refuses with each node's room."""
+    free = free_memory(nodes, tasks)
+    fitting = {node: left for node, left in free.items() if left >= memory}
+    if fitting:
+        return max(fitting, key=lambda node: (fitting[node], node))
+    room = ", ".join(f"{node[:12]} has {size(left)}" for node, left in sorted(free.items()))
+    raise web.HTTPError(
+        503,
+        f"no node of the swarm can take a server of {size(memory)}: "
+        + (room or "no node is ready and active"),
+    )
+
+
+def pinned_node_problem(nodes: list, node_id: str) -> str | None:
+    """Why the node holding a home cannot run its server now, or None when it can."""
+    node = next((n for n in nodes if n["ID"] == node_id), None)
+    if node is None:
+        return f"the node {node_id[:12]} that holds this server's home has left the swarm"
+    where = f"the node {node_id[:12]} ({node['Status'].get('Addr', '?')}) that holds this server's home"
+    if node["Status"]["State"] != "ready":
+        return f"{where} is {node['Status']['State']}"
+    if node["Spec"].get("Availability") != "active":
+        return f"{where} is {node['Spec'].get('Availability')}"
+    return None
+
+
+class EnvhubSwarmSpawner(SwarmSpawner):
+    """SwarmSpawner keeping each server on the node of its home (see the module's text)."""
+
+    node_id = None
+
+    def get_state(self):
+        state = super().get_state()
+        if self.node_id:
+            state["node_id"] = self.node_id
+        return state
+
+    def load_state(self, state):
+        super().load_state(state)
+        self.node_id = state.get("node_id") or self.node_id
+
+    def clear_state(self):
+        # The home's node outlives the server: it is where the next start must go.
+        node_id = self.node_id
+        super().clear_state()
+        self.node_id = node_id
+
+    @property
+    def mounts(self):
+        mounts = []
+        for source, target in self.volume_binds.items():
+            mounts.append(
+                Mount(
+                    target=target["bind"],
+                    source=source,
+                    type="bind" if source.startswith("/") else "volume",
+                    read_only=target["mode"] == "ro",
+                )
+            )
+        return mounts
+
+    async def create_object(self):
+        nodes = await self.docker("nodes")
+        if self.node_id:
+            problem = pinned_node_problem(nodes, self.node_id)
+            if problem:
+                raise web.HTTPError(
+                    503, f"{problem}: an admin must bring it back before this server can start"
+                )
+        else:
+            tasks = await self.docker("tasks")
+            self.node_id = choose_node(nodes, tasks, self.mem_limit or 0)
+        self.extra_placement_spec = {
+            **self.extra_placement_spec,
+            "constraints": [f"node.id=={self.node_id}"],
+        }
+        self.extra_endpoint_spec = {
+            "mode": "dnsrr",
+            "ports": {None: (self.port, "tcp", "host")},
+        }
+        return await super().create_object()
+
+    async def start_object(self):
+        """Waits for the task to run, checking often, and fails at once when it cannot."""
+        while True:
+            task = await self.get_task()
+            if not task:
+                raise RuntimeError(f"the service {self.service_name} is gone")
+            status = task["Status"]
+            state = status["State"]
+            if state == "running":
+                return
+            if state in ENDED:
+                raise web.HTTPError(
+                    503, f"the server could not start on its node: {status.get('Err') or state}"
+                )
+            await asyncio.sleep(0.2)
+
+    async def get_ip_and_port(self):
+        task = await self.get_task()
+        node = await self.docker("inspect_node", task["NodeID"])
+        for port in task["Status"].get("PortStatus", {}).get("Ports", []):
+            if port.get("TargetPort") == self.port and port.get("PublishedPort"):
+                return node["Status"]["Addr"], port["PublishedPort"]
+        raise RuntimeError(f"the service {self.service_name} publishes no port {self.port}")
+
+    async def start(self):
+        # As EnvhubSpawner: the Hub's own checks back off to seconds apart.
+        ip, port = await super().start()
+        try:
+            await wait_until_answering(f"http://{ip}:{port}{self.server.base_url}api", self.http_timeout)
+        except TimeoutError:
+            pass
+        return ip, port
+
