@@ -160,14 +160,16 @@ c.Spawner.http_timeout = 120
     )
     url = f"http://127.0.0.1:{port}"
     api = Api(url, token)
+    # The proxy answers 404 for the Hub's API until the Hub has added its own route.
     for _ in range(120):
         try:
-            api.get("/")
-            break
-        except (urllib.error.URLError, ConnectionError):
-            if process.poll() is not None:
+            if api.get("/")[0] == 200:
                 break
-            time.sleep(0.5)
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        if process.poll() is not None:
+            break
+        time.sleep(0.5)
     else:
         process.kill()
     if process.poll() is not None:
