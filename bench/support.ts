@@ -1,22 +1,19 @@
-// What the hub benchmarks share: a hub of their own started the way `make up` starts one, the
-// `docker run` baselines, waiting, statistics, and removing every Docker object a run made.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// What the hub benchmarks share: a hub of their own started the way `make up` starts one (the
+// browser tests' OwnHub), the `docker run` baselines, waiting and statistics.
+import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { send } from '../hub-service/test/support/http.js';
+import { OwnHub } from '../ui-tests/support/ownHub.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-export const docker = new Docker();
-export const exec = promisify(execFile);
+const docker = new Docker();
+const exec = promisify(execFile);
 
-export const sleep = (ms: number) =>
-  new Promise(resolve => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 export const samples = (list: number[]) =>
   list.map(ms => (ms / 1000).toFixed(2));
@@ -111,7 +108,7 @@ export async function bareRun(
   }
 }
 
-/** A hub of the benchmark's own, run by deploy/serve.sh as `make up` runs it. */
+/** A hub of the benchmark's own (OwnHub: deploy/serve.sh, as `make up` runs it). */
 export interface BenchHub {
   port: number;
   prefix: string;
@@ -120,44 +117,52 @@ export interface BenchHub {
 }
 
 /**
- * Runs `body` with a hub of its own, then stops it and removes every Docker object of the
- * prefix the run made, and what `body` passed to `defer` (also on Ctrl-C). On failure, the end
- * of the hub's log is printed. ENVHUB_BENCH_LOG=<file> keeps the whole log there.
+ * Runs `body` with a hub of its own, then stops it, removes every Docker object of its prefix and
+ * what `body` passed to `defer` (also on Ctrl-C). On failure, the end of the hub's log is printed.
+ * ENVHUB_BENCH_LOG=<file> keeps the whole log there.
  */
 export async function withHub(
   settings: BenchHub,
   body: (defer: (cleanup: () => Promise<unknown>) => void) => Promise<void>
 ): Promise<void> {
-  const before = await dockerObjects(settings.prefix);
-  const dir = await mkdtemp(join(tmpdir(), 'envhub-bench-'));
-  const logPath = join(dir, 'hub.log');
+  await portsFree(settings.port);
+  const configDir = await mkdtemp(join(tmpdir(), 'envhub-bench-'));
+  const config = join(configDir, 'site-config.json');
+  await writeFile(config, JSON.stringify(settings.siteConfig, null, 2));
   const deferred: Array<() => Promise<unknown>> = [];
-  let hub: ChildProcess | null = null;
+  let hub: OwnHub | null = null;
   let cleaned: Promise<void> | null = null;
   const cleanup = () =>
     (cleaned ??= (async () => {
       progress('stopping the hub and removing what it made');
-      if (hub) await stopHub(hub);
-      await removeMadeSince(settings.prefix, before);
+      const kept = process.env.ENVHUB_BENCH_LOG;
+      if (hub && kept)
+        await copyFile(join(hub.dataDir, 'hub.log'), kept).catch(
+          () => undefined
+        );
+      await hub?.stop();
       for (const work of deferred.reverse())
         await work().catch(() => undefined);
-      const kept = process.env.ENVHUB_BENCH_LOG;
-      if (kept) await copyFile(logPath, kept).catch(() => undefined);
-      await rm(dir, { recursive: true, force: true });
+      await rm(configDir, { recursive: true, force: true });
     })());
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => {
       void cleanup().finally(() => process.exit(130));
     });
   try {
-    progress(
-      `starting a hub on http://127.0.0.1:${settings.port} (log: ${process.env.ENVHUB_BENCH_LOG ?? logPath})`
-    );
-    hub = await startHub(settings, dir, logPath);
+    progress(`starting a hub on http://127.0.0.1:${settings.port}`);
+    hub = await OwnHub.start({
+      port: settings.port,
+      prefix: settings.prefix,
+      env: {
+        ENVHUB_DEMO_PASSWORD: settings.password,
+        ENVHUB_ALLOWED_REPO_HOSTS: '127.0.0.1,localhost,172.17.0.1',
+        ENVHUB_CONFIG: config
+      }
+    });
     await body(work => deferred.push(work));
   } catch (err) {
-    const log = await readFile(logPath, 'utf8').catch(() => '');
-    console.error(log.split('\n').slice(-40).join('\n'));
+    if (hub) console.error(hub.log());
     throw err;
   } finally {
     await cleanup();
@@ -178,104 +183,4 @@ async function portsFree(port: number): Promise<void> {
         )
         .listen(p, '0.0.0.0', () => probe.close(() => resolve()));
     });
-}
-
-async function startHub(
-  hub: BenchHub,
-  dir: string,
-  logPath: string
-): Promise<ChildProcess> {
-  await portsFree(hub.port);
-  const config = join(dir, 'site-config.json');
-  await writeFile(config, JSON.stringify(hub.siteConfig, null, 2));
-  const inherited = Object.entries(process.env).filter(
-    ([name]) => !name.startsWith('ENVHUB_') || name === 'ENVHUB_BASE_IMAGE'
-  );
-  const log = openSync(logPath, 'a');
-  const child = spawn(join(root, 'deploy/serve.sh'), [], {
-    cwd: root,
-    // Its own process group: whatever the Hub leaves running is ended with it.
-    detached: true,
-    stdio: ['ignore', log, log],
-    env: {
-      ...Object.fromEntries(inherited),
-      ENVHUB_PORT: String(hub.port),
-      ENVHUB_NAME_PREFIX: hub.prefix,
-      ENVHUB_DATA_DIR: join(dir, 'hub'),
-      ENVHUB_DEMO_PASSWORD: hub.password,
-      ENVHUB_ALLOWED_REPO_HOSTS: '127.0.0.1,localhost,172.17.0.1',
-      ENVHUB_CONFIG: config
-    }
-  });
-  closeSync(log);
-  await until(
-    'the hub to answer (see its log)',
-    async () => {
-      if (child.exitCode !== null) throw new Error('the hub exited');
-      const health = `http://127.0.0.1:${hub.port}/services/envhub/api/health`;
-      return (await send(health, '')).status === 200;
-    },
-    180_000
-  );
-  return child;
-}
-
-async function stopHub(hub: ChildProcess): Promise<void> {
-  if (hub.exitCode === null && hub.signalCode === null) {
-    const exited = new Promise(resolve => hub.once('exit', resolve));
-    hub.kill('SIGINT');
-    await Promise.race([exited, sleep(60_000)]);
-  }
-  try {
-    process.kill(-hub.pid!, 'SIGKILL');
-  } catch {
-    // Nothing of it is left.
-  }
-}
-
-/** Containers, volumes, images and networks whose names start with `prefix-`. */
-async function dockerObjects(prefix: string) {
-  const ours = (name: string) =>
-    name.replace(/^\//, '').startsWith(`${prefix}-`);
-  const [containers, volumes, images, networks] = await Promise.all([
-    docker.listContainers({ all: true }),
-    docker.listVolumes(),
-    docker.listImages(),
-    docker.listNetworks()
-  ]);
-  return {
-    containers: containers.flatMap(c => c.Names.filter(ours)),
-    volumes: (volumes.Volumes ?? []).map(v => v.Name).filter(ours),
-    images: images.flatMap(i => i.RepoTags ?? []).filter(ours),
-    networks: networks.map(n => n.Name).filter(ours)
-  };
-}
-
-/** Removes the objects of `prefix` there are now that `before` did not list. */
-async function removeMadeSince(
-  prefix: string,
-  before: Awaited<ReturnType<typeof dockerObjects>>
-): Promise<void> {
-  const after = await dockerObjects(prefix);
-  const made = <T>(now: T[], then: T[]) => now.filter(x => !then.includes(x));
-  for (const name of made(after.containers, before.containers))
-    await docker
-      .getContainer(name)
-      .remove({ force: true, v: true })
-      .catch(() => undefined);
-  for (const name of made(after.volumes, before.volumes))
-    await docker
-      .getVolume(name)
-      .remove()
-      .catch(() => undefined);
-  for (const tag of made(after.images, before.images))
-    await docker
-      .getImage(tag)
-      .remove({ force: true })
-      .catch(() => undefined);
-  for (const name of made(after.networks, before.networks))
-    await docker
-      .getNetwork(name)
-      .remove()
-      .catch(() => undefined);
 }

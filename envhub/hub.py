@@ -95,8 +95,8 @@ async def wait_until_answering(url, timeout, interval=0.05):
         await asyncio.sleep(interval)
 
 
-class EnvhubSpawner(DockerSpawner):
-    """DockerSpawner that returns from ``start`` once the server answers.
+class StartsWhenAnswering:
+    """Spawner mixin: ``start`` returns once the server answers.
 
     JupyterHub then waits for the server with checks spaced 0.2, 0.4, 0.8 … up to 5 seconds apart,
     and notices a server that came up between two checks only at the next one: about a second of a
@@ -117,6 +117,10 @@ class EnvhubSpawner(DockerSpawner):
         except TimeoutError:
             pass
         return ip, port
+
+
+class EnvhubSpawner(StartsWhenAnswering, DockerSpawner):
+    """DockerSpawner whose ``start`` returns once the server answers."""
 
 
 def make_apply_user_options(service_url, secret):

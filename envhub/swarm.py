@@ -13,6 +13,8 @@ system and without IPVS needs:
   and virtual IPs need IPVS).
 - **Named volumes are volumes**: SwarmSpawner turns ``volumes`` into bind mounts (dockerspawner
   #536), which need host paths; here named volumes mount as volumes.
+
+Like EnvhubSpawner, its ``start`` returns once the server answers.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from docker.types import Mount
 from dockerspawner import SwarmSpawner
 from tornado import web
 
-from .hub import wait_until_answering
+from .hub import StartsWhenAnswering
 
 #: Task states in which a server has ended or cannot start.
 ENDED = {"complete", "failed", "shutdown", "rejected", "orphaned", "remove"}
@@ -78,7 +80,7 @@ def pinned_node_problem(nodes: list, node_id: str) -> str | None:
     return None
 
 
-class EnvhubSwarmSpawner(SwarmSpawner):
+class EnvhubSwarmSpawner(StartsWhenAnswering, SwarmSpawner):
     """SwarmSpawner keeping each server on the node of its home (see the module's text)."""
 
     node_id = None
@@ -157,13 +159,4 @@ class EnvhubSwarmSpawner(SwarmSpawner):
             if port.get("TargetPort") == self.port and port.get("PublishedPort"):
                 return node["Status"]["Addr"], port["PublishedPort"]
         raise RuntimeError(f"the service {self.service_name} publishes no port {self.port}")
-
-    async def start(self):
-        # As EnvhubSpawner: the Hub's own checks back off to seconds apart.
-        ip, port = await super().start()
-        try:
-            await wait_until_answering(f"http://{ip}:{port}{self.server.base_url}api", self.http_timeout)
-        except TimeoutError:
-            pass
-        return ip, port
 
