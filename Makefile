@@ -2,13 +2,18 @@
 # Both install what is missing first (Debian packages, the Hub's virtualenv, node modules).
 SHELL := /bin/bash
 
-.PHONY: up test build provision down bench
+.PHONY: up test test-swarm build provision down bench
 
 up: build
 	deploy/serve.sh
 
 test: build
 	deploy/test.sh
+
+# The multi-node tests alone (make test runs them too): a swarm of two Docker engines on this
+# machine with a registry, envhub in swarm mode on it, all torn down afterwards.
+test-swarm: build
+	deploy/test-swarm.sh
 
 build: provision
 	deploy/build.sh

@@ -1,5 +1,6 @@
 # JupyterHub configuration for envhub, driven by ENVHUB_* environment variables (see README).
 # Site choices (sign-in, limits) live here; envhub's own requirements come from envhub.hub.configure.
+import json
 import os
 from pathlib import Path
 
@@ -7,6 +8,28 @@ from envhub.hub import configure
 
 c = get_config()  # noqa: F821 (provided by JupyterHub)
 root = Path(__file__).resolve().parent.parent
+
+
+def swarm_settings():
+    """Servers on a Docker Swarm when ENVHUB_SWARM_MANAGER is set (README, "Docker Swarm")."""
+    manager = os.environ.get("ENVHUB_SWARM_MANAGER")
+    if not manager:
+        return None
+    if not os.environ.get("ENVHUB_REGISTRY"):
+        raise SystemExit("ENVHUB_REGISTRY (host:port of the registry every node pulls from) is required with ENVHUB_SWARM_MANAGER")
+    try:
+        # A JSON object, e.g. {"type": "nfs", "o": "addr=10.0.0.5,rw", "device": ":/export/homes"}.
+        options = json.loads(os.environ.get("ENVHUB_SWARM_VOLUME_DRIVER_OPTIONS") or "{}")
+    except ValueError as e:
+        raise SystemExit(f"ENVHUB_SWARM_VOLUME_DRIVER_OPTIONS is not a JSON object: {e}")
+    return {
+        "manager": manager,
+        "registry": os.environ["ENVHUB_REGISTRY"],
+        "network": os.environ.get("ENVHUB_SWARM_NETWORK", ""),
+        "volume_driver": os.environ.get("ENVHUB_SWARM_VOLUME_DRIVER", ""),
+        "volume_driver_options": options,
+    }
+
 
 configure(
     c,
@@ -27,6 +50,7 @@ configure(
     name_prefix=os.environ.get("ENVHUB_NAME_PREFIX", "envhub"),
     allowed_repo_hosts=os.environ.get("ENVHUB_ALLOWED_REPO_HOSTS", ""),
     single_sign_on_hosts=[h.strip() for h in os.environ.get("ENVHUB_SSO_HOSTS", "").split(",") if h.strip()],
+    swarm=swarm_settings(),
     service_environment={
         name: os.environ[name]
         for name in (

@@ -80,3 +80,42 @@ stop_webdav_plugin() {
     while read -r mount; do fusermount3 -uz "$mount" 2>/dev/null || umount -l "$mount"; done
   rm -f "$pid_file" "$WEBDAV_PLUGIN_SOCKET"
 }
+
+# Removes what a hub with name prefix $1 left on this machine's Docker engine: containers, volumes,
+# images and its build and visitor networks (the test hubs' cleanup).
+remove_envhub_objects() {
+  local prefix=$1 containers volumes images
+  containers=$(docker ps -aq --filter "name=^$prefix-")
+  [ -z "$containers" ] || docker rm -f $containers >/dev/null
+  volumes=$(docker volume ls -q --filter "name=^$prefix-")
+  [ -z "$volumes" ] || docker volume rm $volumes >/dev/null
+  images=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$prefix-" || true)
+  [ -z "$images" ] || docker rmi -f $images >/dev/null
+  docker network rm "$prefix-build" "$prefix-visitors" >/dev/null 2>&1 || true
+}
+
+# A test hub: `deploy/serve.sh` in the background with its output in $1, waited for until envhub's
+# health answers at $ENVHUB_TEST_URL (its pid in hub_pid); dies with the log's end when it does not.
+start_test_hub() {
+  local logfile=$1
+  deploy/serve.sh >"$logfile" 2>&1 &
+  hub_pid=$!
+  for _ in $(seq 1 90); do
+    curl -fs "$ENVHUB_TEST_URL/services/envhub/api/health" >/dev/null 2>&1 && return 0
+    kill -0 "$hub_pid" 2>/dev/null || break
+    sleep 1
+  done
+  curl -fs "$ENVHUB_TEST_URL/services/envhub/api/health" >/dev/null && return 0
+  tail -n 50 "$logfile"
+  die "the test hub on $ENVHUB_TEST_URL did not become healthy"
+}
+
+# Stops the test hub start_test_hub started (Ctrl-C first, as a person would).
+stop_test_hub() {
+  if [ -n "${hub_pid:-}" ] && kill -0 "$hub_pid" 2>/dev/null; then
+    kill -INT "$hub_pid"
+    for _ in $(seq 1 60); do kill -0 "$hub_pid" 2>/dev/null || break; sleep 1; done
+    kill -KILL "$hub_pid" 2>/dev/null || true
+  fi
+  hub_pid=
+}

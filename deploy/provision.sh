@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/lib.sh
 
-apt_packages=(docker.io iproute2 git debootstrap chromium iptables ca-certificates curl python3 python3-venv rclone fuse3 docker-registry)
+apt_packages=(docker.io iproute2 git debootstrap chromium iptables ca-certificates curl python3 python3-venv rclone fuse3 docker-registry openssl)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,7 +10,7 @@
 # to one bridge (envsw-br, 10.99.0.1), with its own data root, exec root, socket and pid file, so the
 # nodes' iptables rules, docker0 and docker_gwbridge stay inside their namespaces; the host's own
 # dockerd is not touched. The registry (Debian's docker-registry) listens on the bridge address only,
-# and the nodes' engines trust it without TLS (--insecure-registry). Swarm's virtual IPs need IPVS,
+# with TLS: a certificate made for it, which every engine here trusts for it (/etc/docker/certs.d). Swarm's virtual IPs need IPVS,
 # which this kernel lacks: services use DNS round-robin (endpoint mode dnsrr) and task addresses.
 set -euo pipefail
 
@@ -25,6 +25,8 @@ REGISTRY=$HOST_ADDRESS:5000
 RUN_DIR=/run/envsw
 DATA_DIR=/var/lib/envhub-swarm
 OVERLAY=envhub-net
+# Where Docker (every engine on this machine) looks for the registry's certificate.
+CERTS_DIR=/etc/docker/certs.d/$REGISTRY
 
 node_socket() { echo "unix://$RUN_DIR/n$1.sock"; }
 node_docker() { local n=$1; shift; docker -H "$(node_socket "$n")" "$@"; }
@@ -46,8 +48,14 @@ up() {
   # The host's dockerd drops forwarded frames (FORWARD policy DROP); DOCKER-USER comes first.
   iptables -I "${firewall_rule[@]}"
 
-  log "swarm lab: registry on $REGISTRY"
-  mkdir -p "$DATA_DIR/registry"
+  log "swarm lab: registry on $REGISTRY (TLS)"
+  mkdir -p "$DATA_DIR/registry" "$CERTS_DIR"
+  # A certificate of its own for the registry's address; Docker trusts it for that registry only
+  # through /etc/docker/certs.d (read at every push and pull: no engine restarts).
+  openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=envhub swarm lab registry" \
+    -addext "subjectAltName=IP:$HOST_ADDRESS" \
+    -keyout "$DATA_DIR/registry.key" -out "$DATA_DIR/registry.crt" 2>/dev/null
+  cp "$DATA_DIR/registry.crt" "$CERTS_DIR/ca.crt"
   cat >"$DATA_DIR/registry.yml" <<EOF
 version: 0.1
 storage:
@@ -57,6 +65,9 @@ storage:
     enabled: true
 http:
   addr: $REGISTRY
+  tls:
+    certificate: $DATA_DIR/registry.crt
+    key: $DATA_DIR/registry.key
 EOF
   setsid sh -c 'echo $$ >"$1"; shift; exec "$@"' registry "$RUN_DIR/registry.pid" \
     docker-registry serve "$DATA_DIR/registry.yml" >"$DATA_DIR/registry.log" 2>&1 </dev/null &
@@ -78,7 +89,6 @@ EOF
     nsenter --net="/var/run/netns/envsw$n" \
       dockerd --data-root "$DATA_DIR/n$n" --exec-root "$RUN_DIR/n$n" \
       -H "$(node_socket "$n")" --pidfile "$RUN_DIR/n$n.pid" \
-      --insecure-registry "$REGISTRY" \
       --seccomp-profile "$ENVHUB_SECCOMP_PROFILE" --no-new-privileges \
       >"$DATA_DIR/n$n.log" 2>&1 </dev/null &
   done
@@ -86,8 +96,8 @@ EOF
     for _ in $(seq 1 60); do node_docker "$n" info >/dev/null 2>&1 && break; sleep 1; done
     node_docker "$n" info >/dev/null 2>&1 || die "node $n's dockerd did not answer (see $DATA_DIR/n$n.log)"
   done
-  for _ in $(seq 1 50); do curl -fs "http://$REGISTRY/v2/" >/dev/null && break; sleep 0.1; done
-  curl -fs "http://$REGISTRY/v2/" >/dev/null || die "the registry did not answer (see $DATA_DIR/registry.log)"
+  for _ in $(seq 1 50); do curl -fs --cacert "$CERTS_DIR/ca.crt" "https://$REGISTRY/v2/" >/dev/null && break; sleep 0.1; done
+  curl -fs --cacert "$CERTS_DIR/ca.crt" "https://$REGISTRY/v2/" >/dev/null || die "the registry did not answer (see $DATA_DIR/registry.log)"
 
   log "swarm lab: forming the swarm"
   node_docker 1 swarm init --advertise-addr "$SUBNET_PREFIX.11" >/dev/null
@@ -122,12 +132,13 @@ down() {
   # dockerd leaves its exec roots' mounts (netns files, overlay mounts) when it is killed mid-way.
   awk -v a="$RUN_DIR/" -v b="$DATA_DIR/" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/mounts |
     sort -r | while read -r mount; do umount -l "$mount" 2>/dev/null || true; done
-  rm -rf "$RUN_DIR" "$DATA_DIR"
+  rm -rf "$RUN_DIR" "$DATA_DIR" "$CERTS_DIR"
   log "swarm lab: down"
 }
 
 env_vars() {
   local n
+  echo "ENVHUB_SWARM_HOST_ADDRESS=$HOST_ADDRESS"
   echo "ENVHUB_SWARM_REGISTRY=$REGISTRY"
   echo "ENVHUB_SWARM_NETWORK=$OVERLAY"
   for n in $(nodes); do

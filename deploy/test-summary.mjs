@@ -13,6 +13,7 @@ const expected = [
   'unit-lab-extension.json',
   'integration.json',
   'ui.json',
+  'swarm.json',
   'python.xml'
 ];
 const present = new Set(readdirSync(dir));

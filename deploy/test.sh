@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests, then integration and browser tests against a real JupyterHub +
 # envhub + Docker engine started here (on ENVHUB_TEST_PORT, default 8300, with its own data
-# directory and name prefix) and stopped afterwards, leaving no container, volume or image behind.
+# directory and name prefix) and stopped afterwards, leaving no container, volume or image behind;
+# then the multi-node tests (deploy/test-swarm.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source deploy/lib.sh
@@ -31,19 +32,8 @@ export ENVHUB_TEST_PASSWORD="$ENVHUB_DEMO_PASSWORD"
 hub_pid=
 
 cleanup() {
-  if [ -n "$hub_pid" ] && kill -0 "$hub_pid" 2>/dev/null; then
-    kill -INT "$hub_pid"
-    for _ in $(seq 1 60); do kill -0 "$hub_pid" 2>/dev/null || break; sleep 1; done
-    kill -KILL "$hub_pid" 2>/dev/null || true
-  fi
-  local containers volumes images
-  containers=$(docker ps -aq --filter "name=^$ENVHUB_NAME_PREFIX-")
-  [ -z "$containers" ] || docker rm -f $containers >/dev/null
-  volumes=$(docker volume ls -q --filter "name=^$ENVHUB_NAME_PREFIX-")
-  [ -z "$volumes" ] || docker volume rm $volumes >/dev/null
-  images=$(docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$ENVHUB_NAME_PREFIX-" || true)
-  [ -z "$images" ] || docker rmi -f $images >/dev/null
-  docker network rm "$ENVHUB_NAME_PREFIX-build" "$ENVHUB_NAME_PREFIX-visitors" >/dev/null 2>&1 || true
+  stop_test_hub
+  remove_envhub_objects "$ENVHUB_NAME_PREFIX"
   rm -rf "$ENVHUB_DATA_DIR"
   [ "$started_dockerd" = 1 ] && stop_dockerd
 }
@@ -66,17 +56,7 @@ log "python tests (envhub's server extension)"
 .venv/bin/python -m pytest envhub/tests --junitxml="$results/python.xml" -q 2>&1 || status=1
 
 log "starting a test hub on $ENVHUB_TEST_URL"
-deploy/serve.sh >"$results/hub.log" 2>&1 &
-hub_pid=$!
-for _ in $(seq 1 90); do
-  curl -fs "$ENVHUB_TEST_URL/services/envhub/api/health" >/dev/null 2>&1 && break
-  kill -0 "$hub_pid" 2>/dev/null || break
-  sleep 1
-done
-if ! curl -fs "$ENVHUB_TEST_URL/services/envhub/api/health" >/dev/null; then
-  tail -n 50 "$results/hub.log"
-  die "the test hub did not become healthy"
-fi
+start_test_hub "$results/hub.log"
 
 log "integration tests"
 (cd hub-service && NODE_OPTIONS=--experimental-vm-modules npx jest --selectProjects integration --runInBand \
@@ -84,6 +64,10 @@ log "integration tests"
 
 log "browser tests (chromium)"
 (cd ui-tests && PLAYWRIGHT_JSON_OUTPUT_NAME="../$results/ui.json" npx playwright test --reporter=list,json 2>&1) || status=1
+
+stop_test_hub
+log "multi-node tests (a swarm of two engines, envhub in swarm mode)"
+ENVHUB_TEST_RESULTS="$results" deploy/test-swarm.sh || status=1
 
 node deploy/test-summary.mjs "$results" || status=1
 [ $status = 0 ] || { log "hub log: $results/hub.log"; }

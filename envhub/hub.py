@@ -172,6 +172,9 @@ def make_apply_user_options(service_url, secret):
         if config.get("memswap_limit") is not None:
             host_config["memswap_limit"] = config["memswap_limit"]
         spawner.extra_host_config = host_config
+        if config.get("volume_node"):
+            # Swarm: the node holding the volumes envhub made (see envhub.swarm).
+            spawner.volume_node = config["volume_node"]
 
     return apply_user_options
 
@@ -216,6 +219,7 @@ def configure(
     allowed_repo_hosts="",
     service_environment=None,
     single_sign_on_hosts=(),
+    swarm=None,
 ):
     """Apply envhub's settings to the JupyterHub config object ``c``.
 
@@ -226,6 +230,13 @@ def configure(
     ``single_sign_on_hosts``: hosts (``name`` or ``name:port``) for which a user's access token in
     the authenticator's auth_state (single sign-on through OAuthenticator, ``enable_auth_state``)
     is their credential; the service may then read users' auth_state.
+
+    ``swarm``: servers as services of a Docker Swarm instead of containers of the local engine
+    (README, "Docker Swarm"), a dict with ``manager`` (a manager's Docker URL, e.g.
+    ``unix:///var/run/docker.sock`` on a manager node), ``registry`` (``host:port`` every node pulls
+    from; envhub pushes what it builds there), optional ``network`` (an attachable overlay network)
+    and ``volume_driver`` / ``volume_driver_options`` (a network volume driver for homes). Builds stay
+    on the local engine; ``hub_ip`` must be an address every node's containers reach.
     """
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -261,6 +272,11 @@ def configure(
                 # Where the service reaches users' servers (course materials are pulled inside them).
                 "ENVHUB_PROXY_URL": f"http://127.0.0.1:{port}",
                 **({"ENVHUB_SSO_HOSTS": ",".join(single_sign_on_hosts)} if single_sign_on_hosts else {}),
+                **(
+                    {"ENVHUB_SWARM_MANAGER": swarm["manager"], "ENVHUB_REGISTRY": swarm["registry"]}
+                    if swarm
+                    else {}
+                ),
                 **(service_environment or {}),
             },
         }
@@ -284,8 +300,18 @@ def configure(
         {"name": "user", "scopes": ["self", f"access:services!service={SERVICE_NAME}"]},
     ]
 
-    c.JupyterHub.spawner_class = EnvhubSpawner
-    c.DockerSpawner.image = base_image
+    if swarm:
+        from .swarm import EnvhubSwarmSpawner
+
+        c.JupyterHub.spawner_class = EnvhubSwarmSpawner
+        c.SwarmSpawner.client_kwargs = {"base_url": swarm["manager"]}
+        c.SwarmSpawner.network_name = swarm.get("network") or ""
+        c.SwarmSpawner.volume_driver = swarm.get("volume_driver") or ""
+        c.SwarmSpawner.volume_driver_options = dict(swarm.get("volume_driver_options") or {})
+    else:
+        c.JupyterHub.spawner_class = EnvhubSpawner
+        c.DockerSpawner.post_stop_hook = remove_unstarted_container
+    c.DockerSpawner.image = f"{swarm['registry']}/{base_image}" if swarm else base_image
     c.DockerSpawner.pull_policy = "never"
     c.DockerSpawner.remove = True
     c.DockerSpawner.prefix = name_prefix
@@ -296,7 +322,6 @@ def configure(
     c.DockerSpawner.extra_host_config = dict(SECURITY_HOST_CONFIG)
     # Where code in a server reaches envhub's API (the nbgrader exchange), with the server's token.
     c.DockerSpawner.environment = {"ENVHUB_SERVICE_URL": service_url + service_prefix}
-    c.DockerSpawner.post_stop_hook = remove_unstarted_container
     c.Spawner.default_url = "/lab"
     c.Spawner.http_timeout = 120
     c.Spawner.oauth_client_allowed_scopes = [f"access:services!service={SERVICE_NAME}"]

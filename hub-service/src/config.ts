@@ -53,6 +53,12 @@ export interface Config {
   /** rclone's Docker volume plugin for WebDAV volumes: its driver name and where dockerd finds its socket. */
   webdavDriver: string;
   dockerPluginDir: string;
+  /**
+   * Servers on a Docker Swarm (both set, or neither): a manager's Docker URL, and the registry every
+   * node pulls from (`host:port` with TLS, `http://host:port` without).
+   */
+  swarmManager?: string;
+  registry?: string;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -86,6 +92,18 @@ function positive(name: string, value: string): number {
       `${name} must be a positive number (e.g. 2 or 0.5), not "${value}"`
     );
   return n;
+}
+
+function swarmSettings(
+  env: NodeJS.ProcessEnv
+): Pick<Config, 'swarmManager' | 'registry'> {
+  const swarmManager = env.ENVHUB_SWARM_MANAGER || undefined;
+  const registry = env.ENVHUB_REGISTRY || undefined;
+  if (!swarmManager !== !registry)
+    throw new Error(
+      'ENVHUB_SWARM_MANAGER and ENVHUB_REGISTRY go together: servers on a swarm pull what envhub builds from the registry'
+    );
+  return swarmManager ? { swarmManager, registry } : {};
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -133,6 +151,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
       .filter(Boolean)
       .map(credentialHost),
     webdavDriver: env.ENVHUB_WEBDAV_DRIVER || 'envhub-webdav',
-    dockerPluginDir: env.ENVHUB_DOCKER_PLUGIN_DIR || '/run/docker/plugins'
+    dockerPluginDir: env.ENVHUB_DOCKER_PLUGIN_DIR || '/run/docker/plugins',
+    ...swarmSettings(env)
   };
 }

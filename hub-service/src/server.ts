@@ -23,11 +23,22 @@ import { PublicSessions } from './sessions/publicSessions.js';
 import { prepareVisitorNetwork } from './sessions/visitorNetwork.js';
 import { Store } from './store/store.js';
 import { Volumes } from './volumes/volumes.js';
+import { Registry } from './swarm/registry.js';
+import { dockerAt, Swarm } from './swarm/swarm.js';
+import { EnvhubError } from './errors.js';
 
 const config = configFromEnv();
 setAllowedRepoHosts(config.allowedRepoHosts);
 const hub = new HubClient(config.hubApiUrl, config.apiToken);
 const docker = new Docker();
+// On a swarm: builds stay on this engine and are published to the registry; servers and the
+// volumes envhub makes are the manager's.
+const registry = config.registry
+  ? new Registry(docker, config.registry)
+  : undefined;
+const swarm = config.swarmManager
+  ? await Swarm.connect(dockerAt(config.swarmManager), registry!)
+  : undefined;
 const store = new Store(join(config.dataDir, 'envhub.sqlite'));
 const credentials = new Credentials(
   store,
@@ -50,7 +61,8 @@ const auth = new HubAuth(hub, {
 const cache = new ImageCache(docker, store, {
   namePrefix: config.namePrefix,
   budgetBytes: config.imageCacheBudget,
-  baseImage: config.baseImage
+  baseImage: config.baseImage,
+  registry
 });
 // Builds run in a network of their own behind a host firewall; while that is not in place, every build is refused.
 const buildNetwork = prepareBuildNetwork(docker, {
@@ -82,9 +94,11 @@ const seccomp = await seccompProblem(docker).catch(
 );
 if (seccomp) log.warn('builds.seccomp_missing', { problem: seccomp });
 const site = loadSiteConfig(config.siteConfigPath);
-const volumes = new Volumes(docker, store, hub, {
+const volumes = new Volumes(swarm?.manager ?? docker, store, hub, {
   namePrefix: config.namePrefix,
-  baseImage: config.baseImage,
+  baseImage: swarm
+    ? swarm.registry.reference(config.baseImage)
+    : config.baseImage,
   volumesPerUser: site.volumesPerUser,
   webdav: {
     driver: config.webdavDriver,
@@ -108,6 +122,7 @@ const launcher = new Launcher(hub, store, builder, volumes, {
   classRole: (user, id) => classes.roleOf(user, id),
   site,
   namePrefix: config.namePrefix,
+  registry,
   servers: { proxyUrl: config.proxyUrl, token: config.apiToken },
   allowedRepoHosts: config.allowedRepoHosts,
   prefix: config.prefix
@@ -116,10 +131,18 @@ const launcher = new Launcher(hub, store, builder, volumes, {
 // Visitors' throw-away copies of public servers; without egress they run in a firewalled network.
 const visitorNetwork = site.publicSessions.egress
   ? null
-  : prepareVisitorNetwork(docker, {
-      namePrefix: config.namePrefix,
-      hubApiUrl: config.hubApiUrl
-    });
+  : swarm
+    ? Promise.reject(
+        new EnvhubError(
+          503,
+          'session_isolation_unavailable',
+          "public sessions without egress need envhub's firewalled visitor network, which it makes on one engine only; on a swarm the site configuration must allow them egress (README, Docker Swarm)"
+        )
+      )
+    : prepareVisitorNetwork(docker, {
+        namePrefix: config.namePrefix,
+        hubApiUrl: config.hubApiUrl
+      });
 visitorNetwork?.catch((err: Error) =>
   log.error('sessions.network_failed', { error: err.message })
 );
@@ -159,6 +182,12 @@ const resyncGroups = (): void => {
 };
 
 const version = await hub.version();
+// Servers' layers come from the base image: the first launch should not wait for its push.
+swarm?.registry
+  .publish(config.baseImage)
+  .catch((err: Error) =>
+    log.error('registry.base_image_failed', { error: err.message })
+  );
 reaper.start();
 sessions.startSweeping();
 setTimeout(resyncGroups, GROUP_RESYNC_MS).unref();
@@ -178,7 +207,13 @@ const builds = async () => {
 const health = async () => ({
   hub: await settled(hub.version()),
   docker: await settled(docker.ping()),
-  builds: await builds()
+  builds: await builds(),
+  ...(swarm
+    ? {
+        swarm: await settled(swarm.manager.ping()),
+        registry: await settled(swarm.registry.digest(config.baseImage))
+      }
+    : {})
 });
 const app = createApp({
   site,
@@ -194,6 +229,7 @@ const app = createApp({
   classes,
   sessions,
   credentials,
+  swarm,
   health
 });
 const server = app.listen(config.listenPort, config.listenHost, () =>

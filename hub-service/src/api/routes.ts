@@ -23,6 +23,7 @@ import type { Volumes } from '../volumes/volumes.js';
 import { jsonBody } from './body.js';
 import { classRoutes } from './classRoutes.js';
 import { openApiDocument } from './openapi.js';
+import type { Swarm } from '../swarm/swarm.js';
 
 /** One dependency's state in `GET api/health`. */
 export type HealthCheck =
@@ -45,6 +46,8 @@ export interface ApiDeps {
   classes: Classes;
   sessions: PublicSessions;
   credentials: Credentials;
+  /** Servers on a Docker Swarm: spawn configurations are placed there (see swarm/swarm.ts). */
+  swarm?: Swarm;
   /** What `GET api/health` reports, by dependency (the Hub, the container engine, builds). */
   health: () => Promise<Record<string, HealthCheck>>;
 }
@@ -429,10 +432,10 @@ export function apiRoutes(deps: ApiDeps): Router {
       throw new EnvhubError(400, 'bad_request', 'user and server are required');
     }
     const ticket = (options as { ticket?: unknown } | undefined)?.ticket;
-    res.json(
+    const config =
       (await deps.sessions.spawnConfig(user, server, ticket)) ??
-        (await launcher.spawnConfig(user, server, options))
-    );
+      (await launcher.spawnConfig(user, server, options));
+    res.json(deps.swarm ? await deps.swarm.placed(config) : config);
   });
 
   return router;

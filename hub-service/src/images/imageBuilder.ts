@@ -18,6 +18,7 @@ import {
   type BuildPlanOptions
 } from './buildPlan.js';
 import { LABELS, type ImageCache } from './imageCache.js';
+import { followed } from './progress.js';
 
 /** What to build: one repository at one resolved commit, into one image name, for one user. */
 export interface BuildRequest {
@@ -383,18 +384,8 @@ export class ImageBuilder {
         forcerm: true
       }
     );
-    await new Promise<void>((resolve, reject) => {
-      this.docker.modem.followProgress(
-        stream,
-        (err: Error | null, output: Array<{ error?: string }>) => {
-          const failure = err?.message ?? output.find(o => o.error)?.error;
-          if (failure) reject(new Error(failure.trim()));
-          else resolve();
-        },
-        (event: { stream?: string }) => {
-          if (event.stream) emit(event.stream);
-        }
-      );
+    await followed(this.docker, stream, event => {
+      if (event.stream) emit(event.stream);
     });
   }
 }

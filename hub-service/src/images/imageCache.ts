@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { log } from '../log.js';
 import type { Store } from '../store/store.js';
+import type { Registry } from '../swarm/registry.js';
 
 /** Labels envhub puts on the images it builds. */
 export const LABELS = {
@@ -35,6 +36,8 @@ export class ImageCache {
       namePrefix: string;
       budgetBytes: number | null;
       baseImage: string;
+      /** On a swarm: an evicted image leaves the registry too. */
+      registry?: Registry;
     }
   ) {}
 
@@ -65,6 +68,7 @@ export class ImageCache {
       }
       try {
         await this.docker.getImage(victim).remove();
+        await this.settings.registry?.remove(victim);
         removed.push(victim);
         log.info('images.evicted', {
           image: victim,

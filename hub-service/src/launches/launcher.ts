@@ -19,6 +19,7 @@ import {
 } from '../hub/hubClient.js';
 import type { ImageBuilder } from '../images/imageBuilder.js';
 import { log } from '../log.js';
+import type { Registry } from '../swarm/registry.js';
 import { homeVolumeName, imageName } from '../naming.js';
 import { applyLaunchPolicy } from '../policy/launchPolicy.js';
 import {
@@ -66,6 +67,8 @@ export interface SpawnConfig {
   display_name?: string;
   /** The Docker network to run in, where it is not Docker's bridge (public sessions without egress). */
   network?: string;
+  /** On a swarm: the node holding `mounts` (see swarm/swarm.ts). */
+  volume_node?: string;
 }
 
 /** The code of envhub's refusal to spawn a server it did not launch; the Hub then drops the entry. */
@@ -73,6 +76,8 @@ export const NOT_LAUNCHED = 'not_launched';
 
 export interface LauncherSettings {
   namePrefix: string;
+  /** On a swarm: where built images are published for every node. */
+  registry?: Registry;
   /** How to reach users' servers (to pull course materials inside them). */
   servers: ServerAccess;
   allowedRepoHosts: string[];
@@ -420,6 +425,9 @@ export class Launcher {
           throw new EnvhubError(500, 'build_failed', entry.error);
       }
     }
+    await this.settings.registry?.publish(record.image, line =>
+      events.push({ phase: 'building', message: line })
+    );
     events.push({
       phase: 'built',
       imageName: record.image,

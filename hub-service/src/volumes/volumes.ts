@@ -27,6 +27,7 @@ import {
   webdavVolumeOptions,
   type WebdavSettings
 } from './webdav.js';
+import { pull } from '../swarm/registry.js';
 
 /** How a user may use a volume: its owner, a member who may write, a member who may only read. */
 export type VolumeAccess = VolumeView['access'];
@@ -531,13 +532,21 @@ export class Volumes {
   ): Promise<void> {
     await this.docker.createVolume({ Name: volumeName, Labels: labels });
     // A new volume's root belongs to root; jovyan must be able to write to it.
-    const container = await this.docker.createContainer({
+    const chown = {
       Image: this.settings.baseImage,
       User: 'root',
       Cmd: ['chown', JOVYAN, '/volume'],
       NetworkDisabled: true,
       HostConfig: { Binds: [`${volumeName}:/volume`] }
-    });
+    };
+    const container = await this.docker
+      .createContainer(chown)
+      .catch(async (err: { statusCode?: number }) => {
+        if (err.statusCode !== 404) throw err;
+        // On a swarm the volumes' engine (the manager's) gets the base image from the registry.
+        await pull(this.docker, this.settings.baseImage);
+        return this.docker.createContainer(chown);
+      });
     try {
       await container.start();
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
