@@ -25,10 +25,11 @@ down:
 	deploy/down.sh
 
 # Benchmarks (ratios against baselines measured in the same run): the builder, launches (a hub of
-# their own on port 8800), public servers' temporary sessions (one on port 8900); see README.
-# All run; any failing fails it.
+# their own on port 8800), public servers' temporary sessions (one on port 8900), launches over a
+# two-engine swarm (its own lab and hub on port 8600); see README. All run; any failing fails it.
 bench: build
 	source deploy/lib.sh && ensure_dockerd && status=0 && \
 	  { npx tsx bench/builder.bench.ts || status=1; } && \
 	  { npx tsx bench/launch.bench.ts || status=1; } && \
-	  { npx tsx bench/publicSessions.bench.ts || status=1; } && exit $$status
+	  { npx tsx bench/publicSessions.bench.ts || status=1; } && \
+	  { npx tsx bench/swarm.bench.ts || status=1; } && exit $$status

@@ -13,15 +13,14 @@ import { randomBytes } from 'node:crypto';
 import type { ServerView } from '@envhub/schema';
 import { GitServer } from '../hub-service/test/support/gitServer.js';
 import {
-  answers,
   bareRun,
+  benchSession,
   machine,
   median,
   percentile,
   progress,
   samples,
   seconds,
-  until,
   withHub,
   type Limits
 } from './support.js';
@@ -35,58 +34,13 @@ const crowd = 20;
 const repetitions = Number(process.env.ENVHUB_BENCH_REPETITIONS ?? 5);
 const nonce = Date.now().toString(36);
 
-// The test helpers read where the hub is, and its password, when they are first imported.
-process.env.ENVHUB_TEST_URL = hubUrl;
-process.env.ENVHUB_TEST_PASSWORD = password;
-const { buildUrl, envhubApi, hubApi, readEventStream, tokenFor } =
-  await import('../hub-service/test/support/hubSession.js');
-
-/** One launch; never throws, so that a crowd's failures can be counted. */
-interface Launch {
-  ok: boolean;
-  ms: number;
-  problem?: string;
-}
-
-async function launch(url: string, user: string, token: string) {
-  const start = performance.now();
-  try {
-    const { events, body } = await readEventStream(url, token);
-    if (events.at(-1)?.phase !== 'ready')
-      throw new Error(`the launch did not end ready: ${body.slice(-300)}`);
-    await answers(`${hubUrl}/user/${user}/${server}/api/status`, {
-      Authorization: `token ${token}`
-    });
-    return { ok: true, ms: performance.now() - start } satisfies Launch;
-  } catch (err) {
-    return {
-      ok: false,
-      ms: performance.now() - start,
-      problem: (err as Error).message
-    } satisfies Launch;
-  }
-}
-
-/** Stops the user's server through the Hub and waits until the Hub has it stopped. */
-async function stop(user: string, token: string): Promise<void> {
-  const response = await hubApi(token, `/users/${user}/servers/${server}`, {
-    method: 'DELETE'
-  });
-  if (![202, 204].includes(response.status))
-    throw new Error(`stopping ${user}/${server} answered ${response.status}`);
-  await until(
-    `${user}/${server} to stop`,
-    async () => {
-      const model = (await (await hubApi(token, `/users/${user}`)).json()) as {
-        servers?: Record<string, { ready?: boolean; pending?: string | null }>;
-      };
-      const state = model.servers?.[server];
-      return !state?.ready && !state?.pending;
-    },
-    60_000,
-    100
-  );
-}
+const { buildUrl, envhubApi, tokenFor, ...session } = await benchSession(
+  hubUrl,
+  password
+);
+const launch = (url: string, user: string, token: string) =>
+  session.launch(url, user, token, server);
+const stop = (user: string, token: string) => session.stop(user, token, server);
 
 const line = (label: string, times: number[]) =>
   `${label}: median ${seconds(median(times))} [${samples(times).join(', ')}]`;

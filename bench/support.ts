@@ -114,6 +114,8 @@ export interface BenchHub {
   prefix: string;
   password: string;
   siteConfig: Record<string, unknown>;
+  /** More of the hub's ENVHUB_* settings (e.g. swarm mode's). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -157,7 +159,8 @@ export async function withHub(
       env: {
         ENVHUB_DEMO_PASSWORD: settings.password,
         ENVHUB_ALLOWED_REPO_HOSTS: '127.0.0.1,localhost,172.17.0.1',
-        ENVHUB_CONFIG: config
+        ENVHUB_CONFIG: config,
+        ...settings.env
       }
     });
     await body(work => deferred.push(work));
@@ -183,4 +186,76 @@ async function portsFree(port: number): Promise<void> {
         )
         .listen(p, '0.0.0.0', () => probe.close(() => resolve()));
     });
+}
+
+/** One launch; never throws, so that a crowd's failures can be counted. */
+export interface Launch {
+  ok: boolean;
+  ms: number;
+  problem?: string;
+}
+
+/**
+ * The test helpers for the hub at `hubUrl` (they read where it is, and its password, when first
+ * imported), plus a timed launch and a stop.
+ */
+export async function benchSession(hubUrl: string, password: string) {
+  process.env.ENVHUB_TEST_URL = hubUrl;
+  process.env.ENVHUB_TEST_PASSWORD = password;
+  const session = await import('../hub-service/test/support/hubSession.js');
+
+  /** Binder link `url` as `user`, until the server's api/status answers through the proxy. */
+  async function launch(
+    url: string,
+    user: string,
+    token: string,
+    server: string
+  ): Promise<Launch> {
+    const start = performance.now();
+    try {
+      const { events, body } = await session.readEventStream(url, token);
+      if (events.at(-1)?.phase !== 'ready')
+        throw new Error(`the launch did not end ready: ${body.slice(-300)}`);
+      await answers(`${hubUrl}/user/${user}/${server}/api/status`, {
+        Authorization: `token ${token}`
+      });
+      return { ok: true, ms: performance.now() - start };
+    } catch (err) {
+      return {
+        ok: false,
+        ms: performance.now() - start,
+        problem: (err as Error).message
+      };
+    }
+  }
+
+  /** Stops the user's server through the Hub and waits until the Hub has it stopped. */
+  async function stop(user: string, token: string, server: string) {
+    const response = await session.hubApi(
+      token,
+      `/users/${user}/servers/${server}`,
+      { method: 'DELETE' }
+    );
+    if (![202, 204].includes(response.status))
+      throw new Error(`stopping ${user}/${server} answered ${response.status}`);
+    await until(
+      `${user}/${server} to stop`,
+      async () => {
+        const model = (await (
+          await session.hubApi(token, `/users/${user}`)
+        ).json()) as {
+          servers?: Record<
+            string,
+            { ready?: boolean; pending?: string | null }
+          >;
+        };
+        const state = model.servers?.[server];
+        return !state?.ready && !state?.pending;
+      },
+      60_000,
+      100
+    );
+  }
+
+  return { ...session, launch, stop };
 }

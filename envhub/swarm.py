@@ -46,23 +46,29 @@ def size(value: int) -> str:
     return str(value)
 
 
-def free_memory(nodes: list, tasks: list) -> dict:
-    """Memory (bytes) each ready, active node has left once its running tasks' limits are counted."""
+def free_memory(nodes: list, tasks: list, placing=()) -> dict:
+    """Memory (bytes) each ready, active node has left once its tasks' limits are counted, and the
+    limits of servers being placed there (``placing``: (node, bytes) pairs) whose tasks are not
+    assigned yet."""
     free = {
         node["ID"]: node["Description"]["Resources"]["MemoryBytes"]
         for node in nodes
         if node["Status"]["State"] == "ready" and node["Spec"].get("Availability") == "active"
     }
     for task in tasks:
-        if task.get("NodeID") in free and task["Status"]["State"] not in ENDED:
+        # Tasks of stopped servers linger a while, still running, with another desired state.
+        if task.get("NodeID") in free and task["Status"]["State"] not in ENDED and task.get("DesiredState") == "running":
             limits = task["Spec"].get("Resources", {}).get("Limits", {})
             free[task["NodeID"]] -= limits.get("MemoryBytes", 0)
+    for node, memory in placing:
+        if node in free:
+            free[node] -= memory
     return free
 
 
-def choose_node(nodes: list, tasks: list, memory: int) -> str:
+def choose_node(nodes: list, tasks: list, memory: int, placing=()) -> str:
     """The node with the most memory left that fits `memory`; refuses with each node's room."""
-    free = free_memory(nodes, tasks)
+    free = free_memory(nodes, tasks, placing)
     fitting = {node: left for node, left in free.items() if left >= memory}
     if fitting:
         return max(fitting, key=lambda node: (fitting[node], node))
@@ -114,6 +120,9 @@ class EnvhubSwarmSpawner(StartsWhenAnswering, SwarmSpawner):
     """SwarmSpawner keeping each server on the node of its home (see the module's text)."""
 
     node_id = None
+    #: Servers being placed, by service name: (node, memory). Servers starting at once would all see
+    #: the same free memory until their tasks are assigned; counting these spreads them.
+    _placing: dict = {}
     #: Set per spawn from envhub's spawn config: the node holding the volumes envhub made (shared
     #: volumes, course directories, WebDAV volumes), which servers mounting them must run on.
     volume_node = None
@@ -187,7 +196,8 @@ class EnvhubSwarmSpawner(StartsWhenAnswering, SwarmSpawner):
                 raise web.HTTPError(503, f"{problem}: an admin must bring it back before this server can start")
         else:
             tasks = await self.docker("tasks")
-            node = choose_node(nodes, tasks, self.mem_limit or 0)
+            node = choose_node(nodes, tasks, self.mem_limit or 0, self._placing.values())
+        EnvhubSwarmSpawner._placing[self.service_name] = (node, self.mem_limit or 0)
         if not self.volume_driver:
             self.node_id = node
         container, resources = self.security_specs()
@@ -198,14 +208,31 @@ class EnvhubSwarmSpawner(StartsWhenAnswering, SwarmSpawner):
             "mode": "dnsrr",
             "ports": {None: (self.port, "tcp", "host")},
         }
-        return await super().create_object()
+        try:
+            return await super().create_object()
+        except BaseException:
+            EnvhubSwarmSpawner._placing.pop(self.service_name, None)
+            raise
 
     async def start_object(self):
         """Waits for the task to run, checking often, and fails at once when it cannot."""
+        try:
+            await self._wait_until_running()
+        finally:
+            EnvhubSwarmSpawner._placing.pop(self.service_name, None)
+
+    async def stop(self, now=False):
+        EnvhubSwarmSpawner._placing.pop(self.service_name, None)
+        await super().stop(now)
+
+    async def _wait_until_running(self):
         while True:
             task = await self.get_task()
             if not task:
                 raise RuntimeError(f"the service {self.service_name} is gone")
+            if task.get("NodeID"):
+                # Assigned: the task itself counts from now on.
+                EnvhubSwarmSpawner._placing.pop(self.service_name, None)
             status = task["Status"]
             state = status["State"]
             if state == "running":

@@ -25,9 +25,10 @@ def node(id, memory, state="ready", availability="active", addr="10.99.0.11"):
     }
 
 
-def task(node_id, memory, state="running"):
+def task(node_id, memory, state="running", desired="running"):
     return {
         "NodeID": node_id,
+        "DesiredState": desired,
         "Status": {"State": state},
         "Spec": {"Resources": {"Limits": {"MemoryBytes": memory}}},
     }
@@ -35,7 +36,7 @@ def task(node_id, memory, state="running"):
 
 def test_free_memory_counts_running_tasks_on_ready_active_nodes():
     nodes = [node("a", 8 * GiB), node("b", 8 * GiB, availability="drain"), node("c", 4 * GiB, state="down")]
-    tasks = [task("a", 2 * GiB), task("a", 1 * GiB, state="shutdown"), task("b", 1 * GiB)]
+    tasks = [task("a", 2 * GiB), task("a", 1 * GiB, state="shutdown"), task("b", 1 * GiB), task("a", 1 * GiB, desired="shutdown")]
     assert free_memory(nodes, tasks) == {"a": 6 * GiB}
 
 
@@ -47,6 +48,14 @@ def test_a_new_server_goes_where_most_memory_is_left_and_is_refused_where_none_f
     assert refused.value.log_message == (
         "no node of the swarm can take a server of 2.0G: a has 1.0G, b has 1.0G"
     )
+
+
+def test_servers_starting_at_once_spread_before_their_tasks_are_assigned():
+    nodes = [node("a", 8 * GiB), node("b", 8 * GiB)]
+    first = choose_node(nodes, [], 2 * GiB)
+    second = choose_node(nodes, [], 2 * GiB, [(first, 2 * GiB)])
+    assert {first, second} == {"a", "b"}
+    assert free_memory(nodes, [task("a", GiB)], [("a", 2 * GiB), ("gone", GiB)]) == {"a": 5 * GiB, "b": 8 * GiB}
 
 
 def test_a_home_node_that_cannot_run_the_server_is_named():

@@ -150,6 +150,9 @@ describe('envhub on a swarm', () => {
       .getContainer(a.Status!.ContainerStatus!.ContainerID!)
       .inspect();
     expect(container.HostConfig.Memory).toBe(2 * 1024 ** 3);
+    // A service cannot say "memory + swap" (Engine API 1.41): Docker's default, as much swap again
+    // as memory, where the node has swap (README, Docker Swarm).
+    expect(container.HostConfig.MemorySwap).toBe(4 * 1024 ** 3);
     expect(container.HostConfig.PidsLimit).toBe(2048);
     expect(container.HostConfig.CapDrop).toContain('NET_RAW');
     expect(
