@@ -33,6 +33,7 @@ check_nothing_left() {
   [ -e /run/envsw ] || [ -e /var/lib/envhub-swarm ] || [ -e /etc/docker/certs.d/10.99.0.1:5000 ] && { log "left behind: the lab's directories or certificate"; left=1; }
   docker ps -a --format '{{.Names}}' | grep -q "^$ENVHUB_NAME_PREFIX-" && { log "left behind: a container"; left=1; }
   docker images --format '{{.Repository}}' | grep -Eq "(^|/)$ENVHUB_NAME_PREFIX-" && { log "left behind: an image"; left=1; }
+  docker volume ls -q | grep -q "^$ENVHUB_NAME_PREFIX-" && { log "left behind: a volume"; left=1; }
   return $left
 }
 

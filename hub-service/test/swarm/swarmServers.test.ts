@@ -160,6 +160,25 @@ describe('envhub on a swarm', () => {
     ).toMatch(/NoNewPrivs:\s+1/);
   });
 
+  test('a spawn through the Hub API without a launch ticket is refused, and no service is made', async () => {
+    const response = await hubApi(tokens[bob], `/users/${bob}/servers/direct`, {
+      method: 'POST',
+      body: JSON.stringify({
+        user_options: { image: 'envhub-rootfs:bookworm' }
+      })
+    });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+    expect(((await response.json()) as { message: string }).message).toMatch(
+      /launch .*through envhub/
+    );
+    expect(
+      await manager.listServices({
+        filters: { name: [serviceName(bob, 'direct')] }
+      })
+    ).toEqual([]);
+  });
+
   test('a stopped server comes back on the node that holds its home, with its files', async () => {
     const home = (await taskOf(alice, 's1')).NodeID;
     await run(alice, 's1', ['sh', '-c', 'echo kept > /home/jovyan/kept.txt']);
