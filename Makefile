@@ -2,7 +2,7 @@
 # Both install what is missing first (Debian packages, the Hub's virtualenv, node modules).
 SHELL := /bin/bash
 
-.PHONY: up test test-swarm build provision down bench
+.PHONY: up test test-swarm build dist provision down bench
 
 up: build
 	deploy/serve.sh
@@ -17,6 +17,11 @@ test-swarm: build
 
 build: provision
 	deploy/build.sh
+
+# The release artifacts in dist/: the envhub wheel (lab extension, Hub glue, bundled service) and its
+# sdist, of one version (README, "Install into an existing JupyterHub").
+dist: provision
+	npm run --silent build && deploy/build-wheel.sh
 
 provision:
 	deploy/provision.sh

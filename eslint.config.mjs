@@ -20,6 +20,7 @@ export default defineConfig([
       '.venv',
       'var',
       'envhub/labextension',
+      'envhub/bundle',
       'schema/src/generated',
       'ui-tests/test-results',
       'ui-tests/playwright-report'

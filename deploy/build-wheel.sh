@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the envhub wheel (lab extension + Python package) into dist/.
+# Builds the envhub release artifacts into dist/: the wheel (the lab extension, the Python package and
+# the bundled service) and the sdist, of one version.
 # Offline: uses the root node_modules and .venv (see deploy/provision.sh); nothing is downloaded.
 # The last line on stdout is the wheel's path.
 set -euo pipefail
@@ -18,11 +19,14 @@ js_version=$(node -p 'require("./lab-extension/package.json").version')
 log "building the lab extension"
 npm run --silent build:prod -w lab-extension >&2
 
-log "building the wheel"
+log "bundling the service into the package"
+node deploy/bundle-service.mjs >&2
+
+log "building the wheel and the sdist"
 mkdir -p dist
-rm -f dist/envhub-*.whl
+rm -f dist/envhub-*.whl dist/envhub-*.tar.gz
 # The extension was just built: tell the hatch build hook not to run npm again.
-HATCH_JUPYTER_BUILDER_SKIP_NPM=1 .venv/bin/python -m build --wheel --no-isolation --outdir dist/ . >&2
+HATCH_JUPYTER_BUILDER_SKIP_NPM=1 .venv/bin/python -m build --wheel --sdist --no-isolation --outdir dist/ . >&2
 
 wheel=$(ls dist/envhub-"$py_version"-*.whl)
 echo "$PWD/$wheel"

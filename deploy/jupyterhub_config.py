@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from envhub.hub import configure
+from envhub.service import service_command
 
 c = get_config()  # noqa: F821 (provided by JupyterHub)
 root = Path(__file__).resolve().parent.parent
@@ -36,7 +37,8 @@ configure(
     port=int(os.environ.get("ENVHUB_PORT", "8000")),
     hub_ip=os.environ["ENVHUB_HUB_IP"],
     data_dir=os.environ["ENVHUB_DATA_DIR"],
-    service_command=["node", str(root / "hub-service" / "dist" / "server.js")],
+    # The service as the envhub wheel carries it (envhub/bundle), as an installed envhub runs it.
+    service_command=service_command(),
     # configurable-http-proxy, preloaded with fixes (see deploy/proxy-fixes.mjs): a client's response
     # is cut off when the upstream dies mid-response (or a killed service's launch stream never
     # ends), and a malformed percent-escape in a path is a 400, not the proxy's 500.

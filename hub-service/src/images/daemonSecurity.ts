@@ -1,11 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
+import { ASSETS } from '../assets.js';
 
 /** envhub's seccomp profile (Docker's default without raw or packet sockets), as the repository ships it. */
-export const SECCOMP_PROFILE = new URL(
-  '../../../deploy/docker/seccomp.json',
-  import.meta.url
-);
+export const SECCOMP_PROFILE = ASSETS.seccompProfile;
 
 /**
  * Whether dockerd runs with envhub's seccomp profile: `docker info` names the profile file the
@@ -28,6 +26,6 @@ export async function seccompProblem(docker: Docker): Promise<string | null> {
     readFile(SECCOMP_PROFILE, 'utf8')
   ]);
   if (loaded !== shipped)
-    return `dockerd runs with the seccomp profile ${profile}, which is not envhub's (${SECCOMP_PROFILE.pathname}): ${fix}`;
+    return `dockerd runs with the seccomp profile ${profile}, which is not envhub's (${SECCOMP_PROFILE}): ${fix}`;
   return null;
 }

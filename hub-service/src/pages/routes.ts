@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
+import { ASSETS } from '../assets.js';
 import { networkInterfaces } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import express, { Router, type Request, type Response } from 'express';
 import {
   launchPath,
@@ -80,8 +80,7 @@ function editQuery(spec: EnvironmentSpec): string {
   return query.toString();
 }
 
-const clientScripts = fileURLToPath(new URL('./client/', import.meta.url));
-const stylesheets = fileURLToPath(new URL('../../static/', import.meta.url));
+const { clientScripts, stylesheets } = ASSETS;
 /** Modules of `@envhub/schema` without imports, which pages load as they are (see BROWSER_IMPORTS). */
 const resolveModule = createRequire(import.meta.url).resolve;
 const BROWSER_MODULES = new Map<string, string>(
@@ -89,6 +88,8 @@ const BROWSER_MODULES = new Map<string, string>(
 );
 /** The schema's JSON, which the launch-URL module imports (`../environment.schema.json` from it). */
 const SCHEMA_JSON = resolveModule('@envhub/schema/environment.schema.json');
+/** Files of envhub's own, at fixed paths: served even below a dot-folder (an installed `.venv`). */
+const FIXED_FILE = { dotfiles: 'allow' } as const;
 
 /** envhub's HTML pages: the home page, build logs and Binder-style launch links with their confirmation. */
 export function pageRoutes(deps: ApiDeps): Router {
@@ -104,12 +105,12 @@ export function pageRoutes(deps: ApiDeps): Router {
     '/static/schema/:module.js',
     (req: Request<{ module: string }>, res, next) => {
       const path = BROWSER_MODULES.get(req.params.module);
-      if (path) res.type('text/javascript').sendFile(path);
+      if (path) res.type('text/javascript').sendFile(path, FIXED_FILE);
       else next();
     }
   );
   router.get('/static/environment.schema.json', (_req, res) => {
-    res.type('application/json').sendFile(SCHEMA_JSON);
+    res.type('application/json').sendFile(SCHEMA_JSON, FIXED_FILE);
   });
   router.get('/oauth_callback', auth.callback);
 

@@ -13,6 +13,7 @@ import { Store } from '../../src/store/store.js';
 import { Registry } from '../../src/swarm/registry.js';
 import { exec } from '../support/docker.js';
 import { GitServer } from '../support/gitServer.js';
+import { send } from '../support/http.js';
 import {
   buildUrl,
   envhubApi,
@@ -223,6 +224,40 @@ describe('envhub on a swarm', () => {
       ])
     ).toBe('shared\njovyan\n');
     await stop(alice, 'vol');
+  });
+
+  test('a public server’s visitor gets a throw-away copy on a node, through the proxy', async () => {
+    const { events } = await launch(bob, { name: 'show', public: '1' });
+    expect(last(events)).toMatchObject({ phase: 'ready' });
+    const started = await send(
+      `${hubUrl}/services/envhub/public/${bob}/show`,
+      '',
+      { method: 'POST', headers: { Accept: 'text/html' } }
+    );
+    expect(started.status).toBe(303);
+    const visitor = /\/user\/([^/]+)\//.exec(
+      String(started.headers.location)
+    )![1];
+    const cookie = started.cookies.map(c => c.split(';')[0]).join('; ');
+    const status = await send(`${hubUrl}/user/${visitor}/show/api/status`, '', {
+      headers: { Cookie: cookie }
+    });
+    expect(status.status).toBe(200);
+    // A service of the swarm like any server, without a home volume.
+    const task = await taskOf(visitor, 'show');
+    expect(
+      (task.Spec!.ContainerSpec!.Mounts ?? []).filter(
+        m => m.Target === '/home/jovyan'
+      )
+    ).toEqual([]);
+    expect(
+      (
+        await envhubApi(tokens[bob], `/sessions/${visitor}`, {
+          method: 'DELETE'
+        })
+      ).status
+    ).toBeLessThan(300);
+    await stop(bob, 'show');
   });
 
   test('a server whose node is drained does not start elsewhere: the launch names the node', async () => {
