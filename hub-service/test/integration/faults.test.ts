@@ -109,7 +109,7 @@ class FaultHub {
 
   /** The pid of the envhub service (the Hub runs it as its child). */
   servicePid(): number | undefined {
-    return childrenOf(this.process!.pid!, 'hub-service/dist/server.js')[0];
+    return childrenOf(this.process!.pid!, 'envhub/bundle/server.mjs')[0];
   }
 
   /** Stops the Hub as Ctrl-C does (it stops its service and proxy first); kills what is left after 30 s. */
