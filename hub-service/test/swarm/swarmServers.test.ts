@@ -119,11 +119,16 @@ afterAll(async () => {
 
 describe('envhub on a swarm', () => {
   test('servers spread over both nodes, pulled from the registry, with the limits of one engine', async () => {
+    const logs: string[] = [];
     for (const user of [alice, bob]) {
       const { status, events } = await launch(user, { name: 's1' });
       expect(status).toBe(200);
       expect(last(events)).toMatchObject({ phase: 'ready' });
+      logs.push(events.map(e => e.message ?? '').join(''));
     }
+    // The build log says when an image goes to the registry: the first launch only.
+    expect(logs[0]).toContain(`to the registry ${REGISTRY}`);
+    expect(logs[1]).not.toContain('to the registry');
     const [a, b] = [await taskOf(alice, 's1'), await taskOf(bob, 's1')];
     expect(a.NodeID).not.toBe(b.NodeID);
 
