@@ -9,12 +9,15 @@ A user who calls the Hub API directly therefore never picks an image or a mount.
 import asyncio
 import json
 import os
+import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import maybe_future
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from traitlets.log import get_logger
 
 SERVICE_NAME = "envhub"
 HOME = "/home/jovyan"
@@ -209,23 +212,34 @@ def _secret(path):
 def configure(
     c,
     *,
-    port,
-    hub_ip,
-    data_dir,
-    service_command,
-    proxy_command,
-    base_image,
+    port=None,
+    hub_ip=None,
+    data_dir=None,
+    service_command=None,
+    proxy_command=None,
+    base_image="envhub-base:latest",
     name_prefix="envhub",
     allowed_repo_hosts="",
     service_environment=None,
     single_sign_on_hosts=(),
     swarm=None,
+    service_port=8090,
 ):
     """Apply envhub's settings to the JupyterHub config object ``c``.
 
-    Ports: the proxy listens on 127.0.0.1:``port``, its API on ``port + 1``, the Hub on
-    ``hub_ip:port + 2`` and the envhub service on ``hub_ip:port + 3`` (addresses containers reach:
-    the nbgrader exchange in every server calls the service with the server's own token).
+    With ``port``, envhub's own hub (``make up``): the proxy listens on 127.0.0.1:``port``, its API
+    on ``port + 1``, the Hub on ``hub_ip:port + 2`` and the envhub service on ``hub_ip:port + 3``,
+    with its database, secrets and pid files in ``data_dir``, and ``proxy_command`` as the proxy.
+
+    Without ``port``, envhub joins an existing Hub and keeps its authenticator, proxy, database,
+    other services and roles: ``hub_ip`` defaults to the Docker bridge's address (the Hub listens
+    there, on its ``hub_port``, unless the admin chose where), the service listens on
+    ``hub_ip:service_port``, ``data_dir`` defaults to ``./envhub`` beside the Hub's database, and
+    links use the Hub's ``public_url`` or ``bind_url``. The Hub's log says what was set.
+
+    Either way the addresses are ones containers reach: the nbgrader exchange in every server calls
+    the service with the server's own token. ``service_command`` defaults to the service the
+    ``envhub`` package carries (``envhub.service``).
 
     ``single_sign_on_hosts``: hosts (``name`` or ``name:port``) for which a user's access token in
     the authenticator's auth_state (single sign-on through OAuthenticator, ``enable_auth_state``)
@@ -238,24 +252,40 @@ def configure(
     and ``volume_driver`` / ``volume_driver_options`` (a network volume driver for homes). Builds stay
     on the local engine; ``hub_ip`` must be an address every node's containers reach.
     """
-    data_dir = Path(data_dir)
+    standalone = port is not None
+    if not standalone:
+        hub_ip = hub_ip or docker_bridge_address()
+    data_dir = Path(data_dir or Path.cwd() / "envhub")
     data_dir.mkdir(parents=True, exist_ok=True)
-    service_url = f"http://{hub_ip}:{port + 3}"
+    service_url = f"http://{hub_ip}:{port + 3 if standalone else service_port}"
     service_prefix = f"/services/{SERVICE_NAME}/"
     internal_secret = _secret(data_dir / "envhub-internal-secret")
+    if service_command is None:
+        from .service import service_command as bundled_service
 
-    c.JupyterHub.bind_url = f"http://127.0.0.1:{port}"
-    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{port + 1}"
-    c.ConfigurableHTTPProxy.command = list(proxy_command)
-    c.ConfigurableHTTPProxy.pid_file = str(data_dir / "proxy.pid")
-    c.JupyterHub.hub_bind_url = f"http://{hub_ip}:{port + 2}"
-    c.JupyterHub.hub_connect_url = f"http://{hub_ip}:{port + 2}"
-    c.JupyterHub.db_url = f"sqlite:///{data_dir / 'jupyterhub.sqlite'}"
-    c.JupyterHub.cookie_secret_file = str(data_dir / "jupyterhub_cookie_secret")
-    c.JupyterHub.pid_file = str(data_dir / "jupyterhub.pid")
+        service_command = bundled_service()
+
+    if standalone:
+        public_url = proxy_url = f"http://127.0.0.1:{port}"
+        c.JupyterHub.bind_url = public_url
+        c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{port + 1}"
+        c.ConfigurableHTTPProxy.command = list(proxy_command)
+        c.ConfigurableHTTPProxy.pid_file = str(data_dir / "proxy.pid")
+        c.JupyterHub.hub_bind_url = f"http://{hub_ip}:{port + 2}"
+        c.JupyterHub.hub_connect_url = f"http://{hub_ip}:{port + 2}"
+        c.JupyterHub.db_url = f"sqlite:///{data_dir / 'jupyterhub.sqlite'}"
+        c.JupyterHub.cookie_secret_file = str(data_dir / "jupyterhub_cookie_secret")
+        c.JupyterHub.pid_file = str(data_dir / "jupyterhub.pid")
+    else:
+        public_url, proxy_url = _existing_hub_urls(c)
+        if not any(name in c.JupyterHub for name in ("hub_bind_url", "hub_ip", "hub_connect_url", "hub_connect_ip")):
+            hub_url = f"http://{hub_ip}:{c.JupyterHub.get('hub_port', 8081)}"
+            c.JupyterHub.hub_bind_url = hub_url
+            c.JupyterHub.hub_connect_url = hub_url
     c.JupyterHub.allow_named_servers = True
 
-    c.JupyterHub.services = [
+    others = [s for s in c.JupyterHub.get("services", []) if s.get("name") != SERVICE_NAME]
+    c.JupyterHub.services = others + [
         {
             "name": SERVICE_NAME,
             "url": service_url,
@@ -268,9 +298,9 @@ def configure(
                 "ENVHUB_BASE_IMAGE": base_image,
                 "ENVHUB_ALLOWED_REPO_HOSTS": allowed_repo_hosts,
                 # Where browsers reach the hub; links never come from request headers.
-                "ENVHUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                "ENVHUB_PUBLIC_URL": public_url,
                 # Where the service reaches users' servers (course materials are pulled inside them).
-                "ENVHUB_PROXY_URL": f"http://127.0.0.1:{port}",
+                "ENVHUB_PROXY_URL": proxy_url,
                 **({"ENVHUB_SSO_HOSTS": ",".join(single_sign_on_hosts)} if single_sign_on_hosts else {}),
                 **(
                     {"ENVHUB_SWARM_MANAGER": swarm["manager"], "ENVHUB_REGISTRY": swarm["registry"]}
@@ -281,7 +311,7 @@ def configure(
             },
         }
     ]
-    c.JupyterHub.load_roles = [
+    c.JupyterHub.load_roles = _with_envhub_roles(c.JupyterHub.get("load_roles", []), [
         # Start, stop, follow and describe users' servers (the model includes started and
         # last_activity, which the reaper reads); share them with collaborators, checking their
         # names first and listing group members (shared with one by one: JupyterHub 6.1 ignores group
@@ -298,7 +328,7 @@ def configure(
         },
         # Every user may use envhub (its pages, and its API from a server with the page token).
         {"name": "user", "scopes": ["self", f"access:services!service={SERVICE_NAME}"]},
-    ]
+    ])
 
     if swarm:
         from .swarm import EnvhubSwarmSpawner
@@ -332,3 +362,52 @@ def configure(
     # After sign-in, land on envhub's page rather than spawning a default server.
     c.JupyterHub.default_url = service_prefix
     c.JupyterHub.redirect_to_server = False
+    if not standalone:
+        get_logger().info(
+            "envhub: added the service %r at %s (data in %s), its roles and the user role's access to "
+            "it, named servers, %s with envhub's spawn settings, the visitor sign-in guard, and %s as "
+            "the landing page; the Hub listens at %s; the authenticator, proxy, database and %d other "
+            "service(s) are the admin's",
+            SERVICE_NAME,
+            service_url,
+            data_dir,
+            c.JupyterHub.spawner_class.__name__,
+            service_prefix,
+            c.JupyterHub.get("hub_bind_url", "the admin's address"),
+            len(others),
+        )
+
+
+def _existing_hub_urls(c):
+    """Where browsers reach an existing Hub (its ``public_url``, else its ``bind_url``) and where the
+    service on the same machine reaches its proxy."""
+    bind = urlsplit(c.JupyterHub.get("bind_url", "http://:8000"))
+    host = bind.hostname if bind.hostname not in (None, "", "0.0.0.0", "::") else "127.0.0.1"
+    proxy_url = f"{bind.scheme}://{host}:{bind.port or (443 if bind.scheme == 'https' else 80)}"
+    public = c.JupyterHub.get("public_url") or proxy_url
+    return public.rstrip("/"), proxy_url
+
+
+def _with_envhub_roles(roles, envhub_roles):
+    """The admin's roles with envhub's: a ``user`` role of the admin's gains envhub's scopes."""
+    roles = [dict(role) for role in roles if role.get("name") != "envhub-service"]
+    for extra in envhub_roles:
+        mine = next((role for role in roles if role.get("name") == extra["name"]), None)
+        if mine is None:
+            roles.append(extra)
+        else:
+            mine["scopes"] = list(mine.get("scopes", [])) + [s for s in extra["scopes"] if s not in mine.get("scopes", [])]
+    return roles
+
+
+def docker_bridge_address(interface="docker0"):
+    """The IPv4 address of Docker's bridge, where containers reach the host."""
+    try:
+        out = subprocess.run(
+            ["ip", "-4", "-o", "addr", "show", interface], capture_output=True, text=True, check=True
+        ).stdout
+        return out.split()[3].split("/")[0]
+    except (OSError, subprocess.CalledProcessError, IndexError):
+        raise RuntimeError(
+            f"cannot find the address of Docker's bridge ({interface}); pass hub_ip= an address containers reach"
+        ) from None

@@ -106,3 +106,58 @@ def test_without_single_sign_on_hosts_the_service_cannot_read_auth_state(tmp_pat
     c = hub_config(tmp_path)
     assert "ENVHUB_SSO_HOSTS" not in envhub_service(c)["environment"]
     assert "admin:auth_state" not in envhub_service_scopes(c)
+
+
+def test_added_to_an_existing_hub_it_keeps_the_admins_choices_and_says_what_it_set(tmp_path, monkeypatch, caplog):
+    c = Config()
+    c.JupyterHub.authenticator_class = "github"
+    c.JupyterHub.bind_url = "http://0.0.0.0:9000"
+    c.JupyterHub.public_url = "https://hub.example.org/"
+    c.JupyterHub.db_url = "postgresql://hub@db/hub"
+    c.ConfigurableHTTPProxy.should_start = False
+    c.JupyterHub.services = [{"name": "grafana", "url": "http://127.0.0.1:3000"}]
+    c.JupyterHub.load_roles = [
+        {"name": "user", "scopes": ["self", "read:groups"]},
+        {"name": "monitoring", "services": ["grafana"], "scopes": ["read:metrics"]},
+    ]
+    monkeypatch.chdir(tmp_path)
+    import envhub.hub
+
+    monkeypatch.setattr(envhub.hub, "docker_bridge_address", lambda: "172.17.0.1")
+    with caplog.at_level("INFO"):
+        configure(c, service_command=["node", "server.mjs"])
+
+    # The admin's sign-in, proxy, database and services stay.
+    assert c.JupyterHub.authenticator_class == "github"
+    assert c.JupyterHub.bind_url == "http://0.0.0.0:9000"
+    assert c.JupyterHub.db_url == "postgresql://hub@db/hub"
+    assert c.ConfigurableHTTPProxy.should_start is False
+    assert "command" not in c.ConfigurableHTTPProxy
+    assert [s["name"] for s in c.JupyterHub.services] == ["grafana", "envhub"]
+    # Containers reach the Hub and the service on the Docker bridge.
+    assert c.JupyterHub.hub_bind_url == "http://172.17.0.1:8081"
+    service = envhub_service(c)
+    assert service["url"] == "http://172.17.0.1:8090"
+    assert service["environment"]["ENVHUB_PUBLIC_URL"] == "https://hub.example.org"
+    assert service["environment"]["ENVHUB_PROXY_URL"] == "http://127.0.0.1:9000"
+    assert service["environment"]["ENVHUB_DATA_DIR"] == str(tmp_path / "envhub")
+    # The admin's user role gains envhub's access; their other roles stay.
+    roles = {role["name"]: role for role in c.JupyterHub.load_roles}
+    assert roles["user"]["scopes"] == ["self", "read:groups", "access:services!service=envhub"]
+    assert roles["monitoring"]["scopes"] == ["read:metrics"]
+    assert "envhub-service" in roles
+    assert "added the service 'envhub' at http://172.17.0.1:8090" in caplog.text
+    assert "1 other service(s) are the admin's" in caplog.text
+
+
+def test_on_an_existing_hub_an_address_the_admin_chose_for_the_hub_stays(tmp_path, monkeypatch):
+    c = Config()
+    c.JupyterHub.hub_ip = "10.0.0.1"
+    monkeypatch.chdir(tmp_path)
+    configure(c, hub_ip="10.0.0.1", service_command=["node", "server.mjs"])
+    assert "hub_bind_url" not in c.JupyterHub
+    assert envhub_service(c)["url"] == "http://10.0.0.1:8090"
+    # Configured twice (a reloaded config): one envhub service, one envhub-service role.
+    configure(c, hub_ip="10.0.0.1", service_command=["node", "server.mjs"])
+    assert [s["name"] for s in c.JupyterHub.services] == ["envhub"]
+    assert [r["name"] for r in c.JupyterHub.load_roles].count("envhub-service") == 1
