@@ -12,8 +12,11 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import Docker from 'dockerode';
 import { GitServer } from '../hub-service/test/support/gitServer.js';
+import {
+  labManager,
+  setAvailability
+} from '../hub-service/test/support/swarmLab.js';
 import {
   benchSession,
   machine,
@@ -35,7 +38,7 @@ const password = randomBytes(12).toString('base64url');
 const server = 'spread';
 const crowd = 20;
 const nonce = Date.now().toString(36);
-const manager = new Docker({ socketPath: '/run/envsw/n1.sock' });
+const manager = labManager;
 
 const { buildUrl, tokenFor, launch, stop } = await benchSession(
   hubUrl,
@@ -126,28 +129,12 @@ try {
       progress(
         `${crowd} other users launching at once with the worker node drained`
       );
-      await run('docker', [
-        '-H',
-        'unix:///run/envsw/n1.sock',
-        'node',
-        'update',
-        '--availability',
-        'drain',
-        worker
-      ]);
+      await setAvailability(worker, 'drain');
       let single;
       try {
         single = await crowdLaunch(url, 'single');
       } finally {
-        await run('docker', [
-          '-H',
-          'unix:///run/envsw/n1.sock',
-          'node',
-          'update',
-          '--availability',
-          'active',
-          worker
-        ]);
+        await setAvailability(worker, 'active');
       }
 
       console.log(await machine());

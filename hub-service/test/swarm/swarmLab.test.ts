@@ -1,16 +1,16 @@
 import { jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import Docker from 'dockerode';
 import { followed } from '../../src/images/progress.js';
 import { baseImage } from '../support/builds.js';
 import { exec } from '../support/docker.js';
+import { labEngine } from '../support/swarmLab.js';
 
 // The swarm deploy/test-swarm.sh brings up (deploy/swarm-lab.sh): two Docker engines on this
 // machine, each in a network namespace of its own, a registry both pull from, one overlay network.
 // Checked from outside as envhub uses it; test-swarm.sh tears it down and checks nothing is left.
 jest.setTimeout(600_000);
 
-const node = (n: number) => new Docker({ socketPath: `/run/envsw/n${n}.sock` });
+const node = labEngine;
 const registry = '10.99.0.1:5000';
 const image = `${registry}/envhub-lab-probe:1`;
 

@@ -1,9 +1,7 @@
 import { jest } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import tar from 'tar-fs';
 import { ImageCache, LABELS } from '../../src/images/imageCache.js';
@@ -14,6 +12,7 @@ import { Registry } from '../../src/swarm/registry.js';
 import { exec } from '../support/docker.js';
 import { GitServer } from '../support/gitServer.js';
 import { send } from '../support/http.js';
+import { labEngine, labManager, setAvailability } from '../support/swarmLab.js';
 import {
   buildUrl,
   envhubApi,
@@ -31,7 +30,7 @@ import {
 jest.setTimeout(900_000);
 
 const REGISTRY = process.env.ENVHUB_SWARM_REGISTRY ?? '10.99.0.1:5000';
-const manager = new Docker({ socketPath: '/run/envsw/n1.sock' });
+const manager = labManager;
 const local = new Docker();
 const stamp = Date.now().toString(36);
 const [alice, bob] = [`sa-${stamp}`, `sb-${stamp}`];
@@ -48,7 +47,7 @@ const last = (events: StreamEvent[]) => events[events.length - 1];
 async function engineOf(id: string): Promise<Docker> {
   const node = await manager.getNode(id).inspect();
   const n = (node.Status.Addr as string).split('.').pop()!.slice(1);
-  return new Docker({ socketPath: `/run/envsw/n${n}.sock` });
+  return labEngine(Number(n));
 }
 
 /** The running task of a server's service. */
@@ -72,17 +71,6 @@ async function run(user: string, server: string, command: string[]) {
     await engineOf(task.NodeID!)
   );
 }
-
-const availability = (node: string, value: 'drain' | 'active') =>
-  promisify(execFile)('docker', [
-    '-H',
-    'unix:///run/envsw/n1.sock',
-    'node',
-    'update',
-    '--availability',
-    value,
-    node
-  ]);
 
 const launch = (user: string, query: Record<string, string>) =>
   readEventStream(buildUrl(repo, 'main', query), tokens[user]);
@@ -275,7 +263,7 @@ describe('envhub on a swarm', () => {
       throw new Error('no server runs outside the manager node');
     })();
     await stop(user, 's1');
-    await availability(node, 'drain');
+    await setAvailability(node, 'drain');
     try {
       const { events } = await launch(user, { name: 's1' });
       expect(last(events).phase).toBe('failed');
@@ -297,7 +285,7 @@ describe('envhub on a swarm', () => {
         (await (await engineOf(node)).getVolume(home).inspect()).Name
       ).toBe(home);
     } finally {
-      await availability(node, 'active');
+      await setAvailability(node, 'active');
     }
     // Back in service, the server starts again where its home is.
     const { events } = await launch(user, { name: 's1' });
