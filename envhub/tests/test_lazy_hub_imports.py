@@ -1,4 +1,4 @@
-"""The base image's edit of jupyterhub (deploy/base-image/lazy_hub_imports.py), applied to a copy of
+"""The base image's edit of jupyterhub (envhub/base_image/lazy_hub_imports.py), applied to a copy of
 the jupyterhub this Hub runs: a single-user import then loads no database layer, every deferred
 name still resolves, and a source it does not expect is left exactly as it was."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import jupyterhub
 import pytest
 
-SCRIPT = Path(__file__).parents[2] / "deploy" / "base-image" / "lazy_hub_imports.py"
+SCRIPT = Path(__file__).parents[1] / "base_image" / "lazy_hub_imports.py"
 spec = importlib.util.spec_from_file_location("lazy_hub_imports", SCRIPT)
 lazy_hub_imports = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(lazy_hub_imports)

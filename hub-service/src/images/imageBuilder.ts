@@ -400,7 +400,7 @@ export async function basePython(
   const version = labels['org.envhub.python-version'];
   if (!version)
     throw new Error(
-      `the base image ${baseImage} has no org.envhub.python-version label; rebuild it with deploy/base-image/build.sh`
+      `the base image ${baseImage} has no org.envhub.python-version label; rebuild it with python -m envhub build-base-image`
     );
   return version.split('.').slice(0, 2).join('.');
 }

@@ -1,6 +1,6 @@
 import { baseImage, runIn } from '../support/builds.js';
 
-// The single-user base image as `make build` makes it (deploy/base-image), checked from inside.
+// The single-user base image as `make build` makes it, checked from inside (envhub/base_image).
 
 test('a server starts without importing what it never uses: the Hub database layer, the IRI grammar', async () => {
   const out = await runIn(baseImage, [

@@ -87,7 +87,11 @@ describe('checking that dockerd runs with it', () => {
       await seccompProblem(
         daemon(['name=seccomp,profile=default', 'name=cgroupns'])
       )
-    ).toMatch(/default seccomp profile.*deploy\/lib\.sh/);
+    ).toMatch(
+      new RegExp(
+        `default seccomp profile.*--seccomp-profile ${SECCOMP_PROFILE} and --no-new-privileges`
+      )
+    );
     expect(await seccompProblem(daemon([]))).toMatch(/no seccomp profile/);
   });
 
