@@ -318,10 +318,11 @@ def configure(
         # shares in tokens). `shares` implies `access:servers`: a token only grants what it holds.
         # Public sessions: create a temporary user per visitor, a token for that user's one server,
         # and delete the user at the end. `admin:users` cannot be narrowed to users that do not exist
-        # yet; it does not let the service make admins.
+        # yet; it does not let the service make admins. Quotas and the admins' usage page read
+        # every group's members (`list:groups`).
         {
             "name": "envhub-service",
-            "scopes": ["servers", "shares", "read:users:name", "read:groups", "admin:users", "tokens"]
+            "scopes": ["servers", "shares", "read:users:name", "read:groups", "list:groups", "admin:users", "tokens"]
             # Single sign-on tokens as credentials: the access token in users' auth_state.
             + (["admin:auth_state"] if single_sign_on_hosts else []),
             "services": [SERVICE_NAME],

@@ -42,6 +42,8 @@ export interface Config {
   /** Limits of every build step: memory in bytes (no swap on top) and CPUs. */
   buildMemory: number;
   buildCpus: number;
+  /** How often usage accounting reads the servers' containers (ENVHUB_USAGE_INTERVAL, seconds). */
+  usageIntervalMs: number;
   /** Fail builds whose runtime.txt asks for a Python the hub can't provide, instead of warning. */
   strictRuntime: boolean;
   /** The admin's site configuration file (JSON): resource policy, featured environments, credits. */
@@ -139,6 +141,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     aptMirror: env.ENVHUB_APT_MIRROR || undefined,
     buildMemory: parseSize(env.ENVHUB_BUILD_MEMORY || '4G'),
     buildCpus: positive('ENVHUB_BUILD_CPUS', env.ENVHUB_BUILD_CPUS || '2'),
+    usageIntervalMs:
+      1000 *
+      positive('ENVHUB_USAGE_INTERVAL', env.ENVHUB_USAGE_INTERVAL || '60'),
     strictRuntime:
       env.ENVHUB_STRICT_RUNTIME === '1' || env.ENVHUB_STRICT_RUNTIME === 'true',
     siteConfigPath: env.ENVHUB_CONFIG || undefined,

@@ -26,6 +26,10 @@ import { Volumes } from './volumes/volumes.js';
 import { Registry } from './swarm/registry.js';
 import { dockerAt, Swarm } from './swarm/swarm.js';
 import { EnvhubError } from './errors.js';
+import { metrics } from './usage/metrics.js';
+import { Quotas } from './usage/quotas.js';
+import { UsageRecorder } from './usage/recorder.js';
+import { usageTotals } from './usage/reports.js';
 
 const config = configFromEnv();
 setAllowedRepoHosts(config.allowedRepoHosts);
@@ -117,7 +121,13 @@ const classes = new Classes(
     baseUrl: `${config.publicOrigin}${config.prefix}`
   }
 );
+const quotas = new Quotas(
+  site.quotas,
+  (users, from) => usageTotals(store, users, from),
+  group => hub.groupMembers(group)
+);
 const launcher = new Launcher(hub, store, builder, volumes, {
+  quotas,
   credentials,
   classRole: (user, id) => classes.roleOf(user, id),
   site,
@@ -165,6 +175,22 @@ const reaper = new Reaper(
   { intervalMs: 60_000 }
 );
 
+// Usage accounting: the servers' containers read every minute, storage every hour; quotas applied.
+const recorder = new UsageRecorder(docker, store, hub, quotas, {
+  namePrefix: config.namePrefix,
+  intervalMs: config.usageIntervalMs,
+  storageEveryMs: 3600_000
+});
+metrics.observeState({
+  images: () => cache.held(),
+  runningServers: () => recorder.runningServers,
+  publicSessions: () => {
+    const all = store.allSessions();
+    const claimed = all.filter(s => s.claimedAt !== null).length;
+    return { claimed, pooled: all.length - claimed };
+  }
+});
+
 // Group collaborators are shared with member by member (JupyterHub 6.1 leaves group shares out of
 // tokens), so group changes are followed every few minutes: joiners get in, leavers lose access.
 const GROUP_RESYNC_MS = 5 * 60_000;
@@ -189,6 +215,7 @@ swarm?.registry
     log.error('registry.base_image_failed', { error: err.message })
   );
 reaper.start();
+recorder.start();
 sessions.startSweeping();
 setTimeout(resyncGroups, GROUP_RESYNC_MS).unref();
 const settled = <T>(check: Promise<T>) =>
@@ -230,6 +257,7 @@ const app = createApp({
   sessions,
   credentials,
   swarm,
+  quotas,
   health
 });
 const server = app.listen(config.listenPort, config.listenHost, () =>
@@ -245,6 +273,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     log.info('service.stopping', { signal });
     reaper.stop();
+    recorder.stop();
     sessions.stopSweeping();
     // Clients following a launch get a `failed` event, not a stream that stops mid-way; the streams
     // end with it, so the server closes once they are written (or gives up after a few seconds).

@@ -237,6 +237,7 @@ export type ErrorCode =
   | 'over_cap'
   | 'under_minimum'
   | 'too_many_servers'
+  | 'quota_exceeded'
   | 'too_many_volumes'
   | 'too_many_classes'
   | 'spec_differs'

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { HubAuth } from '../auth/hubAuth.js';
 import type { Classes } from '../classes/classes.js';
 import type { HubUser } from '../hub/hubClient.js';
+import { metrics } from '../usage/metrics.js';
 import { jsonBody } from './body.js';
 
 type ClassParams = { id: string };
@@ -27,6 +28,19 @@ export function classRoutes(auth: HubAuth, classes: Classes): Router {
   // exchange's writes, not creating, changing or deleting classes.
   const exchange = auth.require('api', { serverTokens: true });
   const base = '/api/classes/:id/assignments/:assignment';
+
+  // The exchange's operations, counted by kind and outcome for the metrics.
+  router.use(base, (req, res, next) => {
+    const operation = exchangeOperation(req.method, req.path);
+    if (operation)
+      res.on('finish', () =>
+        metrics.exchangeOperations.inc({
+          operation,
+          status: res.statusCode < 400 ? 'success' : 'failure'
+        })
+      );
+    next();
+  });
 
   router.get('/api/classes', exchange, async (_req, res) => {
     res.json({ classes: await classes.list(userOf(res)) });
@@ -161,4 +175,22 @@ export function classRoutes(auth: HubAuth, classes: Classes): Router {
   );
 
   return router;
+}
+
+/** The nbgrader exchange operation a request below an assignment is, by nbgrader's names. */
+function exchangeOperation(method: string, path: string): string | null {
+  const below = path.replace(/\/+$/, '').split('/')[1] ?? '';
+  const key = `${method} ${below}${/^\/[^/]+\/[^/]+/.test(path) ? '/:item' : ''}`;
+  return (
+    {
+      'PUT ': 'release_assignment',
+      'DELETE ': 'withdraw_assignment',
+      'GET files': 'fetch_assignment',
+      'POST submissions': 'submit',
+      'GET submissions': 'list_submissions',
+      'GET submissions/:item': 'collect',
+      'PUT feedback/:item': 'release_feedback',
+      'GET feedback': 'fetch_feedback'
+    }[key] ?? null
+  );
 }

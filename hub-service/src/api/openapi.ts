@@ -50,6 +50,12 @@ const serverPath = [
 const volumePath = [
   { name: 'name', in: 'path', required: true, schema: { type: 'string' } }
 ];
+const daysParameter = {
+  name: 'days',
+  in: 'query',
+  schema: { type: 'integer', minimum: 1, maximum: 366, default: 30 },
+  description: 'how many days back, today included (UTC)'
+};
 const buildPath = [
   { name: 'id', in: 'path', required: true, schema: { type: 'string' } }
 ];
@@ -718,6 +724,24 @@ export function openApiDocument(prefix: string): object {
           responses: htmlPage
         }
       },
+      '/usage': {
+        get: {
+          summary:
+            "My usage: your servers' CPU-hours, GB-hours, running time, builds and storage over the last `days` days, with plots, your quota and CSV export",
+          tags: ['pages'],
+          parameters: [daysParameter],
+          responses: htmlPage
+        }
+      },
+      '/admin/usage': {
+        get: {
+          summary:
+            "Hub usage (the Hub's admins): per user and group, top environments, most servers at once, with plots and CSV export",
+          tags: ['pages'],
+          parameters: [daysParameter],
+          responses: htmlPage
+        }
+      },
       '/builds/{id}': {
         get: {
           summary: "A build's log page",
@@ -811,6 +835,39 @@ export function openApiDocument(prefix: string): object {
           security: [],
           responses: {
             '200': { description: 'SVG', content: { 'image/svg+xml': {} } }
+          }
+        }
+      },
+      '/api/usage': {
+        get: {
+          summary:
+            'Usage accounting: your servers per day (with your quota status), or with `scope=hub` (admins) every user, group and environment; JSON, or the daily rows as CSV with `format=csv`',
+          parameters: [
+            daysParameter,
+            {
+              name: 'scope',
+              in: 'query',
+              schema: { enum: ['hub'] },
+              description: "`hub`: everyone's usage (the Hub's admins only)"
+            },
+            {
+              name: 'format',
+              in: 'query',
+              schema: { enum: ['json', 'csv'] },
+              description:
+                '`csv`: `day,user,server,cpu_hours,gb_hours,running_hours`'
+            }
+          ],
+          responses: { '200': { description: 'the report' }, ...errors }
+        }
+      },
+      '/metrics': {
+        get: {
+          summary:
+            "Prometheus metrics (BinderHub's launch and build metrics, envhub's images, servers, sessions, exchange operations and quota refusals), for a Hub token with the `read:metrics` scope or an address in the site configuration's `metrics.allowFrom`",
+          responses: {
+            '200': { description: 'Prometheus text format 0.0.4' },
+            ...errors
           }
         }
       },

@@ -24,6 +24,10 @@ import { jsonBody } from './body.js';
 import { classRoutes } from './classRoutes.js';
 import { openApiDocument } from './openapi.js';
 import type { Swarm } from '../swarm/swarm.js';
+import { clientAddress } from '../pages/routes.js';
+import { metrics } from '../usage/metrics.js';
+import type { Quotas } from '../usage/quotas.js';
+import { hubReport, usageCsv, userReport } from '../usage/reports.js';
 
 /** One dependency's state in `GET api/health`. */
 export type HealthCheck =
@@ -48,6 +52,8 @@ export interface ApiDeps {
   credentials: Credentials;
   /** Servers on a Docker Swarm: spawn configurations are placed there (see swarm/swarm.ts). */
   swarm?: Swarm;
+  /** The site's monthly quotas, applied to what usage accounting recorded. */
+  quotas: Quotas;
   /** What `GET api/health` reports, by dependency (the Hub, the container engine, builds). */
   health: () => Promise<Record<string, HealthCheck>>;
 }
@@ -94,6 +100,40 @@ export function buildFor(store: Store, user: HubUser, id: string): BuildRecord {
 
 const userOf = (res: Response) => res.locals.user as HubUser;
 
+/** The days a usage report covers (`?days=`, 1 to 366; 30 by default). */
+export function reportDays(req: Request): number {
+  const given = req.query.days;
+  if (given === undefined) return 30;
+  const days = Number(given);
+  if (
+    typeof given !== 'string' ||
+    !Number.isInteger(days) ||
+    days < 1 ||
+    days > 366
+  )
+    throw new EnvhubError(
+      400,
+      'bad_request',
+      'days must be a whole number of days from 1 to 366'
+    );
+  return days;
+}
+
+/** The hub-wide usage report, for admins only. */
+export async function hubUsageFor(
+  deps: Pick<ApiDeps, 'hub' | 'store'>,
+  user: HubUser,
+  days: number
+) {
+  if (!user.admin)
+    throw new EnvhubError(
+      403,
+      'forbidden',
+      "only the Hub's admins see every user's usage; your own is at usage"
+    );
+  return hubReport(deps.store, await deps.hub.listGroups(), new Date(), days);
+}
+
 const COLLABORATORS_EXAMPLE = '{"users": ["bob"], "groups": ["team"]}';
 const MOUNTS_EXAMPLE =
   '[{"source": "course-data", "target": "/mnt/data", "readOnly": true}]';
@@ -128,6 +168,47 @@ export function apiRoutes(deps: ApiDeps): Router {
       .type('image/svg+xml')
       .set('Cache-Control', 'public, max-age=86400')
       .send(BADGE_SVG);
+  });
+
+  // Prometheus: a Hub token with the `read:metrics` scope, or an address the site allows.
+  router.get('/metrics', async (req, res) => {
+    const token = req.headers.authorization?.match(
+      /^(?:token|bearer)\s+(\S+)$/i
+    )?.[1];
+    const allowed =
+      deps.site.metrics.allowFrom.includes(clientAddress(req)) ||
+      (token !== undefined &&
+        ((await hub.userForToken(token))?.scopes ?? []).includes(
+          'read:metrics'
+        ));
+    if (!allowed)
+      throw new EnvhubError(
+        token ? 403 : 401,
+        token ? 'forbidden' : 'unauthenticated',
+        "metrics are for the Hub's admins and their Prometheus: send a Hub token with the read:metrics scope, or scrape from an address the site configuration lists in metrics.allowFrom"
+      );
+    res
+      .type(metrics.registry.contentType)
+      .send(await metrics.registry.metrics());
+  });
+
+  // Usage accounting: your own servers, or (admins, scope=hub) everyone's; JSON or CSV.
+  router.get('/api/usage', auth.require('api'), async (req, res) => {
+    const user = userOf(res);
+    const days = reportDays(req);
+    const report =
+      req.query.scope === 'hub'
+        ? await hubUsageFor(deps, user, days)
+        : {
+            ...userReport(store, user.name, new Date(), days),
+            quota: await deps.quotas.status(user.name)
+          };
+    if (req.query.format === 'csv')
+      res
+        .type('text/csv')
+        .attachment(`envhub-usage-${report.from}-${report.to}.csv`)
+        .send(usageCsv(report.days));
+    else res.json(report);
   });
 
   router.get('/api/openapi.json', (_req, res) => {

@@ -334,6 +334,15 @@ export class HubClient {
     );
   }
 
+  /** Every group of the Hub with its members (needs `list:groups` and `read:groups`). */
+  async listGroups(): Promise<Array<{ name: string; users: string[] }>> {
+    const response = await this.request('/groups');
+    if (!response.ok) await this.fail(response, 'list the groups');
+    return (
+      (await response.json()) as Array<{ name: string; users?: string[] }>
+    ).map(group => ({ name: group.name, users: group.users ?? [] }));
+  }
+
   /** The members of a group, by name. */
   async groupMembers(name: string): Promise<string[]> {
     const response = await this.request(`/groups/${encodeURIComponent(name)}`);

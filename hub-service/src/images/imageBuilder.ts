@@ -1,3 +1,4 @@
+import { metrics, outcome } from '../usage/metrics.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -111,8 +112,17 @@ export class ImageBuilder {
       commit: request.commit
     });
     const attempt: { plan?: BuildPlan } = {};
+    const measured = (ok: boolean) => {
+      const status = outcome(ok);
+      metrics.buildsInProgress.dec();
+      metrics.buildTime.observe({ status }, (Date.now() - started) / 1000);
+      metrics.builds.inc({ status, provider: 'git', repo: request.repo });
+    };
+    const started = Date.now();
+    metrics.buildsInProgress.inc();
     this.run(request, emit, attempt)
       .then(async () => {
+        measured(true);
         this.store.finishBuild(buildId, 'built', lines.join(''));
         // Built for a launch about to happen: the newest image, last in line for eviction.
         this.store.recordLaunch(request.image);
@@ -125,6 +135,7 @@ export class ImageBuilder {
           );
       })
       .catch((err: Error) => {
+        measured(false);
         const message =
           err instanceof EnvhubError
             ? plainText(err.message)

@@ -21,6 +21,7 @@ interface ImageInfo {
   RepoTags: string[] | null;
   Containers: number;
   Labels: Record<string, string> | null;
+  Size?: number;
 }
 
 /**
@@ -47,6 +48,19 @@ export class ImageCache {
       Images: ImageInfo[];
     };
     return { bytes: df.LayersSize, images: df.Images };
+  }
+
+  /** envhub's environment images the engine holds now, and their size (the metrics' gauges). */
+  async held(): Promise<{ count: number; bytes: number }> {
+    const ours = (await this.usage()).images.filter(image =>
+      (image.RepoTags ?? []).some(tag =>
+        tag.startsWith(`${this.settings.namePrefix}-`)
+      )
+    );
+    return {
+      count: ours.length,
+      bytes: ours.reduce((sum, image) => sum + (image.Size ?? 0), 0)
+    };
   }
 
   /** Removes images until the budget holds or nothing more may go; returns what it removed. */

@@ -36,6 +36,42 @@ import { checkCollaborators, syncCollaborators } from './shares.js';
 import type { ServerRecord, Store } from '../store/store.js';
 import { parseSize } from '../units.js';
 import type { DockerMount, Volumes } from '../volumes/volumes.js';
+import { metrics, outcome } from '../usage/metrics.js';
+import type { Quotas } from '../usage/quotas.js';
+
+/**
+ * Launch metrics from a launch's events: its time to `ready` or `failed` (BinderHub's histogram and
+ * count, by status), and the time spent in each phase before the next one began.
+ */
+function measureLaunch(
+  request: LaunchRequest,
+  events: Channel<BuildEvent>
+): void {
+  const started = Date.now();
+  metrics.launchesInProgress.inc();
+  void (async () => {
+    let phase = { name: '', since: started };
+    let ok = false;
+    for await (const event of events.subscribe()) {
+      if (event.phase !== phase.name) {
+        if (phase.name)
+          metrics.launchPhaseTime.observe(
+            { phase: phase.name },
+            (Date.now() - phase.since) / 1000
+          );
+        phase = { name: event.phase, since: Date.now() };
+      }
+      if (event.phase === 'ready') ok = true;
+    }
+    const status = outcome(ok);
+    metrics.launchesInProgress.dec();
+    metrics.launchTime.observe(
+      { status, retries: ok ? '0' : '-1' },
+      (Date.now() - started) / 1000
+    );
+    metrics.launches.inc({ status, provider: 'git', repo: request.spec.repo });
+  })();
+}
 
 /** A launch of a validated spec (its `name` filled in) into one of `owner`'s servers. */
 export interface LaunchRequest {
@@ -94,6 +130,8 @@ export interface LauncherSettings {
     user: string,
     classId: string
   ) => Promise<'instructor' | 'student' | null>;
+  /** The site's monthly quotas (none: nothing is refused for usage). */
+  quotas?: Pick<Quotas, 'configured' | 'check'>;
 }
 
 const HOME = '/home/jovyan';
@@ -196,6 +234,12 @@ export class Launcher {
         );
       }
     }
+    // Over quota, nothing new starts; a server already running may still be opened.
+    if (
+      this.settings.quotas?.configured &&
+      !(existing && (await this.hub.getServer(owner, spec.name))?.ready)
+    )
+      await this.settings.quotas.check(owner, `launching "${spec.name}"`);
     const repository = await checkRepo(spec.repo, spec.ref, access);
     if (repository.private && spec.public)
       throw new EnvhubError(
@@ -254,6 +298,7 @@ export class Launcher {
       repo: request.spec.repo,
       ref: request.spec.ref
     });
+    measureLaunch(request, events);
     this.run(request, repository.private, events)
       .catch((err: unknown) => {
         const error = asEnvhubError(err);
@@ -411,7 +456,9 @@ export class Launcher {
     record: ServerRecord,
     events: Channel<BuildEvent>
   ): Promise<void> {
-    if (!(await this.builder.exists(record.image))) {
+    const built = await this.builder.exists(record.image);
+    metrics.imageCache.inc({ result: built ? 'hit' : 'miss' });
+    if (!built) {
       for await (const entry of this.builder
         .build({
           ...record,
@@ -495,6 +542,13 @@ export class Launcher {
     events: Channel<BuildEvent>
   ): Promise<void> {
     this.store.recordLaunch(record.image);
+    // The catalog's counts: who launched which repository, unless they asked to be left out.
+    this.store.recordUserLaunch(
+      record.owner,
+      record.repo,
+      record.ref,
+      new Date().toISOString()
+    );
     const shares = await syncCollaborators(
       this.hub,
       record.owner,
@@ -733,6 +787,8 @@ export class Launcher {
         `no valid launch ticket for ${user}/${server}; launch the server through envhub`
       );
     }
+    // Starts from the Hub's own pages too: over quota, no server starts.
+    await this.settings.quotas?.check(user, `starting "${server}"`);
     const mounts = record.spec.mounts ?? [];
     const dockerMounts = await this.volumes.dockerMounts(user, mounts);
     this.store.setStartedMounts(user, server, JSON.stringify(mounts));

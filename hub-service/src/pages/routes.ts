@@ -11,7 +11,14 @@ import {
   type ValidEnvironmentSpec
 } from '@envhub/schema';
 import { formField } from '../api/body.js';
-import { buildFor, type ApiDeps } from '../api/routes.js';
+import {
+  buildFor,
+  hubUsageFor,
+  reportDays,
+  type ApiDeps
+} from '../api/routes.js';
+import { userReport } from '../usage/reports.js';
+import { hubUsagePage, myUsagePage } from './usagePages.js';
 import type { EnvhubError } from '../errors.js';
 import type { HubUser } from '../hub/hubClient.js';
 import { environmentChanges } from '../launches/launcher.js';
@@ -152,6 +159,28 @@ export function pageRoutes(deps: ApiDeps): Router {
         prefill
       })
     );
+  });
+
+  router.get('/usage', auth.require('page'), async (req, res) => {
+    const user = res.locals.user as HubUser;
+    res
+      .type('html')
+      .send(
+        await myUsagePage(
+          deps.prefix,
+          userReport(store, user.name, new Date(), reportDays(req)),
+          await deps.quotas.status(user.name)
+        )
+      );
+  });
+
+  router.get('/admin/usage', auth.require('page'), async (req, res) => {
+    const report = await hubUsageFor(
+      deps,
+      res.locals.user as HubUser,
+      reportDays(req)
+    );
+    res.type('html').send(await hubUsagePage(deps.prefix, report));
   });
 
   router.get(

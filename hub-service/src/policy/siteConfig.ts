@@ -1,6 +1,7 @@
 import { environmentSchema } from '@envhub/schema';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
+import type { QuotaSettings } from '../usage/quotas.js';
 
 /** Resource values as the environment spec writes them. */
 export interface Resources {
@@ -42,6 +43,10 @@ export interface SiteConfig {
   docsUrl: string;
   /** Other hubs a spec can be launched on ("launch on another hub"), by their envhub URL. */
   otherHubs: Array<{ name: string; url: string }>;
+  /** Monthly quotas per user and per group (none by default), and when servers over them stop. */
+  quotas: QuotaSettings;
+  /** Addresses that may read `metrics` without a token (Prometheus on a trusted host). */
+  metrics: { allowFrom: string[] };
 }
 
 /** The site's rules for temporary sessions of public servers. */
@@ -97,7 +102,9 @@ export const DEFAULT_SITE_CONFIG: SiteConfig = {
     pools: []
   },
   docsUrl: 'https://mybinder.readthedocs.io/en/latest/using/config_files.html',
-  otherHubs: []
+  otherHubs: [],
+  quotas: { user: {}, groups: {}, stopAt: 'day' },
+  metrics: { allowFrom: [] }
 };
 
 /** The resources a spec gets on this hub: what it asks for, the site's defaults for the rest. */
@@ -118,6 +125,15 @@ const resources = {
     cpus: specResources.cpus,
     idleTimeout: { type: 'integer', minimum: 0 },
     maxAge: { type: 'integer', minimum: 0 }
+  }
+};
+const quota = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    cpuHours: { type: 'number', minimum: 0 },
+    gbHours: { type: 'number', minimum: 0 },
+    storageGb: { type: 'number', minimum: 0 }
   }
 };
 const siteConfigSchema = {
@@ -215,6 +231,22 @@ const siteConfigSchema = {
         required: ['name', 'url'],
         properties: { name: { type: 'string' }, url: { type: 'string' } }
       }
+    },
+    quotas: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        user: quota,
+        groups: { type: 'object', additionalProperties: quota },
+        stopAt: { enum: ['hour', 'day', 'never'] }
+      }
+    },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        allowFrom: { type: 'array', items: { type: 'string', minLength: 1 } }
+      }
     }
   }
 };
@@ -242,8 +274,11 @@ export function loadSiteConfig(path: string | undefined): SiteConfig {
       `the envhub site configuration ${path} is invalid: ${problems}`
     );
   }
-  const given = parsed as Partial<Omit<SiteConfig, 'publicSessions'>> & {
+  const given = parsed as Partial<
+    Omit<SiteConfig, 'publicSessions' | 'quotas'>
+  > & {
     publicSessions?: Partial<PublicSessionSettings>;
+    quotas?: Partial<QuotaSettings>;
     resources?: {
       defaults?: Partial<Resources>;
       maxima?: Partial<Resources>;
@@ -255,6 +290,8 @@ export function loadSiteConfig(path: string | undefined): SiteConfig {
     ...DEFAULT_SITE_CONFIG,
     ...given,
     exchange: { ...DEFAULT_SITE_CONFIG.exchange, ...given.exchange },
+    quotas: { ...DEFAULT_SITE_CONFIG.quotas, ...given.quotas },
+    metrics: { ...DEFAULT_SITE_CONFIG.metrics, ...given.metrics },
     publicSessions: {
       ...DEFAULT_SITE_CONFIG.publicSessions,
       ...given.publicSessions,

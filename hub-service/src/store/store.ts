@@ -7,6 +7,7 @@ import type {
   EnvironmentSpec,
   VolumeMembers
 } from '@envhub/schema';
+import type { UsageIncrement } from '../usage/meter.js';
 
 /** A named server envhub launched: whose, which environment, and the ticket its spawns redeem. */
 export interface ServerRecord {
@@ -216,7 +217,40 @@ const MIGRATIONS = [
      PRIMARY KEY (user, host)
    );
    ALTER TABLE servers ADD COLUMN private INTEGER NOT NULL DEFAULT 0`,
-  `ALTER TABLE volumes ADD COLUMN webdav TEXT`
+  `ALTER TABLE volumes ADD COLUMN webdav TEXT`,
+  `CREATE TABLE usage_days (
+     day TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     server TEXT NOT NULL,
+     cpu_seconds REAL NOT NULL DEFAULT 0,
+     memory_gb_seconds REAL NOT NULL DEFAULT 0,
+     running_seconds REAL NOT NULL DEFAULT 0,
+     PRIMARY KEY (day, owner, server)
+   );
+   CREATE TABLE storage_days (
+     day TEXT NOT NULL,
+     owner TEXT NOT NULL,
+     volume TEXT NOT NULL,
+     server TEXT,
+     bytes INTEGER NOT NULL,
+     PRIMARY KEY (day, owner, volume)
+   );
+   CREATE TABLE peak_days (
+     day TEXT PRIMARY KEY,
+     servers INTEGER NOT NULL
+   );
+   CREATE TABLE launches (
+     at TEXT NOT NULL,
+     user TEXT NOT NULL,
+     repo TEXT NOT NULL,
+     ref TEXT NOT NULL,
+     hidden INTEGER NOT NULL
+   );
+   CREATE INDEX launches_by_repo ON launches (repo, at);
+   CREATE TABLE user_settings (
+     user TEXT PRIMARY KEY,
+     hide_launches INTEGER NOT NULL DEFAULT 0
+   )`
 ];
 
 const COLUMNS = `owner, name, repo, ref, commit_sha AS "commit", image, ticket, spec, private, started_mounts AS startedMounts, created_at AS createdAt, updated_at AS updatedAt`;
@@ -273,6 +307,38 @@ const SESSION_COLUMNS = `user, owner, server, image, ticket, created_at AS creat
 const CREDENTIAL_COLUMNS = `user, host, username, secret, created_at AS createdAt, last_used_at AS lastUsedAt`;
 
 const BUILD_COLUMNS = `id, image, repo, ref, commit_sha AS "commit", requested_by AS requestedBy, status, started_at AS startedAt, finished_at AS finishedAt, log`;
+
+/** A server's usage on one day, in hours (see usage/meter.ts). */
+export interface UsageDay {
+  day: string;
+  owner: string;
+  server: string;
+  cpuHours: number;
+  gbHours: number;
+  runningHours: number;
+}
+
+/** A user's builds on one day. */
+export interface BuildDay {
+  day: string;
+  owner: string;
+  builds: number;
+  buildSeconds: number;
+}
+
+/** What one home (server set) or shared volume (server null) of `owner` holds. */
+export interface StorageRow {
+  owner: string;
+  volume: string;
+  server: string | null;
+  bytes: number;
+}
+
+/** `AND <column> IN (?, …)` for a list of owners; nothing when the list is absent. */
+const ownedBy = (owners: string[] | undefined, column = 'owner') =>
+  owners
+    ? `AND ${column} IN (${owners.map(() => '?').join(', ') || 'NULL'})`
+    : '';
 
 /** envhub's state, embedded in SQLite (one file in the data directory). */
 export class Store {
@@ -726,6 +792,135 @@ export class Store {
         .prepare(`DELETE FROM credentials WHERE user = ? AND host = ?`)
         .run(user, host).changes === 1
     );
+  }
+
+  /** Adds what servers used (see usage/meter.ts) to their days. */
+  addUsage(increments: UsageIncrement[]): void {
+    const add = this.db.prepare(
+      `INSERT INTO usage_days (day, owner, server, cpu_seconds, memory_gb_seconds, running_seconds)
+       VALUES (@day, @owner, @server, @cpuSeconds, @memoryGbSeconds, @runningSeconds)
+       ON CONFLICT (day, owner, server) DO UPDATE SET
+         cpu_seconds = cpu_seconds + excluded.cpu_seconds,
+         memory_gb_seconds = memory_gb_seconds + excluded.memory_gb_seconds,
+         running_seconds = running_seconds + excluded.running_seconds`
+    );
+    this.db.transaction(() => increments.forEach(i => add.run(i)))();
+  }
+
+  /** Keeps the most servers seen running at once on `day`. */
+  recordPeak(day: string, servers: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO peak_days (day, servers) VALUES (?, ?)
+         ON CONFLICT (day) DO UPDATE SET servers = max(servers, excluded.servers)`
+      )
+      .run(day, servers);
+  }
+
+  /** The storage homes and volumes hold on `day` (the day's last reading replaces earlier ones). */
+  setStorage(day: string, rows: StorageRow[]): void {
+    const put = this.db.prepare(
+      `INSERT INTO storage_days (day, owner, volume, server, bytes) VALUES (@day, @owner, @volume, @server, @bytes)
+       ON CONFLICT (day, owner, volume) DO UPDATE SET bytes = excluded.bytes, server = excluded.server`
+    );
+    this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM storage_days WHERE day = ?`).run(day);
+      rows.forEach(row => put.run({ day, ...row }));
+    })();
+  }
+
+  /** Servers' usage per day since `from` (`YYYY-MM-DD`), of `owners` (everyone when absent). */
+  usageDays(from: string, owners?: string[]): UsageDay[] {
+    return this.db
+      .prepare(
+        `SELECT day, owner, server, cpu_seconds / 3600.0 AS cpuHours, memory_gb_seconds / 3600.0 AS gbHours,
+                running_seconds / 3600.0 AS runningHours
+         FROM usage_days WHERE day >= ? ${ownedBy(owners)} ORDER BY day, owner, server`
+      )
+      .all(from, ...(owners ?? [])) as UsageDay[];
+  }
+
+  /** Builds per day and user since `from`: how many, and how long the finished ones took. */
+  buildDays(from: string, owners?: string[]): BuildDay[] {
+    return this.db
+      .prepare(
+        `SELECT substr(started_at, 1, 10) AS day, requested_by AS owner, count(*) AS builds,
+                coalesce(sum((julianday(finished_at) - julianday(started_at)) * 86400.0), 0) AS buildSeconds
+         FROM builds WHERE substr(started_at, 1, 10) >= ? ${ownedBy(owners, 'requested_by')}
+         GROUP BY day, owner ORDER BY day, owner`
+      )
+      .all(from, ...(owners ?? [])) as BuildDay[];
+  }
+
+  /** The last reading of storage: each home and volume with its owner and size. */
+  latestStorage(owners?: string[]): Array<StorageRow & { day: string }> {
+    return this.db
+      .prepare(
+        `SELECT day, owner, volume, server, bytes FROM storage_days
+         WHERE day = (SELECT max(day) FROM storage_days) ${ownedBy(owners)} ORDER BY owner, volume`
+      )
+      .all(...(owners ?? [])) as Array<StorageRow & { day: string }>;
+  }
+
+  /** The most servers running at once, per day since `from`. */
+  peakDays(from: string): Array<{ day: string; servers: number }> {
+    return this.db
+      .prepare(`SELECT day, servers FROM peak_days WHERE day >= ? ORDER BY day`)
+      .all(from) as Array<{ day: string; servers: number }>;
+  }
+
+  /** Records a launch for the catalog's counts; hidden when the user asked to be left out of them. */
+  recordUserLaunch(user: string, repo: string, ref: string, at: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO launches (at, user, repo, ref, hidden) VALUES (?, ?, ?, ?, ?)`
+      )
+      .run(at, user, repo, ref, this.hidesLaunches(user) ? 1 : 0);
+  }
+
+  hidesLaunches(user: string): boolean {
+    const row = this.db
+      .prepare(`SELECT hide_launches AS hide FROM user_settings WHERE user = ?`)
+      .get(user) as { hide: number } | undefined;
+    return row?.hide === 1;
+  }
+
+  /** Leaves `user`'s launches out of the catalog's counts (past ones too), or puts them back. */
+  setHideLaunches(user: string, hide: boolean): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO user_settings (user, hide_launches) VALUES (?, ?)
+           ON CONFLICT (user) DO UPDATE SET hide_launches = excluded.hide_launches`
+        )
+        .run(user, hide ? 1 : 0);
+      this.db
+        .prepare(`UPDATE launches SET hidden = ? WHERE user = ?`)
+        .run(hide ? 1 : 0, user);
+    })();
+  }
+
+  /** Launches counted by the catalog, per repository: since each of `since` (ISO), and distinct users. */
+  launchCounts(since: { week: string; month: string }): Array<{
+    repo: string;
+    week: number;
+    month: number;
+    users: number;
+    last: string;
+  }> {
+    return this.db
+      .prepare(
+        `SELECT repo, sum(at >= @week) AS week, sum(at >= @month) AS month,
+                count(DISTINCT user) AS users, max(at) AS last
+         FROM launches WHERE hidden = 0 GROUP BY repo`
+      )
+      .all(since) as Array<{
+      repo: string;
+      week: number;
+      month: number;
+      users: number;
+      last: string;
+    }>;
   }
 
   close(): void {

@@ -1,3 +1,5 @@
+import { Quotas } from '../../src/usage/quotas.js';
+import { usageTotals } from '../../src/usage/reports.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -517,6 +519,14 @@ export class FakeHub {
     return this.accessTokens.get(user) ?? null;
   }
 
+  async listGroups(): Promise<Array<{ name: string; users: string[] }>> {
+    this.record('listGroups');
+    return [...this.groups].map(([name, users]) => ({
+      name,
+      users: [...users]
+    }));
+  }
+
   async groupMembers(name: string): Promise<string[]> {
     this.record('groupMembers', name);
     const members = this.groups.get(name);
@@ -852,6 +862,11 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     volumes,
     { classesPerUser: site.classesPerUser, baseUrl: `${PUBLIC_URL}${PREFIX}` }
   );
+  const quotas = new Quotas(
+    site.quotas,
+    (users, from) => usageTotals(store, users, from),
+    group => hubClient.groupMembers(group)
+  );
   const launcher = new Launcher(
     hubClient,
     store,
@@ -859,6 +874,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     volumes,
     {
       credentials,
+      quotas,
       classRole: (user, id) => classes.roleOf(user, id),
       site,
       namePrefix: NAME_PREFIX,
@@ -928,6 +944,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     classes,
     sessions,
     credentials,
+    quotas,
     health: async () => ({
       hub: await checked(() => hub.version()),
       docker: await checked(() => docker.ping())

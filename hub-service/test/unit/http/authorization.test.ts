@@ -87,6 +87,10 @@ const EXPECTED: Record<string, readonly number[]> = {
   'GET /api/classes/{id}/assignments/{assignment}/feedback':
                                                       [200,  200,   200,  404,  404,   404,  200,  200,   401],
   'POST /api/internal/spawn-config':                  [403,  403,   403,  403,  403,   403,  403,  403,   403],
+  'GET /usage':                                       [200,  200,   200,  200,  200,   200,  200,  403,   302],
+  'GET /admin/usage':                                 [403,  403,   403,  403,  403,   403,  200,  403,   302],
+  'GET /api/usage':                                   [200,  200,   200,  200,  200,   200,  200,  403,   401],
+  'GET /metrics':                                     [403,  403,   403,  403,  403,   403,  403,  403,   401],
   'GET /api/health':                                  [200,  200,   200,  200,  200,   200,  200,  200,   200],
   'GET /api/openapi.json':                            [200,  200,   200,  200,  200,   200,  200,  200,   200],
   'GET /badge.svg':                                   [200,  200,   200,  200,  200,   200,  200,  200,   200]
