@@ -21,6 +21,8 @@ export namespace CSS {
   export const created = 'jp-envhub-created';
   export const resources = 'jp-envhub-resources';
   export const stops = 'jp-envhub-stops';
+  export const usage = 'jp-envhub-usage';
+  export const overQuota = 'jp-envhub-over-quota';
   export const mounts = 'jp-envhub-mounts';
   export const note = 'jp-envhub-note';
   export const collaborators = 'jp-envhub-collaborators';

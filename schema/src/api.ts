@@ -80,6 +80,26 @@ export interface ServerView {
   mountsPending: boolean;
   /** How visitors reach it while it is public (`spec.public`); null while it is not. */
   public: PublicAccessView | null;
+  /** What it used this month and its owner's quota; for the owner and admins only (null for others). */
+  usage: ServerUsageView | null;
+}
+
+/** A server's usage this month (UTC), as the lab panel shows it, against its owner's quota. */
+export interface ServerUsageView {
+  /** This server this month: CPU-hours, memory × time (GB-hours) and hours running. */
+  server: { cpuHours: number; gbHours: number; runningHours: number };
+  /** Its owner's month, all servers, and the storage they hold now. */
+  owner: { cpuHours: number; gbHours: number; storageGb: number };
+  /** The owner's monthly quota (empty: none). */
+  quota: { cpuHours?: number; gbHours?: number; storageGb?: number };
+  /** When the month's quotas reset (ISO 8601). */
+  resetsAt: string;
+  /** What is over quota (the owner's, or a group's), each as a sentence; empty when nothing is. */
+  overQuota: string[];
+  /** When envhub stops a running server over quota: at the next full `hour`, the next UTC `day`, or `never`. */
+  stopAt: 'hour' | 'day' | 'never';
+  /** The owner's usage page. */
+  usageUrl: string;
 }
 
 /** A public server's side for visitors who are not signed in. */

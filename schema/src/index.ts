@@ -70,6 +70,7 @@ export {
   type CredentialView,
   type PublicAccessView,
   type ServerView,
+  type ServerUsageView,
   type SessionView,
   type VolumeView
 } from './api.js';

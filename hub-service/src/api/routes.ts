@@ -153,7 +153,8 @@ export function apiRoutes(deps: ApiDeps): Router {
       prefix: deps.prefix,
       site: deps.site,
       viewer: user,
-      volumes
+      volumes,
+      quotas: deps.quotas
     });
 
   router.get('/api/health', async (_req, res) => {

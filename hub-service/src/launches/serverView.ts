@@ -2,6 +2,7 @@ import {
   badgeSnippets,
   launchPath,
   type PublicAccessView,
+  type ServerUsageView,
   type ServerView
 } from '@envhub/schema';
 import type { HubClient, HubUser } from '../hub/hubClient.js';
@@ -11,6 +12,7 @@ import { effectiveResources, type SiteConfig } from '../policy/siteConfig.js';
 export type { ServerView };
 import type { ServerRecord, Store } from '../store/store.js';
 import type { Volumes } from '../volumes/volumes.js';
+import { monthStart, type Quotas } from '../usage/quotas.js';
 
 /** Where links point and whose view it is. */
 export interface ViewContext {
@@ -19,6 +21,33 @@ export interface ViewContext {
   site: SiteConfig;
   viewer: HubUser;
   volumes: Volumes;
+  quotas: Quotas;
+}
+
+/** What `record` used this month, and its owner's month against the quotas. */
+async function serverUsage(
+  store: Store,
+  record: ServerRecord,
+  context: ViewContext
+): Promise<ServerUsageView> {
+  const from = monthStart(new Date()).toISOString().slice(0, 10);
+  const server = { cpuHours: 0, gbHours: 0, runningHours: 0 };
+  for (const day of store.usageDays(from, [record.owner]))
+    if (day.server === record.name) {
+      server.cpuHours += day.cpuHours;
+      server.gbHours += day.gbHours;
+      server.runningHours += day.runningHours;
+    }
+  const status = await context.quotas.status(record.owner);
+  return {
+    server,
+    owner: status.used,
+    quota: status.quota,
+    resetsAt: status.resetsAt,
+    overQuota: status.breaches.map(b => b.message),
+    stopAt: context.quotas.settings.stopAt,
+    usageUrl: `${context.origin}${context.prefix}usage`
+  };
 }
 
 const plus = (iso: string | null | undefined, seconds: number) =>
@@ -70,6 +99,9 @@ export async function describeServer(
   const launchUrl = `${context.origin}${context.prefix}${launchPath({ ...record.spec, collaborators: undefined })}`;
   const badgeUrl = `${context.origin}${context.prefix}badge.svg`;
   const running = server?.ready ? server : null;
+  const canManage = ALLOWED['server.manage'].includes(
+    serverRelation(context.viewer, record)
+  );
   return {
     owner: record.owner,
     name: record.name,
@@ -94,9 +126,7 @@ export async function describeServer(
       ),
       maxAge: plus(running?.started, resources.maxAge)
     },
-    canManage: ALLOWED['server.manage'].includes(
-      serverRelation(context.viewer, record)
-    ),
+    canManage,
     mounts: (
       await context.volumes.effectiveMounts(
         record.owner,
@@ -109,6 +139,7 @@ export async function describeServer(
         JSON.stringify(record.spec.mounts ?? []),
     public: record.spec.public
       ? publicAccess(store, record, context, badgeUrl)
-      : null
+      : null,
+    usage: canManage ? await serverUsage(store, record, context) : null
   };
 }

@@ -128,7 +128,8 @@ export function pageRoutes(deps: ApiDeps): Router {
       prefix: deps.prefix,
       site: deps.site,
       viewer: user,
-      volumes: deps.volumes
+      volumes: deps.volumes,
+      quotas: deps.quotas
     };
     const servers = await Promise.all(
       store

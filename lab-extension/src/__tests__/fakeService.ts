@@ -68,7 +68,8 @@ export const SERVER: IEnvhubServer = {
   canManage: true,
   mounts: [],
   mountsPending: false,
-  public: null
+  public: null,
+  usage: null
 };
 
 const PUBLIC_URL = 'http://hub.example.org/services/envhub/public/alice/x';

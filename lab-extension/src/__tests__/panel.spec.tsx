@@ -277,6 +277,46 @@ describe('EnvironmentSection', () => {
     ).toBe(SERVER.snippets.markdown);
   });
 
+  it("shows the owner this month's usage against the quota, and what happens over it", async () => {
+    const usage = {
+      server: { cpuHours: 1.5, gbHours: 3, runningHours: 4 },
+      owner: { cpuHours: 12, gbHours: 3, storageGb: 0.5 },
+      quota: { cpuHours: 10 },
+      resetsAt: '2026-12-01T00:00:00.000Z',
+      overQuota: [
+        'you have used 12.0 of your 10 CPU-hours this month; the quota resets on 2026-12-01 00:00 UTC'
+      ],
+      stopAt: 'hour' as const,
+      usageUrl: 'http://hub.example.org/services/envhub/usage'
+    };
+    const { panel } = await panelFor({ ...SERVER, usage });
+    const environment = section(panel, 'environment')!;
+    const text = (selector: string) =>
+      environment.querySelector(selector)?.textContent;
+    expect(text('[data-usage="server"]')).toBe(
+      '1.50 CPU-hours, 3.00 GB-hours, 4.0 hours running'
+    );
+    expect(text('[data-usage="cpuHours"]')).toBe('12.0 / 10 (120 %)');
+    expect(text('[data-usage="gbHours"]')).toBe('3.00');
+    expect(
+      [...environment.querySelectorAll('.jp-envhub-over-quota li')].map(
+        li => li.textContent
+      )
+    ).toEqual([
+      `Over quota: ${usage.overQuota[0]}.`,
+      'envhub stops this server at the next full hour (its home is kept).'
+    ]);
+    expect(
+      environment.querySelector<HTMLAnchorElement>('a.jp-envhub-usage')?.href
+    ).toBe(usage.usageUrl);
+
+    // Collaborators do not see the owner's usage.
+    const { panel: shared } = await panelFor({ ...SERVER, usage: null });
+    expect(
+      section(shared, 'environment')!.querySelector('.jp-envhub-usage')
+    ).toBeNull();
+  });
+
   it('links the ref and commit to the forge on github.com', async () => {
     const repoUrl = 'https://github.com/org/project.git';
     const { panel } = await panelFor({ ...SERVER, repoUrl });

@@ -49,6 +49,7 @@ export class EnvironmentSection extends EnvhubSection {
       <>
         <Origin server={server} build={build} trans={trans} />
         <Resources server={server} trans={trans} />
+        <Usage server={server} trans={trans} />
         <PublicAccess
           server={server}
           trans={trans}
@@ -176,6 +177,81 @@ function Resources(props: IServerProps): JSX.Element {
             )
         )}
       </dl>
+    </section>
+  );
+}
+
+/** The `used` amount, with its share of `quota` when there is one: `1.25 of 10 (13 %)`. */
+function ofQuota(used: number, quota: number | undefined): string {
+  const amount = used >= 10 ? used.toFixed(1) : used.toFixed(2);
+  return quota === undefined
+    ? amount
+    : `${amount} / ${quota} (${Math.round((100 * used) / (quota || 1))} %)`;
+}
+
+/**
+ * This month's usage (owner and admins only): the server's, and its owner's against the
+ * quota, what is over it and when envhub stops the server then, with a link to the usage page.
+ */
+function Usage(props: IServerProps): JSX.Element | null {
+  const { server, trans } = props;
+  const usage = server.usage;
+  if (!usage) {
+    return null;
+  }
+  const stops =
+    usage.stopAt === 'hour'
+      ? trans.__(
+          'envhub stops this server at the next full hour (its home is kept).'
+        )
+      : usage.stopAt === 'day'
+        ? trans.__(
+            'envhub stops this server at midnight (UTC; its home is kept).'
+          )
+        : trans.__('New launches are refused until the quota resets.');
+  return (
+    <section className={`${CSS.group} ${CSS.usage}`}>
+      <h3>{trans.__('Usage this month')}</h3>
+      <dl className={CSS.details}>
+        <Row label={trans.__('This server')}>
+          <span data-usage="server">
+            {trans.__(
+              '%1 CPU-hours, %2 GB-hours, %3 hours running',
+              usage.server.cpuHours.toFixed(2),
+              usage.server.gbHours.toFixed(2),
+              usage.server.runningHours.toFixed(1)
+            )}
+          </span>
+        </Row>
+        <Row label={trans.__('All your servers: CPU-hours')}>
+          <span data-usage="cpuHours">
+            {ofQuota(usage.owner.cpuHours, usage.quota.cpuHours)}
+          </span>
+        </Row>
+        <Row label={trans.__('GB-hours')}>
+          <span data-usage="gbHours">
+            {ofQuota(usage.owner.gbHours, usage.quota.gbHours)}
+          </span>
+        </Row>
+        <Row label={trans.__('Storage (GB)')}>
+          <span data-usage="storageGb">
+            {ofQuota(usage.owner.storageGb, usage.quota.storageGb)}
+          </span>
+        </Row>
+      </dl>
+      {usage.overQuota.length > 0 && (
+        <ul className={CSS.overQuota} role="alert">
+          {usage.overQuota.map(message => (
+            <li key={message}>{trans.__('Over quota: %1.', message)}</li>
+          ))}
+          <li>{stops}</li>
+        </ul>
+      )}
+      <WebLink
+        className={CSS.usage}
+        text={trans.__('My usage (plots, CSV)')}
+        href={usage.usageUrl}
+      />
     </section>
   );
 }
