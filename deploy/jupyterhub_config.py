@@ -67,6 +67,7 @@ configure(
             "ENVHUB_CREDENTIALS_KEY_FILE",
             "ENVHUB_WEBDAV_DRIVER",
             "ENVHUB_DOCKER_PLUGIN_DIR",
+            "ENVHUB_USAGE_INTERVAL",
         )
         if os.environ.get(name)
     },

@@ -27,6 +27,8 @@ bridge_ip=$(ip -4 -o addr show docker0 | awk '{split($4, a, "/"); print a[1]; ex
 export ENVHUB_TEST_BRIDGE_IP="$bridge_ip"
 export ENVHUB_ALLOWED_REPO_HOSTS="127.0.0.1,localhost,$bridge_ip"
 export ENVHUB_CONFIG="$PWD/ui-tests/fixtures/site-config.json"
+# Usage accounting samples every 5 s (60 s by default), so tests see usage within seconds.
+export ENVHUB_USAGE_INTERVAL=5
 export ENVHUB_TEST_URL="http://127.0.0.1:$ENVHUB_PORT"
 export ENVHUB_TEST_PASSWORD="$ENVHUB_DEMO_PASSWORD"
 hub_pid=

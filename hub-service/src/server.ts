@@ -30,6 +30,7 @@ import { metrics } from './usage/metrics.js';
 import { Quotas } from './usage/quotas.js';
 import { UsageRecorder } from './usage/recorder.js';
 import { usageTotals } from './usage/reports.js';
+import { OtherCatalogs } from './catalog/catalog.js';
 
 const config = configFromEnv();
 setAllowedRepoHosts(config.allowedRepoHosts);
@@ -124,7 +125,8 @@ const classes = new Classes(
 const quotas = new Quotas(
   site.quotas,
   (users, from) => usageTotals(store, users, from),
-  group => hub.groupMembers(group)
+  // A group the site gives a quota that the Hub does not have (yet) has no members.
+  async group => ((await hub.groupExists(group)) ? hub.groupMembers(group) : [])
 );
 const launcher = new Launcher(hub, store, builder, volumes, {
   quotas,
@@ -258,6 +260,7 @@ const app = createApp({
   credentials,
   swarm,
   quotas,
+  otherCatalogs: new OtherCatalogs(site.otherHubs),
   health
 });
 const server = app.listen(config.listenPort, config.listenHost, () =>

@@ -50,6 +50,19 @@ const serverPath = [
 const volumePath = [
   { name: 'name', in: 'path', required: true, schema: { type: 'string' } }
 ];
+const catalogParameters = [
+  {
+    name: 'sort',
+    in: 'query',
+    schema: { enum: ['popular', 'recent'], default: 'popular' }
+  },
+  {
+    name: 'q',
+    in: 'query',
+    schema: { type: 'string' },
+    description: 'words the repository, title or description must contain'
+  }
+];
 const daysParameter = {
   name: 'days',
   in: 'query',
@@ -724,6 +737,36 @@ export function openApiDocument(prefix: string): object {
           responses: htmlPage
         }
       },
+      '/catalog': {
+        get: {
+          summary:
+            "The catalog: featured environments, public servers and repositories several users launched, with launches over 7 and 30 days, badges and a Launch button; other hubs' catalogs below",
+          tags: ['pages'],
+          parameters: catalogParameters,
+          responses: htmlPage
+        }
+      },
+      '/settings': {
+        post: {
+          summary:
+            'Save your settings from the home page (a form with `_xsrf` and `hide_launches`); redirects to the home page',
+          tags: ['pages'],
+          requestBody: {
+            content: {
+              'application/x-www-form-urlencoded': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    _xsrf: { type: 'string' },
+                    hide_launches: { enum: ['1'] }
+                  }
+                }
+              }
+            }
+          },
+          responses: { '303': { description: 'saved' }, ...errors }
+        }
+      },
       '/usage': {
         get: {
           summary:
@@ -836,6 +879,32 @@ export function openApiDocument(prefix: string): object {
           responses: {
             '200': { description: 'SVG', content: { 'image/svg+xml': {} } }
           }
+        }
+      },
+      '/api/catalog': {
+        get: {
+          summary:
+            'The catalog as JSON (`entries`): for signed-in users, or anyone when the site configuration sets `catalog.public` (another hub lists it then)',
+          parameters: catalogParameters,
+          responses: { '200': { description: 'the catalog' }, ...errors }
+        }
+      },
+      '/api/settings': {
+        get: {
+          summary: 'Your settings: `hideLaunches`',
+          responses: { '200': { description: 'your settings' }, ...errors }
+        },
+        put: {
+          summary:
+            "Change your settings: `hideLaunches` true leaves your launches (past ones too) out of the catalog's counts",
+          requestBody: {
+            content: json({
+              type: 'object',
+              required: ['hideLaunches'],
+              properties: { hideLaunches: { type: 'boolean' } }
+            })
+          },
+          responses: { '200': { description: 'your settings' }, ...errors }
         }
       },
       '/api/usage': {

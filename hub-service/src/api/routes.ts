@@ -28,6 +28,7 @@ import { clientAddress } from '../pages/routes.js';
 import { metrics } from '../usage/metrics.js';
 import type { Quotas } from '../usage/quotas.js';
 import { hubReport, usageCsv, userReport } from '../usage/reports.js';
+import { catalog, OtherCatalogs } from '../catalog/catalog.js';
 
 /** One dependency's state in `GET api/health`. */
 export type HealthCheck =
@@ -54,6 +55,8 @@ export interface ApiDeps {
   swarm?: Swarm;
   /** The site's monthly quotas, applied to what usage accounting recorded. */
   quotas: Quotas;
+  /** The catalogs of the other hubs the site lists. */
+  otherCatalogs: OtherCatalogs;
   /** What `GET api/health` reports, by dependency (the Hub, the container engine, builds). */
   health: () => Promise<Record<string, HealthCheck>>;
 }
@@ -99,6 +102,27 @@ export function buildFor(store: Store, user: HubUser, id: string): BuildRecord {
 }
 
 const userOf = (res: Response) => res.locals.user as HubUser;
+
+/** The catalog a request asks for: `sort` (popular or recent) and `q` (search words). */
+export function catalogFor(
+  deps: Pick<ApiDeps, 'store' | 'site' | 'publicOrigin' | 'prefix'>,
+  req: Request
+) {
+  const sort = req.query.sort === 'recent' ? 'recent' : 'popular';
+  const search =
+    typeof req.query.q === 'string' ? req.query.q.slice(0, 200) : '';
+  return {
+    sort,
+    search,
+    entries: catalog(deps.store, deps.site, {
+      origin: deps.publicOrigin,
+      prefix: deps.prefix,
+      now: new Date(),
+      sort,
+      search
+    })
+  } as const;
+}
 
 /** The days a usage report covers (`?days=`, 1 to 366; 30 by default). */
 export function reportDays(req: Request): number {
@@ -191,6 +215,40 @@ export function apiRoutes(deps: ApiDeps): Router {
     res
       .type(metrics.registry.contentType)
       .send(await metrics.registry.metrics());
+  });
+
+  // The catalog as JSON: for signed-in users, or for anyone (another hub) where the site says so.
+  const catalogReaders = deps.site.catalog.public
+    ? (_req: Request, res: Response, next: () => void) => {
+        res.set('Access-Control-Allow-Origin', '*');
+        next();
+      }
+    : auth.require('api');
+  router.get('/api/catalog', catalogReaders, (req, res) => {
+    const { sort, search, entries } = catalogFor(deps, req);
+    res.json({ sort, search, entries });
+  });
+
+  // Your settings: whether your launches count in the catalog.
+  router.put('/api/settings', auth.require('api'), (req, res) => {
+    const { hideLaunches } = jsonBody(
+      req,
+      'object',
+      '{"hideLaunches": true}'
+    ) as { hideLaunches?: unknown };
+    if (typeof hideLaunches !== 'boolean')
+      throw new EnvhubError(
+        400,
+        'invalid_body',
+        'hideLaunches must be true (leave your launches out of the catalog) or false'
+      );
+    const user = userOf(res).name;
+    store.setHideLaunches(user, hideLaunches);
+    res.json({ hideLaunches: store.hidesLaunches(user) });
+  });
+
+  router.get('/api/settings', auth.require('api'), (_req, res) => {
+    res.json({ hideLaunches: store.hidesLaunches(userOf(res).name) });
   });
 
   // Usage accounting: your own servers, or (admins, scope=hub) everyone's; JSON or CSV.

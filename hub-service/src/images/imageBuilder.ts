@@ -1,4 +1,5 @@
 import { metrics, outcome } from '../usage/metrics.js';
+import { readmeTitle } from '../catalog/catalog.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -167,6 +168,9 @@ export class ImageBuilder {
       emit(`[envhub] fetching ${request.repo} at ${request.commit}\n`);
       const repoDir = join(dir, 'repo');
       await checkout(request.repo, request.commit, repoDir, request.access);
+      // The catalog describes repositories by their README's title.
+      const title = await readmeTitle(repoDir);
+      if (title) this.store.setRepoTitle(request.repo, title);
       const plan = await planBuild(repoDir, this.settings);
       attempt.plan = plan;
       emit(

@@ -543,12 +543,12 @@ export class Launcher {
   ): Promise<void> {
     this.store.recordLaunch(record.image);
     // The catalog's counts: who launched which repository, unless they asked to be left out.
-    this.store.recordUserLaunch(
-      record.owner,
-      record.repo,
-      record.ref,
-      new Date().toISOString()
-    );
+    this.store.recordUserLaunch(record.owner, {
+      repo: record.repo,
+      ref: record.ref,
+      private: record.private === true,
+      at: new Date().toISOString()
+    });
     const shares = await syncCollaborators(
       this.hub,
       record.owner,

@@ -37,6 +37,8 @@ export interface HomePageData {
   credentials: CredentialView[];
   /** Hosts for which the user's single sign-on is their credential (the admin's list). */
   singleSignOnHosts: string[];
+  /** Whether the user's launches are left out of the catalog's counts. */
+  hideLaunches: boolean;
   /** Values to prefill the form with (launch parameter names, plus repo and ref), lists repeated. */
   prefill: Record<string, string | string[]>;
 }
@@ -625,6 +627,28 @@ function credentialsSection(
   </section>`;
 }
 
+/** The user's settings: whether their launches count in the catalog. */
+function settingsSection(data: HomePageData): Html {
+  return html`<section id="envhub-settings">
+    <h2>Settings</h2>
+    <form method="post" action="${data.prefix}settings">
+      <input type="hidden" name="_xsrf" value="${data.xsrf}" />
+      <label
+        ><input
+          type="checkbox"
+          name="hide_launches"
+          value="1"
+          ${data.hideLaunches ? 'checked' : ''}
+        />
+        Leave my launches out of the
+        <a href="${data.prefix}catalog">catalog</a>'s counts (past ones
+        too)</label
+      >
+      <button type="submit">Save</button>
+    </form>
+  </section>`;
+}
+
 /** The signed-in user's start page: launch form, featured environments, their servers. */
 export function homePage(data: HomePageData): string {
   const credits = data.site.credits;
@@ -634,6 +658,10 @@ export function homePage(data: HomePageData): string {
       your own. <a href="${data.site.docsUrl}">How to prepare a repository</a>
     </p>
     ${featured(data)}
+    <p id="envhub-catalog-link">
+      Or pick from the <a href="${data.prefix}catalog">catalog</a> of what
+      people here launch.
+    </p>
     <section>
       <h2>Create my own</h2>
       ${launchForm(data)}
@@ -666,6 +694,7 @@ export function homePage(data: HomePageData): string {
     ${sessionsSection(data.sessions)} ${volumesSection(data)}
     ${credentialsSection(data.credentials, data.singleSignOnHosts)}
     ${classesSection(data.prefix, data.xsrf, data.classes)}
+    ${settingsSection(data)}
     ${credits ? html`<footer id="envhub-credits">${credits.logoUrl ? html`<img src="${credits.logoUrl}" alt="" height="32" />` : ''}${credits.url ? html`<a href="${credits.url}">${credits.text}</a>` : credits.text}</footer>` : ''}
     <script type="module" src="${data.prefix}static/launch.js"></script>`;
   return layout({

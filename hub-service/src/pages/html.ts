@@ -70,7 +70,10 @@ export function layout(options: {
       </head>
       <body data-prefix="${options.prefix}" data-xsrf="${options.xsrf ?? ''}">
         <header class="envhub-header">
-          <a href="${options.prefix}">envhub</a><a href="/hub/home">Hub home</a>
+          <a href="${options.prefix}">envhub</a
+          ><a href="${options.prefix}catalog">Catalog</a
+          ><a href="${options.prefix}usage">My usage</a
+          ><a href="/hub/home">Hub home</a>
         </header>
         <main>${options.body}</main>
       </body>

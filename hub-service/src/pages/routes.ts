@@ -13,12 +13,14 @@ import {
 import { formField } from '../api/body.js';
 import {
   buildFor,
+  catalogFor,
   hubUsageFor,
   reportDays,
   type ApiDeps
 } from '../api/routes.js';
 import { userReport } from '../usage/reports.js';
 import { hubUsagePage, myUsagePage } from './usagePages.js';
+import { catalogPage } from './catalogPage.js';
 import type { EnvhubError } from '../errors.js';
 import type { HubUser } from '../hub/hubClient.js';
 import { environmentChanges } from '../launches/launcher.js';
@@ -157,9 +159,28 @@ export function pageRoutes(deps: ApiDeps): Router {
         sessions: deps.sessions.visibleTo(user),
         credentials: deps.credentials.list(user.name),
         singleSignOnHosts: deps.credentials.singleSignOnHosts,
+        hideLaunches: store.hidesLaunches(user.name),
         prefill
       })
     );
+  });
+
+  router.get('/catalog', auth.require('page'), async (req, res) => {
+    res.type('html').send(
+      catalogPage({
+        prefix: deps.prefix,
+        ...catalogFor(deps, req),
+        others: await deps.otherCatalogs.list()
+      })
+    );
+  });
+
+  router.post('/settings', auth.require('page', { xsrf: true }), (req, res) => {
+    store.setHideLaunches(
+      (res.locals.user as HubUser).name,
+      formField(req, 'hide_launches') === '1'
+    );
+    res.redirect(303, `${deps.prefix}#envhub-settings`);
   });
 
   router.get('/usage', auth.require('page'), async (req, res) => {

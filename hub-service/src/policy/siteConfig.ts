@@ -45,6 +45,11 @@ export interface SiteConfig {
   otherHubs: Array<{ name: string; url: string }>;
   /** Monthly quotas per user and per group (none by default), and when servers over them stop. */
   quotas: QuotaSettings;
+  /**
+   * The catalog: repositories launched by at least `minUsers` different users are listed; `public`
+   * lets anyone (another hub, say) read `api/catalog` without signing in.
+   */
+  catalog: { minUsers: number; public: boolean };
   /** Addresses that may read `metrics` without a token (Prometheus on a trusted host). */
   metrics: { allowFrom: string[] };
 }
@@ -104,6 +109,7 @@ export const DEFAULT_SITE_CONFIG: SiteConfig = {
   docsUrl: 'https://mybinder.readthedocs.io/en/latest/using/config_files.html',
   otherHubs: [],
   quotas: { user: {}, groups: {}, stopAt: 'day' },
+  catalog: { minUsers: 2, public: false },
   metrics: { allowFrom: [] }
 };
 
@@ -241,6 +247,14 @@ const siteConfigSchema = {
         stopAt: { enum: ['hour', 'day', 'never'] }
       }
     },
+    catalog: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        minUsers: { type: 'integer', minimum: 1 },
+        public: { type: 'boolean' }
+      }
+    },
     metrics: {
       type: 'object',
       additionalProperties: false,
@@ -292,6 +306,7 @@ export function loadSiteConfig(path: string | undefined): SiteConfig {
     exchange: { ...DEFAULT_SITE_CONFIG.exchange, ...given.exchange },
     quotas: { ...DEFAULT_SITE_CONFIG.quotas, ...given.quotas },
     metrics: { ...DEFAULT_SITE_CONFIG.metrics, ...given.metrics },
+    catalog: { ...DEFAULT_SITE_CONFIG.catalog, ...given.catalog },
     publicSessions: {
       ...DEFAULT_SITE_CONFIG.publicSessions,
       ...given.publicSessions,

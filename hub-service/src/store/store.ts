@@ -244,7 +244,12 @@ const MIGRATIONS = [
      user TEXT NOT NULL,
      repo TEXT NOT NULL,
      ref TEXT NOT NULL,
-     hidden INTEGER NOT NULL
+     hidden INTEGER NOT NULL,
+     private INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE repo_titles (
+     repo TEXT PRIMARY KEY,
+     title TEXT NOT NULL
    );
    CREATE INDEX launches_by_repo ON launches (repo, at);
    CREATE TABLE user_settings (
@@ -869,13 +874,53 @@ export class Store {
       .all(from) as Array<{ day: string; servers: number }>;
   }
 
-  /** Records a launch for the catalog's counts; hidden when the user asked to be left out of them. */
-  recordUserLaunch(user: string, repo: string, ref: string, at: string): void {
+  /**
+   * Records a launch for the catalog's counts: hidden when the user asked to be left out of them,
+   * private when the repository was read with the user's credential (never listed).
+   */
+  recordUserLaunch(
+    user: string,
+    launch: { repo: string; ref: string; private: boolean; at: string }
+  ): void {
     this.db
       .prepare(
-        `INSERT INTO launches (at, user, repo, ref, hidden) VALUES (?, ?, ?, ?, ?)`
+        `INSERT INTO launches (at, user, repo, ref, hidden, private) VALUES (?, ?, ?, ?, ?, ?)`
       )
-      .run(at, user, repo, ref, this.hidesLaunches(user) ? 1 : 0);
+      .run(
+        launch.at,
+        user,
+        launch.repo,
+        launch.ref,
+        this.hidesLaunches(user) ? 1 : 0,
+        launch.private ? 1 : 0
+      );
+  }
+
+  /** The title of a repository's README, as its last build read it. */
+  setRepoTitle(repo: string, title: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO repo_titles (repo, title) VALUES (?, ?)
+         ON CONFLICT (repo) DO UPDATE SET title = excluded.title`
+      )
+      .run(repo, title);
+  }
+
+  repoTitles(): Map<string, string> {
+    const rows = this.db
+      .prepare(`SELECT repo, title FROM repo_titles`)
+      .all() as Array<{ repo: string; title: string }>;
+    return new Map(rows.map(r => [r.repo, r.title]));
+  }
+
+  /** When each repository's newest successful build finished. */
+  lastBuilds(): Map<string, string> {
+    const rows = this.db
+      .prepare(
+        `SELECT repo, max(finished_at) AS at FROM builds WHERE status = 'built' GROUP BY repo`
+      )
+      .all() as Array<{ repo: string; at: string }>;
+    return new Map(rows.map(r => [r.repo, r.at]));
   }
 
   hidesLaunches(user: string): boolean {
@@ -912,7 +957,8 @@ export class Store {
       .prepare(
         `SELECT repo, sum(at >= @week) AS week, sum(at >= @month) AS month,
                 count(DISTINCT user) AS users, max(at) AS last
-         FROM launches WHERE hidden = 0 GROUP BY repo`
+         FROM launches WHERE hidden = 0 AND repo NOT IN (SELECT repo FROM launches WHERE private = 1)
+         GROUP BY repo`
       )
       .all(since) as Array<{
       repo: string;

@@ -1,4 +1,5 @@
 import { Quotas } from '../../src/usage/quotas.js';
+import { OtherCatalogs } from '../../src/catalog/catalog.js';
 import { usageTotals } from '../../src/usage/reports.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -945,6 +946,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     sessions,
     credentials,
     quotas,
+    otherCatalogs: new OtherCatalogs(site.otherHubs),
     health: async () => ({
       hub: await checked(() => hub.version()),
       docker: await checked(() => docker.ping())

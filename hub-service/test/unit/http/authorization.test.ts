@@ -87,6 +87,11 @@ const EXPECTED: Record<string, readonly number[]> = {
   'GET /api/classes/{id}/assignments/{assignment}/feedback':
                                                       [200,  200,   200,  404,  404,   404,  200,  200,   401],
   'POST /api/internal/spawn-config':                  [403,  403,   403,  403,  403,   403,  403,  403,   403],
+  'GET /catalog':                                     [200,  200,   200,  200,  200,   200,  200,  403,   302],
+  'POST /settings':                                   [303,  303,   303,  303,  303,   303,  303,  403,   302],
+  'GET /api/catalog':                                 [200,  200,   200,  200,  200,   200,  200,  403,   401],
+  'GET /api/settings':                                [200,  200,   200,  200,  200,   200,  200,  403,   401],
+  'PUT /api/settings':                                [200,  200,   200,  200,  200,   200,  200,  403,   401],
   'GET /usage':                                       [200,  200,   200,  200,  200,   200,  200,  403,   302],
   'GET /admin/usage':                                 [403,  403,   403,  403,  403,   403,  200,  403,   302],
   'GET /api/usage':                                   [200,  200,   200,  200,  200,   200,  200,  403,   401],
@@ -104,6 +109,8 @@ const NOTEBOOK = {
 /** Bodies that are valid for each operation that takes one, so that authorization alone decides. */
 const BODIES: Record<string, Sent> = {
   'POST /v2/{provider}/{spec}': { form: { remember: '1' } },
+  'POST /settings': { form: { hide_launches: '1' } },
+  'PUT /api/settings': { json: { hideLaunches: true } },
   'PUT /api/servers/{owner}/{name}/collaborators': {
     json: { users: ['bob', 'frank'], groups: ['team'] }
   },
