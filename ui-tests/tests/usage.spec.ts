@@ -100,5 +100,13 @@ test('a newcomer finds the environment colleagues use in the catalog and launche
   await entry.locator('a.button', { hasText: 'Launch' }).click();
   await page.waitForURL(url => url.pathname === '/services/envhub/');
   await expect(page.locator('#envhub-repo')).toHaveValue(repo);
-  await expect(page.locator('#envhub-ref')).toHaveValue('HEAD');
+  await expect(page.locator('#envhub-ref')).toHaveValue('main');
+
+  // Leaving one's launches out of the catalog's counts: a setting on envhub's page.
+  const hide = page.locator('#envhub-settings input[name="hide_launches"]');
+  await expect(hide).not.toBeChecked();
+  await hide.check();
+  await page.locator('#envhub-settings button[type="submit"]').click();
+  await page.waitForURL(url => url.hash === '#envhub-settings');
+  await expect(hide).toBeChecked();
 });

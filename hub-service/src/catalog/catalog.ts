@@ -146,7 +146,7 @@ export function catalog(
   }
   for (const row of counts.values())
     if (row.users >= site.catalog.minUsers)
-      entry(row.repo, { repo: row.repo, ref: 'HEAD' }, 'popular');
+      entry(row.repo, { repo: row.repo, ref: row.ref }, 'popular');
 
   const words = (options.search ?? '')
     .toLowerCase()

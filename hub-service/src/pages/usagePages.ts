@@ -182,9 +182,9 @@ export async function hubUsagePage(
       'Most servers running at once, per day',
       plotSvg(
         dailyBars(
-          report.peaks.map(p => ({ ...p, kind: 'servers' })),
+          report.peaks.map(p => ({ ...p })),
           { field: 'servers', title: 'servers' },
-          { field: 'kind', title: '' },
+          null,
           days
         )
       )

@@ -323,6 +323,16 @@ export interface UsageDay {
   runningHours: number;
 }
 
+/** A repository's launches as the catalog counts them, and the ref launched last. */
+export interface LaunchCount {
+  repo: string;
+  ref: string;
+  week: number;
+  month: number;
+  users: number;
+  last: string;
+}
+
 /** A user's builds on one day. */
 export interface BuildDay {
   day: string;
@@ -946,27 +956,17 @@ export class Store {
   }
 
   /** Launches counted by the catalog, per repository: since each of `since` (ISO), and distinct users. */
-  launchCounts(since: { week: string; month: string }): Array<{
-    repo: string;
-    week: number;
-    month: number;
-    users: number;
-    last: string;
-  }> {
+  launchCounts(since: { week: string; month: string }): LaunchCount[] {
     return this.db
       .prepare(
         `SELECT repo, sum(at >= @week) AS week, sum(at >= @month) AS month,
-                count(DISTINCT user) AS users, max(at) AS last
+                count(DISTINCT user) AS users, max(at) AS last,
+                (SELECT ref FROM launches AS newest WHERE newest.repo = launches.repo
+                 ORDER BY at DESC LIMIT 1) AS ref
          FROM launches WHERE hidden = 0 AND repo NOT IN (SELECT repo FROM launches WHERE private = 1)
          GROUP BY repo`
       )
-      .all(since) as Array<{
-      repo: string;
-      week: number;
-      month: number;
-      users: number;
-      last: string;
-    }>;
+      .all(since) as LaunchCount[];
   }
 
   close(): void {

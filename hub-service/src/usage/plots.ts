@@ -16,11 +16,11 @@ export async function plotSvg(spec: TopLevelSpec): Promise<string> {
 
 const WIDTH = 560;
 
-/** Bars of `y` per day, stacked by `color` (one colour per server or user). */
+/** Bars of `y` per day, stacked by `color` (one colour per server or user) when given. */
 export function dailyBars(
   values: Array<Record<string, string | number>>,
   y: { field: string; title: string },
-  color: { field: string; title: string },
+  color: { field: string; title: string } | null,
   days: string[]
 ): TopLevelSpec {
   return {
@@ -43,10 +43,12 @@ export function dailyBars(
         title: y.title,
         aggregate: 'sum'
       },
-      color: { field: color.field, type: 'nominal', title: color.title },
+      ...(color
+        ? { color: { field: color.field, type: 'nominal', title: color.title } }
+        : {}),
       tooltip: [
         { field: 'day', type: 'ordinal' },
-        { field: color.field, type: 'nominal' },
+        ...(color ? [{ field: color.field, type: 'nominal' as const }] : []),
         { field: y.field, type: 'quantitative', format: '.2f' }
       ]
     }

@@ -85,8 +85,8 @@ beforeAll(async () => {
   await git.commit('usage', { 'README.md': '# Usage accounting demo\n' });
   repo = git.url('usage');
   admin = await tokenFor('admin');
-  tokens.ada = await tokenFor(ada);
-  tokens.bob = await tokenFor(bob);
+  tokens[ada] = await tokenFor(ada);
+  tokens[bob] = await tokenFor(bob);
 });
 
 afterAll(async () => {
@@ -100,7 +100,7 @@ afterAll(async () => {
 
 test('two launches by two users put a repository in the catalog, counted, with its README title; metrics see them', async () => {
   const before = await scrape();
-  expect(await catalogEntry(tokens.ada)).toBeUndefined();
+  expect(await catalogEntry(tokens[ada])).toBeUndefined();
   for (const user of [ada, bob]) {
     const { events } = await readEventStream(
       buildUrl(repo, 'main', { name: server }),
@@ -108,7 +108,7 @@ test('two launches by two users put a repository in the catalog, counted, with i
     );
     expect(events[events.length - 1]).toMatchObject({ phase: 'ready' });
   }
-  expect(await catalogEntry(tokens.ada)).toMatchObject({
+  expect(await catalogEntry(tokens[ada])).toMatchObject({
     kinds: ['popular'],
     title: 'Usage accounting demo',
     launches: { week: 2, month: 2 }
@@ -138,7 +138,7 @@ test('two launches by two users put a repository in the catalog, counted, with i
 
   // Not for users' own tokens, nor without one.
   const denied = await fetch(`${hubUrl}/services/envhub/metrics`, {
-    headers: { Authorization: `token ${tokens.ada}` }
+    headers: { Authorization: `token ${tokens[ada]}` }
   });
   expect(denied.status).toBe(403);
   expect((await fetch(`${hubUrl}/services/envhub/metrics`)).status).toBe(401);
@@ -193,16 +193,16 @@ test("the real engine's counters become usage rows, and storage is measured", as
 test("a user's usage page and its CSV say the same; the lab panel's view has it", async () => {
   // Stopped, the server's usage no longer grows: the page and the CSV read the same rows.
   await sleep(11_000);
-  await envhubApi(tokens.ada, `/servers/${ada}/${server}/stop`, {
+  await envhubApi(tokens[ada], `/servers/${ada}/${server}/stop`, {
     method: 'POST'
   });
   await sleep(11_000);
   const page = await (
     await fetch(`${hubUrl}/services/envhub/usage`, {
-      headers: { Authorization: `token ${tokens.ada}` }
+      headers: { Authorization: `token ${tokens[ada]}` }
     })
   ).text();
-  const csv = await (await envhubApi(tokens.ada, '/usage?format=csv')).text();
+  const csv = await (await envhubApi(tokens[ada], '/usage?format=csv')).text();
   const rows = csv.trim().split('\r\n');
   expect(rows[0]).toBe('day,user,server,cpu_hours,gb_hours,running_hours');
   const sums = { cpu_hours: 0, gb_hours: 0, running_hours: 0 };
@@ -226,7 +226,7 @@ test("a user's usage page and its CSV say the same; the lab panel's view has it"
   );
 
   const view = (await (
-    await envhubApi(tokens.ada, `/servers/${ada}/${server}`)
+    await envhubApi(tokens[ada], `/servers/${ada}/${server}`)
   ).json()) as {
     usage: { server: { runningHours: number }; overQuota: string[] };
   };
@@ -245,7 +245,7 @@ test('a user in a group over its quota is refused a launch with the quota, the u
   });
   const { status, body } = await readEventStream(
     buildUrl(repo, 'main', { name: 'more' }),
-    tokens.bob
+    tokens[bob]
   );
   expect(status).toBe(403);
   const refusal = JSON.parse(body) as { code: string; message: string };
@@ -263,7 +263,7 @@ test('a user in a group over its quota is refused a launch with the quota, the u
   );
   expect(
     (
-      (await (await envhubApi(tokens.bob, '/servers')).json()) as {
+      (await (await envhubApi(tokens[bob], '/servers')).json()) as {
         servers: Array<{ name: string }>;
       }
     ).servers.map(s => s.name)
@@ -277,16 +277,16 @@ test('a user in a group over its quota is refused a launch with the quota, the u
   // A running server still opens; stopped, it does not start again.
   const { events } = await readEventStream(
     buildUrl(repo, 'main', { name: server }),
-    tokens.bob
+    tokens[bob]
   );
   expect(events[events.length - 1]).toMatchObject({ phase: 'ready' });
-  await envhubApi(tokens.bob, `/servers/${bob}/${server}/stop`, {
+  await envhubApi(tokens[bob], `/servers/${bob}/${server}/stop`, {
     method: 'POST'
   });
   await sleep(3000);
   const restart = await readEventStream(
     buildUrl(repo, 'main', { name: server }),
-    tokens.bob
+    tokens[bob]
   );
   expect(restart.status).toBe(403);
   expect((JSON.parse(restart.body) as { message: string }).message).toContain(

@@ -74,10 +74,10 @@ describe('the catalog', () => {
     const popular = entries[0];
     expect(popular.title).toBe('A popular notebook');
     expect(popular.launchUrl).toBe(
-      `https://hub.example.org/services/envhub/v2/git/${encodeURIComponent(REPO('popular'))}/HEAD`
+      `https://hub.example.org/services/envhub/v2/git/${encodeURIComponent(REPO('popular'))}/main`
     );
     expect(popular.formUrl).toBe(
-      `/services/envhub/?repo=${encodeURIComponent(REPO('popular'))}&ref=HEAD`
+      `/services/envhub/?repo=${encodeURIComponent(REPO('popular'))}&ref=main`
     );
     expect(popular.badge.markdown).toContain('badge.svg');
     expect(entries[2].publicUrl).toBe(

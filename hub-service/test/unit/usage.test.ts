@@ -11,6 +11,7 @@ import {
   type QuotaSettings
 } from '../../src/usage/quotas.js';
 import { memoryInUse, UsageRecorder } from '../../src/usage/recorder.js';
+import { myUsagePage } from '../../src/pages/usagePages.js';
 import {
   hubReport,
   usageCsv,
@@ -439,5 +440,35 @@ describe('the recorder against a stand-in engine (the real one: integration/usag
     containers[0].cpu = 3700;
     await recorder.sweep();
     expect(stopped).toEqual(['ada/lab']);
+  });
+});
+
+describe('the usage pages', () => {
+  test('My usage plots the days per server and the month against the quota, and says what is over', async () => {
+    const store = storeWith();
+    const quotas = new Quotas(
+      settings({ user: { cpuHours: 2, gbHours: 100 } }),
+      (users, from) => usageTotals(store, users, from),
+      async () => [],
+      () => NOW
+    );
+    const page = await myUsagePage(
+      '/services/envhub/',
+      userReport(store, 'ada', NOW, 30),
+      await quotas.status('ada')
+    );
+    const figure = (id: string) =>
+      new RegExp(
+        `<figure class="envhub-plot" id="${id}">([\\s\\S]*?)</figure>`
+      ).exec(page)?.[1] ?? '';
+    // Vega-Lite's SVG with one bar per day with usage, and one per quota.
+    const bars = (svg: string) =>
+      (svg.match(/<path[^>]*aria-roledescription="bar"/g) ?? []).length;
+    expect(bars(figure('envhub-cpu-plot'))).toBe(2);
+    expect(bars(figure('envhub-quota-plot'))).toBe(2);
+    expect(page).toContain(
+      'Over quota: you have used 3.00 of your 2 CPU-hours this month; the quota resets on 2026-12-01 00:00 UTC.'
+    );
+    expect(page).toContain('href="/services/envhub/api/usage?format=csv"');
   });
 });
