@@ -660,7 +660,12 @@ export function homePage(data: HomePageData): string {
     ${featured(data)}
     <p id="envhub-catalog-link">
       Or pick from the <a href="${data.prefix}catalog">catalog</a> of what
-      people here launch.
+      people here
+      launch${
+        data.site.otherHubs.length > 0
+          ? ` and of ${data.site.otherHubs.map(h => h.name).join(', ')}`
+          : ''
+      }.
     </p>
     <section>
       <h2>Create my own</h2>

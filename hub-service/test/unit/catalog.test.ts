@@ -1,7 +1,11 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { catalog, readmeTitle } from '../../src/catalog/catalog.js';
+import {
+  catalog,
+  OtherCatalogs,
+  readmeTitle
+} from '../../src/catalog/catalog.js';
 import { DEFAULT_SITE_CONFIG } from '../../src/policy/siteConfig.js';
 import { Store } from '../../src/store/store.js';
 
@@ -131,5 +135,47 @@ describe('the catalog', () => {
       '[![badge](x)](y)\n\n## Ocean data ##\n# later\n'
     );
     expect(await readmeTitle(dir)).toBe('Ocean data');
+  });
+});
+
+describe("other hubs' catalogs", () => {
+  test('are read from their api/catalog, and one that cannot be read says why', async () => {
+    const { createServer } = await import('node:http');
+    const served = {
+      entries: [
+        { repo: 'https://forge.example.org/theirs.git', title: 'Theirs' }
+      ]
+    };
+    const server = createServer((req, res) => {
+      if (req.url === '/services/envhub/api/catalog')
+        res
+          .writeHead(200, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify(served));
+      else res.writeHead(401).end();
+    }).listen(0, '127.0.0.1');
+    await new Promise(resolve => server.once('listening', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const others = new OtherCatalogs([
+        { name: 'Partner', url: `http://127.0.0.1:${port}/services/envhub` },
+        { name: 'Closed', url: `http://127.0.0.1:${port}/closed/` }
+      ]);
+      expect(await others.list()).toEqual([
+        {
+          name: 'Partner',
+          url: `http://127.0.0.1:${port}/services/envhub/`,
+          entries: served.entries,
+          problem: null
+        },
+        {
+          name: 'Closed',
+          url: `http://127.0.0.1:${port}/closed/`,
+          entries: [],
+          problem: 'its catalog cannot be read (answered 401)'
+        }
+      ]);
+    } finally {
+      server.close();
+    }
   });
 });
