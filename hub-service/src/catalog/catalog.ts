@@ -190,11 +190,13 @@ export class OtherCatalogs {
             redirect: 'error'
           });
           if (!response.ok) throw new Error(`answered ${response.status}`);
-          const body = (await response.json()) as { entries?: CatalogEntry[] };
+          const body = (await response.json()) as { entries?: unknown };
           return {
             name,
             url: base,
-            entries: body.entries ?? [],
+            entries: Array.isArray(body.entries)
+              ? body.entries.flatMap(fromOtherHub)
+              : [],
             problem: null
           };
         } catch (err) {
@@ -214,6 +216,42 @@ export class OtherCatalogs {
     this.cached = { at: Date.now(), hubs };
     return hubs;
   }
+}
+
+const web = (value: unknown): value is string =>
+  typeof value === 'string' && /^https?:\/\//i.test(value);
+const text = (value: unknown) => (typeof value === 'string' ? value : '');
+const count = (value: unknown) =>
+  typeof value === 'number' && Number.isFinite(value) ? value : 0;
+
+/**
+ * An entry of another hub's catalog as this hub shows it: only its fields, as text, and links
+ * only when they are http(s) (another hub's answer is not trusted to be well-formed).
+ */
+function fromOtherHub(raw: unknown): CatalogEntry[] {
+  const entry = (raw ?? {}) as Record<string, unknown>;
+  if (!web(entry.launchUrl) || !web(entry.badgeUrl)) return [];
+  const launches = (entry.launches ?? {}) as Record<string, unknown>;
+  const kinds = Array.isArray(entry.kinds) ? entry.kinds : [];
+  return [
+    {
+      kinds: (['featured', 'public', 'popular'] as const).filter(k =>
+        kinds.includes(k)
+      ),
+      repo: text(entry.repo),
+      ref: text(entry.ref),
+      title: text(entry.title) || text(entry.repo),
+      description: text(entry.description),
+      launches: { week: count(launches.week), month: count(launches.month) },
+      lastLaunch: text(entry.lastLaunch) || null,
+      lastBuild: text(entry.lastBuild) || null,
+      launchUrl: entry.launchUrl,
+      badgeUrl: entry.badgeUrl,
+      badge: badgeSnippets(entry.launchUrl, entry.badgeUrl),
+      formUrl: entry.launchUrl,
+      ...(web(entry.publicUrl) ? { publicUrl: entry.publicUrl } : {})
+    }
+  ];
 }
 
 export interface OtherCatalog {

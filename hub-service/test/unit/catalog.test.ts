@@ -139,12 +139,20 @@ describe('the catalog', () => {
 });
 
 describe("other hubs' catalogs", () => {
-  test('are read from their api/catalog, and one that cannot be read says why', async () => {
+  test('are read from their api/catalog (links only http(s), fields as text), and one that cannot be read says why', async () => {
     const { createServer } = await import('node:http');
+    const theirs = {
+      kinds: ['popular', 'unknown'],
+      repo: 'https://forge.example.org/theirs.git',
+      ref: 'main',
+      title: 'Theirs',
+      launches: { week: 3, month: 'many' },
+      launchUrl: 'https://partner.example/services/envhub/v2/git/x/main',
+      badgeUrl: 'https://partner.example/services/envhub/badge.svg',
+      publicUrl: 'javascript:alert(1)'
+    };
     const served = {
-      entries: [
-        { repo: 'https://forge.example.org/theirs.git', title: 'Theirs' }
-      ]
+      entries: [theirs, { ...theirs, launchUrl: 'javascript:alert(1)' }, null]
     };
     const server = createServer((req, res) => {
       if (req.url === '/services/envhub/api/catalog')
@@ -164,7 +172,24 @@ describe("other hubs' catalogs", () => {
         {
           name: 'Partner',
           url: `http://127.0.0.1:${port}/services/envhub/`,
-          entries: served.entries,
+          entries: [
+            {
+              kinds: ['popular'],
+              repo: theirs.repo,
+              ref: 'main',
+              title: 'Theirs',
+              description: '',
+              launches: { week: 3, month: 0 },
+              lastLaunch: null,
+              lastBuild: null,
+              launchUrl: theirs.launchUrl,
+              badgeUrl: theirs.badgeUrl,
+              badge: expect.objectContaining({
+                markdown: expect.stringContaining(theirs.launchUrl)
+              }),
+              formUrl: theirs.launchUrl
+            }
+          ],
           problem: null
         },
         {
