@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import fcntl
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -366,11 +367,11 @@ def build(
             built = (work / "iid").read_text().strip()
             wheel_sha = hashlib.sha256(wheel.read_bytes()).hexdigest()
         label(built, tag, base, wheel.name, wheel_sha)
-    image = docker("image", "inspect", "-f", "{{.Id}}", tag)
-    size = int(docker("image", "inspect", "-f", "{{.Size}}", tag)) / 1e6
-    log(f"{tag} = {image.removeprefix('sha256:')} ({size:.0f} MB; jupyterhub "
-        f"{label_of(tag, 'org.envhub.jupyterhub-version')}, jupyterlab {label_of(tag, 'org.envhub.jupyterlab-version')}, "
-        f"python {label_of(tag, 'org.envhub.python-version')})")
+    inspected = json.loads(docker("image", "inspect", "-f", "{{json .}}", tag))
+    image, labels = inspected["Id"], inspected["Config"]["Labels"]
+    log(f"{tag} = {image.removeprefix('sha256:')} ({inspected['Size'] / 1e6:.0f} MB; jupyterhub "
+        f"{labels['org.envhub.jupyterhub-version']}, jupyterlab {labels['org.envhub.jupyterlab-version']}, "
+        f"python {labels['org.envhub.python-version']})")
     return image
 
 

@@ -26,6 +26,7 @@ import { Volumes } from './volumes/volumes.js';
 import { Registry } from './swarm/registry.js';
 import { dockerAt, Swarm } from './swarm/swarm.js';
 import { EnvhubError } from './errors.js';
+import { every } from './periodic.js';
 import { metrics } from './usage/metrics.js';
 import { Quotas } from './usage/quotas.js';
 import { UsageRecorder } from './usage/recorder.js';
@@ -126,7 +127,11 @@ const quotas = new Quotas(
   site.quotas,
   (users, from) => usageTotals(store, users, from),
   // A group the site gives a quota that the Hub does not have (yet) has no members.
-  async group => ((await hub.groupExists(group)) ? hub.groupMembers(group) : [])
+  group =>
+    hub.groupMembers(group).catch((err: EnvhubError) => {
+      if (err.status === 404) return [];
+      throw err;
+    })
 );
 const launcher = new Launcher(hub, store, builder, volumes, {
   quotas,
@@ -196,18 +201,15 @@ metrics.observeState({
 // Group collaborators are shared with member by member (JupyterHub 6.1 leaves group shares out of
 // tokens), so group changes are followed every few minutes: joiners get in, leavers lose access.
 const GROUP_RESYNC_MS = 5 * 60_000;
-const resyncGroups = (): void => {
-  const servers = store.allServers().map(record => ({
-    owner: record.owner,
-    name: record.name,
-    collaborators: record.spec.collaborators
-  }));
-  void resyncGroupShares(hub, servers)
-    .catch((err: unknown) =>
-      log.error('shares.resync_failed', { error: (err as Error).message })
-    )
-    .finally(() => setTimeout(resyncGroups, GROUP_RESYNC_MS).unref());
-};
+const resyncGroups = () =>
+  resyncGroupShares(
+    hub,
+    store.allServers().map(record => ({
+      owner: record.owner,
+      name: record.name,
+      collaborators: record.spec.collaborators
+    }))
+  );
 
 const version = await hub.version();
 // Servers' layers come from the base image: the first launch should not wait for its push.
@@ -219,7 +221,7 @@ swarm?.registry
 reaper.start();
 recorder.start();
 sessions.startSweeping();
-setTimeout(resyncGroups, GROUP_RESYNC_MS).unref();
+every(GROUP_RESYNC_MS, 'shares.resync_failed', resyncGroups);
 const settled = <T>(check: Promise<T>) =>
   check.then(
     version => ({

@@ -41,6 +41,7 @@ export {
   choicesOf,
   encodeScalar,
   launchQuery,
+  editQuery,
   launchPath,
   specFromLaunch,
   launchParameterNames,

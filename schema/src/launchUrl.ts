@@ -245,6 +245,14 @@ export function launchQuery(spec: EnvironmentSpec): URLSearchParams {
   return query;
 }
 
+/** The query that fills envhub's launch form with a spec: its launch parameters, `repo` and `ref`. */
+export function editQuery(spec: EnvironmentSpec): string {
+  const query = launchQuery(spec);
+  query.set('repo', spec.repo);
+  query.set('ref', spec.ref ?? 'HEAD');
+  return query.toString();
+}
+
 // Query values keep '/' and ':' readable (RFC 3986 allows them there); URLSearchParams reads both forms.
 /** Encodes a launch-link query key or value, keeping '/' and ':' readable. */
 export const encodeQueryPart = (text: string): string =>

@@ -63,6 +63,17 @@ const catalogParameters = [
     description: 'words the repository, title or description must contain'
   }
 ];
+/** The form a page posts: its `_xsrf` value and one checkbox, `field`. */
+const pageForm = (field: string) => ({
+  content: {
+    'application/x-www-form-urlencoded': {
+      schema: {
+        type: 'object',
+        properties: { _xsrf: { type: 'string' }, [field]: { enum: ['1'] } }
+      }
+    }
+  }
+});
 const daysParameter = {
   name: 'days',
   in: 'query',
@@ -751,19 +762,7 @@ export function openApiDocument(prefix: string): object {
           summary:
             'Save your settings from the home page (a form with `_xsrf` and `hide_launches`); redirects to the home page',
           tags: ['pages'],
-          requestBody: {
-            content: {
-              'application/x-www-form-urlencoded': {
-                schema: {
-                  type: 'object',
-                  properties: {
-                    _xsrf: { type: 'string' },
-                    hide_launches: { enum: ['1'] }
-                  }
-                }
-              }
-            }
-          },
+          requestBody: pageForm('hide_launches'),
           responses: { '303': { description: 'saved' }, ...errors }
         }
       },
@@ -806,19 +805,7 @@ export function openApiDocument(prefix: string): object {
             'Proceed after the confirmation page (a form with `_xsrf` and `remember`)',
           tags: ['pages'],
           parameters: providerPath,
-          requestBody: {
-            content: {
-              'application/x-www-form-urlencoded': {
-                schema: {
-                  type: 'object',
-                  properties: {
-                    _xsrf: { type: 'string' },
-                    remember: { enum: ['1'] }
-                  }
-                }
-              }
-            }
-          },
+          requestBody: pageForm('remember'),
           responses: htmlPage
         }
       },

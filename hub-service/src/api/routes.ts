@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import type { HubAuth } from '../auth/hubAuth.js';
+import { headerToken, type HubAuth } from '../auth/hubAuth.js';
 import { sendEventStream } from '../builds/eventStream.js';
 import { EnvhubError } from '../errors.js';
 import type { HubClient, HubUser } from '../hub/hubClient.js';
@@ -24,7 +24,7 @@ import { jsonBody } from './body.js';
 import { classRoutes } from './classRoutes.js';
 import { openApiDocument } from './openapi.js';
 import type { Swarm } from '../swarm/swarm.js';
-import { clientAddress } from '../pages/routes.js';
+import { clientAddress } from './clientAddress.js';
 import { metrics } from '../usage/metrics.js';
 import type { Quotas } from '../usage/quotas.js';
 import { hubReport, usageCsv, userReport } from '../usage/reports.js';
@@ -197,9 +197,7 @@ export function apiRoutes(deps: ApiDeps): Router {
 
   // Prometheus: a Hub token with the `read:metrics` scope, or an address the site allows.
   router.get('/metrics', async (req, res) => {
-    const token = req.headers.authorization?.match(
-      /^(?:token|bearer)\s+(\S+)$/i
-    )?.[1];
+    const token = headerToken(req);
     const allowed =
       deps.site.metrics.allowFrom.includes(clientAddress(req)) ||
       (token !== undefined &&

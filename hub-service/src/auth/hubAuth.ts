@@ -42,6 +42,11 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** The Hub token in a request's `Authorization: token …` or `Bearer …` header. */
+export function headerToken(req: Request): string | undefined {
+  return req.headers.authorization?.match(/^(?:token|bearer)\s+(\S+)$/i)?.[1];
+}
+
 /**
  * Sign-in through the Hub: OAuth (state cookie + PKCE) for browsers, Hub tokens in
  * `Authorization: token|bearer …` for API clients, and XSRF checks on cookie-authenticated writes.
@@ -101,10 +106,8 @@ export class HubAuth {
   private tokenFrom(
     req: Request
   ): { token: string; viaCookie: boolean } | undefined {
-    const header = req.headers.authorization?.match(
-      /^(?:token|bearer)\s+(\S+)$/i
-    );
-    if (header) return { token: header[1], viaCookie: false };
+    const header = headerToken(req);
+    if (header) return { token: header, viaCookie: false };
     const cookie = readCookie(req, this.sessionCookie);
     return cookie ? { token: cookie, viaCookie: true } : undefined;
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import {
   badgeSnippets,
   launchPath,
-  launchQuery,
+  editQuery,
   type BadgeSnippets,
   type EnvironmentSpec
 } from '@envhub/schema';
@@ -100,9 +100,6 @@ export function catalog(
     }
     const count = counts.get(spec.repo);
     const launchUrl = `${origin}${prefix}${launchPath(spec)}`;
-    const form = launchQuery(spec);
-    form.set('repo', spec.repo);
-    form.set('ref', spec.ref ?? 'HEAD');
     const created: CatalogEntry = {
       kinds: [kind],
       repo: spec.repo,
@@ -118,7 +115,7 @@ export function catalog(
       launchUrl,
       badgeUrl: `${origin}${prefix}badge.svg`,
       badge: badgeSnippets(launchUrl, `${origin}${prefix}badge.svg`),
-      formUrl: `${prefix}?${form.toString()}`
+      formUrl: `${prefix}?${editQuery(spec)}`
     };
     entries.set(key, created);
     return created;

@@ -113,13 +113,13 @@ export class ImageBuilder {
       commit: request.commit
     });
     const attempt: { plan?: BuildPlan } = {};
+    const started = Date.now();
     const measured = (ok: boolean) => {
       const status = outcome(ok);
       metrics.buildsInProgress.dec();
       metrics.buildTime.observe({ status }, (Date.now() - started) / 1000);
       metrics.builds.inc({ status, provider: 'git', repo: request.repo });
     };
-    const started = Date.now();
     metrics.buildsInProgress.inc();
     this.run(request, emit, attempt)
       .then(async () => {

@@ -13,6 +13,7 @@ export type { ServerView };
 import type { ServerRecord, Store } from '../store/store.js';
 import type { Volumes } from '../volumes/volumes.js';
 import { monthStart, type Quotas } from '../usage/quotas.js';
+import { serverTotals } from '../usage/reports.js';
 
 /** Where links point and whose view it is. */
 export interface ViewContext {
@@ -31,16 +32,15 @@ async function serverUsage(
   context: ViewContext
 ): Promise<ServerUsageView> {
   const from = monthStart(new Date()).toISOString().slice(0, 10);
-  const server = { cpuHours: 0, gbHours: 0, runningHours: 0 };
-  for (const day of store.usageDays(from, [record.owner]))
-    if (day.server === record.name) {
-      server.cpuHours += day.cpuHours;
-      server.gbHours += day.gbHours;
-      server.runningHours += day.runningHours;
-    }
+  const { cpuHours, gbHours, runningHours } = serverTotals(
+    store,
+    record.owner,
+    record.name,
+    from
+  );
   const status = await context.quotas.status(record.owner);
   return {
-    server,
+    server: { cpuHours, gbHours, runningHours },
     owner: status.used,
     quota: status.quota,
     resetsAt: status.resetsAt,

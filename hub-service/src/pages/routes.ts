@@ -1,16 +1,15 @@
 import { createRequire } from 'node:module';
 import { ASSETS } from '../assets.js';
-import { networkInterfaces } from 'node:os';
 import express, { Router, type Request, type Response } from 'express';
 import {
+  editQuery,
   launchPath,
-  launchQuery,
   specDiff,
   type ClassBody,
-  type EnvironmentSpec,
   type ValidEnvironmentSpec
 } from '@envhub/schema';
 import { formField } from '../api/body.js';
+import { clientAddress } from '../api/clientAddress.js';
 import {
   buildFor,
   catalogFor,
@@ -58,35 +57,6 @@ function classFromForm(req: Request): ClassBody {
     repo: text('repo'),
     ref: text('ref')
   };
-}
-
-/** The host's own addresses, which the proxy's connections to the service come from. */
-const hostAddresses = () =>
-  new Set(
-    Object.values(networkInterfaces())
-      .flat()
-      .map(i => i?.address)
-  );
-
-/**
- * The address of the browser behind a request: the last hop the proxy added to X-Forwarded-For when
- * the request came from this host (the proxy), else the peer itself (a container that calls the
- * service directly cannot claim another address).
- */
-export function clientAddress(req: Request): string {
-  const peer = (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
-  const forwarded = req.get('X-Forwarded-For');
-  if (forwarded && hostAddresses().has(peer))
-    return forwarded.split(',').pop()!.trim();
-  return peer;
-}
-
-/** The home page's query that prefills its form with a spec. */
-function editQuery(spec: EnvironmentSpec): string {
-  const query = launchQuery(spec);
-  query.set('repo', spec.repo);
-  query.set('ref', spec.ref ?? 'HEAD');
-  return query.toString();
 }
 
 const { clientScripts, stylesheets } = ASSETS;

@@ -1,5 +1,6 @@
 import type { QuotaStatus } from '../usage/quotas.js';
 import { RESOURCE_UNITS, type QuotaResource } from '../usage/quotas.js';
+import type { TopLevelSpec } from 'vega-lite';
 import { dailyBars, plotSvg, quotaBars, rankedBars } from '../usage/plots.js';
 import type { HubReport, UsageLine, UserReport } from '../usage/reports.js';
 import { html, Html, layout } from './html.js';
@@ -14,10 +15,10 @@ function daysFrom(from: string, to: string): string[] {
   return days;
 }
 
-const plot = async (id: string, title: string, svg: Promise<string>) =>
+const plot = async (id: string, title: string, spec: TopLevelSpec) =>
   html`<figure class="envhub-plot" id="${id}">
     <figcaption>${title}</figcaption>
-    ${new Html(await svg)}
+    ${new Html(await plotSvg(spec))}
   </figure>`;
 
 function usageTable(id: string, heading: string, lines: UsageLine[]): Html {
@@ -81,12 +82,23 @@ async function quotaSection(status: QuotaStatus): Promise<Html> {
         ? await plot(
             'envhub-quota-plot',
             'Share of the quota used',
-            plotSvg(quotaBars(values))
+            quotaBars(values)
           )
         : ''
     }
   </section>`;
 }
+
+/** Bars of one of a user's daily columns, a colour per server. */
+const perServer = (report: UserReport, field: string, title: string) =>
+  dailyBars(
+    report.days,
+    { field, title },
+    { field: 'server', title: 'server' },
+    daysFrom(report.from, report.to)
+  );
+
+const CPU_HOURS = { field: 'cpuHours', title: 'CPU-hours' };
 
 /** *My usage*: the signed-in user's servers over the last 30 days, their quota, CSV export. */
 export async function myUsagePage(
@@ -94,8 +106,6 @@ export async function myUsagePage(
   report: UserReport,
   quota: QuotaStatus
 ): Promise<string> {
-  const days = daysFrom(report.from, report.to);
-  const values = report.days.map(d => ({ ...d }));
   const body = html`<h1>My usage</h1>
     <p>
       What your servers used from ${report.from} to ${report.to} (UTC days),
@@ -109,26 +119,12 @@ export async function myUsagePage(
     ${await plot(
       'envhub-cpu-plot',
       'CPU-hours per day',
-      plotSvg(
-        dailyBars(
-          values,
-          { field: 'cpuHours', title: 'CPU-hours' },
-          { field: 'server', title: 'server' },
-          days
-        )
-      )
+      perServer(report, 'cpuHours', 'CPU-hours')
     )}
     ${await plot(
       'envhub-memory-plot',
       'Memory (GB-hours) per day',
-      plotSvg(
-        dailyBars(
-          values,
-          { field: 'gbHours', title: 'GB-hours' },
-          { field: 'server', title: 'server' },
-          days
-        )
-      )
+      perServer(report, 'gbHours', 'GB-hours')
     )}
     <h2>Per server</h2>
     ${usageTable('envhub-usage-servers', 'server', [...report.servers, report.total])}`;
@@ -140,8 +136,6 @@ export async function hubUsagePage(
   prefix: string,
   report: HubReport
 ): Promise<string> {
-  const days = daysFrom(report.from, report.to);
-  const top = report.users.slice(0, 20);
   const body = html`<h1>Hub usage</h1>
     <p>
       Every user's servers from ${report.from} to ${report.to} (UTC days).
@@ -154,39 +148,25 @@ export async function hubUsagePage(
     ${await plot(
       'envhub-users-plot',
       'CPU-hours per user (top 20)',
-      plotSvg(
-        rankedBars(
-          top.map(u => ({ ...u })),
-          { field: 'cpuHours', title: 'CPU-hours' },
-          'user'
-        )
-      )
+      rankedBars(report.users.slice(0, 20), CPU_HOURS, 'user')
     )}
     ${
       report.groups.length > 0
         ? await plot(
             'envhub-groups-plot',
             'CPU-hours per group',
-            plotSvg(
-              rankedBars(
-                report.groups.map(g => ({ ...g })),
-                { field: 'cpuHours', title: 'CPU-hours' },
-                'group'
-              )
-            )
+            rankedBars(report.groups, CPU_HOURS, 'group')
           )
         : ''
     }
     ${await plot(
       'envhub-peaks-plot',
       'Most servers running at once, per day',
-      plotSvg(
-        dailyBars(
-          report.peaks.map(p => ({ ...p })),
-          { field: 'servers', title: 'servers' },
-          null,
-          days
-        )
+      dailyBars(
+        report.peaks,
+        { field: 'servers', title: 'servers' },
+        null,
+        daysFrom(report.from, report.to)
       )
     )}
     <h2>Users</h2>

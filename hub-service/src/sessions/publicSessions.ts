@@ -14,6 +14,7 @@ import {
   type SpawnConfig
 } from '../launches/launcher.js';
 import { log } from '../log.js';
+import { every } from '../periodic.js';
 import type { SiteConfig } from '../policy/siteConfig.js';
 import type { ServerRecord, SessionRecord, Store } from '../store/store.js';
 import type { Volumes } from '../volumes/volumes.js';
@@ -95,7 +96,7 @@ export class PublicSessions {
   /** Starts in flight, by user: a visitor may wait for a pooled session that is nearly up. */
   private readonly starting = new Map<string, Promise<void>>();
   private readonly filling = new Set<string>();
-  private timer: NodeJS.Timeout | null = null;
+  private stopSweep: (() => void) | null = null;
   private readonly now: () => Date;
 
   constructor(
@@ -500,23 +501,14 @@ export class PublicSessions {
   startSweeping(): void {
     const interval =
       Math.max(2, Math.min(60, this.rules.idleTimeout / 4)) * 1000;
-    const next = () => {
-      this.timer = setTimeout(() => {
-        this.sweep()
-          .catch((err: unknown) =>
-            log.error('session.sweep_failed', {
-              error: (err as Error).message
-            })
-          )
-          .finally(() => this.timer !== null && next());
-      }, interval);
-      this.timer.unref();
-    };
-    next();
+    this.stopSweeping();
+    this.stopSweep = every(interval, 'session.sweep_failed', () =>
+      this.sweep()
+    );
   }
 
   stopSweeping(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.stopSweep?.();
+    this.stopSweep = null;
   }
 }

@@ -92,10 +92,6 @@ export const metrics = {
 
   /** Registers the state gauges, read at each scrape. */
   observeState(state: ObservedState): void {
-    registry.removeSingleMetric('envhub_images');
-    registry.removeSingleMetric('envhub_images_bytes');
-    registry.removeSingleMetric('envhub_running_servers');
-    registry.removeSingleMetric('envhub_public_sessions');
     let images: Promise<{ count: number; bytes: number }> | null = null;
     // One look at the engine per scrape, for both image gauges.
     const readImages = () => {

@@ -18,7 +18,7 @@ const WIDTH = 560;
 
 /** Bars of `y` per day, stacked by `color` (one colour per server or user) when given. */
 export function dailyBars(
-  values: Array<Record<string, string | number>>,
+  values: object[],
   y: { field: string; title: string },
   color: { field: string; title: string } | null,
   days: string[]
@@ -57,7 +57,7 @@ export function dailyBars(
 
 /** Horizontal bars of `x` per name (users, groups, environments), largest first. */
 export function rankedBars(
-  values: Array<Record<string, string | number>>,
+  values: object[],
   x: { field: string; title: string },
   name: string
 ): TopLevelSpec {

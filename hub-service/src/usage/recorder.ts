@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { HubClient } from '../hub/hubClient.js';
 import { log } from '../log.js';
+import { every } from '../periodic.js';
 import { homeVolumeName, sharedVolumeName } from '../naming.js';
 import type { StorageRow, Store } from '../store/store.js';
 import { dayOf, UsageMeter, type ContainerSample } from './meter.js';
@@ -52,8 +53,7 @@ export class UsageRecorder {
   private readonly meter: UsageMeter;
   private readonly identities = new Map<string, Identity | null>();
   private readonly overSince = new Map<string, number>();
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
+  private stopSampling: (() => void) | null = null;
   private lastStorage = 0;
   private readonly now: () => Date;
   /** Servers running at the last sample. */
@@ -72,24 +72,16 @@ export class UsageRecorder {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    const loop = () => {
-      this.timer = setTimeout(() => {
-        this.sweep()
-          .catch((err: Error) =>
-            log.error('usage.sample_failed', { error: err.message })
-          )
-          .finally(() => this.running && loop());
-      }, this.options.intervalMs);
-      this.timer.unref();
-    };
-    loop();
+    this.stopSampling ??= every(
+      this.options.intervalMs,
+      'usage.sample_failed',
+      () => this.sweep()
+    );
   }
 
   stop(): void {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
+    this.stopSampling?.();
+    this.stopSampling = null;
   }
 
   /** One sample (and storage when due), then the quotas. */

@@ -51,6 +51,19 @@ function addDay(line: UsageLine, day: UsageDay): void {
   line.runningHours += day.runningHours;
 }
 
+/** What one of `owner`'s servers used since `from`. */
+export function serverTotals(
+  store: Store,
+  owner: string,
+  server: string,
+  from: string
+): UsageLine {
+  const line = emptyLine(server);
+  for (const day of store.usageDays(from, [owner]))
+    if (day.server === server) addDay(line, day);
+  return line;
+}
+
 /** A user's usage over the last `days` days: per server, and the daily rows behind it. */
 export interface UserReport {
   user: string;
