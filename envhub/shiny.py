@@ -114,7 +114,8 @@ class App:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self):
         for line in self.process.stdout:
@@ -127,6 +128,7 @@ class App:
             if answers(self.port):
                 return True
             if self.process.poll() is not None:
+                self.reader.join(timeout=5)  # R's last words are still in the pipe
                 return False
             time.sleep(0.2)
         self.process.kill()
