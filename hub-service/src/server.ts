@@ -182,7 +182,7 @@ const reaper = new Reaper(
   { intervalMs: 60_000 }
 );
 
-// Usage accounting: the servers' containers read every minute, storage every hour; quotas applied.
+// Usage accounting: the servers' containers read every ENVHUB_USAGE_INTERVAL seconds, storage every hour; quotas applied.
 const recorder = new UsageRecorder(docker, store, hub, quotas, {
   namePrefix: config.namePrefix,
   intervalMs: config.usageIntervalMs,
@@ -262,6 +262,7 @@ const app = createApp({
   credentials,
   swarm,
   quotas,
+  usageIntervalMs: config.usageIntervalMs,
   otherCatalogs: new OtherCatalogs(site.otherHubs),
   health
 });

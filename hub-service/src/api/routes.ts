@@ -5,7 +5,7 @@ import { sendEventStream } from '../builds/eventStream.js';
 import { EnvhubError } from '../errors.js';
 import type { HubClient, HubUser } from '../hub/hubClient.js';
 import type { Launcher } from '../launches/launcher.js';
-import { describeServer } from '../launches/serverView.js';
+import { describeServer, viewContext } from '../launches/serverView.js';
 import { launchRequestFrom } from '../launches/launchRequest.js';
 import { BADGE_SVG } from '../pages/badge.js';
 import {
@@ -55,6 +55,8 @@ export interface ApiDeps {
   swarm?: Swarm;
   /** The site's monthly quotas, applied to what usage accounting recorded. */
   quotas: Quotas;
+  /** How often usage accounting reads the servers' containers. */
+  usageIntervalMs: number;
   /** The catalogs of the other hubs the site lists. */
   otherCatalogs: OtherCatalogs;
   /** What `GET api/health` reports, by dependency (the Hub, the container engine, builds). */
@@ -171,15 +173,11 @@ const MEMBERS_EXAMPLE =
 export function apiRoutes(deps: ApiDeps): Router {
   const { auth, hub, launcher, store, volumes } = deps;
   const router = Router();
-  const describe = (user: HubUser, record: ServerRecord) =>
-    describeServer(hub, store, record, {
-      origin: deps.publicOrigin,
-      prefix: deps.prefix,
-      site: deps.site,
-      viewer: user,
-      volumes,
-      quotas: deps.quotas
-    });
+  const describe = (
+    user: HubUser,
+    record: ServerRecord,
+    context = viewContext(deps, user)
+  ) => describeServer(hub, store, record, context);
 
   router.get('/api/health', async (_req, res) => {
     const body = await deps.health();
@@ -274,9 +272,12 @@ export function apiRoutes(deps: ApiDeps): Router {
 
   router.get('/api/servers', auth.require('api'), async (_req, res) => {
     const user = userOf(res);
+    const context = viewContext(deps, user);
     res.json({
       servers: await Promise.all(
-        store.listServers(user.name).map(record => describe(user, record))
+        store
+          .listServers(user.name)
+          .map(record => describe(user, record, context))
       )
     });
   });
@@ -533,7 +534,7 @@ export function apiRoutes(deps: ApiDeps): Router {
         );
       // Asking the Hub with the server's own token has the Hub refresh its owner's sign-in first
       // (when auth_refresh_age has passed), so a single sign-on token that expires is renewed.
-      const token = req.headers.authorization?.match(/^\S+\s+(\S+)$/)?.[1];
+      const token = headerToken(req);
       if (token && deps.credentials.singleSignOnHosts.length > 0)
         await hub.userForToken(token);
       res.json({ credentials: await deps.credentials.forServer(owner) });

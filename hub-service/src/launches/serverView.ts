@@ -12,7 +12,7 @@ import { effectiveResources, type SiteConfig } from '../policy/siteConfig.js';
 export type { ServerView };
 import type { ServerRecord, Store } from '../store/store.js';
 import type { Volumes } from '../volumes/volumes.js';
-import { monthStart, type Quotas } from '../usage/quotas.js';
+import { monthStart, type Quotas, type QuotaStatus } from '../usage/quotas.js';
 import { serverTotals } from '../usage/reports.js';
 
 /** Where links point and whose view it is. */
@@ -23,6 +23,34 @@ export interface ViewContext {
   viewer: HubUser;
   volumes: Volumes;
   quotas: Quotas;
+  /** An owner's month against the quotas, read once per context however many servers it lists. */
+  quotaStatus: (owner: string) => Promise<QuotaStatus>;
+}
+
+/** The context of one request by `viewer`. */
+export function viewContext(
+  deps: {
+    publicOrigin: string;
+    prefix: string;
+    site: SiteConfig;
+    volumes: Volumes;
+    quotas: Quotas;
+  },
+  viewer: HubUser
+): ViewContext {
+  const statuses = new Map<string, Promise<QuotaStatus>>();
+  return {
+    origin: deps.publicOrigin,
+    prefix: deps.prefix,
+    site: deps.site,
+    viewer,
+    volumes: deps.volumes,
+    quotas: deps.quotas,
+    quotaStatus: owner => {
+      if (!statuses.has(owner)) statuses.set(owner, deps.quotas.status(owner));
+      return statuses.get(owner)!;
+    }
+  };
 }
 
 /** What `record` used this month, and its owner's month against the quotas. */
@@ -38,7 +66,7 @@ async function serverUsage(
     record.name,
     from
   );
-  const status = await context.quotas.status(record.owner);
+  const status = await context.quotaStatus(record.owner);
   return {
     server: { cpuHours, gbHours, runningHours },
     owner: status.used,

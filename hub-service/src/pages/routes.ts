@@ -24,7 +24,7 @@ import type { EnvhubError } from '../errors.js';
 import type { HubUser } from '../hub/hubClient.js';
 import { environmentChanges } from '../launches/launcher.js';
 import { launchRequestFrom } from '../launches/launchRequest.js';
-import { describeServer } from '../launches/serverView.js';
+import { describeServer, viewContext } from '../launches/serverView.js';
 import { effectiveResources } from '../policy/siteConfig.js';
 import { buildPage } from './buildPage.js';
 import { classPage, newClassPage } from './classPages.js';
@@ -95,14 +95,7 @@ export function pageRoutes(deps: ApiDeps): Router {
 
   router.get('/', auth.require('page'), async (req, res) => {
     const user = res.locals.user as HubUser;
-    const context = {
-      origin: deps.publicOrigin,
-      prefix: deps.prefix,
-      site: deps.site,
-      viewer: user,
-      volumes: deps.volumes,
-      quotas: deps.quotas
-    };
+    const context = viewContext(deps, user);
     const servers = await Promise.all(
       store
         .listServers(user.name)
@@ -161,7 +154,8 @@ export function pageRoutes(deps: ApiDeps): Router {
         await myUsagePage(
           deps.prefix,
           userReport(store, user.name, new Date(), reportDays(req)),
-          await deps.quotas.status(user.name)
+          await deps.quotas.status(user.name),
+          deps.usageIntervalMs
         )
       );
   });

@@ -100,17 +100,26 @@ const perServer = (report: UserReport, field: string, title: string) =>
 
 const CPU_HOURS = { field: 'cpuHours', title: 'CPU-hours' };
 
+/** "every minute", "every 5 seconds": how often a period of `ms` comes. */
+export function everyInterval(ms: number): string {
+  const [count, unit] =
+    ms % 60_000 === 0 ? [ms / 60_000, 'minute'] : [ms / 1000, 'second'];
+  return count === 1 ? `every ${unit}` : `every ${count} ${unit}s`;
+}
+
 /** *My usage*: the signed-in user's servers over the last 30 days, their quota, CSV export. */
 export async function myUsagePage(
   prefix: string,
   report: UserReport,
-  quota: QuotaStatus
+  quota: QuotaStatus,
+  /** How often usage accounting reads the engine. */
+  sampleEveryMs: number
 ): Promise<string> {
   const body = html`<h1>My usage</h1>
     <p>
       What your servers used from ${report.from} to ${report.to} (UTC days),
-      read from the container engine every minute. GB-hours are memory in use ×
-      time.
+      read from the container engine ${everyInterval(sampleEveryMs)}. GB-hours
+      are memory in use × time.
       <a id="envhub-usage-csv" href="${prefix}api/usage?format=csv"
         >Download CSV</a
       >

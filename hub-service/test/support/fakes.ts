@@ -946,6 +946,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     sessions,
     credentials,
     quotas,
+    usageIntervalMs: 60_000,
     otherCatalogs: new OtherCatalogs(site.otherHubs),
     health: async () => ({
       hub: await checked(() => hub.version()),

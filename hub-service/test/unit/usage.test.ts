@@ -11,7 +11,7 @@ import {
   type QuotaSettings
 } from '../../src/usage/quotas.js';
 import { memoryInUse, UsageRecorder } from '../../src/usage/recorder.js';
-import { myUsagePage } from '../../src/pages/usagePages.js';
+import { everyInterval, myUsagePage } from '../../src/pages/usagePages.js';
 import {
   hubReport,
   usageCsv,
@@ -455,7 +455,8 @@ describe('the usage pages', () => {
     const page = await myUsagePage(
       '/services/envhub/',
       userReport(store, 'ada', NOW, 30),
-      await quotas.status('ada')
+      await quotas.status('ada'),
+      5000
     );
     const figure = (id: string) =>
       new RegExp(
@@ -470,5 +471,13 @@ describe('the usage pages', () => {
       'Over quota: you have used 3.00 of your 2 CPU-hours this month; the quota resets on 2026-12-01 00:00 UTC.'
     );
     expect(page).toContain('href="/services/envhub/api/usage?format=csv"');
+    expect(page).toContain('read from the container engine every 5 seconds.');
+  });
+
+  test('the sampling interval is said in words', () => {
+    expect(everyInterval(60_000)).toBe('every minute');
+    expect(everyInterval(300_000)).toBe('every 5 minutes');
+    expect(everyInterval(1000)).toBe('every second');
+    expect(everyInterval(90_000)).toBe('every 90 seconds');
   });
 });
