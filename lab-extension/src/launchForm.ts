@@ -4,9 +4,11 @@ import {
   LaunchParameter,
   SchemaNode,
   choicesOf,
-  environmentSchema,
   launchParameters,
-  listItemCodecs
+  listItemCodecs,
+  rootSchema,
+  setValueAt,
+  valueAt
 } from '@envhub/schema';
 import { TranslationBundle, nullTranslator } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
@@ -35,15 +37,13 @@ export function credentialsMeaning(trans: TranslationBundle): string {
   );
 }
 
-const root = environmentSchema as unknown as SchemaNode;
-
 /**
  * The schema node at `path`, e.g. `['resources']` → the Resources object.
  */
 export function schemaNodeAt(path: readonly string[]): SchemaNode | undefined {
   return path.reduce<SchemaNode | undefined>(
     (node, key) => node?.properties?.[key],
-    root
+    rootSchema
   );
 }
 
@@ -97,36 +97,6 @@ export function fieldValue(param: LaunchParameter, text: string): unknown {
     return Number.isFinite(number) ? number : trimmed;
   }
   return trimmed;
-}
-
-function getPath(value: unknown, path: readonly string[]): unknown {
-  return path.reduce<unknown>(
-    (at, key) =>
-      at && typeof at === 'object'
-        ? (at as Record<string, unknown>)[key]
-        : undefined,
-    value
-  );
-}
-
-function setPath(
-  target: Record<string, unknown>,
-  path: readonly string[],
-  value: unknown
-): void {
-  let at = target;
-  for (const key of path.slice(0, -1)) {
-    if (typeof at[key] !== 'object' || at[key] === null) {
-      at[key] = {};
-    }
-    at = at[key] as Record<string, unknown>;
-  }
-  const last = path[path.length - 1];
-  if (value === undefined) {
-    delete at[last];
-  } else {
-    at[last] = value;
-  }
 }
 
 /** The launch parameter an error's field belongs to (`collaborators.users.1` → `user`). */
@@ -225,7 +195,7 @@ export class LaunchForm extends Widget {
               ? undefined
               : input.checked
             : fieldValue(param, input.value);
-      setPath(spec, param.path, value);
+      setValueAt(spec, param.path, value);
     }
     return spec as unknown as EnvironmentSpec;
   }
@@ -244,7 +214,7 @@ export class LaunchForm extends Widget {
     help.id = `${id}-help`;
     help.textContent = node.description ?? '';
 
-    const value = getPath(this._spec, param.path);
+    const value = valueAt(this._spec, param.path);
     const choices = choicesOf(node);
     let input: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement;
     if (choices) {

@@ -198,7 +198,8 @@ function canonicalJson(value: unknown): string {
 export const equal = (a: unknown, b: unknown): boolean =>
   canonicalJson(a) === canonicalJson(b);
 
-function getPath(value: unknown, path: readonly string[]): unknown {
+/** The value at `path` in a spec (or any JSON object); undefined where there is none. */
+export function valueAt(value: unknown, path: readonly string[]): unknown {
   return path.reduce<unknown>(
     (at, key) =>
       at && typeof at === 'object'
@@ -208,15 +209,20 @@ function getPath(value: unknown, path: readonly string[]): unknown {
   );
 }
 
-function setPath(
+/** Sets the value at `path`, making the objects on the way; `undefined` removes the key. */
+export function setValueAt(
   target: Record<string, unknown>,
   path: readonly string[],
   value: unknown
 ): void {
   let at = target;
-  for (const key of path.slice(0, -1))
-    at = (at[key] ??= {}) as Record<string, unknown>;
-  at[path[path.length - 1]] = value;
+  for (const key of path.slice(0, -1)) {
+    if (typeof at[key] !== 'object' || at[key] === null) at[key] = {};
+    at = at[key] as Record<string, unknown>;
+  }
+  const last = path[path.length - 1];
+  if (value === undefined) delete at[last];
+  else at[last] = value;
 }
 
 /**
@@ -228,7 +234,7 @@ function setPath(
 export function launchQuery(spec: EnvironmentSpec): URLSearchParams {
   const query = new URLSearchParams();
   for (const { name, path, node } of launchParams) {
-    const value = getPath(spec, path);
+    const value = valueAt(spec, path);
     if (
       value === undefined ||
       (node.default !== undefined && equal(value, node.default))
@@ -384,7 +390,7 @@ export function specFromLaunch(
         }
         return item ?? value;
       });
-      setPath(candidate, param.path, items);
+      setValueAt(candidate, param.path, items);
       continue;
     }
     if (values.length > 1) {
@@ -406,7 +412,7 @@ export function specFromLaunch(
         });
         continue;
       }
-      setPath(candidate, param.path, choice.const);
+      setValueAt(candidate, param.path, choice.const);
     } else if (param.node.type === 'number' || param.node.type === 'integer') {
       if (!NUMBER.test(value.trim())) {
         errors.push({
@@ -415,7 +421,7 @@ export function specFromLaunch(
         });
         continue;
       }
-      setPath(candidate, param.path, Number(value));
+      setValueAt(candidate, param.path, Number(value));
     } else if (param.node.type === 'boolean') {
       const flag = flags.get(value);
       if (flag === undefined) {
@@ -425,9 +431,9 @@ export function specFromLaunch(
         });
         continue;
       }
-      setPath(candidate, param.path, flag);
+      setValueAt(candidate, param.path, flag);
     } else {
-      setPath(candidate, param.path, value);
+      setValueAt(candidate, param.path, value);
     }
   }
 

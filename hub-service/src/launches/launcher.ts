@@ -168,6 +168,28 @@ const describeChanges = (changes: SpecDifference[]) =>
     .join('; ');
 
 /**
+ * `record`'s spec with `field` replaced by `given`, checked against the schema; 400 `invalid_spec`
+ * saying what is wrong, or what to send when nothing was.
+ */
+function specWith(
+  record: ServerRecord,
+  field: 'collaborators' | 'mounts',
+  given: unknown,
+  whatToSend: string
+): ValidEnvironmentSpec {
+  if (given === undefined)
+    throw new EnvhubError(400, 'invalid_spec', whatToSend);
+  const validation = validateSpec({ ...record.spec, [field]: given });
+  if (!validation.ok)
+    throw new EnvhubError(
+      400,
+      'invalid_spec',
+      validation.errors.map(e => e.message).join('; ')
+    );
+  return validation.spec;
+}
+
+/**
  * Launches environments into persistent named servers: same name and spec reconnects (starting
  * the server if stopped), a changed spec is refused unless the request asks to update, a new
  * name creates. Concurrent launches of one server join.
@@ -623,20 +645,12 @@ export class Launcher {
     given: unknown
   ): Promise<ServerRecord> {
     const record = this.requireRecord(owner, name);
-    if (given === undefined)
-      throw new EnvhubError(
-        400,
-        'invalid_spec',
-        'send the collaborators as JSON: {"users": [...], "groups": [...]}'
-      );
-    const validation = validateSpec({ ...record.spec, collaborators: given });
-    if (!validation.ok)
-      throw new EnvhubError(
-        400,
-        'invalid_spec',
-        validation.errors.map(e => e.message).join('; ')
-      );
-    const collaborators = validation.spec.collaborators;
+    const { collaborators } = specWith(
+      record,
+      'collaborators',
+      given,
+      'send the collaborators as JSON: {"users": [...], "groups": [...]}'
+    );
     await checkCollaborators(this.hub, owner, collaborators);
     const updated = {
       ...record,
@@ -659,20 +673,12 @@ export class Launcher {
     given: unknown
   ): Promise<ServerRecord> {
     const record = this.requireRecord(owner, name);
-    if (given === undefined)
-      throw new EnvhubError(
-        400,
-        'invalid_spec',
-        'send the mounts as a JSON list: [{"source": "volume", "target": "/mnt/data", "readOnly": false}]'
-      );
-    const validation = validateSpec({ ...record.spec, mounts: given });
-    if (!validation.ok)
-      throw new EnvhubError(
-        400,
-        'invalid_spec',
-        validation.errors.map(e => e.message).join('; ')
-      );
-    const { mounts } = validation.spec;
+    const { mounts } = specWith(
+      record,
+      'mounts',
+      given,
+      'send the mounts as a JSON list: [{"source": "volume", "target": "/mnt/data", "readOnly": false}]'
+    );
     await this.volumes.checkMounts(owner, mounts);
     const updated = {
       ...record,

@@ -1,8 +1,8 @@
 import { Notification } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
-import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { RemoveButton } from '../components/RemoveButton';
 import { CSS } from '../cssClasses';
 import { IEnvhubServer } from '../tokens';
 import { EnvhubSection } from './EnvhubSection';
@@ -110,19 +110,13 @@ function Collaborators(props: ICollaboratorsProps): JSX.Element {
                   : entry.name}
               </span>
               {server.canManage && (
-                <Button
-                  type="button"
-                  className={`${CSS.remove} jp-mod-styled`}
-                  minimal
-                  title={trans.__(
-                    'Stop sharing this server with %1',
-                    entry.name
-                  )}
-                  aria-label={trans.__(
+                <RemoveButton
+                  label={trans.__(
                     'Stop sharing this server with %1',
                     entry.name
                   )}
                   disabled={busy}
+                  trans={trans}
                   onClick={() =>
                     void change(
                       entry.kind === 'user'
@@ -133,9 +127,7 @@ function Collaborators(props: ICollaboratorsProps): JSX.Element {
                         : groups
                     )
                   }
-                >
-                  {trans.__('Remove')}
-                </Button>
+                />
               )}
             </li>
           ))}

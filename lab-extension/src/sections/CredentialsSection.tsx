@@ -1,9 +1,9 @@
 import { credentialBodySchema } from '@envhub/schema';
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
-import { Button } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
+import { RemoveButton } from '../components/RemoveButton';
 import { CSS } from '../cssClasses';
 import { FormCSS } from '../launchForm';
 import {
@@ -168,23 +168,15 @@ function Credentials(props: ICredentialsProps): JSX.Element {
                 </span>
                 <LastUsed iso={credential.lastUsedAt} trans={trans} />
               </span>
-              <Button
-                type="button"
-                className={`${CSS.remove} jp-mod-styled`}
-                minimal
-                title={trans.__(
-                  'Remove your credential for %1',
-                  credential.host
-                )}
-                aria-label={trans.__(
+              <RemoveButton
+                label={trans.__(
                   'Remove your credential for %1',
                   credential.host
                 )}
                 disabled={busy}
+                trans={trans}
                 onClick={() => void remove(credential.host)}
-              >
-                {trans.__('Remove')}
-              </Button>
+              />
             </li>
           ))}
         </ul>
