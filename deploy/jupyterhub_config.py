@@ -29,6 +29,7 @@ def swarm_settings():
         "network": os.environ.get("ENVHUB_SWARM_NETWORK", ""),
         "volume_driver": os.environ.get("ENVHUB_SWARM_VOLUME_DRIVER", ""),
         "volume_driver_options": options,
+        "engines": [url.strip() for url in os.environ.get("ENVHUB_SWARM_ENGINES", "").split(",") if url.strip()],
     }
 
 

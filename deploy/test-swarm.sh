@@ -55,6 +55,9 @@ set +a
 # The Hub and the service listen on the lab's bridge, which every node's containers reach.
 export ENVHUB_HUB_IP=$ENVHUB_SWARM_HOST_ADDRESS
 export ENVHUB_SWARM_MANAGER=$ENVHUB_SWARM_NODE1
+# Usage accounting reads node 2's engine too, every 5 seconds for the test.
+export ENVHUB_SWARM_ENGINES=$ENVHUB_SWARM_NODE2
+export ENVHUB_USAGE_INTERVAL=5
 export ENVHUB_REGISTRY=$ENVHUB_SWARM_REGISTRY
 export ENVHUB_ALLOWED_REPO_HOSTS="127.0.0.1,localhost,$ENVHUB_SWARM_HOST_ADDRESS"
 

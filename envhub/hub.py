@@ -248,8 +248,9 @@ def configure(
     ``swarm``: servers as services of a Docker Swarm instead of containers of the local engine
     (README, "Docker Swarm"), a dict with ``manager`` (a manager's Docker URL, e.g.
     ``unix:///var/run/docker.sock`` on a manager node), ``registry`` (``host:port`` every node pulls
-    from; envhub pushes what it builds there), optional ``network`` (an attachable overlay network)
-    and ``volume_driver`` / ``volume_driver_options`` (a network volume driver for homes). Builds stay
+    from; envhub pushes what it builds there), optional ``network`` (an attachable overlay network),
+    ``volume_driver`` / ``volume_driver_options`` (a network volume driver for homes) and ``engines``
+    (the other nodes' Docker URLs, which usage accounting reads besides the manager's). Builds stay
     on the local engine; ``hub_ip`` must be an address every node's containers reach.
     """
     standalone = port is not None
@@ -303,7 +304,11 @@ def configure(
                 "ENVHUB_PROXY_URL": proxy_url,
                 **({"ENVHUB_SSO_HOSTS": ",".join(single_sign_on_hosts)} if single_sign_on_hosts else {}),
                 **(
-                    {"ENVHUB_SWARM_MANAGER": swarm["manager"], "ENVHUB_REGISTRY": swarm["registry"]}
+                    {
+                        "ENVHUB_SWARM_MANAGER": swarm["manager"],
+                        "ENVHUB_REGISTRY": swarm["registry"],
+                        "ENVHUB_SWARM_ENGINES": ",".join(swarm.get("engines") or []),
+                    }
                     if swarm
                     else {}
                 ),

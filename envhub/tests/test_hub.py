@@ -108,6 +108,22 @@ def test_without_single_sign_on_hosts_the_service_cannot_read_auth_state(tmp_pat
     assert "admin:auth_state" not in envhub_service_scopes(c)
 
 
+def test_on_a_swarm_the_service_gets_the_manager_the_registry_and_the_nodes_usage_reads(tmp_path):
+    c = hub_config(
+        tmp_path,
+        swarm={
+            "manager": "unix:///run/n1.sock",
+            "registry": "10.0.0.1:5000",
+            "engines": ["tcp://10.0.0.12:2375", "tcp://10.0.0.13:2375"],
+        },
+    )
+    environment = envhub_service(c)["environment"]
+    assert environment["ENVHUB_SWARM_MANAGER"] == "unix:///run/n1.sock"
+    assert environment["ENVHUB_REGISTRY"] == "10.0.0.1:5000"
+    assert environment["ENVHUB_SWARM_ENGINES"] == "tcp://10.0.0.12:2375,tcp://10.0.0.13:2375"
+    assert c.DockerSpawner.image == "10.0.0.1:5000/envhub-base"
+
+
 def test_added_to_an_existing_hub_it_keeps_the_admins_choices_and_says_what_it_set(tmp_path, monkeypatch, caplog):
     c = Config()
     c.JupyterHub.authenticator_class = "github"

@@ -61,6 +61,11 @@ export interface Config {
    */
   swarmManager?: string;
   registry?: string;
+  /**
+   * The Docker URLs of the swarm's other nodes (ENVHUB_SWARM_ENGINES, comma-separated), which usage
+   * accounting reads besides the manager's: servers' counters and homes' sizes are per engine.
+   */
+  swarmEngines: string[];
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -98,14 +103,28 @@ function positive(name: string, value: string): number {
 
 function swarmSettings(
   env: NodeJS.ProcessEnv
-): Pick<Config, 'swarmManager' | 'registry'> {
+): Pick<Config, 'swarmManager' | 'registry' | 'swarmEngines'> {
   const swarmManager = env.ENVHUB_SWARM_MANAGER || undefined;
   const registry = env.ENVHUB_REGISTRY || undefined;
   if (!swarmManager !== !registry)
     throw new Error(
       'ENVHUB_SWARM_MANAGER and ENVHUB_REGISTRY go together: servers on a swarm pull what envhub builds from the registry'
     );
-  return swarmManager ? { swarmManager, registry } : {};
+  const swarmEngines = [
+    ...new Set(
+      (env.ENVHUB_SWARM_ENGINES ?? '')
+        .split(',')
+        .map(url => url.trim())
+        .filter(url => url && url !== swarmManager)
+    )
+  ];
+  if (swarmEngines.length > 0 && !swarmManager)
+    throw new Error(
+      "ENVHUB_SWARM_ENGINES lists a swarm's nodes: it needs ENVHUB_SWARM_MANAGER"
+    );
+  return swarmManager
+    ? { swarmManager, registry, swarmEngines }
+    : { swarmEngines };
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {

@@ -183,11 +183,22 @@ const reaper = new Reaper(
 );
 
 // Usage accounting: the servers' containers read every ENVHUB_USAGE_INTERVAL seconds, storage every hour; quotas applied.
-const recorder = new UsageRecorder(docker, store, hub, quotas, {
-  namePrefix: config.namePrefix,
-  intervalMs: config.usageIntervalMs,
-  storageEveryMs: 3600_000
-});
+const recorder = new UsageRecorder(
+  swarm
+    ? [
+        swarm.manager,
+        ...config.swarmEngines.map(url => dockerAt(url, 'ENVHUB_SWARM_ENGINES'))
+      ]
+    : [docker],
+  store,
+  hub,
+  quotas,
+  {
+    namePrefix: config.namePrefix,
+    intervalMs: config.usageIntervalMs,
+    storageEveryMs: 3600_000
+  }
+);
 metrics.observeState({
   images: () => cache.held(),
   runningServers: () => recorder.runningServers,

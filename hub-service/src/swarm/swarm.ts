@@ -2,8 +2,14 @@ import Docker from 'dockerode';
 import type { SpawnConfig } from '../launches/launcher.js';
 import type { Registry } from './registry.js';
 
-/** A Docker engine at `url`: `unix:///path/to/docker.sock` or `tcp://host:port`. */
-export function dockerAt(url: string): Docker {
+/**
+ * A Docker engine at `url`: `unix:///path/to/docker.sock` or `tcp://host:port`; `setting` names
+ * where the URL came from when it is neither.
+ */
+export function dockerAt(
+  url: string,
+  setting = 'ENVHUB_SWARM_MANAGER'
+): Docker {
   const parsed = new URL(url);
   if (parsed.protocol === 'unix:')
     return new Docker({ socketPath: parsed.pathname });
@@ -14,7 +20,7 @@ export function dockerAt(url: string): Docker {
       protocol: 'http'
     });
   throw new Error(
-    `ENVHUB_SWARM_MANAGER "${url}" must be unix:///path/to/docker.sock or tcp://host:port`
+    `${setting} "${url}" must be unix:///path/to/docker.sock or tcp://host:port`
   );
 }
 

@@ -41,7 +41,8 @@ export const dayOf = (at: Date | number): string =>
  * samples, the counters' difference and at most `maxGapMs` of time (a service paused for longer does
  * not bill the gap at the last memory reading). An interval over midnight is split between the two
  * days in proportion to time. What a container used after its last sample before it stopped is
- * not counted (at most one interval).
+ * not counted (at most one interval). A container missing from a sample (its engine did not
+ * answer) is remembered for a day: back, it counts from its last reading, not from its start.
  */
 export class UsageMeter {
   private readonly last = new Map<string, { at: number; cpuNanos: number }>();
@@ -51,9 +52,7 @@ export class UsageMeter {
   sample(now: Date, containers: ContainerSample[]): UsageIncrement[] {
     const at = now.getTime();
     const increments: UsageIncrement[] = [];
-    const seen = new Set<string>();
     for (const container of containers) {
-      seen.add(container.id);
       const previous = this.last.get(container.id);
       const since = previous?.at ?? Date.parse(container.startedAt);
       const from = Math.max(
@@ -78,7 +77,8 @@ export class UsageMeter {
         })
       );
     }
-    for (const id of this.last.keys()) if (!seen.has(id)) this.last.delete(id);
+    for (const [id, reading] of this.last)
+      if (reading.at < at - DAY_MS) this.last.delete(id);
     return increments;
   }
 }

@@ -44,7 +44,7 @@ export function memoryInUse(stats: Stats): number {
 
 /**
  * Usage accounting: every `intervalMs`, reads Docker's counters of the running servers' containers
- * into the store (per server and day, see meter.ts) with the day's peak of servers at once, measures
+ * on each engine (one, or a swarm's nodes) into the store (per server and day, see meter.ts) with the day's peak of servers at once, measures
  * homes and volumes every `storageEveryMs`, and stops servers whose owner went over quota once the
  * site's boundary has passed (stopped, never removed: homes stay). A visitor's session of a public
  * server counts for that server's owner, as `<server> (visitors)`.
@@ -60,7 +60,8 @@ export class UsageRecorder {
   runningServers = 0;
 
   constructor(
-    private readonly docker: Docker,
+    /** The engines servers run on; an engine that does not answer is left out of that sample. */
+    private readonly engines: Docker[],
     private readonly store: Store,
     private readonly hub: Pick<HubClient, 'stopServer'>,
     private readonly quotas: Quotas,
@@ -94,39 +95,27 @@ export class UsageRecorder {
 
   /** Reads the running servers' counters and records what they used since the last sample. */
   async sample(): Promise<ContainerSample[]> {
-    const containers = await this.docker.listContainers({
-      filters: {
-        name: [`^/${this.options.namePrefix}-`],
-        status: ['running']
-      }
-    });
     const samples: ContainerSample[] = [];
-    for (const { Id } of containers) {
-      try {
-        const identity = await this.identify(Id);
-        if (!identity) continue;
-        const stats = (await this.docker.getContainer(Id).stats({
-          stream: false,
-          'one-shot': true
-        } as {
-          stream: false;
-        })) as Stats;
-        samples.push({
-          id: Id,
-          ...identity,
-          cpuNanos: stats.cpu_stats?.cpu_usage?.total_usage ?? 0,
-          memoryBytes: memoryInUse(stats)
-        });
-      } catch (err) {
-        // Gone between the listing and the reading: its last interval is not counted.
-        log.warn('usage.container_unreadable', {
-          container: Id,
-          error: (err as Error).message
-        });
+    const seen = new Set<string>();
+    for (const engine of this.engines) {
+      const containers = await this.fromEngine(
+        () =>
+          engine.listContainers({
+            filters: {
+              name: [`^/${this.options.namePrefix}-`],
+              status: ['running']
+            }
+          }),
+        []
+      );
+      for (const { Id } of containers) {
+        seen.add(Id);
+        const sample = await this.read(engine, Id);
+        if (sample) samples.push(sample);
       }
     }
     for (const id of this.identities.keys())
-      if (!containers.some(c => c.Id === id)) this.identities.delete(id);
+      if (!seen.has(id)) this.identities.delete(id);
     const now = this.now();
     this.store.addUsage(this.meter.sample(now, samples));
     this.store.recordPeak(dayOf(now), samples.length);
@@ -134,10 +123,50 @@ export class UsageRecorder {
     return samples;
   }
 
+  /** What `ask` answers, or `otherwise` (logged) when the engine does not answer. */
+  private async fromEngine<T>(ask: () => Promise<T>, otherwise: T): Promise<T> {
+    try {
+      return await ask();
+    } catch (err) {
+      log.warn('usage.engine_unreadable', { error: (err as Error).message });
+      return otherwise;
+    }
+  }
+
+  /** One container's counters; null when it is no user's server or is gone. */
+  private async read(
+    engine: Docker,
+    id: string
+  ): Promise<ContainerSample | null> {
+    try {
+      const identity = await this.identify(engine, id);
+      if (!identity) return null;
+      const stats = (await engine.getContainer(id).stats({
+        stream: false,
+        'one-shot': true
+      } as {
+        stream: false;
+      })) as Stats;
+      return {
+        id,
+        ...identity,
+        cpuNanos: stats.cpu_stats?.cpu_usage?.total_usage ?? 0,
+        memoryBytes: memoryInUse(stats)
+      };
+    } catch (err) {
+      // Gone between the listing and the reading: its last interval is not counted.
+      log.warn('usage.container_unreadable', {
+        container: id,
+        error: (err as Error).message
+      });
+      return null;
+    }
+  }
+
   /** Whose server a container runs (the Hub's environment variables in it); null: not a user's server. */
-  private async identify(id: string): Promise<Identity | null> {
+  private async identify(engine: Docker, id: string): Promise<Identity | null> {
     if (this.identities.has(id)) return this.identities.get(id)!;
-    const info = await this.docker.getContainer(id).inspect();
+    const info = await engine.getContainer(id).inspect();
     const env = new Map(
       (info.Config.Env ?? []).map(entry => {
         const at = entry.indexOf('=');
@@ -181,17 +210,26 @@ export class UsageRecorder {
           volume: volume.name,
           server: null
         });
-    const df = (await this.docker.df()) as {
-      Volumes?: Array<{ Name: string; UsageData?: { Size?: number } }>;
-    };
-    const rows: StorageRow[] = [];
-    for (const volume of df.Volumes ?? []) {
-      const owner = owners.get(volume.Name);
-      const bytes = volume.UsageData?.Size ?? -1;
-      if (owner && bytes >= 0) rows.push({ ...owner, bytes });
+    // A volume is measured where it is: one engine's, or every node's when a network driver
+    // shows it everywhere (counted once, at its largest).
+    const rows = new Map<string, StorageRow>();
+    for (const engine of this.engines) {
+      const df = await this.fromEngine(
+        () =>
+          engine.df() as Promise<{
+            Volumes?: Array<{ Name: string; UsageData?: { Size?: number } }>;
+          }>,
+        {}
+      );
+      for (const volume of df.Volumes ?? []) {
+        const owner = owners.get(volume.Name);
+        const bytes = volume.UsageData?.Size ?? -1;
+        if (owner && bytes > (rows.get(volume.Name)?.bytes ?? -1))
+          rows.set(volume.Name, { ...owner, bytes });
+      }
     }
     const now = this.now();
-    this.store.setStorage(dayOf(now), rows);
+    this.store.setStorage(dayOf(now), [...rows.values()]);
     this.lastStorage = now.getTime();
   }
 

@@ -154,6 +154,27 @@ describe('envhub on a swarm', () => {
     ).toMatch(/NoNewPrivs:\s+1/);
   });
 
+  test("usage accounting reads both nodes' engines: each server's month has its usage", async () => {
+    const usageOf = async (user: string) =>
+      (
+        (await (
+          await envhubApi(tokens[user], `/servers/${user}/s1`)
+        ).json()) as {
+          usage: { server: { cpuHours: number; runningHours: number } };
+        }
+      ).usage.server;
+    // One of the two runs on node 2, whose engine only ENVHUB_SWARM_ENGINES names.
+    for (const user of [alice, bob]) {
+      let server = await usageOf(user);
+      for (let i = 0; i < 60 && server.runningHours === 0; i++) {
+        await new Promise(resolve => setTimeout(resolve, 500));
+        server = await usageOf(user);
+      }
+      expect(server.runningHours).toBeGreaterThan(0);
+      expect(server.cpuHours).toBeGreaterThan(0);
+    }
+  });
+
   test('a spawn through the Hub API without a launch ticket is refused, and no service is made', async () => {
     const response = await hubApi(tokens[bob], `/users/${bob}/servers/direct`, {
       method: 'POST',

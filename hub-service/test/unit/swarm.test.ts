@@ -34,6 +34,30 @@ test('swarm mode needs both the manager and the registry', () => {
   ).toThrow('ENVHUB_SWARM_MANAGER and ENVHUB_REGISTRY go together');
 });
 
+test("usage accounting reads the manager's engine and the other nodes' the admin lists", () => {
+  const swarm = {
+    ...hubEnv,
+    ENVHUB_SWARM_MANAGER: 'unix:///run/n1.sock',
+    ENVHUB_REGISTRY: 'registry.example.org:5000'
+  };
+  expect(configFromEnv(swarm).swarmEngines).toEqual([]);
+  expect(
+    configFromEnv({
+      ...swarm,
+      ENVHUB_SWARM_ENGINES:
+        ' tcp://10.0.0.6:2375, unix:///run/n1.sock,tcp://10.0.0.6:2375 ,tcp://10.0.0.7:2375'
+    }).swarmEngines
+  ).toEqual(['tcp://10.0.0.6:2375', 'tcp://10.0.0.7:2375']);
+  expect(() =>
+    configFromEnv({ ...hubEnv, ENVHUB_SWARM_ENGINES: 'tcp://10.0.0.6:2375' })
+  ).toThrow(
+    "ENVHUB_SWARM_ENGINES lists a swarm's nodes: it needs ENVHUB_SWARM_MANAGER"
+  );
+  expect(() => dockerAt('ssh://n2', 'ENVHUB_SWARM_ENGINES')).toThrow(
+    'ENVHUB_SWARM_ENGINES "ssh://n2" must be unix:///path/to/docker.sock or tcp://host:port'
+  );
+});
+
 test('a registry is host:port (TLS) or http://host:port; images are named after it', () => {
   const docker = {} as Docker;
   expect(

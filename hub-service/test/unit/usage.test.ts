@@ -77,6 +77,19 @@ describe('the meter: what servers used between two samples of Docker', () => {
     expect(other.runningSeconds).toBeCloseTo(30);
   });
 
+  test('a container missing from a sample (its engine did not answer) counts from its last reading when back', () => {
+    const meter = new UsageMeter(120_000);
+    meter.sample(at('2026-11-10T12:00:00Z'), [sample(30, 1)]);
+    expect(meter.sample(at('2026-11-10T12:01:00Z'), [])).toEqual([]);
+    const [back] = meter.sample(at('2026-11-10T12:02:00Z'), [sample(50, 1)]);
+    expect(back.cpuSeconds).toBeCloseTo(20);
+    expect(back.runningSeconds).toBe(120);
+    // A day later it is forgotten, and counts from its start again.
+    meter.sample(at('2026-11-11T12:03:00Z'), []);
+    const [again] = meter.sample(at('2026-11-11T12:04:00Z'), [sample(60, 1)]);
+    expect(again.cpuSeconds).toBeCloseTo(60);
+  });
+
   test('an interval over midnight is split between the two days in proportion', () => {
     const meter = new UsageMeter(120_000);
     meter.sample(at('2026-11-10T23:59:30Z'), [sample(0, 1)]);
@@ -391,7 +404,7 @@ describe('the recorder against a stand-in engine (the real one: integration/usag
       () => now
     );
     const recorder = new UsageRecorder(
-      engine(containers),
+      [engine(containers)],
       store,
       {
         stopServer: async (user, server) => (
@@ -440,6 +453,73 @@ describe('the recorder against a stand-in engine (the real one: integration/usag
     containers[0].cpu = 3700;
     await recorder.sweep();
     expect(stopped).toEqual(['ada/lab']);
+  });
+
+  test("a swarm's engines are read together; one that does not answer leaves only its servers out", async () => {
+    const store = new Store(':memory:');
+    for (const [owner, name] of [
+      ['ada', 'lab'],
+      ['bob', 'nb']
+    ])
+      store.saveServer({
+        owner,
+        name,
+        repo: 'r',
+        ref: 'main',
+        commit: 'c',
+        image: 'i',
+        ticket: `t-${name}`,
+        spec: { repo: 'r', name },
+        createdAt: '2026-11-01T00:00:00Z',
+        updatedAt: '2026-11-01T00:00:00Z'
+      });
+    const node1 = engine([{ id: 'c1', user: 'ada', server: 'lab', cpu: 60 }]);
+    const node2 = engine([{ id: 'c2', user: 'bob', server: 'nb', cpu: 120 }]);
+    // bob's home is on node 2; a network volume driver would show ada's on both.
+    node2.df = async () => ({
+      Volumes: [
+        { Name: 'envhub-home-ada--lab', UsageData: { Size: 1 * GB } },
+        { Name: 'envhub-home-bob--nb', UsageData: { Size: 3 * GB } }
+      ]
+    });
+    let answering = true;
+    const listed = node2.listContainers.bind(node2);
+    node2.listContainers = (async (options: object) => {
+      if (!answering) throw new Error('connect ECONNREFUSED /run/n2.sock');
+      return listed(options);
+    }) as typeof node2.listContainers;
+    const recorder = new UsageRecorder(
+      [node1, node2],
+      store,
+      { stopServer: async () => true },
+      new Quotas(
+        settings({}),
+        () => ({ cpuHours: 0, gbHours: 0, storageGb: 0 }),
+        async () => []
+      ),
+      {
+        namePrefix: 'envhub',
+        intervalMs: 60_000,
+        storageEveryMs: 3_600_000,
+        now: () => NOW
+      }
+    );
+    await recorder.sweep();
+    const cpu = () =>
+      Object.fromEntries(
+        store.usageDays('2026-11-01').map(row => [row.owner, row.cpuHours])
+      );
+    expect(cpu()).toEqual({ ada: 60 / 3600, bob: 120 / 3600 });
+    expect(recorder.runningServers).toBe(2);
+    expect(
+      store.latestStorage().map(row => [row.volume, row.bytes / GB])
+    ).toEqual([
+      ['envhub-home-ada--lab', 5],
+      ['envhub-home-bob--nb', 3]
+    ]);
+    answering = false;
+    await recorder.sample();
+    expect(recorder.runningServers).toBe(1);
   });
 });
 
