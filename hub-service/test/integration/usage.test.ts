@@ -160,7 +160,7 @@ test("the real engine's counters become usage rows, and storage is measured", as
   };
   store.saveServer(record);
   const recorder = new UsageRecorder(
-    docker,
+    [docker],
     store,
     { stopServer: async () => true },
     new Quotas(
