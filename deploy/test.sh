@@ -42,7 +42,7 @@ cleanup() {
 trap cleanup EXIT
 
 status=0
-log "style gate (prettier, eslint, stylelint)"
+log "style gate (prettier, eslint, stylelint, the service tests' types)"
 if ! npm run --silent lint:check >"$results/lint.log" 2>&1; then
   tail -n 40 "$results/lint.log"
   log "style gate failed: run \`npm run lint\` to fix what it can (full output: $results/lint.log)"

@@ -35,6 +35,7 @@ import {
 } from '../../src/policy/siteConfig.js';
 import {
   Store,
+  type ClassRecord,
   type CredentialRecord,
   type ServerRecord,
   type SessionRecord,

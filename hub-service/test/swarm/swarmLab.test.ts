@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { followed } from '../../src/images/progress.js';
 import { baseImage } from '../support/builds.js';
 import { exec } from '../support/docker.js';
@@ -27,7 +27,7 @@ async function copyImage(tag: string, n: number): Promise<void> {
     }
   );
   save.stdout.pipe(load.stdin);
-  const exited = (child: typeof save) =>
+  const exited = (child: ChildProcess) =>
     new Promise<number | null>(resolve => child.on('exit', resolve));
   const [saved, loaded] = await Promise.all([exited(save), exited(load)]);
   if (saved !== 0 || loaded !== 0)
@@ -81,7 +81,10 @@ test('two engines form a swarm; images reach both through the registry; tasks on
   expect(new Set(tasks.map(t => t.NodeID)).size).toBe(2);
   const address = (task: (typeof tasks)[number]) =>
     (task.NetworksAttachments ?? [])
-      .find(a => a.Network?.Spec?.Name === 'envhub-net')
+      .find(
+        (a: { Network?: { Spec?: { Name?: string } } }) =>
+          a.Network?.Spec?.Name === 'envhub-net'
+      )
       ?.Addresses?.[0]?.split('/')[0];
   const onTwo = tasks.find(t => t.NodeID !== tasks[0].NodeID)!;
   const container = (

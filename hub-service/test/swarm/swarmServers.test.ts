@@ -261,7 +261,7 @@ describe('envhub on a swarm', () => {
     const task = await taskOf(visitor, 'show');
     expect(
       (task.Spec!.ContainerSpec!.Mounts ?? []).filter(
-        m => m.Target === '/home/jovyan'
+        (m: { Target?: string }) => m.Target === '/home/jovyan'
       )
     ).toEqual([]);
     expect(

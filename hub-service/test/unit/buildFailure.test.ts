@@ -32,7 +32,13 @@ async function planOf(files: Files) {
  * The last step of real failed builds (the legacy builder's output as envhub streams it, with the
  * colour codes Docker wraps stderr in) and Docker's error, captured from builds of these files.
  */
-const captured = [
+const captured: Array<{
+  title: string;
+  files: Files;
+  log: string;
+  error: string;
+  expected: string;
+}> = [
   {
     title: 'requirements.txt naming a package the index does not have',
     files: { 'requirements.txt': 'six\nenvhub-no-such-package-zz==9.9.9\n' },

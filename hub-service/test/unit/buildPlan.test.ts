@@ -432,7 +432,7 @@ describe('Pipfile.lock and Pipfile, installed as pipenv installs them', () => {
       { Pipfile: '[packages]\npandas = "*"\n', 'Pipfile.lock': lock() },
       { 'Pipfile.lock': lock({ python_version: '3.6' }) }
     ]) {
-      const other = await plan(files);
+      const other = await plan(files as Files);
       expect(other.environmentDockerfile).not.toContain('unlocked');
       expect(Object.keys(other.generatedFiles)).toEqual([
         '.envhub-requirements.txt'
@@ -1272,7 +1272,7 @@ describe('the build-of label in every stage', () => {
     });
     for (const text of [
       p.environmentDockerfile!,
-      p.contentDockerfile('envhub-environment:abc')
+      p.contentDockerfile('envhub-environment:abc')!
     ]) {
       const labelled = labelStages(text, 'org.envhub.build-of', 'envhub').split(
         '\n'

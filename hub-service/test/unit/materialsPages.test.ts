@@ -171,7 +171,8 @@ describe('the home page', () => {
     classes: [],
     sessions: [],
     credentials: [],
-    singleSignOnHosts: []
+    singleSignOnHosts: [],
+    hideLaunches: false
   };
 
   it('prefills the materials and mounts, one per line, from a link', () => {

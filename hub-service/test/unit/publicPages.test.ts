@@ -179,6 +179,7 @@ describe('the home page', () => {
       sessions,
       credentials: [],
       singleSignOnHosts: [],
+      hideLaunches: false,
       prefill: {}
     });
   const row = (markup: string, name: string) =>
@@ -228,6 +229,7 @@ describe('the home page', () => {
           sessions: [],
           credentials: [],
           singleSignOnHosts: [],
+          hideLaunches: false,
           prefill
         })
           .split('<select name="credentials"')[1]

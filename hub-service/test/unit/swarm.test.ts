@@ -72,9 +72,10 @@ test('a registry is host:port (TLS) or http://host:port; images are named after 
 });
 
 test('a manager is a unix socket or a TCP address', () => {
-  expect(dockerAt('unix:///run/envsw/n1.sock').modem.socketPath).toBe(
-    '/run/envsw/n1.sock'
-  );
+  expect(
+    (dockerAt('unix:///run/envsw/n1.sock').modem as { socketPath?: string })
+      .socketPath
+  ).toBe('/run/envsw/n1.sock');
   expect(dockerAt('tcp://10.0.0.5:2375').modem).toMatchObject({
     host: '10.0.0.5',
     port: 2375
@@ -131,7 +132,7 @@ describe('a spawn configuration placed on the swarm', () => {
         source: 'envhub-volume-data',
         target: '/data',
         read_only: false,
-        no_copy: true
+        no_copy: true as const
       }
     ];
     expect(await swarm.placed({ ...config, mounts })).toMatchObject({

@@ -55,7 +55,7 @@ afterEach(async () => {
 /** The owner's way into repositories, as Launcher.repoAccess gives it: a credential for `hosts`. */
 const owner = (...hosts: string[]): RepoAccess => ({
   allowedHosts: [REPO_HOST],
-  credential: host =>
+  credential: async host =>
     hosts.includes(host) ? { username: FORGE_USER, token: FORGE_TOKEN } : null
 });
 const forgeHost = () => new URL(app.forge.url).host;

@@ -56,7 +56,7 @@ beforeAll(async () => {
     if (req.method === 'PROPFIND') return res.writeHead(207).end('<xml/>');
     if (req.method === 'PUT' || req.method === 'DELETE')
       return res.writeHead(account.write ? 201 : 403).end();
-    res.writeHead(405).end();
+    return res.writeHead(405).end();
   });
   await new Promise<void>(resolve => dav.listen(0, '127.0.0.1', resolve));
   davUrl = `http://127.0.0.1:${(dav.address() as AddressInfo).port}`;
