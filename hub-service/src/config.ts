@@ -122,9 +122,7 @@ function swarmSettings(
     throw new Error(
       "ENVHUB_SWARM_ENGINES lists a swarm's nodes: it needs ENVHUB_SWARM_MANAGER"
     );
-  return swarmManager
-    ? { swarmManager, registry, swarmEngines }
-    : { swarmEngines };
+  return { ...(swarmManager ? { swarmManager, registry } : {}), swarmEngines };
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
